@@ -1,0 +1,80 @@
+package dev.pipelab.schedule;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A pipeline schedule as a value: for each rank (device), the ordered list of actions it runs in one
+ * training step. Invariant (checked by {@link ScheduleValidator}, not here, so that a broken schedule can
+ * still be shown): each model stage runs exactly {@code microBatches} F and B actions (and W where
+ * {@code splitBackward}), a B after its own F and after the next stage's B, an F after the previous
+ * stage's F, a W after its B.
+ *
+ * <p>Model stage {@code k} lives on rank {@code k % ranks} (Megatron's interleaved "loop" placement);
+ * with {@code virtualStages == 1} stage and rank coincide.
+ *
+ * @param name           the generator's name ({@code gpipe}, {@code 1f1b}, ...) or {@code custom}
+ * @param ranks          pipeline depth p (devices in one pipeline)
+ * @param virtualStages  model chunks per rank v (1 except for interleaved schedules)
+ * @param microBatches   micro-batches per step m
+ * @param splitBackward  whether B computes only the input gradient and W the weight gradient
+ * @param actionsByRank  for each rank, its actions in execution order
+ */
+public record Schedule(String name, int ranks, int virtualStages, int microBatches, boolean splitBackward,
+                       List<List<Action>> actionsByRank) {
+
+    public Schedule {
+        if (ranks < 1) throw new IllegalArgumentException("ranks must be >= 1, got " + ranks);
+        if (virtualStages < 1) throw new IllegalArgumentException("virtualStages must be >= 1, got " + virtualStages);
+        if (microBatches < 1) throw new IllegalArgumentException("microBatches must be >= 1, got " + microBatches);
+        if (actionsByRank.size() != ranks) {
+            throw new IllegalArgumentException("expected one action list per rank (" + ranks + "), got " + actionsByRank.size());
+        }
+        List<List<Action>> copy = new ArrayList<>(ranks);
+        for (List<Action> row : actionsByRank) copy.add(List.copyOf(row));
+        actionsByRank = List.copyOf(copy);
+    }
+
+    /** Number of model stages, {@code ranks * virtualStages}. */
+    public int stages() {
+        return ranks * virtualStages;
+    }
+
+    /** The rank that runs model stage {@code stage}. */
+    public int rankOf(int stage) {
+        return stage % ranks;
+    }
+
+    /** Actions of one rank, in order. */
+    public List<Action> actions(int rank) {
+        return actionsByRank.get(rank);
+    }
+
+    /** Total number of actions over all ranks. */
+    public int size() {
+        int n = 0;
+        for (List<Action> row : actionsByRank) n += row.size();
+        return n;
+    }
+
+    /**
+     * This schedule with an explicit {@link Action.Kind#R} (recompute) action placed right before the first
+     * backward action of every (stage, micro-batch) pair. Used when the recomputation policy makes the
+     * backward re-run (part of) the forward. Idempotent.
+     */
+    public Schedule withRecompute() {
+        List<List<Action>> rows = new ArrayList<>(ranks);
+        for (List<Action> row : actionsByRank) {
+            List<Action> out = new ArrayList<>(row.size() * 4 / 3 + 1);
+            for (int i = 0; i < row.size(); i++) {
+                Action a = row.get(i);
+                boolean hasR = i > 0 && row.get(i - 1).kind() == Action.Kind.R
+                        && row.get(i - 1).stage() == a.stage() && row.get(i - 1).microBatch() == a.microBatch();
+                if (a.kind() == Action.Kind.B && !hasR) out.add(Action.r(a.stage(), a.microBatch()));
+                out.add(a);
+            }
+            rows.add(out);
+        }
+        return new Schedule(name, ranks, virtualStages, microBatches, splitBackward, rows);
+    }
+}
