@@ -1,0 +1,56 @@
+package dev.pipelab.scenario;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A scenario file, bound: a model, a cluster and a parallelism plan. Built only by {@link ScenarioLoader},
+ * which validates the file against {@code scenario.schema.json} first, so every record here holds values
+ * the schema allows; cross-field rules (p within layers, ...) are checked by the loader too.
+ * Optional keys are {@link Optional}s or carry the documented default; there is no null.
+ */
+public record Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch,
+                       Training training, Optional<Costs> costs, long seed) {
+
+    /**
+     * The model: a preset, optionally with some shapes overridden, or a custom model given by shapes.
+     * {@code parameters} overrides the computed parameter count for memory (the article's 70e9).
+     */
+    public record Model(Optional<String> preset, Optional<Integer> seqLength, Optional<Double> parameters,
+                        Optional<Integer> layers, Optional<Integer> hidden, Optional<Integer> heads,
+                        Optional<Integer> kvHeads, Optional<Integer> ffn, Optional<Integer> vocab,
+                        Optional<String> mlp, Optional<Boolean> tiedEmbeddings) {}
+
+    /**
+     * The cluster. {@code efficiency} is the fraction of the device's peak FLOP/s a GEMM-heavy layer
+     * achieves (default 0.5; calibrate it from one measured run).
+     */
+    public record Hardware(String device, int devicesPerNode, String intraNode, String interNode, double efficiency) {}
+
+    /**
+     * The parallelism plan. {@code partition} is {@code uniform} or {@code balanced}; {@code layersPerStage},
+     * when given, places layers explicitly (one entry per model stage, p·v entries, summing to the layers).
+     */
+    public record Parallelism(int pipeline, int data, int tensor, int virtualStages, boolean sequenceParallel,
+                              String partition, Optional<List<Integer>> layersPerStage) {}
+
+    /** Micro-batch size b (sequences) and micro-batches per step m, per data-parallel replica. */
+    public record Batch(int microBatchSize, int microBatches) {}
+
+    /**
+     * How to train. {@code schedule}: gpipe, 1f1b, interleaved, zb-h1, zb-h2, or custom with
+     * {@code scheduleFile}; {@code recompute}: none, selective, full; {@code optimizer}: adam-mixed,
+     * adam-fp32, sgd-mixed; {@code linkBuffer}: messages a link's receiver can buffer (absent: unbounded).
+     */
+    public record Training(String schedule, String recompute, String optimizer, int steps,
+                           Optional<Integer> linkBuffer, Optional<String> scheduleFile) {}
+
+    /**
+     * Profiled per-micro-batch times that replace the cost model. Each list has one entry (all stages) or
+     * one per model stage. Absent lists fall back to the cost model.
+     */
+    public record Costs(Optional<List<Double>> forwardSeconds, Optional<List<Double>> backwardInputSeconds,
+                        Optional<List<Double>> backwardWeightSeconds, Optional<List<Double>> recomputeSeconds,
+                        Optional<List<Double>> p2pSeconds, Optional<Double> allReduceSeconds,
+                        Optional<Double> optimizerSeconds) {}
+}
