@@ -9,9 +9,10 @@ import java.util.TreeMap;
  * The catalog of interconnects. Invariant: bandwidth is the nominal rate per direction in bytes per
  * second (vendor figures; a link's "total" bidirectional figure is halved), defined exactly once.
  *
- * <p>Latencies are assumptions, not datasheet values: the one-way cost of a small message through
- * NCCL-like software, which is a few microseconds on every fabric listed (NVIDIA's NCCL tests report
- * small-message all-reduce latencies in the low tens of µs for several hops). Calibrate per cluster.
+ * <p>Latencies are stated assumptions, not datasheet values: the one-way cost of a small message
+ * including the communication library's software overhead, taken as a few microseconds on every fabric
+ * listed (hardware port-to-port latency is around a microsecond; software adds the rest). Calibrate
+ * them per cluster from a measured small-message run.
  */
 public final class LinkPresets {
 
