@@ -30,4 +30,14 @@ public final class StepFlops {
                 + c.outputLayerBackwardWeightFlops();
         return samples * (model.layers() * layer + output);
     }
+
+    /**
+     * Model FLOPs utilisation (Chowdhery et al. 2022, PaLM, Appendix B): model FLOPs achieved per second
+     * over the peak of all devices, {@code modelFlops / (seconds · devices · peak)}.
+     */
+    public static double mfu(double modelFlopsPerStep, double stepSeconds, int devices, DeviceSpec device) {
+        if (!(stepSeconds > 0)) throw new IllegalArgumentException("stepSeconds must be > 0, got " + stepSeconds);
+        if (devices < 1) throw new IllegalArgumentException("devices must be >= 1, got " + devices);
+        return modelFlopsPerStep / (stepSeconds * devices * device.peakFlopsPerSecond());
+    }
 }
