@@ -45,9 +45,9 @@ final class PlanText {
 
         PlanReport.Memory mem = r.memory();
         out.printf(Locale.ROOT, "%nMemory (whole model, one micro-batch of activations: the article's arithmetic)%n");
-        row(out, "parameters", mem.parametersBytes(), String.format(Locale.ROOT, "%s x %d B", Format.count(cm.parametersForMemory()), plan.optimizer().weightBytes()));
-        row(out, "gradients", mem.gradientsBytes(), String.format(Locale.ROOT, "%s x %d B", Format.count(cm.parametersForMemory()), plan.optimizer().gradientBytes()));
-        row(out, "optimizer", mem.optimizerBytes(), String.format(Locale.ROOT, "%s x %d B", Format.count(cm.parametersForMemory()), plan.optimizer().stateBytes()));
+        row(out, "parameters", mem.parametersBytes(), String.format(Locale.ROOT, "%s x %d B", Format.count(cm.parametersForMemory()), plan.optimizer().weightBytesPerParameter()));
+        row(out, "gradients", mem.gradientsBytes(), String.format(Locale.ROOT, "%s x %d B", Format.count(cm.parametersForMemory()), plan.optimizer().gradientBytesPerParameter()));
+        row(out, "optimizer", mem.optimizerBytes(), String.format(Locale.ROOT, "%s x %d B", Format.count(cm.parametersForMemory()), plan.optimizer().stateBytesPerParameter()));
         row(out, "activations", mem.activationsBytes(), String.format(Locale.ROOT, "%d layers x %s per layer (recompute %s, b=%d)",
                 m.layers(), Format.bytes(cm.layerActivationBytes(plan.recompute()) * (double) plan.tensor()),
                 plan.recompute().scenarioName(), plan.microBatchSize()));

@@ -67,9 +67,9 @@ public record PlanReport(String name, String schedule, int pipeline, int data, i
 
         // ---- memory, the article's way: N parameters, one micro-batch through every layer ----
         double n = cm.parametersForMemory();
-        long params = Math.round(n * plan.optimizer().weightBytes());
-        long grads = Math.round(n * plan.optimizer().gradientBytes());
-        long state = Math.round(n * plan.optimizer().stateBytes());
+        long params = Math.round(n * plan.optimizer().weightBytesPerParameter());
+        long grads = Math.round(n * plan.optimizer().gradientBytesPerParameter());
+        long state = Math.round(n * plan.optimizer().stateBytesPerParameter());
         // layerActivationBytes is per tensor rank; the tensor group together holds t times that
         long activations = (long) plan.model().layers() * cm.layerActivationBytes(plan.recompute()) * t;
         long total = params + grads + state + activations;
@@ -101,7 +101,7 @@ public record PlanReport(String name, String schedule, int pipeline, int data, i
                 var c = plan.stageCosts().get(k);
                 forward += c.forwardSeconds();
                 backward += c.backwardInputSeconds() + c.backwardWeightSeconds();
-                allReduce += c.allReduceSeconds();
+                allReduce += c.allReduce().seconds();
                 optimizer += c.optimizerSeconds();
                 staticBytes += c.staticBytes();
                 raw += StageCosts.rawParameters(cm, plan.model().tiedEmbeddings(), plan.partition(), k, t);

@@ -39,9 +39,17 @@ public final class Planner {
 
     private Planner() {}
 
+    /** Resolves and validates the scenario. */
     public static Plan plan(Scenario scenario) {
+        return plan(scenario, true);
+    }
+
+    /**
+     * Resolves the scenario; {@code validateSchedule = false} trusts a generated schedule (the generators are
+     * property-tested), which {@link Search} uses to save a dependency simulation per candidate.
+     */
+    static Plan plan(Scenario scenario, boolean validateSchedule) {
         List<String> problems = new ArrayList<>();
-        Scenario.Model m = scenario.model();
         Scenario.Hardware hw = scenario.hardware();
         Scenario.Parallelism par = scenario.parallelism();
 
@@ -71,7 +79,7 @@ public final class Planner {
         if (!problems.isEmpty()) throw new PlanningException(problems);
 
         Partition partition = partition(scenario, model, stages, problems);
-        Schedule schedule = schedule(scenario, problems);
+        Schedule schedule = schedule(scenario, problems, validateSchedule);
         if (!problems.isEmpty()) throw new PlanningException(problems);
         if (schedule.ranks() != p || schedule.stages() != stages || schedule.microBatches() != scenario.batch().microBatches()) {
             throw new PlanningException(List.of("training.scheduleFile: the schedule has " + schedule.ranks() + " ranks, "
@@ -172,7 +180,7 @@ public final class Planner {
         }
     }
 
-    private static Schedule schedule(Scenario scenario, List<String> problems) {
+    private static Schedule schedule(Scenario scenario, List<String> problems, boolean validate) {
         Scenario.Training tr = scenario.training();
         int p = scenario.parallelism().pipeline();
         int v = scenario.parallelism().virtualStages();
@@ -197,6 +205,7 @@ public final class Planner {
                 return null;
             }
         }
+        if (!validate && !tr.schedule().equals("custom")) return schedule;
         ScheduleValidator.Result result = ScheduleValidator.validate(schedule);
         if (!result.isValid()) {
             throw new PlanningException(List.of("training.schedule: the " + schedule.name() + " schedule is not valid"), result.render());

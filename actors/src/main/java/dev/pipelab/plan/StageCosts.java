@@ -1,6 +1,5 @@
 package dev.pipelab.plan;
 
-import dev.pipelab.model.Collectives;
 import dev.pipelab.model.CostModel;
 import dev.pipelab.model.DeviceSpec;
 import dev.pipelab.model.LinkSpec;
@@ -8,6 +7,7 @@ import dev.pipelab.model.Optimizer;
 import dev.pipelab.model.Partition;
 import dev.pipelab.model.Recompute;
 import dev.pipelab.scenario.Scenario;
+import dev.pipelab.schedule.RingAllReduce;
 import dev.pipelab.schedule.StageCost;
 
 import java.util.ArrayList;
@@ -53,7 +53,7 @@ final class StageCosts {
             // full: the backward re-runs the stage's forward one layer at a time, holding one layer's activations
             case FULL -> cm.layerActivationBytes(Recompute.NONE);
         };
-        double bytesPerParameter = optimizer.weightBytes() + optimizer.gradientBytes() + optimizer.stateBytes();
+        double bytesPerParameter = optimizer.weightBytesPerParameter() + optimizer.gradientBytesPerParameter() + optimizer.stateBytesPerParameter();
 
         List<StageCost> out = new ArrayList<>(stages);
         for (int k = 0; k < stages; k++) {
@@ -71,9 +71,8 @@ final class StageCosts {
             double params = rawParameters(cm, tied, partition, k, t) * scale;
             long staticBytes = Math.round(params * bytesPerParameter);
             int rank = k % placement.pipeline();
-            double allReduce = d > 1
-                    ? Collectives.ringAllReduceSeconds(Math.round(params * optimizer.gradientBytes()), d, placement.dataParallelLink(rank))
-                    : 0;
+            RingAllReduce allReduce = RingAllReduce.ring(Math.round(params * optimizer.gradientBytesPerParameter()), d,
+                    placement.dataParallelLink(rank));
             double optimizerSeconds = params * optimizer.stepBytesTouchedPerParameter() / device.memoryBandwidthBytesPerSecond();
 
             if (profiled.isPresent()) {
@@ -82,7 +81,7 @@ final class StageCosts {
                 backwardInput = pick(c.backwardInputSeconds(), k, backwardInput);
                 backwardWeight = pick(c.backwardWeightSeconds(), k, backwardWeight);
                 recomputeSeconds = recompute == Recompute.NONE ? 0 : pick(c.recomputeSeconds(), k, recomputeSeconds);
-                allReduce = d > 1 ? c.allReduceSeconds().orElse(allReduce) : 0;
+                if (d > 1 && c.allReduceSeconds().isPresent()) allReduce = RingAllReduce.fixed(c.allReduceSeconds().get());
                 optimizerSeconds = c.optimizerSeconds().orElse(optimizerSeconds);
             }
             out.add(new StageCost(forward, backwardInput, backwardWeight, recomputeSeconds, sendForward, sendBackward,

@@ -237,7 +237,7 @@ public final class Evaluator {
                 int k = order[c];
                 double s = Math.max(channelFree, stageDone[k]);
                 allReduceStart[k] = s;
-                allReduceEnd[k] = s + stages.get(k).allReduceSeconds();
+                allReduceEnd[k] = stages.get(k).allReduce().endFrom(s);
                 channelFree = allReduceEnd[k];
                 optimizerSeconds += stages.get(k).optimizerSeconds();
             }

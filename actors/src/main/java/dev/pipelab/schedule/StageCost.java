@@ -18,19 +18,19 @@ package dev.pipelab.schedule;
  * @param stashBytes             activation bytes F keeps until the backward is done
  * @param recomputeBytes         bytes R re-materialises for the backward
  * @param staticBytes            parameters, gradients and optimizer state of the stage
- * @param allReduceSeconds       data-parallel gradient all-reduce of the stage's gradients (0 when d = 1)
+ * @param allReduce              data-parallel gradient all-reduce of the stage's gradients ({@link RingAllReduce#NONE} when d = 1)
  * @param optimizerSeconds       optimizer step of the stage's parameters
  */
 public record StageCost(double forwardSeconds, double backwardInputSeconds, double backwardWeightSeconds,
                         double recomputeSeconds, long sendForwardBytes, long sendBackwardBytes, long stashBytes,
-                        long recomputeBytes, long staticBytes, double allReduceSeconds, double optimizerSeconds) {
+                        long recomputeBytes, long staticBytes, RingAllReduce allReduce, double optimizerSeconds) {
 
     public StageCost {
         requireTime("forwardSeconds", forwardSeconds);
         requireTime("backwardInputSeconds", backwardInputSeconds);
         requireTime("backwardWeightSeconds", backwardWeightSeconds);
         requireTime("recomputeSeconds", recomputeSeconds);
-        requireTime("allReduceSeconds", allReduceSeconds);
+        if (allReduce == null) throw new IllegalArgumentException("allReduce must be given (RingAllReduce.NONE for none)");
         requireTime("optimizerSeconds", optimizerSeconds);
         requireBytes("sendForwardBytes", sendForwardBytes);
         requireBytes("sendBackwardBytes", sendBackwardBytes);
@@ -41,7 +41,7 @@ public record StageCost(double forwardSeconds, double backwardInputSeconds, doub
 
     /** A stage with the given F, B and W times and nothing else: free links, no memory, no data parallelism. */
     public static StageCost compute(double forwardSeconds, double backwardInputSeconds, double backwardWeightSeconds) {
-        return new StageCost(forwardSeconds, backwardInputSeconds, backwardWeightSeconds, 0, 0, 0, 0, 0, 0, 0, 0);
+        return new StageCost(forwardSeconds, backwardInputSeconds, backwardWeightSeconds, 0, 0, 0, 0, 0, 0, RingAllReduce.NONE, 0);
     }
 
     /** Duration of an action of this kind on this stage. */

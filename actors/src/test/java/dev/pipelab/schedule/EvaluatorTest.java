@@ -58,7 +58,7 @@ class EvaluatorTest {
     @Test
     void linkTransferIsFifoAtLatencyPlusBytesOverBandwidth() {
         // p=2, m=2 GPipe, F=1, B=2; messages of 10 bytes over a 10 B/s link with 0.5 s latency.
-        List<StageCost> stages = Collections.nCopies(2, new StageCost(1, 2, 0, 0, 10, 10, 0, 0, 0, 0, 0));
+        List<StageCost> stages = Collections.nCopies(2, new StageCost(1, 2, 0, 0, 10, 10, 0, 0, 0, RingAllReduce.NONE, 0));
         Timeline t = Evaluator.evaluate(Schedules.gpipe(2, 2), stages, Network.uniform(new LinkSpec("slow", 10, 0.5)));
         // rank 0: F0 [0,1] sends at 1, link busy to 2, arrives 2.5; F1 [1,2] sends at max(2,2)=2, arrives 3.5
         assertThat(t.start(0, 0)).isEqualTo(0.0);
@@ -80,8 +80,8 @@ class EvaluatorTest {
     @Test
     void creditWindowStallsTheSenderAndBoundsInFlightMessages() {
         // a slow consumer: stage 1 takes 3 s per forward; with a 1-message buffer stage 0 must wait.
-        List<StageCost> stages = List.of(new StageCost(1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0),
-                new StageCost(3, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0));
+        List<StageCost> stages = List.of(new StageCost(1, 1, 0, 0, 1, 1, 0, 0, 0, RingAllReduce.NONE, 0),
+                new StageCost(3, 1, 0, 0, 1, 1, 0, 0, 0, RingAllReduce.NONE, 0));
         Timeline unbounded = Evaluator.evaluate(Schedules.gpipe(2, 4), stages, Network.free());
         Timeline bounded = Evaluator.evaluate(Schedules.gpipe(2, 4), stages, Network.free(), 1);
         // unbounded: rank 0 runs F0..F3 back to back
@@ -111,7 +111,7 @@ class EvaluatorTest {
 
     @Test
     void memoryCountsStaticBytesAndOneStashPerMicroBatchInFlight() {
-        List<StageCost> stages = Collections.nCopies(4, new StageCost(1, 2, 0, 0, 0, 0, 100, 0, 1000, 0, 0));
+        List<StageCost> stages = Collections.nCopies(4, new StageCost(1, 2, 0, 0, 0, 0, 100, 0, 1000, RingAllReduce.NONE, 0));
         Timeline t = Evaluator.evaluate(Schedules.oneFOneB(4, 8), stages, Network.free());
         for (int s = 0; s < 4; s++) assertThat(t.peakMemoryBytes(s)).isEqualTo(1000 + 100L * (4 - s));
         Timeline g = Evaluator.evaluate(Schedules.gpipe(4, 8), stages, Network.free());
@@ -120,7 +120,7 @@ class EvaluatorTest {
 
     @Test
     void recomputationRunsAsExplicitWorkAndHoldsItsBytesUntilTheBackwardEnds() {
-        List<StageCost> stages = Collections.nCopies(2, new StageCost(1, 2, 0, 1, 0, 0, 10, 50, 0, 0, 0));
+        List<StageCost> stages = Collections.nCopies(2, new StageCost(1, 2, 0, 1, 0, 0, 10, 50, 0, RingAllReduce.NONE, 0));
         Timeline t = Evaluator.evaluate(Schedules.oneFOneB(2, 2).withRecompute(), stages, Network.free());
         // each rank does 2 F (1 s), 2 R (1 s), 2 B (2 s) = 8 s of work
         assertThat(t.busySeconds(0)).isEqualTo(8.0);
@@ -133,7 +133,7 @@ class EvaluatorTest {
 
     @Test
     void allReduceStartsWhenAStagesBackwardIsDoneAndTheOptimizerFollows() {
-        List<StageCost> stages = Collections.nCopies(2, new StageCost(1, 2, 0, 0, 0, 0, 0, 0, 0, 5, 1));
+        List<StageCost> stages = Collections.nCopies(2, new StageCost(1, 2, 0, 0, 0, 0, 0, 0, 0, RingAllReduce.fixed(5), 1));
         Timeline t = Evaluator.evaluate(Schedules.oneFOneB(2, 1), stages, Network.free());
         // rank0 F [0,1], rank1 F [1,2] B [2,4], rank0 B [4,6]
         assertThat(t.allReduceStart(1)).isEqualTo(4.0);
@@ -151,7 +151,7 @@ class EvaluatorTest {
                 List.of(Action.f(0, 0), Action.f(0, 1), Action.b(0, 0), Action.b(0, 1), Action.w(0, 0), Action.w(0, 1)),
                 List.of(Action.f(1, 0), Action.b(1, 0), Action.w(1, 0), Action.f(1, 1), Action.b(1, 1), Action.w(1, 1)));
         Schedule s = new Schedule("custom", 2, 1, 2, true, rows);
-        List<StageCost> stages = Collections.nCopies(2, new StageCost(1, 1, 1, 0, 0, 0, 7, 0, 0, 0, 0));
+        List<StageCost> stages = Collections.nCopies(2, new StageCost(1, 1, 1, 0, 0, 0, 7, 0, 0, RingAllReduce.NONE, 0));
         Timeline t = Evaluator.evaluate(s, stages, Network.free());
         assertThat(t.peakMemoryBytes(0)).isEqualTo(14);
         assertThat(t.peakMemoryBytes(1)).isEqualTo(7);

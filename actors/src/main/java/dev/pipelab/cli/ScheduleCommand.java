@@ -1,0 +1,34 @@
+package dev.pipelab.cli;
+
+import dev.pipelab.plan.Plan;
+import dev.pipelab.schedule.ScheduleText;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.util.concurrent.Callable;
+
+/** {@code pipelab schedule SCENARIO}: the per-rank action grid in text. */
+@Command(name = "schedule", mixinStandardHelpOptions = true,
+        description = "Print the schedule's per-rank action grid (0F3 = stage 0, forward, micro-batch 3).")
+final class ScheduleCommand implements Callable<Integer> {
+
+    @Mixin
+    ScenarioOptions scenario;
+
+    @Option(names = "--text", description = "Print the plain text form (loadable as training.scheduleFile) instead of the grid.")
+    boolean text;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Plan plan = scenario.plan();
+        spec.commandLine().getOut().print(text ? ScheduleText.format(plan.schedule()) : ScheduleText.grid(plan.schedule()));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.pipelab.plan;
+
+import dev.pipelab.model.ModelSpec;
+import dev.pipelab.scenario.Scenario;
+import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.Network;
+import dev.pipelab.schedule.RingAllReduce;
+import dev.pipelab.schedule.StageCost;
+import dev.pipelab.schedule.Timeline;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Enumerates parallelism plans (t, p, d, v, b, m, schedule, recompute) for the scenario's device count
+ * (p·d·t) and global batch (b·m·d), evaluates each exactly, and ranks those that fit by throughput.
+ * Invariant: every candidate gets an outcome, and every outcome but the winner's says why it lost.
+ */
+public final class Search {
+
+    /** Why a candidate is not the winner. */
+    public enum Reason { WINNER, MEMORY, BUBBLE, COMM, RECOMPUTE, COMPUTE }
+
+    /**
+     * One evaluated candidate. {@code scheduleBubble} is the bubble with free links and no all-reduce (the
+     * schedule's own), {@code commFraction} the share of the step lost to communication.
+     */
+    public record Outcome(Candidate candidate, boolean fits, long peakMemoryBytes, double stepTimeSeconds,
+                          double bubbleFraction, double scheduleBubble, double commFraction, double recomputeFraction,
+                          double tokensPerSecond, double mfu, Reason reason, String why) {}
+
+    public record Result(int devices, long globalBatch, List<Outcome> ranked, int evaluated) {
+        public Outcome winner() {
+            return ranked.get(0);
+        }
+    }
+
+    private static final List<String> SCHEDULES = List.of("gpipe", "1f1b", "zb-h1", "zb-h2");
+    private static final List<String> RECOMPUTE = List.of("none", "selective", "full");
+
+    private Search() {}
+
+    /** All candidates for the scenario's device count and global batch, in a fixed order. */
+    public static List<Candidate> candidates(Scenario base) {
+        ModelSpec model = Planner.plan(base).model();
+        Scenario.Parallelism par = base.parallelism();
+        int devices = par.pipeline() * par.data() * par.tensor();
+        long global = (long) base.batch().microBatchSize() * base.batch().microBatches() * par.data();
+        int maxTensor = Math.max(1, base.hardware().devicesPerNode());
+        List<Candidate> out = new ArrayList<>();
+        for (int t = 1; t <= Math.min(devices, maxTensor); t *= 2) {
+            if (devices % t != 0 || model.heads() % t != 0) continue;
+            for (int p = 1; p <= devices / t && p <= model.layers(); p++) {
+                if ((devices / t) % p != 0) continue;
+                int d = devices / t / p;
+                if (global % d != 0) continue;
+                long perReplica = global / d;
+                for (int b = 1; b <= perReplica; b++) {
+                    if (perReplica % b != 0) continue;
+                    int m = (int) (perReplica / b);
+                    for (String recompute : RECOMPUTE) {
+                        for (String schedule : SCHEDULES) out.add(new Candidate(t, p, d, 1, b, m, schedule, recompute));
+                        for (int v = 2; p > 1 && p * v <= model.layers() && v <= 8; v *= 2) {
+                            if (m % p == 0) out.add(new Candidate(t, p, d, v, b, m, "interleaved", recompute));
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    public static Result run(Scenario base) {
+        List<Candidate> candidates = candidates(base);
+        Scenario.Parallelism par = base.parallelism();
+        int devices = par.pipeline() * par.data() * par.tensor();
+        long global = (long) base.batch().microBatchSize() * base.batch().microBatches() * par.data();
+        List<Outcome> outcomes = candidates.parallelStream().map(c -> evaluate(base, c)).toList();
+        List<Outcome> fitting = new ArrayList<>();
+        List<Outcome> rest = new ArrayList<>();
+        for (Outcome o : outcomes) (o.fits() ? fitting : rest).add(o);
+        fitting.sort(Comparator.comparingDouble(Outcome::tokensPerSecond).reversed()
+                .thenComparing(o -> o.candidate().label()));
+        rest.sort(Comparator.comparingLong(Outcome::peakMemoryBytes).thenComparing(o -> o.candidate().label()));
+        List<Outcome> ranked = new ArrayList<>(outcomes.size());
+        if (!fitting.isEmpty()) {
+            Outcome w = fitting.get(0);
+            ranked.add(withReason(w, Reason.WINNER, "fastest plan that fits"));
+            for (int i = 1; i < fitting.size(); i++) ranked.add(explain(fitting.get(i), w));
+        }
+        ranked.addAll(rest);
+        return new Result(devices, global, List.copyOf(ranked), outcomes.size());
+    }
+
+    private static Outcome evaluate(Scenario base, Candidate c) {
+        Plan plan = Planner.plan(Variants.with(base, c), false);
+        long memory = plan.device().memoryBytes();
+        long maxStatic = 0;
+        long[] perRank = new long[plan.pipeline()];
+        for (int k = 0; k < plan.stageCosts().size(); k++) perRank[k % plan.pipeline()] += plan.stageCosts().get(k).staticBytes();
+        for (long s : perRank) maxStatic = Math.max(maxStatic, s);
+        if (maxStatic > memory) {
+            return new Outcome(c, false, maxStatic, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0,
+                    Reason.MEMORY, String.format(Locale.ROOT, "memory: parameters, gradients and optimizer state alone need %.1f GB > %.1f GB",
+                    maxStatic / 1e9, memory / 1e9));
+        }
+        Timeline t = plan.evaluate();
+        PlanReport r = PlanReport.of(plan, t);
+        long peak = 0;
+        for (PlanReport.Stage s : r.stages()) peak = Math.max(peak, s.peakMemoryBytes());
+        // the schedule's own bubble: the same step with free links and no all-reduce
+        List<StageCost> noComm = new ArrayList<>(plan.stageCosts().size());
+        for (StageCost sc : plan.stageCosts()) {
+            noComm.add(new StageCost(sc.forwardSeconds(), sc.backwardInputSeconds(), sc.backwardWeightSeconds(),
+                    sc.recomputeSeconds(), sc.sendForwardBytes(), sc.sendBackwardBytes(), sc.stashBytes(),
+                    sc.recomputeBytes(), sc.staticBytes(), RingAllReduce.NONE, sc.optimizerSeconds()));
+        }
+        Timeline free = Evaluator.evaluate(plan.schedule(), noComm, Network.free(), plan.linkBuffer());
+        double comm = (t.stepTimeSeconds() - free.stepTimeSeconds()) / t.stepTimeSeconds();
+        double recompute = 0, busy = 0;
+        for (StageCost sc : plan.stageCosts()) {
+            recompute += sc.recomputeSeconds();
+            busy += sc.forwardSeconds() + sc.backwardInputSeconds() + sc.backwardWeightSeconds() + sc.recomputeSeconds();
+        }
+        boolean fits = peak <= memory;
+        Outcome o = new Outcome(c, fits, peak, t.stepTimeSeconds(), t.bubbleFraction(), free.bubbleFraction(), comm,
+                busy == 0 ? 0 : recompute / busy, r.tokensPerSecond(), r.mfu(), fits ? Reason.WINNER : Reason.MEMORY,
+                fits ? "" : String.format(Locale.ROOT, "memory: peak %.1f GB > %.1f GB", peak / 1e9, memory / 1e9));
+        return o;
+    }
+
+    /** The largest of the candidate's handicaps against the winner. */
+    private static Outcome explain(Outcome o, Outcome w) {
+        double bubble = o.scheduleBubble() - w.scheduleBubble();
+        double comm = o.commFraction() - w.commFraction();
+        double recompute = o.recomputeFraction() - w.recomputeFraction();
+        double slower = w.tokensPerSecond() / o.tokensPerSecond();
+        Reason reason = Reason.COMPUTE;
+        double worst = 1e-12;
+        if (bubble > worst) { reason = Reason.BUBBLE; worst = bubble; }
+        if (comm > worst) { reason = Reason.COMM; worst = comm; }
+        if (recompute > worst) { reason = Reason.RECOMPUTE; worst = recompute; }
+        String why = switch (reason) {
+            case BUBBLE -> String.format(Locale.ROOT, "bubble: %.1f%% of stage-time idle against %.1f%%", o.scheduleBubble() * 100, w.scheduleBubble() * 100);
+            case COMM -> String.format(Locale.ROOT, "comm: %.1f%% of the step waits on links and all-reduce against %.1f%%", o.commFraction() * 100, w.commFraction() * 100);
+            case RECOMPUTE -> String.format(Locale.ROOT, "recompute: %.1f%% of compute is recomputation against %.1f%%", o.recomputeFraction() * 100, w.recomputeFraction() * 100);
+            default -> "compute: no worse bubble, comm or recomputation, slower per device";
+        };
+        return withReason(o, reason, String.format(Locale.ROOT, "%.2fx slower; %s", slower, why));
+    }
+
+    private static Outcome withReason(Outcome o, Reason reason, String why) {
+        return new Outcome(o.candidate(), o.fits(), o.peakMemoryBytes(), o.stepTimeSeconds(), o.bubbleFraction(),
+                o.scheduleBubble(), o.commFraction(), o.recomputeFraction(), o.tokensPerSecond(), o.mfu(), reason, why);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.pipelab.plan;
+
+import dev.pipelab.scenario.Scenario;
+
+import java.util.Optional;
+
+/** Copies of a scenario with a different parallelism plan, for {@link Search}. */
+final class Variants {
+
+    private Variants() {}
+
+    /**
+     * The scenario with (t, p, d, v, b, m, schedule, recompute) replaced. Explicit layer placement and
+     * profiled costs are dropped: they fix the stage count, and search re-partitions uniformly with the cost model.
+     */
+    static Scenario with(Scenario s, Candidate c) {
+        Scenario.Parallelism par = s.parallelism();
+        Scenario.Parallelism newPar = new Scenario.Parallelism(c.pipeline(), c.data(), c.tensor(), c.virtualStages(),
+                par.sequenceParallel() && c.tensor() > 1, par.partition(), Optional.empty());
+        Scenario.Training tr = s.training();
+        Scenario.Training newTr = new Scenario.Training(c.schedule(), c.recompute(), tr.optimizer(), tr.steps(),
+                tr.linkBuffer(), Optional.empty());
+        return new Scenario(s.name(), s.model(), s.hardware(), newPar, new Scenario.Batch(c.microBatchSize(), c.microBatches()),
+                newTr, Optional.empty(), s.seed());
+    }
+}
