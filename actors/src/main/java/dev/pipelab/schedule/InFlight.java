@@ -1,0 +1,37 @@
+package dev.pipelab.schedule;
+
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Static in-flight counts of a schedule. Invariant: a micro-batch is in flight on a stage from its F to its B
+ * in the order the stage's rank lists them (an R in between does not count again), so the counts depend only
+ * on the schedule value, never on timing.
+ */
+public final class InFlight {
+
+    private InFlight() {}
+
+    /** The most micro-batches in flight at once on model stage {@code stage} (F done, B not yet done). */
+    public static int peak(Schedule schedule, int stage) {
+        if (stage < 0 || stage >= schedule.stages()) {
+            throw new IllegalArgumentException("stage must be in [0, " + schedule.stages() + "), got " + stage);
+        }
+        Set<Integer> open = new HashSet<>();
+        int peak = 0;
+        for (Action a : schedule.actions(schedule.rankOf(stage))) {
+            if (a.stage() != stage) continue;
+            if (a.kind() == Action.Kind.F) open.add(a.microBatch());
+            else if (a.kind() == Action.Kind.B) open.remove(a.microBatch());
+            peak = Math.max(peak, open.size());
+        }
+        return peak;
+    }
+
+    /** {@link #peak} for every model stage, indexed by stage. */
+    public static int[] peakByStage(Schedule schedule) {
+        int[] out = new int[schedule.stages()];
+        for (int s = 0; s < out.length; s++) out[s] = peak(schedule, s);
+        return out;
+    }
+}
