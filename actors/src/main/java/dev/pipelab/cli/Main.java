@@ -1,7 +1,55 @@
 package dev.pipelab.cli;
 
-public final class Main {
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * The {@code pipelab} command line. Exit codes: 0 success, 2 a user's mistake (scenario, flag, schedule),
+ * 1 an internal error. Invariant: a user's mistake never prints a stack trace.
+ */
+@Command(name = "pipelab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "A laboratory for pipeline-parallel training: plan it, run it, break it, watch it.",
+        subcommands = {PlanCommand.class, ScheduleCommand.class, SearchCommand.class, ValidateCommand.class,
+                RunCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     public static void main(String[] args) {
-        System.out.println("pipelab");
+        int code = execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+        System.exit(code);
+    }
+
+    /** Runs the CLI with the given streams and returns the exit code (tests call this). */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler(new UserErrors());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("pipelab: " + ex.getMessage());
+            err.println("Try 'pipelab " + (ex.getCommandLine().getCommandName().equals("pipelab") ? "" : ex.getCommandLine().getCommandName() + " ") + "--help'.");
+            return 2;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"pipelab " + (v == null ? "dev" : v)};
+        }
     }
 }

@@ -1,0 +1,48 @@
+package dev.pipelab.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pipelab.plan.Plan;
+import dev.pipelab.plan.PlanReport;
+import dev.pipelab.schedule.Timeline;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+/** {@code pipelab plan SCENARIO [--json]}: memory, minimum devices, per-stage table, step time, bubble, throughput. */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+        description = "Memory breakdown, minimum devices, per-stage timing, step time, bubble and throughput of a scenario.")
+final class PlanCommand implements Callable<Integer> {
+
+    @Mixin
+    ScenarioOptions scenario;
+
+    @Option(names = "--json", description = "Print the report as JSON (report.json field names).")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Plan plan = scenario.plan();
+        Timeline timeline = plan.evaluate();
+        PlanReport report = PlanReport.of(plan, timeline);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(json().writeValueAsString(report));
+        } else {
+            PlanText.print(out, plan, timeline, report);
+        }
+        return 0;
+    }
+
+    static ObjectMapper json() {
+        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
+}

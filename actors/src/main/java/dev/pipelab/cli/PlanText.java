@@ -1,0 +1,120 @@
+package dev.pipelab.cli;
+
+import dev.pipelab.model.CostModel;
+import dev.pipelab.model.DevicePresets;
+import dev.pipelab.model.DeviceSpec;
+import dev.pipelab.model.LinkSpec;
+import dev.pipelab.model.ModelSpec;
+import dev.pipelab.plan.Plan;
+import dev.pipelab.plan.PlanReport;
+import dev.pipelab.schedule.Timeline;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The readable form of {@code pipelab plan}. */
+final class PlanText {
+
+    private PlanText() {}
+
+    static void print(PrintWriter out, Plan plan, Timeline timeline, PlanReport r) {
+        ModelSpec m = plan.model();
+        DeviceSpec dev = plan.device();
+        CostModel cm = plan.costModel();
+        out.printf(Locale.ROOT, "pipelab plan: %s%n%n", plan.name());
+        out.printf(Locale.ROOT, "model     %s: %d layers, h=%d, %d heads (%d kv), ffn %d, vocab %d, s=%d, %s%n",
+                m.name(), m.layers(), m.hidden(), m.heads(), m.kvHeads(), m.ffnHidden(), m.vocab(), m.seqLength(),
+                m.mlp().name().toLowerCase(Locale.ROOT));
+        out.printf(Locale.ROOT, "          %s parameters%s%n", Format.count(cm.parametersForMemory()),
+                m.parametersOverride().isPresent()
+                        ? " (scenario value; the shapes give " + Format.count(cm.totalParameters()) + ")" : "");
+        out.printf(Locale.ROOT, "hardware  %s: %s peak, %s, efficiency %.2f; %d devices per node%n", dev.name(),
+                Format.rate(dev.peakFlopsPerSecond()), Format.gb(dev.memoryBytes()), plan.efficiency(),
+                plan.placement().devicesPerNode());
+        out.printf(Locale.ROOT, "          intra-node %s (%s), inter-node %s (%s)%n",
+                plan.placement().intraNode().name(), Format.bandwidth(plan.placement().intraNode().bandwidthBytesPerSecond()),
+                plan.placement().interNode().name(), Format.bandwidth(plan.placement().interNode().bandwidthBytesPerSecond()));
+        out.printf(Locale.ROOT, "plan      p=%d d=%d t=%d v=%d -> %d devices on %d node(s); %s, m=%d micro-batches of b=%d (%d sequences per step)%n",
+                r.pipeline(), r.data(), r.tensor(), r.virtualStages(), r.devices(), plan.placement().nodes(),
+                r.schedule(), r.microBatches(), r.microBatchSize(), r.globalBatch());
+        out.printf(Locale.ROOT, "          recompute %s, optimizer %s%s%s%n", plan.recompute().scenarioName(),
+                plan.optimizer().scenarioName(), plan.sequenceParallel() ? ", sequence parallel" : "",
+                plan.profiled() ? ", profiled costs" : "");
+
+        PlanReport.Memory mem = r.memory();
+        out.printf(Locale.ROOT, "%nMemory (whole model, one micro-batch of activations: the article's arithmetic)%n");
+        row(out, "parameters", mem.parametersBytes(), String.format(Locale.ROOT, "%s x %d B", Format.count(cm.parametersForMemory()), plan.optimizer().weightBytes()));
+        row(out, "gradients", mem.gradientsBytes(), String.format(Locale.ROOT, "%s x %d B", Format.count(cm.parametersForMemory()), plan.optimizer().gradientBytes()));
+        row(out, "optimizer", mem.optimizerBytes(), String.format(Locale.ROOT, "%s x %d B", Format.count(cm.parametersForMemory()), plan.optimizer().stateBytes()));
+        row(out, "activations", mem.activationsBytes(), String.format(Locale.ROOT, "%d layers x %s per layer (recompute %s, b=%d)",
+                m.layers(), Format.bytes(cm.layerActivationBytes(plan.recompute()) * (double) plan.tensor()),
+                plan.recompute().scenarioName(), plan.microBatchSize()));
+        row(out, "total", mem.totalBytes(), "");
+        out.printf(Locale.ROOT, "  minimum devices  %d x %s (%s)", mem.minDevices(), Format.gb(dev.memoryBytes()), dev.name());
+        Map<Long, String> others = new TreeMap<>();
+        for (String name : DevicePresets.names()) {
+            DeviceSpec d = DevicePresets.find(name).orElseThrow();
+            if (d.memoryBytes() != dev.memoryBytes()) others.putIfAbsent(d.memoryBytes(), name);
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<Long, String> e : others.entrySet()) {
+            long n = (mem.totalBytes() + e.getKey() - 1) / e.getKey();
+            sb.append(sb.length() == 0 ? "; " : ", ").append(n).append(" x ").append(Format.gb(e.getKey()));
+        }
+        out.println(sb);
+
+        out.printf(Locale.ROOT, "%nPer pipeline rank (one step; F/B per micro-batch)%n");
+        out.printf(Locale.ROOT, "  %4s %6s %10s %10s %11s %11s %7s %12s %9s%n", "rank", "layers", "F", "B+W",
+                "all-reduce", "optimizer", "busy", "peak memory", "in-flight");
+        for (PlanReport.Stage s : r.stages()) {
+            out.printf(Locale.ROOT, "  %4d %6d %10s %10s %11s %11s %6.1f%% %12s %9d%s%n", s.index(), s.layers(),
+                    Format.seconds(s.forwardSeconds()), Format.seconds(s.backwardSeconds()),
+                    Format.seconds(s.allReduceSeconds()), Format.seconds(s.optimizerSeconds()), s.busyFraction() * 100,
+                    Format.gb(s.peakMemoryBytes()), s.peakInFlightMicrobatches(),
+                    s.peakMemoryBytes() > dev.memoryBytes() ? "  > device memory" : "");
+        }
+
+        out.printf(Locale.ROOT, "%nStep%n");
+        out.printf(Locale.ROOT, "  step time        %s%n", Format.seconds(r.stepTimeSeconds()));
+        out.printf(Locale.ROOT, "  bubble           %s idle stage-time (%s); Megatron's (p-1)/(v·m) = %s%n",
+                Format.percent(r.bubbleFraction()), Format.fraction(r.bubbleFraction()), Format.percent(r.megatronBubbleFraction()));
+        out.printf(Locale.ROOT, "  throughput       %s samples/s, %s tokens/s%n", Format.count(r.samplesPerSecond()),
+                Format.count(r.tokensPerSecond()));
+        out.printf(Locale.ROOT, "  MFU / HFU        %s / %s (%s per step)%n", Format.percent(r.mfu()), Format.percent(r.hfu()),
+                Format.flops(r.modelFlopsPerStep()));
+        out.printf(Locale.ROOT, "  fits in memory   %s%n", r.fits() ? "yes" : "NO: some rank's peak exceeds " + Format.gb(dev.memoryBytes()));
+
+        printStageWork(out, plan, r);
+    }
+
+    /** The article's per-stage arithmetic: 6·N·tokens of work, the gradient traffic, the stash, the batch to fill. */
+    private static void printStageWork(PrintWriter out, Plan plan, PlanReport r) {
+        PlanReport.Stage first = r.stages().get(0);
+        double n = first.parameters();
+        double tokens = (double) plan.microBatchSize() * plan.model().seqLength();
+        double work = 6 * n * tokens;
+        DeviceSpec dev = plan.device();
+        LinkSpec link = plan.placement().data() > 1 ? plan.placement().dataParallelLink(0) : plan.placement().intraNode();
+        double fp32Gradients = 4 * n;
+        out.printf(Locale.ROOT, "%nPer stage, rank 0 (the article's arithmetic)%n");
+        out.printf(Locale.ROOT, "  parameters       %s (fp32 gradients %s)%n", Format.count(n), Format.gb(fp32Gradients));
+        out.printf(Locale.ROOT, "  work             6 x N x tokens = %s per micro-batch -> %s at 100%% of %s%n",
+                Format.flops(work), Format.seconds(work / dev.peakFlopsPerSecond()), Format.rate(dev.peakFlopsPerSecond()));
+        if (!Double.isInfinite(link.bandwidthBytesPerSecond())) {
+            out.printf(Locale.ROOT, "  gradient traffic %s over %s at %s = %s per pass (a reduce and a broadcast: 2 passes)%n",
+                    Format.gb(fp32Gradients), link.name(), Format.bandwidth(link.bandwidthBytesPerSecond()),
+                    Format.seconds(fp32Gradients / link.bandwidthBytesPerSecond()));
+        }
+        out.printf(Locale.ROOT, "  activation stash %d micro-batches in flight on rank 0 -> peak %s%n",
+                first.peakInFlightMicrobatches(), Format.gb(first.peakMemoryBytes()));
+        int p = plan.pipeline();
+        out.printf(Locale.ROOT, "  to fill          m >= p = %d micro-batches of b=%d: a global batch of at least %d sequences (x d=%d)%n",
+                p, plan.microBatchSize(), (long) p * plan.microBatchSize() * plan.data(), plan.data());
+    }
+
+    private static void row(PrintWriter out, String what, long bytes, String how) {
+        out.printf(Locale.ROOT, "  %-16s %12s   %s%n", what, Format.gb(bytes), how);
+    }
+}

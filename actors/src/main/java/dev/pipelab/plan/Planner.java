@@ -1,0 +1,207 @@
+package dev.pipelab.plan;
+
+import dev.pipelab.model.CostModel;
+import dev.pipelab.model.DevicePresets;
+import dev.pipelab.model.DeviceSpec;
+import dev.pipelab.model.LinkPresets;
+import dev.pipelab.model.LinkSpec;
+import dev.pipelab.model.Mlp;
+import dev.pipelab.model.ModelPresets;
+import dev.pipelab.model.ModelSpec;
+import dev.pipelab.model.Optimizer;
+import dev.pipelab.model.Partition;
+import dev.pipelab.model.Recompute;
+import dev.pipelab.scenario.Scenario;
+import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.Network;
+import dev.pipelab.schedule.Schedule;
+import dev.pipelab.schedule.ScheduleParseException;
+import dev.pipelab.schedule.ScheduleText;
+import dev.pipelab.schedule.ScheduleValidator;
+import dev.pipelab.schedule.Schedules;
+import dev.pipelab.schedule.StageCost;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * Resolves a {@link Scenario} into a {@link Plan}: the one place where scenario names meet catalogs and the
+ * cost model meets the schedule. Invariant: either every problem of the scenario is reported at once in a
+ * {@link PlanningException}, or the returned plan is complete and its schedule valid.
+ */
+public final class Planner {
+
+    private Planner() {}
+
+    public static Plan plan(Scenario scenario) {
+        List<String> problems = new ArrayList<>();
+        Scenario.Model m = scenario.model();
+        Scenario.Hardware hw = scenario.hardware();
+        Scenario.Parallelism par = scenario.parallelism();
+
+        ModelSpec model = resolveModel(scenario, problems);
+        DeviceSpec device = DevicePresets.find(hw.device()).orElse(null);
+        if (device == null) problems.add("hardware.device: unknown device '" + hw.device() + "' (known: " + String.join(", ", DevicePresets.names()) + ")");
+        LinkSpec intra = link("hardware.intraNode", hw.intraNode(), problems);
+        LinkSpec inter = link("hardware.interNode", hw.interNode(), problems);
+        Recompute recompute = Recompute.parse(scenario.training().recompute()).orElse(null);
+        if (recompute == null) problems.add("training.recompute: must be one of none, selective, full, got '" + scenario.training().recompute() + "'");
+        Optimizer optimizer = Optimizer.parse(scenario.training().optimizer()).orElse(null);
+        if (optimizer == null) problems.add("training.optimizer: must be one of adam-mixed, adam-fp32, sgd-mixed, got '" + scenario.training().optimizer() + "'");
+
+        int p = par.pipeline();
+        int v = par.virtualStages();
+        int t = par.tensor();
+        int stages = p * v;
+        if (model != null) {
+            if (stages > model.layers()) {
+                problems.add("parallelism.pipeline: " + (v > 1 ? p + " ranks x " + v + " virtual stages = " : "")
+                        + stages + " stages exceed the model's " + model.layers() + " layers");
+            }
+            if (model.heads() % t != 0) {
+                problems.add("parallelism.tensor: " + t + " must divide the model's " + model.heads() + " attention heads");
+            }
+        }
+        if (!problems.isEmpty()) throw new PlanningException(problems);
+
+        Partition partition = partition(scenario, model, stages, problems);
+        Schedule schedule = schedule(scenario, problems);
+        if (!problems.isEmpty()) throw new PlanningException(problems);
+        if (schedule.ranks() != p || schedule.stages() != stages || schedule.microBatches() != scenario.batch().microBatches()) {
+            throw new PlanningException(List.of("training.scheduleFile: the schedule has " + schedule.ranks() + " ranks, "
+                    + schedule.stages() + " stages and " + schedule.microBatches() + " micro-batches; the scenario asks for "
+                    + p + ", " + stages + " and " + scenario.batch().microBatches()), ScheduleText.grid(schedule));
+        }
+        if (recompute != Recompute.NONE) schedule = schedule.withRecompute();
+
+        Placement placement = new Placement(p, par.data(), t, hw.devicesPerNode(), intra, inter);
+        CostModel cm = new CostModel(model, scenario.batch().microBatchSize(), t, par.sequenceParallel());
+        List<StageCost> costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw.efficiency(), recompute,
+                optimizer, partition, scenario.costs(), v);
+        Network network = scenario.costs().flatMap(Scenario.Costs::p2pSeconds).isPresent()
+                ? profiledNetwork(scenario.costs().get().p2pSeconds().get(), cm.p2pBytes(), p)
+                : placement.network();
+        return new Plan(scenario.name(), model, device, placement, network, v, scenario.batch().microBatchSize(),
+                scenario.batch().microBatches(), par.sequenceParallel(), recompute, optimizer, hw.efficiency(),
+                partition, schedule, costs, scenario.training().linkBuffer().orElse(Evaluator.UNBOUNDED),
+                scenario.training().steps(), scenario.costs().isPresent());
+    }
+
+    /**
+     * Links whose per-message time is the profiled {@code p2pSeconds}: one entry for all, or one per rank
+     * boundary (entry r is the link between rank r and rank r+1, both directions).
+     */
+    private static Network profiledNetwork(List<Double> p2pSeconds, long bytes, int p) {
+        LinkSpec[] forward = new LinkSpec[p];
+        for (int r = 0; r < p; r++) {
+            double seconds = p2pSeconds.get(p2pSeconds.size() == 1 ? 0 : Math.min(r, p2pSeconds.size() - 1));
+            forward[r] = seconds == 0 ? LinkSpec.FREE : new LinkSpec("profiled", bytes / seconds, 0.0);
+        }
+        // neighbours r, r+1 use boundary r; the interleaved wrap-around link (p-1 <-> 0) uses boundary p-1
+        return (from, to) -> forward[Math.abs(from - to) == 1 ? Math.min(from, to) : Math.max(from, to)];
+    }
+
+    private static LinkSpec link(String path, String name, List<String> problems) {
+        Optional<LinkSpec> link = LinkPresets.find(name);
+        if (link.isEmpty()) problems.add(path + ": unknown link '" + name + "' (known: " + String.join(", ", LinkPresets.names()) + ")");
+        return link.orElse(null);
+    }
+
+    private static ModelSpec resolveModel(Scenario scenario, List<String> problems) {
+        Scenario.Model m = scenario.model();
+        ModelSpec base = null;
+        if (m.preset().isPresent()) {
+            base = ModelPresets.find(m.preset().get()).orElse(null);
+            if (base == null) {
+                problems.add("model.preset: unknown preset '" + m.preset().get() + "' (known: " + String.join(", ", ModelPresets.names()) + ")");
+                return null;
+            }
+        }
+        String name = base != null ? base.name() : scenario.name();
+        Integer layers = m.layers().orElse(base != null ? base.layers() : null);
+        Integer hidden = m.hidden().orElse(base != null ? base.hidden() : null);
+        Integer heads = m.heads().orElse(base != null ? base.heads() : null);
+        Integer ffn = m.ffn().orElse(base != null ? base.ffnHidden() : null);
+        Integer vocab = m.vocab().orElse(base != null ? base.vocab() : null);
+        Integer seq = m.seqLength().orElse(base != null ? base.seqLength() : null);
+        List<String> missing = new ArrayList<>();
+        if (layers == null) missing.add("layers");
+        if (hidden == null) missing.add("hidden");
+        if (heads == null) missing.add("heads");
+        if (ffn == null) missing.add("ffn");
+        if (vocab == null) missing.add("vocab");
+        if (seq == null) missing.add("seqLength");
+        if (!missing.isEmpty()) {
+            problems.add("model: a model without a preset must give " + String.join(", ", missing));
+            return null;
+        }
+        int kvHeads = m.kvHeads().orElse(base != null && m.heads().isEmpty() ? base.kvHeads() : heads);
+        Mlp mlp = m.mlp().map(s -> Mlp.valueOf(s.toUpperCase(Locale.ROOT))).orElse(base != null ? base.mlp() : Mlp.GELU);
+        boolean tied = m.tiedEmbeddings().orElse(base != null && base.tiedEmbeddings());
+        OptionalDouble override = m.parameters().isPresent() ? OptionalDouble.of(m.parameters().get())
+                : (base != null ? base.parametersOverride() : OptionalDouble.empty());
+        try {
+            return new ModelSpec(name, layers, hidden, heads, kvHeads, ffn, vocab, seq, mlp, tied, override);
+        } catch (IllegalArgumentException e) {
+            problems.add("model: " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static Partition partition(Scenario scenario, ModelSpec model, int stages, List<String> problems) {
+        Scenario.Parallelism par = scenario.parallelism();
+        try {
+            if (par.layersPerStage().isPresent()) return Partition.explicit(par.layersPerStage().get(), model.layers());
+            if (par.partition().equals("balanced")) {
+                // the first stage also holds the embedding (a lookup: its parameters, no GEMM), the last the
+                // output layer, whose GEMM costs about V/(12h)... of a layer: weigh by forward FLOPs
+                CostModel cm = new CostModel(model, scenario.batch().microBatchSize(), scenario.parallelism().tensor(), par.sequenceParallel());
+                double layer = cm.layerForwardFlops();
+                return Partition.balanced(model.layers(), stages, layer, 0.0, cm.outputLayerForwardFlops());
+            }
+            return Partition.uniform(model.layers(), stages);
+        } catch (IllegalArgumentException e) {
+            problems.add("parallelism.layersPerStage: " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static Schedule schedule(Scenario scenario, List<String> problems) {
+        Scenario.Training tr = scenario.training();
+        int p = scenario.parallelism().pipeline();
+        int v = scenario.parallelism().virtualStages();
+        int m = scenario.batch().microBatches();
+        Schedule schedule;
+        if (tr.schedule().equals("custom")) {
+            Path file = Path.of(tr.scheduleFile().orElseThrow());
+            try {
+                schedule = ScheduleText.parse(Files.readString(file), file.toString());
+            } catch (IOException e) {
+                problems.add("training.scheduleFile: cannot read " + file + ": " + e.getMessage());
+                return null;
+            } catch (ScheduleParseException e) {
+                problems.add("training.scheduleFile: " + e.getMessage());
+                return null;
+            }
+        } else {
+            try {
+                schedule = Schedules.byName(tr.schedule(), p, v, m);
+            } catch (IllegalArgumentException e) {
+                problems.add("training.schedule: " + e.getMessage());
+                return null;
+            }
+        }
+        ScheduleValidator.Result result = ScheduleValidator.validate(schedule);
+        if (!result.isValid()) {
+            throw new PlanningException(List.of("training.schedule: the " + schedule.name() + " schedule is not valid"), result.render());
+        }
+        return schedule;
+    }
+
+}
