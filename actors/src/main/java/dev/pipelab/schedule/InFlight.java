@@ -28,6 +28,24 @@ public final class InFlight {
         return peak;
     }
 
+    /**
+     * The most (stage, micro-batch) pairs in flight at once on rank {@code rank}, over all its model stages
+     * (with interleaving a rank's chunks stash at the same time).
+     */
+    public static int peakOnRank(Schedule schedule, int rank) {
+        if (rank < 0 || rank >= schedule.ranks()) {
+            throw new IllegalArgumentException("rank must be in [0, " + schedule.ranks() + "), got " + rank);
+        }
+        Set<Action> open = new HashSet<>();
+        int peak = 0;
+        for (Action a : schedule.actions(rank)) {
+            if (a.kind() == Action.Kind.F) open.add(Action.b(a.stage(), a.microBatch()));
+            else if (a.kind() == Action.Kind.B) open.remove(a);
+            peak = Math.max(peak, open.size());
+        }
+        return peak;
+    }
+
     /** {@link #peak} for every model stage, indexed by stage. */
     public static int[] peakByStage(Schedule schedule) {
         int[] out = new int[schedule.stages()];

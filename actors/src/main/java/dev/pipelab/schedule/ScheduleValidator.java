@@ -36,7 +36,7 @@ public final class ScheduleValidator {
         }
 
         /** Whether the schedule has no problems. */
-        public boolean ok() {
+        public boolean isValid() {
             return problems.isEmpty();
         }
 

@@ -67,6 +67,6 @@ class ScheduleTextTest {
     @Test
     void aParsedScheduleThatIsBrokenStillParsesSoTheValidatorCanShowIt() {
         Schedule s = ScheduleText.parse("# name=custom p=1 v=1 m=2 split=false\n0F0 0B1\n", "s");
-        assertThat(ScheduleValidator.validate(s).ok()).isFalse();
+        assertThat(ScheduleValidator.validate(s).isValid()).isFalse();
     }
 }

@@ -22,7 +22,7 @@ class ScheduleValidatorTest {
     @Test
     void aValidScheduleRendersItsGridAndOk() {
         ScheduleValidator.Result r = ScheduleValidator.validate(Schedules.oneFOneB(2, 2));
-        assertThat(r.ok()).isTrue();
+        assertThat(r.isValid()).isTrue();
         assertThat(r.render()).isEqualTo("""
                 # name=1f1b p=2 v=1 m=2 split=false
                 rank 0 | 0F0 0F1 0B0 0B1
@@ -84,7 +84,7 @@ class ScheduleValidatorTest {
         Schedule bad = new Schedule("gpipe", 2, 1, 1, false, List.of(
                 List.of(Action.f(0, 0), Action.b(0, 0)),
                 List.of(Action.f(1, 0), Action.b(1, 0), Action.f(0, 0))));
-        assertThat(ScheduleValidator.validate(good).ok()).isTrue();
+        assertThat(ScheduleValidator.validate(good).isValid()).isTrue();
         ScheduleValidator.Result r = ScheduleValidator.validate(bad);
         assertThat(r.render()).contains("rank 1 |  1F0   1B0  [0F0]");
         assertThat(r.problems()).extracting(ScheduleProblem::toString).contains(

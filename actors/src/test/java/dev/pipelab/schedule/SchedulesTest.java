@@ -38,7 +38,7 @@ class SchedulesTest {
         // the last rank warms up with (2-1)*4 = 4 forwards, then 1F1B; its first backward is its own stage 7
         assertThat(row(s, 3)).startsWith("3F0 3F1 3F2 3F3 7F0 7B0 7F1 7B1 ");
         assertThat(s.stages()).isEqualTo(8);
-        assertThat(ScheduleValidator.validate(s).ok()).isTrue();
+        assertThat(ScheduleValidator.validate(s).isValid()).isTrue();
     }
 
     @Test
