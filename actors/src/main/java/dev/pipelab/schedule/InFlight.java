@@ -4,9 +4,9 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * Static in-flight counts of a schedule. Invariant: a micro-batch is in flight on a stage from its F to its B
- * in the order the stage's rank lists them (an R in between does not count again), so the counts depend only
- * on the schedule value, never on timing.
+ * A micro-batch is in flight on a stage from its F to its B in the order the stage's rank lists them (an R in
+ * between does not count again), so these counts depend only on the schedule value, never on timing. The
+ * evaluator's {@code Timeline.peakInFlight} instead holds a split backward's micro-batch until its W ends.
  */
 public final class InFlight {
 

@@ -1,8 +1,8 @@
 package dev.pipelab.schedule;
 
 /**
- * A schedule text that cannot be read. Invariant: the message is one line,
- * {@code source:line:col: what was expected and what came}, with 1-based line and column.
+ * The message is one line, {@code source:line:col: what was expected and what came}, with 1-based line and
+ * column: a schedule text that cannot be read.
  */
 public final class ScheduleParseException extends RuntimeException {
 

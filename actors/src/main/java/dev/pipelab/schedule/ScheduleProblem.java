@@ -3,9 +3,9 @@ package dev.pipelab.schedule;
 import java.util.Optional;
 
 /**
- * One thing wrong with a schedule, tied to a cell of its grid. Invariant: {@code index} is the position of
- * {@code action} in rank {@code rank}'s list, or {@link #ABSENT} when the problem is an action that no rank
- * runs (a missing F, B or W), in which case {@code rank} is the rank that should run it.
+ * {@code index} is the position of {@code action} in rank {@code rank}'s list, or {@link #ABSENT} when the
+ * problem is an action that no rank runs (a missing F, B or W), in which case {@code rank} is the rank that
+ * should run it: one thing wrong with a schedule, tied to a cell of its grid.
  *
  * @param rank    the rank whose row holds (or should hold) the action
  * @param index   position in that rank's list, or {@link #ABSENT}

@@ -8,7 +8,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The text form of a schedule. Invariant: {@code parse(format(s), src).equals(s)} for every schedule s.
+ * {@code parse(format(s), src).equals(s)} for every schedule s whose name has no whitespace: the text form of
+ * a schedule.
  *
  * <p>The form is one line per rank, its actions in order separated by single spaces ({@code 0F0 0F1 0B0}),
  * preceded by a header comment {@code # name=1f1b p=4 v=1 m=8 split=false}. A rank with no actions is

@@ -11,8 +11,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Checks a schedule value. Invariant: {@link #validate} never throws for a bad schedule; a schedule is valid
- * exactly when the result has no problems, that is when each stage k runs on rank k % p exactly m F and m B
+ * {@link #validate} never throws for a bad schedule, and a schedule is valid exactly when the result has no
+ * problems, that is when each stage k runs on rank k % p exactly m F and m B
  * (and m W iff the backward is split), each once, with micro-batch ids in [0, m), a B after its own F, a W
  * after its B, an R between its F and its B, and every rank can run its whole list in order.
  *
@@ -26,8 +26,8 @@ public final class ScheduleValidator {
     private ScheduleValidator() {}
 
     /**
-     * The outcome of {@link #validate}. Invariant: {@code problems} is sorted by rank, then by index (absent
-     * actions last in their rank).
+     * {@code problems} is sorted by rank, then by index (absent actions last in their rank): the outcome of
+     * {@link #validate}.
      */
     public record Result(Schedule schedule, List<ScheduleProblem> problems) {
 

@@ -4,10 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Schedule generators. Invariant: every schedule generated here passes {@link ScheduleValidator} (each stage
- * runs exactly m forwards and m backwards, plus m weight passes when the backward is split, in an executable
- * order). Each generator reads like the algorithm on paper: named phases (warm-up, steady state, cool-down),
- * one list of actions per rank.
+ * Every schedule generated here passes {@link ScheduleValidator}: each stage runs exactly m forwards and m
+ * backwards (plus m weight passes when the backward is split), in an order every rank can execute.
+ *
+ * <p>Schedule generators, each reading like the algorithm on paper: named phases (warm-up, steady state,
+ * cool-down), one list of actions per rank.
  */
 public final class Schedules {
 
