@@ -1,0 +1,56 @@
+package dev.pipelab.monitoring;
+
+/**
+ * One telemetry event of a run, in emulated seconds since the run started. Invariant: events are plain
+ * immutable records with no Pekko types, so that recorded or synthetic streams can be analysed without an
+ * actor system; spans are emitted once, when they end, with both ends.
+ *
+ * <p>Replica is the data-parallel index, rank the pipeline position (device within the pipeline), stage the
+ * model stage (differs from rank with interleaved schedules).
+ */
+public sealed interface Event permits Event.ActionSpan, Event.TransferSpan, Event.CreditStall, Event.MemoryChanged,
+        Event.AllReduceSpan, Event.StepStarted, Event.StepEnded, Event.OutOfMemory {
+
+    /** When the event happened (a span: when it ended). */
+    double atSeconds();
+
+    /** A compute action of one stage for one micro-batch (or the optimizer step, micro-batch -1). */
+    record ActionSpan(int step, int replica, int rank, int stage, Phase phase, int microBatch, double startSeconds,
+                      double endSeconds) implements Event {
+        public double atSeconds() { return endSeconds; }
+        public double seconds() { return endSeconds - startSeconds; }
+    }
+
+    /**
+     * A message on a link: {@code startSeconds} when it left (link free and payload ready),
+     * {@code endSeconds} when it arrived. {@code kind} is {@code activation}, {@code gradient} or {@code allreduce}.
+     */
+    record TransferSpan(int step, int replica, int fromRank, int toRank, String kind, int stage, int microBatch,
+                        long bytes, double readySeconds, double startSeconds, double endSeconds) implements Event {
+        public double atSeconds() { return endSeconds; }
+    }
+
+    /** A sender that had work ready but waited for the receiver's credit on a link. */
+    record CreditStall(int step, int replica, int fromRank, int toRank, double startSeconds, double endSeconds) implements Event {
+        public double atSeconds() { return endSeconds; }
+    }
+
+    /** Live activation bytes (plus static bytes) of a rank after a change. */
+    record MemoryChanged(int step, int replica, int rank, double atSeconds, long bytes) implements Event {}
+
+    /** The data-parallel gradient all-reduce of one model stage, seen from one replica. */
+    record AllReduceSpan(int step, int replica, int stage, long bytes, double startSeconds, double endSeconds) implements Event {
+        public double atSeconds() { return endSeconds; }
+    }
+
+    /** A training step began: the data loader handed out micro-batches from {@code firstOffset}. */
+    record StepStarted(int step, double atSeconds, long firstOffset, int microBatches) implements Event {}
+
+    /** A step completed on every replica; its micro-batches' offsets are committed. */
+    record StepEnded(int step, double startSeconds, double atSeconds, long committedOffset) implements Event {
+        public double seconds() { return atSeconds - startSeconds; }
+    }
+
+    /** A rank whose live memory would exceed the device's. */
+    record OutOfMemory(int step, int replica, int rank, double atSeconds, long bytes, long capacityBytes) implements Event {}
+}
