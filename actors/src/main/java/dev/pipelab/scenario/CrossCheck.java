@@ -5,9 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 
@@ -31,8 +29,6 @@ final class CrossCheck {
 
     static List<ScenarioError> check(JsonNode tree, ScenarioSource source) {
         List<ScenarioError> errors = new ArrayList<>();
-        finite(tree, "", source, errors);
-
         JsonNode model = tree.path("model");
         JsonNode par = tree.path("parallelism");
         JsonNode training = tree.path("training");
@@ -127,23 +123,6 @@ final class CrossCheck {
             return folder.resolve(name).toAbsolutePath().normalize();
         } catch (InvalidPathException e) {
             return null;
-        }
-    }
-
-    /** YAML's {@code .inf} and {@code .nan} are numbers to the schema but never meaningful here. */
-    private static void finite(JsonNode n, String path, ScenarioSource source, List<ScenarioError> errors) {
-        if (n.isNumber() && !n.isIntegralNumber() && !Double.isFinite(n.doubleValue())) {
-            errors.add(source.errorAt(path, "must be a finite number, got " + n.asText()));
-        }
-        if (n.isObject()) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                finite(e.getValue(), ScenarioSource.child(path, e.getKey()), source, errors);
-            }
-        } else if (n.isArray()) {
-            for (int i = 0; i < n.size(); i++) {
-                finite(n.get(i), ScenarioSource.item(path, i), source, errors);
-            }
         }
     }
 

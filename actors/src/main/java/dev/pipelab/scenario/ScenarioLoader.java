@@ -90,27 +90,44 @@ public final class ScenarioLoader {
         ObjectNode tree = read.tree().map(t -> (ObjectNode) t).orElseGet(() -> JsonNodeFactory.instance.objectNode());
         errors.addAll(Overrides.apply(tree, overrides, source));
         if (read.tree().isEmpty()) {
-            throw failure(errors);
+            throw failure(errors, overrides);
         }
-        errors.addAll(SchemaCheck.check(tree, source));
-        errors.addAll(CrossCheck.check(tree, source));
+        List<ScenarioError> checked = new ArrayList<>(SchemaCheck.check(tree, source));
+        checked.addAll(CrossCheck.check(tree, source));
+        checked.removeIf(e -> read.unusable().contains(ScenarioSource.normal(e.path()))); // already reported
+        errors.addAll(checked);
         if (!errors.isEmpty()) {
-            throw failure(errors);
+            throw failure(errors, overrides);
         }
         Binder.Result bound = Binder.bind(tree, source, baseName(sourceName));
         if (bound.scenario().isEmpty()) {
-            throw failure(bound.errors());
+            throw failure(bound.errors(), overrides);
         }
         return new LoadedScenario(bound.scenario().get(), source);
     }
 
-    /** Every error once, in file order; errors without a position (overrides) after. */
-    private static ScenarioException failure(List<ScenarioError> errors) {
+    /**
+     * Every error once: located ones in file order, then the unlocated ones, those caused by an override in the
+     * order the overrides were given.
+     */
+    private static ScenarioException failure(List<ScenarioError> errors, List<String> sets) {
         List<ScenarioError> sorted = new ArrayList<>(new LinkedHashSet<>(errors));
         sorted.sort(Comparator.comparingInt((ScenarioError e) -> e.line() == 0 ? Integer.MAX_VALUE : e.line())
                 .thenComparingInt(ScenarioError::column)
-                .thenComparing(ScenarioError::path));
+                .thenComparingInt(e -> e.line() == 0 ? setIndex(e, sets) : 0)
+                .thenComparing(e -> e.line() == 0 ? "" : e.path()));
         return new ScenarioException(sorted);
+    }
+
+    /** The position of the override an unlocated error names (-1 for none: file-level errors first). */
+    private static int setIndex(ScenarioError e, List<String> sets) {
+        for (int i = sets.size() - 1; i >= 0; i--) {
+            String text = sets.get(i);
+            if (e.path().equals("--set " + text) || e.message().endsWith("(from --set " + text + ")")) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static ScenarioException fail(String source, String message) {

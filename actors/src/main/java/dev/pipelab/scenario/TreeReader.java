@@ -14,9 +14,11 @@ import dev.pipelab.scenario.ScenarioSource.Mark;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Reads YAML or JSON text into a Jackson tree while recording the position of every value and key, so that
@@ -27,7 +29,7 @@ final class TreeReader {
 
     /** A tree with its positions, or the errors that prevented it; exactly one of the two is meaningful. */
     record Result(Optional<JsonNode> tree, Map<String, Mark> values, Map<String, Mark> keys,
-                  List<ScenarioError> errors) {}
+                  List<ScenarioError> errors, Set<String> unusable) {}
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final YAMLFactory YAML = new YAMLFactory();
@@ -37,6 +39,8 @@ final class TreeReader {
     private final Map<String, Mark> values = new HashMap<>();
     private final Map<String, Mark> keys = new HashMap<>();
     private final List<ScenarioError> errors = new ArrayList<>();
+    /** Paths whose value was reported while reading and replaced by null; later checks skip them. */
+    private final Set<String> unusable = new HashSet<>();
 
     private TreeReader(String source) {
         this.source = source;
@@ -53,7 +57,7 @@ final class TreeReader {
             tree = Optional.empty();
         }
         // a duplicate key is reported but does not stop validation (the later value stands, as in YAML readers)
-        return new Result(tree, r.values, r.keys, List.copyOf(r.errors));
+        return new Result(tree, r.values, r.keys, List.copyOf(r.errors), Set.copyOf(r.unusable));
     }
 
     /**
@@ -63,17 +67,20 @@ final class TreeReader {
     static Result readValue(String text, String source, String path) {
         TreeReader r = new TreeReader(source);
         if (text.isBlank()) {
-            return new Result(Optional.of(NODES.nullNode()), Map.of(), Map.of(), List.of());
+            return new Result(Optional.of(NODES.nullNode()), Map.of(), Map.of(), List.of(), Set.of());
         }
         try (JsonParser p = YAML.createParser(text)) {
             if (p.nextToken() == null) {
-                return new Result(Optional.of(NODES.nullNode()), Map.of(), Map.of(), List.of());
+                return new Result(Optional.of(NODES.nullNode()), Map.of(), Map.of(), List.of(), Set.of());
             }
             JsonNode node = r.read(p, "");
             if (p.nextToken() != null) {
                 return failed(source, path, "must be one YAML value, got more than one");
             }
-            return new Result(Optional.of(node), Map.of(), Map.of(), List.of());
+            if (!r.errors.isEmpty()) {
+                return failed(source, path, r.errors.get(0).message());
+            }
+            return new Result(Optional.of(node), Map.of(), Map.of(), List.of(), Set.of());
         } catch (JsonProcessingException e) {
             return failed(source, path, "value is not valid YAML: " + problem(e));
         } catch (IOException | RuntimeException e) {
@@ -82,7 +89,7 @@ final class TreeReader {
     }
 
     private static Result failed(String source, String path, String message) {
-        return new Result(Optional.empty(), Map.of(), Map.of(), List.of(new ScenarioError(source, 0, 0, path, message)));
+        return new Result(Optional.empty(), Map.of(), Map.of(), List.of(new ScenarioError(source, 0, 0, path, message)), Set.of());
     }
 
     private Optional<JsonNode> readDocument(String text, boolean json) {
@@ -168,8 +175,23 @@ final class TreeReader {
                     default:
                         return NODES.numberNode(p.getBigIntegerValue());
                 }
-            case VALUE_NUMBER_FLOAT:
-                return NODES.numberNode(p.getDoubleValue());
+            case VALUE_NUMBER_FLOAT: {
+                String written = p.getText();
+                double d;
+                try {
+                    d = p.getDoubleValue();
+                } catch (JsonProcessingException | NumberFormatException e) {
+                    d = Double.NaN; // YAML's .inf and .nan, which Jackson cannot read as numbers
+                }
+                if (!Double.isFinite(d)) {
+                    // no schema rule can say this; the value is replaced by null and its other errors dropped
+                    Mark m = values.get(path);
+                    errors.add(new ScenarioError(source, m.line(), m.column(), path, "must be a finite number, got " + written));
+                    unusable.add(path);
+                    return NODES.nullNode();
+                }
+                return NODES.numberNode(d);
+            }
             case VALUE_TRUE:
                 return NODES.booleanNode(true);
             case VALUE_FALSE:
