@@ -46,13 +46,27 @@ final class TreeReader {
         this.source = source;
     }
 
-    /** Reads a whole scenario file: it must hold one mapping. */
+    /**
+     * Reads a whole scenario file: it must hold one mapping. JSON is chosen by a {@code .json} name, or by a
+     * leading <code>{</code>; in the second case a text that is not JSON is read as YAML (a flow mapping)
+     * before its JSON syntax error is reported.
+     */
     static Result readFile(String text, String source) {
+        boolean jsonByName = source.toLowerCase(java.util.Locale.ROOT).endsWith(".json");
+        boolean jsonByContent = !jsonByName && text.stripLeading().startsWith("{");
         TreeReader r = new TreeReader(source);
-        boolean json = source.toLowerCase().endsWith(".json") || text.stripLeading().startsWith("{");
-        Optional<JsonNode> tree = r.readDocument(text, json);
+        Optional<JsonNode> tree = r.readDocument(text, jsonByName || jsonByContent);
+        if (tree.isEmpty() && jsonByContent) {
+            TreeReader yaml = new TreeReader(source);
+            Optional<JsonNode> asYaml = yaml.readDocument(text, false);
+            if (asYaml.isPresent()) {
+                r = yaml;
+                tree = asYaml;
+            }
+        }
         if (tree.isPresent() && !tree.get().isObject()) {
-            r.errors.add(new ScenarioError(source, 1, 1, ScenarioError.ROOT,
+            Mark at = r.values.getOrDefault("", new Mark(1, 1));
+            r.errors.add(new ScenarioError(source, at.line(), at.column(), ScenarioError.ROOT,
                     "must be a mapping, got " + Values.describe(tree.get())));
             tree = Optional.empty();
         }

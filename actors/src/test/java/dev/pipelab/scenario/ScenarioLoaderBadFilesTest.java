@@ -65,6 +65,8 @@ class ScenarioLoaderBadFilesTest {
                                 + "was expecting double-quote to start field name"),
                 bad("list-root.yaml",
                         "1:1: (root): must be a mapping, got a list"),
+                bad("list-after-comments.yaml",
+                        "3:1: (root): must be a mapping, got a list"),
                 bad("scalar-root.yaml",
                         "1:1: (root): must be a mapping, got \"pipeline parallelism, please\""),
                 bad("missing-required.yaml",
@@ -148,6 +150,13 @@ class ScenarioLoaderBadFilesTest {
                 () -> ScenarioLoader.parse("model: {preset: llama2-7b}\nhardware: {device: a100-80gb}\n"
                         + "parallelism:\n  pipeline: 0\nbatch: {microBatchSize: 1, microBatches: 1}\n", "llama.yaml", List.of()));
         assertThat(e.getMessage()).isEqualTo("llama.yaml:4:13: parallelism.pipeline: must be >= 1, got 0");
+    }
+
+    @Test
+    void brokenJsonWithoutTheExtensionReportsTheJsonError() {
+        assertThat(errorsOf(() -> ScenarioLoader.parse("{\"model\": {\"preset\": \"llama2-7b\"},\n  \"seed\": [1, }\n",
+                "inline.txt", List.of())))
+                .containsExactly("2:15: (root): not valid JSON: Unexpected character ('}' (code 125)): expected a value");
     }
 
     @Test

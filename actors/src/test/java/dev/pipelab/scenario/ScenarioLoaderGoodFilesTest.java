@@ -100,6 +100,14 @@ class ScenarioLoaderGoodFilesTest {
     }
 
     @Test
+    void aYamlFlowMappingThatIsNotJsonIsReadAsYaml() {
+        Scenario s = ScenarioLoader.parse("{model: {preset: llama2-7b}, hardware: {device: a100-80gb},\n"
+                + " parallelism: {pipeline: 2}, batch: {microBatchSize: 1, microBatches: 2}}  # flow style\n", "flow.yaml", List.of());
+
+        assertThat(s.parallelism().pipeline()).isEqualTo(2);
+    }
+
+    @Test
     void aWholeNumberWrittenWithAFractionIsAnInteger() {
         Scenario s = ScenarioLoader.parse("model: {preset: llama2-7b}\nhardware: {device: a100-80gb}\n"
                 + "parallelism: {pipeline: 4.0}\nbatch: {microBatchSize: 1, microBatches: 2}\n", "x.yaml", List.of());

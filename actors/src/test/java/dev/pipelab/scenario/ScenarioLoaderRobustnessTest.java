@@ -50,6 +50,24 @@ class ScenarioLoaderRobustnessTest {
     }
 
     @Test
+    void everyStrangeOverrideIsReportedNotThrown() {
+        List<String> sets = List.of("", "=", "a", "a=", ".=1", "a.=1", "[0]=1", "a[=1", "a[]=1", "a[99999999999]=1",
+                "a[-1]=1", "seed[0]=1", "batch[0]=1", "model=[", "model=1e400", "model=.nan", "model={", "model=a: b: c",
+                "model=- 1", "model=*x", "model=&x 1", "name=\"", "costs.forwardSeconds=[1, 2]", "batch.microBatches.x.y=1",
+                "parallelism=~", "parallelism.pipeline.x=1", " spaced . key = 4 ");
+        for (String set : sets) {
+            try {
+                ScenarioLoader.parse("model: {preset: llama2-7b}\nhardware: {device: a100-80gb}\n"
+                        + "parallelism: {pipeline: 2}\nbatch: {microBatchSize: 1, microBatches: 2}\n", "s.yaml", List.of(set));
+            } catch (ScenarioException e) {
+                assertThat(e.errors()).as(set).isNotEmpty().allSatisfy(err -> assertThat(err.message()).isNotBlank());
+            } catch (RuntimeException e) {
+                fail("--set " + set + " threw " + e);
+            }
+        }
+    }
+
+    @Test
     void aNumberTooLargeForItsFieldIsReported() {
         assertThat(errorsOf(() -> ScenarioLoader.parse("model: {preset: llama2-7b}\nhardware: {device: a100-80gb}\n"
                 + "parallelism: {pipeline: 99999999999}\nbatch: {microBatchSize: 1, microBatches: 2}\n", "big.yaml", List.of())))
