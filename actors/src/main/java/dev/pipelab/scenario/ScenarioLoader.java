@@ -3,6 +3,7 @@ package dev.pipelab.scenario;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Turns a scenario file (YAML, or JSON by its {@code .json} extension or a leading {@code {}) plus the CLI's
+ * Turns a scenario file (YAML, or JSON by its {@code .json} extension or a leading <code>{</code>) plus the CLI's
  * {@code --set} overrides into a valid {@link Scenario}, or throws one {@link ScenarioException} listing every
  * problem at once, each located in the file; no other exception escapes for a bad file.
  *
@@ -43,10 +44,15 @@ public final class ScenarioLoader {
         Objects.requireNonNull(file, "file");
         String name = file.toString();
         String text;
+        if (Files.isDirectory(file)) {
+            throw fail(name, "cannot read the file: it is a folder");
+        }
         try {
             text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
         } catch (NoSuchFileException e) {
             throw fail(name, "cannot read the file: it does not exist");
+        } catch (AccessDeniedException e) {
+            throw fail(name, "cannot read the file: permission denied");
         } catch (CharacterCodingException e) {
             throw fail(name, "cannot read the file: it is not UTF-8 text");
         } catch (IOException | SecurityException e) {

@@ -169,6 +169,11 @@ class ScenarioLoaderBadFilesTest {
     }
 
     @Test
+    void aFolderIsAnError(@org.junit.jupiter.api.io.TempDir Path dir) {
+        assertThat(errorsOf(() -> ScenarioLoader.load(dir))).containsExactly("0:0: (root): cannot read the file: it is a folder");
+    }
+
+    @Test
     void aFileThatIsNotUtf8IsAnError(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
         Path binary = Files.write(dir.resolve("binary.yaml"), new byte[] {(byte) 0xC3, (byte) 0x28, 0x0A});
         assertThat(errorsOf(() -> ScenarioLoader.load(binary)))
