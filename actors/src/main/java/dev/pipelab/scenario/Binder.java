@@ -1,0 +1,132 @@
+package dev.pipelab.scenario;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * Binds a tree that passed the schema and the cross-field rules to a {@link Scenario}, filling every
+ * documented default, so the result holds no null; the only error left to find here is a whole number too
+ * large for its field.
+ */
+final class Binder {
+
+    private final ScenarioSource source;
+    private final List<ScenarioError> errors = new ArrayList<>();
+
+    private Binder(ScenarioSource source) {
+        this.source = source;
+    }
+
+    /** The bound scenario, or the errors (never both). */
+    record Result(Optional<Scenario> scenario, List<ScenarioError> errors) {}
+
+    static Result bind(JsonNode tree, ScenarioSource source, String defaultName) {
+        Binder b = new Binder(source);
+        Scenario s = b.scenario(tree, defaultName);
+        return b.errors.isEmpty() ? new Result(Optional.of(s), List.of()) : new Result(Optional.empty(), List.copyOf(b.errors));
+    }
+
+    private Scenario scenario(JsonNode t, String defaultName) {
+        String name = t.path("name").isTextual() ? t.path("name").textValue() : defaultName;
+        JsonNode m = t.path("model");
+        Scenario.Model model = new Scenario.Model(
+                text(m, "preset"), optInt(m, "model", "seqLength"), optDouble(m, "parameters"),
+                optInt(m, "model", "layers"), optInt(m, "model", "hidden"), optInt(m, "model", "heads"),
+                optInt(m, "model", "kvHeads"), optInt(m, "model", "ffn"), optInt(m, "model", "vocab"),
+                text(m, "mlp"), m.has("tiedEmbeddings") ? Optional.of(m.path("tiedEmbeddings").booleanValue()) : Optional.empty());
+        JsonNode h = t.path("hardware");
+        Scenario.Hardware hardware = new Scenario.Hardware(
+                h.path("device").asText(), integer(h, "hardware", "devicesPerNode", 8),
+                text(h, "intraNode").orElse("nvlink3"), text(h, "interNode").orElse("ib-hdr"),
+                h.has("efficiency") ? h.path("efficiency").doubleValue() : 0.5);
+        JsonNode p = t.path("parallelism");
+        Optional<List<Integer>> perStage = Optional.empty();
+        if (p.path("layersPerStage").isArray()) {
+            List<Integer> counts = new ArrayList<>();
+            JsonNode list = p.path("layersPerStage");
+            for (int i = 0; i < list.size(); i++) {
+                counts.add(whole(list.get(i), ScenarioSource.item("parallelism.layersPerStage", i)));
+            }
+            perStage = Optional.of(List.copyOf(counts));
+        }
+        Scenario.Parallelism parallelism = new Scenario.Parallelism(
+                integer(p, "parallelism", "pipeline", 1), integer(p, "parallelism", "data", 1),
+                integer(p, "parallelism", "tensor", 1), integer(p, "parallelism", "virtualStages", 1),
+                p.path("sequenceParallel").asBoolean(false), text(p, "partition").orElse("uniform"), perStage);
+        JsonNode b = t.path("batch");
+        Scenario.Batch batch = new Scenario.Batch(integer(b, "batch", "microBatchSize", 1), integer(b, "batch", "microBatches", 1));
+        JsonNode tr = t.path("training");
+        Optional<String> scheduleFile = text(tr, "scheduleFile").map(f -> {
+            Path resolved = CrossCheck.resolve(source.folder(), f);
+            return resolved == null ? f : resolved.toString();
+        });
+        Scenario.Training training = new Scenario.Training(
+                text(tr, "schedule").orElse("1f1b"), text(tr, "recompute").orElse("none"),
+                text(tr, "optimizer").orElse("adam-mixed"), integer(tr, "training", "steps", 1),
+                optInt(tr, "training", "linkBuffer"), scheduleFile);
+        Optional<Scenario.Costs> costs = Optional.empty();
+        if (t.path("costs").isObject()) {
+            JsonNode c = t.path("costs");
+            costs = Optional.of(new Scenario.Costs(seconds(c, "forwardSeconds"), seconds(c, "backwardInputSeconds"),
+                    seconds(c, "backwardWeightSeconds"), seconds(c, "recomputeSeconds"), seconds(c, "p2pSeconds"),
+                    optDouble(c, "allReduceSeconds"), optDouble(c, "optimizerSeconds")));
+        }
+        long seed = 0;
+        if (t.has("seed")) {
+            JsonNode s = t.path("seed");
+            if (s.isIntegralNumber() && s.canConvertToLong() || !s.isIntegralNumber() && Math.abs(s.doubleValue()) < 0x1p63) {
+                seed = s.longValue();
+            } else {
+                errors.add(source.errorAt("seed", "must be between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE + ", got " + Values.number(s)));
+            }
+        }
+        return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed);
+    }
+
+    private static Optional<String> text(JsonNode parent, String key) {
+        JsonNode v = parent.path(key);
+        return v.isTextual() ? Optional.of(v.textValue()) : Optional.empty();
+    }
+
+    private static Optional<Double> optDouble(JsonNode parent, String key) {
+        JsonNode v = parent.path(key);
+        return v.isNumber() ? Optional.of(v.doubleValue()) : Optional.empty();
+    }
+
+    private Optional<Integer> optInt(JsonNode parent, String at, String key) {
+        JsonNode v = parent.path(key);
+        return v.isNumber() ? Optional.of(whole(v, at + "." + key)) : Optional.empty();
+    }
+
+    private int integer(JsonNode parent, String at, String key, int fallback) {
+        JsonNode v = parent.path(key);
+        return v.isNumber() ? whole(v, at + "." + key) : fallback;
+    }
+
+    private int whole(JsonNode v, String path) {
+        OptionalInt i = Values.integer(v);
+        if (i.isEmpty()) {
+            errors.add(source.errorAt(path, "must be <= " + Integer.MAX_VALUE + ", got " + Values.number(v)));
+            return 0;
+        }
+        return i.getAsInt();
+    }
+
+    /** A number or a list of numbers, as a list (a number is a one-entry list). */
+    private static Optional<List<Double>> seconds(JsonNode parent, String key) {
+        JsonNode v = parent.path(key);
+        if (v.isNumber()) {
+            return Optional.of(List.of(v.doubleValue()));
+        }
+        if (v.isArray()) {
+            List<Double> out = new ArrayList<>();
+            v.forEach(n -> out.add(n.doubleValue()));
+            return Optional.of(List.copyOf(out));
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,126 @@
+package dev.pipelab.scenario;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+
+/**
+ * Renders {@code docs/scenario-keys.md} from the schema: one table row per key, in schema order, so the doc
+ * cannot drift from the schema (a test compares the two; {@code -Dpipelab.regenerate=true} rewrites the doc).
+ */
+final class ScenarioKeysDoc {
+
+    /** One documented key. */
+    record Key(String path, String type, String defaultValue, String allowed, String meaning) {}
+
+    private static final Pattern DEFAULT = Pattern.compile("\\s*Default: (.*?)\\.?$");
+
+    private ScenarioKeysDoc() {}
+
+    static List<Key> keys(JsonNode schema) {
+        List<Key> keys = new ArrayList<>();
+        collect(schema, schema, "", keys);
+        return keys;
+    }
+
+    /** The schema node a property stands for, with {@code $ref} followed. */
+    static JsonNode resolve(JsonNode schema, JsonNode node) {
+        return node.has("$ref") ? schema.at(node.get("$ref").asText().substring(1)) : node;
+    }
+
+    private static void collect(JsonNode schema, JsonNode object, String prefix, List<Key> keys) {
+        List<String> required = new ArrayList<>();
+        object.path("required").forEach(r -> required.add(r.asText()));
+        for (Iterator<Map.Entry<String, JsonNode>> it = object.path("properties").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String path = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+            JsonNode own = e.getValue();
+            JsonNode target = resolve(schema, own);
+            String description = own.path("description").asText();
+            Matcher m = DEFAULT.matcher(description);
+            String meaning = description;
+            String fallback = "(absent)";
+            if (m.find()) {
+                fallback = m.group(1);
+                meaning = description.substring(0, m.start());
+            }
+            String defaultValue = required.contains(e.getKey()) ? "**required**"
+                    : own.has("default") ? "`" + own.get("default").asText() + "`" : fallback;
+            keys.add(new Key(path, type(target), defaultValue, allowed(target), meaning));
+            if (target.has("properties")) {
+                collect(schema, target, path, keys);
+            }
+        }
+    }
+
+    static String type(JsonNode node) {
+        JsonNode t = node.path("type");
+        if (t.isArray()) {
+            List<String> kinds = StreamSupport.stream(t.spliterator(), false).map(JsonNode::asText).toList();
+            if (kinds.equals(List.of("number", "array"))) {
+                return "number or list of numbers";
+            }
+            return String.join(" or ", kinds);
+        }
+        switch (t.asText()) {
+            case "object": return "mapping";
+            case "array": return "list of " + type(node.path("items")) + "s";
+            default: return t.asText();
+        }
+    }
+
+    static String allowed(JsonNode node) {
+        List<String> parts = new ArrayList<>();
+        if (node.has("enum")) {
+            parts.add(StreamSupport.stream(node.get("enum").spliterator(), false)
+                    .map(v -> "`" + v.asText() + "`").collect(Collectors.joining(", ")));
+        }
+        if (node.has("exclusiveMinimum")) {
+            parts.add("> " + node.get("exclusiveMinimum").asText());
+        }
+        if (node.has("minimum")) {
+            parts.add(">= " + node.get("minimum").asText());
+        }
+        if (node.has("maximum")) {
+            parts.add("<= " + node.get("maximum").asText());
+        }
+        if (node.has("minLength")) {
+            parts.add("not empty");
+        }
+        if (node.path("items").has("minimum")) {
+            parts.add("entries >= " + node.path("items").get("minimum").asText());
+        }
+        return String.join("; ", parts);
+    }
+
+    static String render(JsonNode schema) {
+        StringBuilder s = new StringBuilder();
+        s.append("# Scenario keys\n\n");
+        s.append("Every key of a pipelab scenario file (YAML, or JSON), generated from\n");
+        s.append("`actors/src/main/resources/dev/pipelab/scenario/scenario.schema.json` by `ScenarioSchemaTest`\n");
+        s.append("(rerun it with `-Dpipelab.regenerate=true` after changing the schema). Any key can be overridden from the\n");
+        s.append("command line with `--set key.path=value` (the value is YAML: `8`, `0.5`, `true`, `[10, 10]`, `gelu`);\n");
+        s.append("`--device NAME` is `--set hardware.device=NAME`. Unknown keys are errors at every level.\n\n");
+        s.append("Rules between keys, checked when the file is loaded:\n\n");
+        s.append("- a model without `model.preset` must give `model.layers`, `hidden`, `heads`, `ffn`, `vocab` and `seqLength`;\n");
+        s.append("- `model.heads` must be a multiple of `model.kvHeads` and of `parallelism.tensor` when given;\n");
+        s.append("- `parallelism.pipeline · parallelism.virtualStages` (the model stages) must not exceed `model.layers`;\n");
+        s.append("- `parallelism.layersPerStage` has one entry per model stage and, when `model.layers` is given, sums to it;\n");
+        s.append("- `training.schedule: interleaved` needs `virtualStages >= 2`; `gpipe`, `1f1b`, `zb-h1`, `zb-h2` need 1;\n");
+        s.append("- `training.schedule: custom` needs `training.scheduleFile`, an existing file (relative to the scenario's folder);\n");
+        s.append("- a `costs` list with more than one entry has one entry per model stage.\n\n");
+        s.append("| Key | Type | Default | Allowed | Meaning |\n");
+        s.append("|---|---|---|---|---|\n");
+        for (Key k : keys(schema)) {
+            s.append("| `").append(k.path()).append("` | ").append(k.type()).append(" | ").append(k.defaultValue())
+                    .append(" | ").append(k.allowed()).append(" | ").append(k.meaning().replace("|", "\\|")).append(" |\n");
+        }
+        return s.toString();
+    }
+}
