@@ -49,17 +49,19 @@ final class Format {
         return String.format(Locale.ROOT, "%.2f%%", fraction * 100);
     }
 
+    /** A count in engineering notation above a million ({@code 70.00e9}), else with separators. */
     static String count(double x) {
-        if (Math.abs(x) >= 1e6) return String.format(Locale.ROOT, "%.3g", x);
-        return String.format(Locale.ROOT, "%,.1f", x);
+        if (Math.abs(x) < 1e6) return String.format(Locale.ROOT, "%,.1f", x);
+        int exponent = (int) Math.floor(Math.log10(Math.abs(x)) / 3) * 3;
+        return String.format(Locale.ROOT, "%.2fe%d", x / Math.pow(10, exponent), exponent);
     }
 
-    /** A fraction as p/q when it is one with a small denominator, for bubble fractions. */
+    /** " (= p/q)" when x is exactly the double nearest a fraction with a small denominator, else "". */
     static String fraction(double x) {
         for (int q = 1; q <= 4096; q++) {
             long p = Math.round(x * q);
-            if ((double) p / q == x) return p + "/" + q;
+            if ((double) p / q == x) return " (= " + p + "/" + q + ")";
         }
-        return String.format(Locale.ROOT, "%.6f", x);
+        return "";
     }
 }

@@ -78,7 +78,7 @@ final class PlanText {
 
         out.printf(Locale.ROOT, "%nStep%n");
         out.printf(Locale.ROOT, "  step time        %s%n", Format.seconds(r.stepTimeSeconds()));
-        out.printf(Locale.ROOT, "  bubble           %s idle stage-time (%s); Megatron's (p-1)/(v·m) = %s%n",
+        out.printf(Locale.ROOT, "  bubble           %s of stage-time idle%s; Megatron's (p-1)/(v·m) = %s%n",
                 Format.percent(r.bubbleFraction()), Format.fraction(r.bubbleFraction()), Format.percent(r.megatronBubbleFraction()));
         out.printf(Locale.ROOT, "  throughput       %s samples/s, %s tokens/s%n", Format.count(r.samplesPerSecond()),
                 Format.count(r.tokensPerSecond()));
@@ -89,16 +89,22 @@ final class PlanText {
         printStageWork(out, plan, r);
     }
 
-    /** The article's per-stage arithmetic: 6·N·tokens of work, the gradient traffic, the stash, the batch to fill. */
+    /**
+     * The article's per-stage arithmetic: 6·N·tokens of work, the gradient traffic, the stash, the batch to fill.
+     * The work is shown for a rank holding decoder layers only (the article ignores embeddings), the stash for rank 0.
+     */
     private static void printStageWork(PrintWriter out, Plan plan, PlanReport r) {
         PlanReport.Stage first = r.stages().get(0);
-        double n = first.parameters();
+        int plain = r.stages().size() > 2 && plan.virtualStages() == 1 ? 1 : 0;
+        PlanReport.Stage stage = r.stages().get(plain);
+        double n = stage.parameters();
         double tokens = (double) plan.microBatchSize() * plan.model().seqLength();
         double work = 6 * n * tokens;
         DeviceSpec dev = plan.device();
         LinkSpec link = plan.placement().data() > 1 ? plan.placement().dataParallelLink(0) : plan.placement().intraNode();
         double fp32Gradients = 4 * n;
-        out.printf(Locale.ROOT, "%nPer stage, rank 0 (the article's arithmetic)%n");
+        out.printf(Locale.ROOT, "%nPer stage, rank %d: %d layer(s)%s (the article's arithmetic)%n", plain, stage.layers(),
+                plain == 0 ? "" : ", no embedding or output layer");
         out.printf(Locale.ROOT, "  parameters       %s (fp32 gradients %s)%n", Format.count(n), Format.gb(fp32Gradients));
         out.printf(Locale.ROOT, "  work             6 x N x tokens = %s per micro-batch -> %s at 100%% of %s%n",
                 Format.flops(work), Format.seconds(work / dev.peakFlopsPerSecond()), Format.rate(dev.peakFlopsPerSecond()));
