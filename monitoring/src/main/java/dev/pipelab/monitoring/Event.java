@@ -1,9 +1,14 @@
 package dev.pipelab.monitoring;
 
 /**
- * One telemetry event of a run, in emulated seconds since the run started. Invariant: events are plain
- * immutable records with no Pekko types, so that recorded or synthetic streams can be analysed without an
- * actor system; spans are emitted once, when they end, with both ends.
+ * One telemetry event of a run. Invariant: events are plain immutable records with no Pekko types, so that
+ * recorded or synthetic streams can be analysed without an actor system; spans are emitted once, when they
+ * end, with both ends.
+ *
+ * <p>Times are emulated seconds <b>since the start of the event's step</b> (every step starts at 0.0, exactly
+ * as the analytic evaluator computes one step), so that each step can be compared bit for bit with the
+ * evaluator. {@link StepStarted#runSeconds()} and {@link StepEnded#runSeconds()} place the step on the run's
+ * time axis: a consumer drawing a timeline adds the step's {@code runSeconds} at start.
  *
  * <p>Replica is the data-parallel index, rank the pipeline position (device within the pipeline), stage the
  * model stage (differs from rank with interleaved schedules).
@@ -43,12 +48,20 @@ public sealed interface Event permits Event.ActionSpan, Event.TransferSpan, Even
         public double atSeconds() { return endSeconds; }
     }
 
-    /** A training step began: the data loader handed out micro-batches from {@code firstOffset}. */
-    record StepStarted(int step, double atSeconds, long firstOffset, int microBatches) implements Event {}
+    /**
+     * A training step began at {@code runSeconds} of the run: the data loader handed out
+     * {@code microBatches} micro-batches per replica starting at sample offset {@code firstOffset}.
+     */
+    record StepStarted(int step, double runSeconds, long firstOffset, int microBatches) implements Event {
+        public double atSeconds() { return 0.0; }
+    }
 
-    /** A step completed on every replica; its micro-batches' offsets are committed. */
-    record StepEnded(int step, double startSeconds, double atSeconds, long committedOffset) implements Event {
-        public double seconds() { return atSeconds - startSeconds; }
+    /**
+     * A step completed on every replica after {@code stepSeconds}, at {@code runSeconds} of the run; the data
+     * loader committed offsets up to {@code committedOffset} (exclusive).
+     */
+    record StepEnded(int step, double stepSeconds, double runSeconds, long committedOffset) implements Event {
+        public double atSeconds() { return stepSeconds; }
     }
 
     /** A rank whose live memory would exceed the device's. */
