@@ -39,6 +39,7 @@ public final class Search {
 
     private static final List<String> SCHEDULES = List.of("gpipe", "1f1b", "zb-h1", "zb-h2");
     private static final List<String> RECOMPUTE = List.of("none", "selective", "full");
+    private static final List<String> PARTITIONS = List.of("uniform", "balanced");
 
     private Search() {}
 
@@ -61,9 +62,15 @@ public final class Search {
                     if (perReplica % b != 0) continue;
                     int m = (int) (perReplica / b);
                     for (String recompute : RECOMPUTE) {
-                        for (String schedule : SCHEDULES) out.add(new Candidate(t, p, d, 1, b, m, schedule, recompute));
-                        for (int v = 2; p > 1 && p * v <= model.layers() && v <= 8; v *= 2) {
-                            if (m % p == 0) out.add(new Candidate(t, p, d, v, b, m, "interleaved", recompute));
+                        for (boolean sp : t > 1 ? List.of(false, true) : List.of(false)) {
+                            for (String partition : PARTITIONS) {
+                                for (String schedule : SCHEDULES) {
+                                    out.add(new Candidate(t, p, d, 1, b, m, schedule, recompute, sp, partition));
+                                }
+                                for (int v = 2; p > 1 && p * v <= model.layers() && v <= 8; v++) {
+                                    if (m % p == 0) out.add(new Candidate(t, p, d, v, b, m, "interleaved", recompute, sp, partition));
+                                }
+                            }
                         }
                     }
                 }
@@ -106,10 +113,15 @@ public final class Search {
                     Reason.MEMORY, String.format(Locale.ROOT, "memory: parameters, gradients and optimizer state alone need %.1f GB > %.1f GB",
                     maxStatic / 1e9, memory / 1e9));
         }
+        // peak memory depends only on each rank's order of actions: exact without timing
+        long peak = 0;
+        for (long b : Evaluator.peakMemory(plan.schedule(), plan.stageCosts())) peak = Math.max(peak, b);
+        if (peak > memory) {
+            return new Outcome(c, false, peak, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0, Reason.MEMORY,
+                    String.format(Locale.ROOT, "memory: peak %.1f GB > %.1f GB", peak / 1e9, memory / 1e9));
+        }
         Timeline t = plan.evaluate();
         PlanReport r = PlanReport.of(plan, t);
-        long peak = 0;
-        for (PlanReport.Stage s : r.stages()) peak = Math.max(peak, s.peakMemoryBytes());
         // the schedule's own bubble: the same step with free links and no all-reduce
         List<StageCost> noComm = new ArrayList<>(plan.stageCosts().size());
         for (StageCost sc : plan.stageCosts()) {
@@ -124,11 +136,8 @@ public final class Search {
             recompute += sc.recomputeSeconds();
             busy += sc.forwardSeconds() + sc.backwardInputSeconds() + sc.backwardWeightSeconds() + sc.recomputeSeconds();
         }
-        boolean fits = peak <= memory;
-        Outcome o = new Outcome(c, fits, peak, t.stepTimeSeconds(), t.bubbleFraction(), free.bubbleFraction(), comm,
-                busy == 0 ? 0 : recompute / busy, r.tokensPerSecond(), r.mfu(), fits ? Reason.WINNER : Reason.MEMORY,
-                fits ? "" : String.format(Locale.ROOT, "memory: peak %.1f GB > %.1f GB", peak / 1e9, memory / 1e9));
-        return o;
+        return new Outcome(c, true, peak, t.stepTimeSeconds(), t.bubbleFraction(), free.bubbleFraction(), comm,
+                busy == 0 ? 0 : recompute / busy, r.tokensPerSecond(), r.mfu(), Reason.WINNER, "");
     }
 
     /** The largest of the candidate's handicaps against the winner. */

@@ -14,9 +14,8 @@ final class Variants {
      * profiled costs are dropped: they fix the stage count, and search re-partitions uniformly with the cost model.
      */
     static Scenario with(Scenario s, Candidate c) {
-        Scenario.Parallelism par = s.parallelism();
         Scenario.Parallelism newPar = new Scenario.Parallelism(c.pipeline(), c.data(), c.tensor(), c.virtualStages(),
-                par.sequenceParallel() && c.tensor() > 1, par.partition(), Optional.empty());
+                c.sequenceParallel(), c.partition(), Optional.empty());
         Scenario.Training tr = s.training();
         Scenario.Training newTr = new Scenario.Training(c.schedule(), c.recompute(), tr.optimizer(), tr.steps(),
                 tr.linkBuffer(), Optional.empty());

@@ -68,6 +68,10 @@ public final class Evaluator {
         final int[] stageOf = new int[n];
         final int[] mbOf = new int[n];
         final double[] duration = new double[n];
+        final double[][] durationOf = new double[numStages][4];
+        for (int k = 0; k < numStages; k++) {
+            for (Action.Kind kk : Action.Kind.values()) durationOf[k][kk.ordinal()] = stages.get(k).seconds(kk, split);
+        }
         final int[] fIndex = new int[numStages * m];
         final int[] bIndex = new int[numStages * m];
         Arrays.fill(fIndex, -1);
@@ -81,10 +85,11 @@ public final class Evaluator {
                 if (k >= numStages || mb >= m || schedule.rankOf(k) != r) {
                     throw new IllegalArgumentException("action " + a + " on rank " + r + " does not fit the schedule (validate it first)");
                 }
-                kind[idx] = (byte) a.kind().ordinal();
+                int ord = a.kind().ordinal();
+                kind[idx] = (byte) ord;
                 stageOf[idx] = k;
                 mbOf[idx] = mb;
-                duration[idx] = stages.get(k).seconds(a.kind(), split);
+                duration[idx] = durationOf[k][ord];
                 if (a.kind() == Action.Kind.F) fIndex[k * m + mb] = idx;
                 if (a.kind() == Action.Kind.B) bIndex[k * m + mb] = idx;
                 idx++;
@@ -252,18 +257,45 @@ public final class Evaluator {
         // ---- memory and in-flight micro-batches, walking each rank's order ----
         final long[] peakMemory = new long[p];
         final int[] peakInFlight = new int[p];
-        final long[] staticBytes = new long[p];
-        final boolean[] recomputed = new boolean[numStages * m];
-        for (int k = 0; k < numStages; k++) staticBytes[schedule.rankOf(k)] += stages.get(k).staticBytes();
+        memory(schedule, stages, peakMemory, peakInFlight);
+
+        int[][] pairs = linkPairs.toArray(new int[0][]);
+        return new Timeline(schedule, stepTime, rowStart, start, end, transferStart, sendLink, arrivalTimes(consumer, arrival, n),
+                busy, optimizerStart, optimizerEnd, allReduceStart, allReduceEnd, peakMemory, peakInFlight,
+                pairs, linkBytes, linkBusy, linkStall);
+    }
+
+    /**
+     * Peak memory (static bytes plus the peak of live activation bytes) of every rank. It depends only on each
+     * rank's order of actions, not on timing, so it is exact without list scheduling: {@link Search}-style
+     * callers use it to reject plans that cannot fit before evaluating them.
+     */
+    public static long[] peakMemory(Schedule schedule, List<StageCost> stages) {
+        long[] peak = new long[schedule.ranks()];
+        memory(schedule, stages, peak, new int[schedule.ranks()]);
+        return peak;
+    }
+
+    /**
+     * Walks each rank's actions in order: F allocates its stash at its start, R its recompute bytes, the last
+     * backward of the (stage, micro-batch) frees both at its end (StageCost's memory semantics).
+     */
+    private static void memory(Schedule schedule, List<StageCost> stages, long[] peakMemory, int[] peakInFlight) {
+        int p = schedule.ranks();
+        int m = schedule.microBatches();
+        boolean split = schedule.splitBackward();
+        long[] staticBytes = new long[p];
+        boolean[] recomputed = new boolean[schedule.stages() * m];
+        for (int k = 0; k < schedule.stages(); k++) staticBytes[schedule.rankOf(k)] += stages.get(k).staticBytes();
         for (int r = 0; r < p; r++) {
             long live = 0;
             long peak = 0;
             int inFlight = 0;
             int peakCount = 0;
-            for (int i = rowStart[r]; i < rowStart[r + 1]; i++) {
-                StageCost sc = stages.get(stageOf[i]);
-                int key = stageOf[i] * m + mbOf[i];
-                switch (kind[i]) {
+            for (Action a : schedule.actions(r)) {
+                StageCost sc = stages.get(a.stage());
+                int key = a.stage() * m + a.microBatch();
+                switch (a.kind()) {
                     case F -> {
                         live += sc.stashBytes();
                         inFlight++;
@@ -276,7 +308,7 @@ public final class Evaluator {
                 }
                 peak = Math.max(peak, live);
                 peakCount = Math.max(peakCount, inFlight);
-                boolean last = split ? kind[i] == W : kind[i] == B;
+                boolean last = split ? a.kind() == Action.Kind.W : a.kind() == Action.Kind.B;
                 if (last) {
                     live -= sc.stashBytes() + (recomputed[key] ? sc.recomputeBytes() : 0);
                     recomputed[key] = false;
@@ -286,11 +318,6 @@ public final class Evaluator {
             peakMemory[r] = staticBytes[r] + peak;
             peakInFlight[r] = peakCount;
         }
-
-        int[][] pairs = linkPairs.toArray(new int[0][]);
-        return new Timeline(schedule, stepTime, rowStart, start, end, transferStart, sendLink, arrivalTimes(consumer, arrival, n),
-                busy, optimizerStart, optimizerEnd, allReduceStart, allReduceEnd, peakMemory, peakInFlight,
-                pairs, linkBytes, linkBusy, linkStall);
     }
 
     /** arrival[i] is indexed by consumer; the timeline wants it indexed by producer. */
