@@ -6,10 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import net.jqwik.api.Assume;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 class PartitionTest {
@@ -71,26 +67,49 @@ class PartitionTest {
         assertThat(Partition.balanced(7, 2, 1.0, 0.0, 3.0).layersPerStage()).containsExactly(5, 2);
     }
 
-    @Property(tries = 300)
-    void balancedWithoutExtrasIsUniform(@ForAll @IntRange(min = 1, max = 130) int layers,
-                                        @ForAll @IntRange(min = 1, max = 32) int stages) {
-        Assume.that(stages <= layers);
-        assertThat(Partition.balanced(layers, stages, 1.5, 0, 0)).isEqualTo(Partition.uniform(layers, stages));
+    /** Exhaustive over layers in [1, 130] and stages in [1, 32], skipping stages > layers: 3664 cases. */
+    @Test
+    void balancedWithoutExtrasIsUniform() {
+        int cases = 0;
+        for (int layers = 1; layers <= 130; layers++) {
+            for (int stages = 1; stages <= 32; stages++) {
+                if (stages > layers) continue;
+                assertThat(Partition.balanced(layers, stages, 1.5, 0, 0)).as("layers=%d stages=%d", layers, stages)
+                        .isEqualTo(Partition.uniform(layers, stages));
+                cases++;
+            }
+        }
+        assertThat(cases).isEqualTo(32 * 130 - 32 * 31 / 2);
     }
 
-    /** Exactness: the minimal maximum stage cost equals a brute force over every contiguous split. */
-    @Property(tries = 300)
-    void balancedIsOptimal(@ForAll @IntRange(min = 1, max = 12) int layers,
-                           @ForAll @IntRange(min = 1, max = 5) int stages,
-                           @ForAll @IntRange(min = 1, max = 4) int layerCost,
-                           @ForAll @IntRange(min = 0, max = 12) int first,
-                           @ForAll @IntRange(min = 0, max = 12) int last) {
-        Assume.that(stages <= layers);
-        Partition p = Partition.balanced(layers, stages, layerCost, first, last);
-        assertThat(p.stages()).isEqualTo(stages);
-        assertThat(p.totalLayers()).isEqualTo(layers);
-        assertThat(maxCost(p.layersPerStage(), layerCost, first, last))
-                .isEqualTo(bruteForceMinMax(layers, stages, layerCost, first, last));
+    /**
+     * Exactness: the minimal maximum stage cost equals a brute force over every contiguous split. Exhaustive over
+     * layers in [1, 12], stages in [1, 5], layerCost in [1, 4], first and last extra cost in [0, 12], skipping
+     * stages > layers: 33800 cases.
+     */
+    @Test
+    void balancedIsOptimal() {
+        int cases = 0;
+        for (int layers = 1; layers <= 12; layers++) {
+            for (int stages = 1; stages <= 5; stages++) {
+                if (stages > layers) continue;
+                for (int layerCost = 1; layerCost <= 4; layerCost++) {
+                    for (int first = 0; first <= 12; first++) {
+                        for (int last = 0; last <= 12; last++) {
+                            String in = String.format("layers=%d stages=%d layerCost=%d first=%d last=%d",
+                                    layers, stages, layerCost, first, last);
+                            Partition p = Partition.balanced(layers, stages, layerCost, first, last);
+                            assertThat(p.stages()).as(in).isEqualTo(stages);
+                            assertThat(p.totalLayers()).as(in).isEqualTo(layers);
+                            assertThat(maxCost(p.layersPerStage(), layerCost, first, last)).as(in)
+                                    .isEqualTo(bruteForceMinMax(layers, stages, layerCost, first, last));
+                            cases++;
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(cases).isEqualTo((12 * 5 - (1 + 2 + 3 + 4)) * 4 * 13 * 13);
     }
 
     private static double bruteForceMinMax(int layers, int stages, double c, double first, double last) {

@@ -3,68 +3,120 @@ package dev.pipelab.schedule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
 
 class SchedulePropertiesTest {
 
-    @Provide
-    Arbitrary<Schedule> schedules() {
-        Arbitrary<Integer> p = Arbitraries.integers().between(1, 16);
-        Arbitrary<Integer> m = Arbitraries.integers().between(1, 64);
-        Arbitrary<Integer> v = Arbitraries.integers().between(2, 4);
-        Arbitrary<String> name = Arbitraries.of(Schedules.NAMES);
-        return Combinators.combine(name, p, v, m).as((n, pp, vv, mm) -> n.equals("interleaved")
-                // interleaved needs m a multiple of p: round m up to one
-                ? Schedules.interleaved(pp, vv, ((mm + pp - 1) / pp) * pp)
-                : Schedules.byName(n, pp, 1, mm));
+    private static final List<Schedule> ALL = allSchedules();
+
+    /**
+     * Every schedule of {@link Schedules#NAMES} with p in [1, 16] ranks: m in [1, 64] micro-batches for the
+     * single-chunk schedules; for interleaved, v in [2, 4] and every multiple of p up to the first one >= 64
+     * (interleaved needs m a multiple of p). 4 · 16 · 64 + 3 · 222 = 4762 schedules.
+     */
+    private static List<Schedule> allSchedules() {
+        List<Schedule> all = new ArrayList<>();
+        for (String name : Schedules.NAMES) {
+            for (int p = 1; p <= 16; p++) {
+                if (name.equals("interleaved")) {
+                    int maxM = ((64 + p - 1) / p) * p;
+                    for (int v = 2; v <= 4; v++) {
+                        for (int m = p; m <= maxM; m += p) all.add(Schedules.interleaved(p, v, m));
+                    }
+                } else {
+                    for (int m = 1; m <= 64; m++) all.add(Schedules.byName(name, p, 1, m));
+                }
+            }
+        }
+        return List.copyOf(all);
     }
 
-    @Property(tries = 300)
-    void everyGeneratedScheduleIsValid(@ForAll("schedules") Schedule s) {
-        assertThat(ScheduleValidator.validate(s).problems()).isEmpty();
-        assertThat(ScheduleValidator.validate(s.withRecompute()).problems()).isEmpty();
+    private static String describe(Schedule s) {
+        return String.format("%s p=%d v=%d m=%d", s.name(), s.ranks(), s.virtualStages(), s.microBatches());
     }
 
-    @Property(tries = 300)
-    void everyGeneratedScheduleRoundTripsThroughText(@ForAll("schedules") Schedule s) {
-        assertThat(ScheduleText.parse(ScheduleText.format(s), "<test>")).isEqualTo(s);
+    @Test
+    void enumerationCoversEveryNameAndTheCorners() {
+        List<Schedule> all = ALL;
+        assertThat(all).hasSize(4 * 16 * 64 + 3 * 222);
+        assertThat(all).extracting(Schedule::name).containsAll(Schedules.NAMES);
+        assertThat(all).extracting(SchedulePropertiesTest::describe)
+                .contains("gpipe p=1 v=1 m=1", "gpipe p=16 v=1 m=64", "1f1b p=16 v=1 m=1", "zb-h2 p=1 v=1 m=64",
+                        "interleaved p=1 v=2 m=1", "interleaved p=16 v=4 m=64", "interleaved p=3 v=3 m=66");
     }
 
-    @Property(tries = 200)
-    void headerlessTextInfersTheShape(@ForAll("schedules") Schedule s) {
-        String rows = ScheduleText.format(s).lines().skip(1).reduce("", (a, b) -> a + b + "\n");
-        Schedule back = ScheduleText.parse(rows, "<test>");
-        assertThat(back.actionsByRank()).isEqualTo(s.actionsByRank());
-        assertThat(back.ranks()).isEqualTo(s.ranks());
-        assertThat(back.virtualStages()).isEqualTo(s.virtualStages());
-        assertThat(back.microBatches()).isEqualTo(s.microBatches());
-        assertThat(back.splitBackward()).isEqualTo(s.splitBackward());
-        assertThat(back.name()).isEqualTo("custom");
-    }
-
-    @Property(tries = 200)
-    void inFlightPeaks(@ForAll @IntRange(min = 1, max = 16) int p, @ForAll @IntRange(min = 1, max = 64) int m) {
-        for (int s = 0; s < p; s++) {
-            int oneFOneB = InFlight.peak(Schedules.oneFOneB(p, m), s);
-            assertThat(oneFOneB).isEqualTo(Math.min(m, p - s));
-            assertThat(InFlight.peak(Schedules.gpipe(p, m), s)).isEqualTo(m);
-            assertThat(InFlight.peak(Schedules.zbH1(p, m), s)).isEqualTo(oneFOneB);
+    @Test
+    void everyGeneratedScheduleIsValid() {
+        for (Schedule s : ALL) {
+            assertThat(ScheduleValidator.validate(s).problems()).as(describe(s)).isEmpty();
+            assertThat(ScheduleValidator.validate(s.withRecompute()).problems()).as("%s with recompute", describe(s))
+                    .isEmpty();
         }
     }
 
-    @Property(tries = 100)
-    void interleavedIdleFractionIsExact(@ForAll @IntRange(min = 1, max = 8) int p,
-                                        @ForAll @IntRange(min = 2, max = 4) int v,
-                                        @ForAll @IntRange(min = 1, max = 4) int groups,
-                                        @ForAll @IntRange(min = 1, max = 3) int backwardOverForward) {
-        int m = groups * p;
-        double idle = UniformTimeline.of(Schedules.interleaved(p, v, m), 1, backwardOverForward, 0).idleFraction();
-        assertThat(idle).isCloseTo((p - 1.0) / (v * m + p - 1), within(1e-12));
+    @Test
+    void everyGeneratedScheduleRoundTripsThroughText() {
+        for (Schedule s : ALL) {
+            assertThat(ScheduleText.parse(ScheduleText.format(s), "<test>")).as(describe(s)).isEqualTo(s);
+        }
+    }
+
+    @Test
+    void headerlessTextInfersTheShape() {
+        for (Schedule s : ALL) {
+            String in = describe(s);
+            String rows = ScheduleText.format(s).lines().skip(1).map(line -> line + "\n")
+                    .collect(Collectors.joining());
+            Schedule back = ScheduleText.parse(rows, "<test>");
+            assertThat(back.actionsByRank()).as(in).isEqualTo(s.actionsByRank());
+            assertThat(back.ranks()).as(in).isEqualTo(s.ranks());
+            assertThat(back.virtualStages()).as(in).isEqualTo(s.virtualStages());
+            assertThat(back.microBatches()).as(in).isEqualTo(s.microBatches());
+            assertThat(back.splitBackward()).as(in).isEqualTo(s.splitBackward());
+            assertThat(back.name()).as(in).isEqualTo("custom");
+        }
+    }
+
+    /** Exhaustive over p in [1, 16] and m in [1, 64], every stage s of each: 1024 (p, m) pairs. */
+    @Test
+    void inFlightPeaks() {
+        for (int p = 1; p <= 16; p++) {
+            for (int m = 1; m <= 64; m++) {
+                Schedule oneFOneBSchedule = Schedules.oneFOneB(p, m);
+                Schedule gpipe = Schedules.gpipe(p, m);
+                Schedule zbH1 = Schedules.zbH1(p, m);
+                for (int s = 0; s < p; s++) {
+                    String in = String.format("p=%d m=%d s=%d", p, m, s);
+                    int oneFOneB = InFlight.peak(oneFOneBSchedule, s);
+                    assertThat(oneFOneB).as("1f1b %s", in).isEqualTo(Math.min(m, p - s));
+                    assertThat(InFlight.peak(gpipe, s)).as("gpipe %s", in).isEqualTo(m);
+                    assertThat(InFlight.peak(zbH1, s)).as("zb-h1 %s", in).isEqualTo(oneFOneB);
+                }
+            }
+        }
+    }
+
+    /**
+     * Exhaustive over p in [1, 8], v in [2, 4], m = groups · p with groups in [1, 4], and backward/forward time
+     * ratio in [1, 3]: 288 cases.
+     */
+    @Test
+    void interleavedIdleFractionIsExact() {
+        for (int p = 1; p <= 8; p++) {
+            for (int v = 2; v <= 4; v++) {
+                for (int groups = 1; groups <= 4; groups++) {
+                    for (int backwardOverForward = 1; backwardOverForward <= 3; backwardOverForward++) {
+                        int m = groups * p;
+                        double idle = UniformTimeline.of(Schedules.interleaved(p, v, m), 1, backwardOverForward, 0)
+                                .idleFraction();
+                        assertThat(idle).as("p=%d v=%d m=%d backward/forward=%d", p, v, m, backwardOverForward)
+                                .isCloseTo((p - 1.0) / (v * m + p - 1), within(1e-12));
+                    }
+                }
+            }
+        }
     }
 }
