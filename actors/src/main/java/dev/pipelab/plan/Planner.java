@@ -49,6 +49,11 @@ public final class Planner {
      * property-tested), which {@link Search} uses to save a dependency simulation per candidate.
      */
     static Plan plan(Scenario scenario, boolean validateSchedule) {
+        return plan(scenario, validateSchedule, null);
+    }
+
+    /** As above; a non-null {@code cache} supplies generated schedules (search shares them across candidates). */
+    static Plan plan(Scenario scenario, boolean validateSchedule, ScheduleCache cache) {
         List<String> problems = new ArrayList<>();
         Scenario.Hardware hw = scenario.hardware();
         Scenario.Parallelism par = scenario.parallelism();
@@ -79,14 +84,16 @@ public final class Planner {
         if (!problems.isEmpty()) throw new PlanningException(problems);
 
         Partition partition = partition(scenario, model, stages, problems);
-        Schedule schedule = schedule(scenario, problems, validateSchedule);
+        Schedule schedule = cache != null && !scenario.training().schedule().equals("custom")
+                ? cacheLookup(cache, scenario, recompute, problems)
+                : schedule(scenario, problems, validateSchedule);
         if (!problems.isEmpty()) throw new PlanningException(problems);
         if (schedule.ranks() != p || schedule.stages() != stages || schedule.microBatches() != scenario.batch().microBatches()) {
             throw new PlanningException(List.of("training.scheduleFile: the schedule has " + schedule.ranks() + " ranks, "
                     + schedule.stages() + " stages and " + schedule.microBatches() + " micro-batches; the scenario asks for "
                     + p + ", " + stages + " and " + scenario.batch().microBatches()), ScheduleText.grid(schedule));
         }
-        if (recompute != Recompute.NONE) schedule = schedule.withRecompute();
+        if (recompute != Recompute.NONE && cache == null) schedule = schedule.withRecompute();
 
         Placement placement = new Placement(p, par.data(), t, hw.devicesPerNode(), intra, inter);
         CostModel cm = new CostModel(model, scenario.batch().microBatchSize(), t, par.sequenceParallel());
@@ -113,6 +120,16 @@ public final class Planner {
         }
         // neighbours r, r+1 use boundary r; the interleaved wrap-around link (p-1 <-> 0) uses boundary p-1
         return (from, to) -> forward[Math.abs(from - to) == 1 ? Math.min(from, to) : Math.max(from, to)];
+    }
+
+    private static Schedule cacheLookup(ScheduleCache cache, Scenario scenario, Recompute recompute, List<String> problems) {
+        try {
+            return cache.get(scenario.training().schedule(), scenario.parallelism().pipeline(),
+                    scenario.parallelism().virtualStages(), scenario.batch().microBatches(), recompute != Recompute.NONE).schedule();
+        } catch (IllegalArgumentException e) {
+            problems.add("training.schedule: " + e.getMessage());
+            return null;
+        }
     }
 
     private static LinkSpec link(String path, String name, List<String> problems) {

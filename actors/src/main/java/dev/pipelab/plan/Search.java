@@ -2,7 +2,7 @@ package dev.pipelab.plan;
 
 import dev.pipelab.model.ModelSpec;
 import dev.pipelab.scenario.Scenario;
-import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.CompiledSchedule;
 import dev.pipelab.schedule.Network;
 import dev.pipelab.schedule.RingAllReduce;
 import dev.pipelab.schedule.StageCost;
@@ -84,7 +84,8 @@ public final class Search {
         Scenario.Parallelism par = base.parallelism();
         int devices = par.pipeline() * par.data() * par.tensor();
         long global = (long) base.batch().microBatchSize() * base.batch().microBatches() * par.data();
-        List<Outcome> outcomes = candidates.parallelStream().map(c -> evaluate(base, c)).toList();
+        ScheduleCache cache = new ScheduleCache();
+        List<Outcome> outcomes = candidates.parallelStream().map(c -> evaluate(base, c, cache)).toList();
         List<Outcome> fitting = new ArrayList<>();
         List<Outcome> rest = new ArrayList<>();
         for (Outcome o : outcomes) (o.fits() ? fitting : rest).add(o);
@@ -101,8 +102,9 @@ public final class Search {
         return new Result(devices, global, List.copyOf(ranked), outcomes.size());
     }
 
-    private static Outcome evaluate(Scenario base, Candidate c) {
-        Plan plan = Planner.plan(Variants.with(base, c), false);
+    private static Outcome evaluate(Scenario base, Candidate c, ScheduleCache cache) {
+        Plan plan = Planner.plan(Variants.with(base, c), false, cache);
+        CompiledSchedule compiled = cache.get(c.schedule(), c.pipeline(), c.virtualStages(), c.microBatches(), !c.recompute().equals("none"));
         long memory = plan.device().memoryBytes();
         long maxStatic = 0;
         long[] perRank = new long[plan.pipeline()];
@@ -115,12 +117,12 @@ public final class Search {
         }
         // peak memory depends only on each rank's order of actions: exact without timing
         long peak = 0;
-        for (long b : Evaluator.peakMemory(plan.schedule(), plan.stageCosts())) peak = Math.max(peak, b);
+        for (long b : compiled.peakMemory(plan.stageCosts())) peak = Math.max(peak, b);
         if (peak > memory) {
             return new Outcome(c, false, peak, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0, Reason.MEMORY,
                     String.format(Locale.ROOT, "memory: peak %.1f GB > %.1f GB", peak / 1e9, memory / 1e9));
         }
-        Timeline t = plan.evaluate();
+        Timeline t = compiled.evaluate(plan.stageCosts(), plan.network(), plan.linkBuffer());
         PlanReport r = PlanReport.of(plan, t);
         // the schedule's own bubble: the same step with free links and no all-reduce
         List<StageCost> noComm = new ArrayList<>(plan.stageCosts().size());
@@ -129,7 +131,7 @@ public final class Search {
                     sc.recomputeSeconds(), sc.sendForwardBytes(), sc.sendBackwardBytes(), sc.stashBytes(),
                     sc.recomputeBytes(), sc.staticBytes(), RingAllReduce.NONE, sc.optimizerSeconds()));
         }
-        Timeline free = Evaluator.evaluate(plan.schedule(), noComm, Network.free(), plan.linkBuffer());
+        Timeline free = compiled.evaluate(noComm, Network.free(), plan.linkBuffer());
         double comm = (t.stepTimeSeconds() - free.stepTimeSeconds()) / t.stepTimeSeconds();
         double recompute = 0, busy = 0;
         for (StageCost sc : plan.stageCosts()) {

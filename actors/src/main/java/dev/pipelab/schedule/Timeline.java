@@ -19,7 +19,8 @@ public final class Timeline {
     private final double[] end;
     private final double[] transferStart;
     private final int[] sendLink;
-    private final double[] arrival;
+    private final int[] consumer;
+    private final double[] arrivalByConsumer;
     private final double[] busySeconds;
     private final double[] optimizerStart;
     private final double[] optimizerEnd;
@@ -33,7 +34,7 @@ public final class Timeline {
     private final double[] linkStallSeconds;
 
     Timeline(Schedule schedule, double stepTimeSeconds, int[] rowStart, double[] start, double[] end,
-             double[] transferStart, int[] sendLink, double[] arrival, double[] busySeconds,
+             double[] transferStart, int[] sendLink, int[] consumer, double[] arrivalByConsumer, double[] busySeconds,
              double[] optimizerStart, double[] optimizerEnd, double[] allReduceStart, double[] allReduceEnd,
              long[] peakMemoryBytes, int[] peakInFlight, int[][] linkPairs, long[] linkBytes,
              double[] linkBusySeconds, double[] linkStallSeconds) {
@@ -44,7 +45,8 @@ public final class Timeline {
         this.end = end;
         this.transferStart = transferStart;
         this.sendLink = sendLink;
-        this.arrival = arrival;
+        this.consumer = consumer;
+        this.arrivalByConsumer = arrivalByConsumer;
         this.busySeconds = busySeconds;
         this.optimizerStart = optimizerStart;
         this.optimizerEnd = optimizerEnd;
@@ -85,7 +87,10 @@ public final class Timeline {
     }
 
     /** When this action's output arrived at its consumer, or {@code NaN} when it sends nothing. */
-    public double arrival(int rank, int position) { return arrival[rowStart[rank] + position]; }
+    public double arrival(int rank, int position) {
+        int c = consumer[rowStart[rank] + position];
+        return c < 0 ? Double.NaN : arrivalByConsumer[c];
+    }
 
     /** The link index this action's message travels on, or -1. */
     public int sendLink(int rank, int position) { return sendLink[rowStart[rank] + position]; }

@@ -1,0 +1,28 @@
+package dev.pipelab.plan;
+
+import dev.pipelab.schedule.CompiledSchedule;
+import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.Schedule;
+import dev.pipelab.schedule.Schedules;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Generated schedules, with recomputation inserted, and their compiled form, shared across search candidates
+ * that differ only in costs (tensor width, sequence parallelism, partition, batch split with the same m).
+ * Invariant: a key maps to one schedule value for the cache's life; safe for concurrent use.
+ */
+final class ScheduleCache {
+
+    private record Key(String name, int p, int v, int m, boolean recompute) {}
+
+    private final Map<Key, CompiledSchedule> compiled = new ConcurrentHashMap<>();
+
+    CompiledSchedule get(String name, int p, int v, int m, boolean recompute) {
+        return compiled.computeIfAbsent(new Key(name, p, v, m, recompute), k -> {
+            Schedule s = Schedules.byName(k.name(), k.p(), k.v(), k.m());
+            return Evaluator.compile(k.recompute() ? s.withRecompute() : s);
+        });
+    }
+}

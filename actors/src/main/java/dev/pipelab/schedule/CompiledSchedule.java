@@ -1,0 +1,345 @@
+package dev.pipelab.schedule;
+
+import dev.pipelab.model.LinkSpec;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A schedule flattened into arrays for the {@link Evaluator}: which action consumes which action's output, on
+ * which link and with which sequence number. Invariant: it depends only on the schedule, never on costs, so one
+ * compiled schedule evaluates many cost variants (what {@code pipelab search} does).
+ */
+public final class CompiledSchedule {
+
+    private static final byte F = 0, B = 1, W = 2, R = 3;
+
+    final Schedule schedule;
+    final int p;
+    final int numStages;
+    final int m;
+    final boolean split;
+    final int n;
+    final int[] rowStart;
+    final byte[] kind;
+    final int[] stageOf;
+    final int[] mbOf;
+    final int[] consumer;
+    final int[] sendLink;
+    final int[] sendSeq;
+    final boolean[] needsInput;
+    final int[][] consumerOfMessage;
+    final List<int[]> linkPairs;
+
+    CompiledSchedule(Schedule schedule) {
+        this.schedule = schedule;
+        final int p = schedule.ranks();
+        final int numStages = schedule.stages();
+        final int m = schedule.microBatches();
+        this.p = p;
+        this.numStages = numStages;
+        this.m = m;
+        this.split = schedule.splitBackward();
+
+        // ---- flatten the schedule: action i of rank r has global index rowStart[r] + position ----
+        final int n = schedule.size();
+        this.n = n;
+        final int[] rowStart = new int[p + 1];
+        final byte[] kind = new byte[n];
+        final int[] stageOf = new int[n];
+        final int[] mbOf = new int[n];
+        final int[] fIndex = new int[numStages * m];
+        final int[] bIndex = new int[numStages * m];
+        Arrays.fill(fIndex, -1);
+        Arrays.fill(bIndex, -1);
+        int idx = 0;
+        for (int r = 0; r < p; r++) {
+            rowStart[r] = idx;
+            for (Action a : schedule.actions(r)) {
+                int k = a.stage();
+                int mb = a.microBatch();
+                if (k >= numStages || mb >= m || schedule.rankOf(k) != r) {
+                    throw new IllegalArgumentException("action " + a + " on rank " + r + " does not fit the schedule (validate it first)");
+                }
+                int ord = a.kind().ordinal();
+                kind[idx] = (byte) ord;
+                stageOf[idx] = k;
+                mbOf[idx] = mb;
+                if (a.kind() == Action.Kind.F) fIndex[k * m + mb] = idx;
+                if (a.kind() == Action.Kind.B) bIndex[k * m + mb] = idx;
+                idx++;
+            }
+        }
+        rowStart[p] = n;
+
+        // ---- messages: who consumes each action's output, on which link, with which sequence number ----
+        final int[] linkId = new int[p * p];
+        Arrays.fill(linkId, -1);
+        final List<int[]> linkPairs = new ArrayList<>();
+        final int[] consumer = new int[n];
+        final int[] sendLink = new int[n];
+        final int[] sendSeq = new int[n];
+        final boolean[] needsInput = new boolean[n];
+        Arrays.fill(consumer, -1);
+        Arrays.fill(sendLink, -1);
+        int[] linkCount = new int[Math.max(1, 2 * p)];
+        for (int i = 0; i < n; i++) {
+            int k = stageOf[i];
+            int mb = mbOf[i];
+            int target = -1;
+            if (kind[i] == F && k + 1 < numStages) target = fIndex[(k + 1) * m + mb];
+            else if (kind[i] == B && k > 0) target = bIndex[(k - 1) * m + mb];
+            if (kind[i] == F && k > 0) needsInput[i] = true;
+            if (kind[i] == B && k + 1 < numStages) needsInput[i] = true;
+            if (target < 0) {
+                boolean expected = (kind[i] == F && k + 1 < numStages) || (kind[i] == B && k > 0);
+                if (expected) {
+                    throw new IllegalArgumentException("action " + Evaluator.describe(kind[i], k, mb)
+                            + " sends to a stage that never runs micro-batch " + mb + " (validate the schedule first)");
+                }
+                continue;
+            }
+            consumer[i] = target;
+        }
+        // sequence numbers follow each sender rank's order, which is the link's FIFO order
+        for (int r = 0; r < p; r++) {
+            for (int i = rowStart[r]; i < rowStart[r + 1]; i++) {
+                if (consumer[i] < 0) continue;
+                int dst = schedule.rankOf(stageOf[consumer[i]]);
+                if (dst == r) continue;
+                int key = r * p + dst;
+                if (linkId[key] < 0) {
+                    linkId[key] = linkPairs.size();
+                    linkPairs.add(new int[] {r, dst});
+                    if (linkPairs.size() > linkCount.length) linkCount = Arrays.copyOf(linkCount, linkCount.length * 2);
+                }
+                int l = linkId[key];
+                sendLink[i] = l;
+                sendSeq[i] = linkCount[l]++;
+            }
+        }
+        final int links = linkPairs.size();
+        final int[][] consumerOfMessage = new int[links][];
+        for (int l = 0; l < links; l++) consumerOfMessage[l] = new int[linkCount[l]];
+        for (int i = 0; i < n; i++) {
+            if (sendLink[i] >= 0) consumerOfMessage[sendLink[i]][sendSeq[i]] = consumer[i];
+        }
+        this.rowStart = rowStart;
+        this.kind = kind;
+        this.stageOf = stageOf;
+        this.mbOf = mbOf;
+        this.consumer = consumer;
+        this.sendLink = sendLink;
+        this.sendSeq = sendSeq;
+        this.needsInput = needsInput;
+        this.consumerOfMessage = consumerOfMessage;
+        this.linkPairs = linkPairs;
+    }
+
+    public Schedule schedule() {
+        return schedule;
+    }
+
+    /** Evaluates one step with these costs (see {@link Evaluator} for the rules). */
+    public Timeline evaluate(List<StageCost> stages, Network network, int linkBuffer) {
+        if (stages.size() != numStages) {
+            throw new IllegalArgumentException("expected " + numStages + " stage costs, got " + stages.size());
+        }
+        if (linkBuffer < 1) throw new IllegalArgumentException("linkBuffer must be >= 1, got " + linkBuffer);
+        final int p = this.p;
+        final int n = this.n;
+        final int numStages = this.numStages;
+        final boolean split = this.split;
+        final int[] rowStart = this.rowStart;
+        final byte[] kind = this.kind;
+        final int[] stageOf = this.stageOf;
+        final int[] consumer = this.consumer;
+        final int[] sendLink = this.sendLink;
+        final int[] sendSeq = this.sendSeq;
+        final boolean[] needsInput = this.needsInput;
+        final int[][] consumerOfMessage = this.consumerOfMessage;
+        final int links = linkPairs.size();
+        final int UNBOUNDED = Evaluator.UNBOUNDED;
+
+        final double[][] durationOf = new double[numStages][4];
+        final long[][] bytesOf = new long[numStages][2];
+        for (int k = 0; k < numStages; k++) {
+            StageCost sc = stages.get(k);
+            for (Action.Kind kk : Action.Kind.values()) durationOf[k][kk.ordinal()] = sc.seconds(kk, split);
+            bytesOf[k][0] = sc.sendForwardBytes();
+            bytesOf[k][1] = sc.sendBackwardBytes();
+        }
+        final double[] duration = new double[n];
+        for (int i = 0; i < n; i++) duration[i] = durationOf[stageOf[i]][kind[i]];
+
+        final LinkSpec[] linkSpec = new LinkSpec[links];
+        for (int l = 0; l < links; l++) linkSpec[l] = network.link(linkPairs.get(l)[0], linkPairs.get(l)[1]);
+
+        // ---- list scheduling ----
+        final double[] start = new double[n];
+        final double[] end = new double[n];
+        final double[] arrival = new double[n];
+        final boolean[] started = new boolean[n];   // zeroed by allocation: no extra pass
+        final boolean[] arrived = new boolean[n];
+        final double[] transferStart = new double[n];
+        final double[] rankFree = new double[p];
+        final int[] next = Arrays.copyOf(rowStart, p);
+        final double[] linkFree = new double[links];
+        final double[] linkBusy = new double[links];
+        final double[] linkStall = new double[links];
+        final long[] linkBytes = new long[links];
+        int remaining = n;
+        while (remaining > 0) {
+            boolean progress = false;
+            for (int r = 0; r < p; r++) {
+                int i = next[r];
+                final int rowEnd = rowStart[r + 1];
+                while (i < rowEnd) {
+                    double ready = rankFree[r];
+                    if (needsInput[i]) {
+                        if (!arrived[i]) break; // input not produced yet
+                        double in = arrival[i];
+                        if (in > ready) ready = in;
+                    }
+                    int l = sendLink[i];
+                    if (l >= 0 && linkBuffer != UNBOUNDED && sendSeq[i] >= linkBuffer) {
+                        int holder = consumerOfMessage[l][sendSeq[i] - linkBuffer];
+                        if (!started[holder]) break; // the buffer slot is not free yet
+                        double credit = start[holder];
+                        if (credit > ready) {
+                            linkStall[l] += credit - ready;
+                            ready = credit;
+                        }
+                    }
+                    start[i] = ready;
+                    started[i] = true;
+                    double e = ready + duration[i];
+                    end[i] = e;
+                    rankFree[r] = e;
+                    int c = consumer[i];
+                    if (c >= 0) {
+                        arrived[c] = true;
+                        if (l < 0) {
+                            arrival[c] = e;
+                        } else {
+                            long bytes = bytesOf[stageOf[i]][kind[i] == F ? 0 : 1];
+                            double ts = Math.max(linkFree[l], e);
+                            double occupancy = linkSpec[l].occupancySeconds(bytes);
+                            transferStart[i] = ts;
+                            linkFree[l] = ts + occupancy;
+                            linkBusy[l] += occupancy;
+                            linkBytes[l] += bytes;
+                            arrival[c] = ts + occupancy + linkSpec[l].latencySeconds();
+                        }
+                    }
+                    i++;
+                    remaining--;
+                    progress = true;
+                }
+                next[r] = i;
+            }
+            if (!progress) {
+                throw new DeadlockException(Evaluator.stuck(schedule, rowStart, next, needsInput, sendLink, sendSeq,
+                        consumerOfMessage, linkPairs, linkBuffer, kind, stageOf, mbOf, started, n));
+            }
+        }
+
+        // ---- gradients: per-stage all-reduce on the rank's collective channel, then the optimizer step ----
+        final double[] stageDone = new double[numStages];
+        for (int i = 0; i < n; i++) {
+            boolean last = split ? kind[i] == W : kind[i] == B;
+            if (last && end[i] > stageDone[stageOf[i]]) stageDone[stageOf[i]] = end[i];
+        }
+        final double[] allReduceStart = new double[numStages];
+        final double[] allReduceEnd = new double[numStages];
+        final double[] optimizerStart = new double[p];
+        final double[] optimizerEnd = new double[p];
+        final double[] busy = new double[p];
+        double stepTime = 0;
+        int v = schedule.virtualStages();
+        Integer[] order = new Integer[v];
+        for (int r = 0; r < p; r++) {
+            for (int c = 0; c < v; c++) order[c] = c * p + r;
+            Arrays.sort(order, (x, y) -> stageDone[x] != stageDone[y] ? Double.compare(stageDone[x], stageDone[y]) : Integer.compare(x, y));
+            double channelFree = 0;
+            double optimizerSeconds = 0;
+            for (int c = 0; c < v; c++) {
+                int k = order[c];
+                double s = Math.max(channelFree, stageDone[k]);
+                allReduceStart[k] = s;
+                allReduceEnd[k] = stages.get(k).allReduce().endFrom(s);
+                channelFree = allReduceEnd[k];
+                optimizerSeconds += stages.get(k).optimizerSeconds();
+            }
+            optimizerStart[r] = Math.max(rankFree[r], channelFree);
+            optimizerEnd[r] = optimizerStart[r] + optimizerSeconds;
+            double compute = optimizerSeconds;
+            for (int i = rowStart[r]; i < rowStart[r + 1]; i++) compute += duration[i];
+            busy[r] = compute;
+            stepTime = Math.max(stepTime, optimizerEnd[r]);
+        }
+
+        // ---- memory and in-flight micro-batches, walking each rank's order ----
+        final long[] peakMemory = new long[p];
+        final int[] peakInFlight = new int[p];
+        memory(stages, peakMemory, peakInFlight);
+
+        int[][] pairs = linkPairs.toArray(new int[0][]);
+        return new Timeline(schedule, stepTime, rowStart, start, end, transferStart, sendLink, consumer, arrival,
+                busy, optimizerStart, optimizerEnd, allReduceStart, allReduceEnd, peakMemory, peakInFlight,
+                pairs, linkBytes, linkBusy, linkStall);
+    }
+
+    /** Static bytes plus the peak of live activation bytes of every rank (order-based; no timing needed). */
+    public long[] peakMemory(List<StageCost> stages) {
+        long[] peak = new long[p];
+        memory(stages, peak, new int[p]);
+        return peak;
+    }
+
+    /**
+     * Walks each rank's actions in order: F allocates its stash at its start, R its recompute bytes, the last
+     * backward of the (stage, micro-batch) frees both at its end (StageCost's memory semantics).
+     */
+    private void memory(List<StageCost> stages, long[] peakMemory, int[] peakInFlight) {
+        long[] staticBytes = new long[p];
+        long[] stash = new long[numStages];
+        long[] recomputeBytes = new long[numStages];
+        for (int k = 0; k < numStages; k++) {
+            StageCost sc = stages.get(k);
+            staticBytes[schedule.rankOf(k)] += sc.staticBytes();
+            stash[k] = sc.stashBytes();
+            recomputeBytes[k] = sc.recomputeBytes();
+        }
+        boolean[] recomputed = new boolean[numStages * m];
+        final byte last = split ? W : B;
+        for (int r = 0; r < p; r++) {
+            long live = 0;
+            long peak = 0;
+            int inFlight = 0;
+            int peakCount = 0;
+            for (int i = rowStart[r]; i < rowStart[r + 1]; i++) {
+                int k = stageOf[i];
+                int key = k * m + mbOf[i];
+                byte kd = kind[i];
+                if (kd == F) {
+                    live += stash[k];
+                    inFlight++;
+                } else if (kd == R) {
+                    live += recomputeBytes[k];
+                    recomputed[key] = true;
+                }
+                if (live > peak) peak = live;
+                if (inFlight > peakCount) peakCount = inFlight;
+                if (kd == last) {
+                    live -= stash[k] + (recomputed[key] ? recomputeBytes[k] : 0);
+                    recomputed[key] = false;
+                    inFlight--;
+                }
+            }
+            peakMemory[r] = staticBytes[r] + peak;
+            peakInFlight[r] = peakCount;
+        }
+    }
+}
