@@ -156,6 +156,29 @@ class RunAggregateTest {
     }
 
     @Test
+    void linkAndStallSumsDoNotDependOnArrivalOrder() {
+        // busy 0.1 + 0.1 + 1.1 is 1.3 one way round and 1.3000000000000003 the other
+        Event.TransferSpan a = new Event.TransferSpan(0, 0, 0, 1, "activation", 0, 0, 1, 0, 0, 0.1);
+        Event.TransferSpan b = new Event.TransferSpan(0, 0, 0, 1, "activation", 0, 1, 1, 0, 0, 0.1);
+        Event.TransferSpan c = new Event.TransferSpan(0, 0, 0, 1, "activation", 0, 2, 1, 0, 0, 1.1);
+        Event.CreditStall s1 = new Event.CreditStall(0, 0, 0, 1, 0, 0.1);
+        Event.CreditStall s2 = new Event.CreditStall(0, 0, 0, 1, 0, 0.1);
+        Event.CreditStall s3 = new Event.CreditStall(0, 0, 0, 1, 0, 1.1);
+        double forward = 0.1;
+        forward += 0.1;
+        forward += 1.1;
+        double backward = 1.1;
+        backward += 0.1;
+        backward += 0.1;
+        assertThat(forward).isNotEqualTo(backward);
+        LinkStats inOrder = RunAggregate.of(TinyGPipe.info(), List.of(a, b, c, s1, s2, s3)).links(0).get(0);
+        LinkStats reversed = RunAggregate.of(TinyGPipe.info(), List.of(s3, s2, s1, c, b, a)).links(0).get(0);
+        assertThat(reversed).isEqualTo(inOrder);
+        assertThat(inOrder.busySeconds()).isEqualTo(forward);
+        assertThat(inOrder.stallSeconds()).isEqualTo(forward);
+    }
+
+    @Test
     void allReduceSecondsAndBytesPerStage() {
         List<Event> events = List.of(new Event.AllReduceSpan(0, 0, 1, 100, 8, 9.5),
                 new Event.AllReduceSpan(0, 1, 1, 100, 8, 9), new Event.AllReduceSpan(0, 0, 0, 50, 9, 9.25));
