@@ -5,8 +5,9 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * What one rank of one replica did in one step (or over the run). Invariant: {@code busySeconds} is the sum of
- * {@code busySecondsByPhase} and {@code idleSeconds = stepSeconds - busySeconds}.
+ * What one rank of one replica did in one step (or in the mean step of a run). Invariant:
+ * {@code idleSeconds = stepSeconds - busySeconds}, and {@code busySeconds} is the sum of {@code busySecondsByPhase}
+ * up to rounding (the two are summed in different orders).
  *
  * @param busySecondsByPhase  compute seconds per phase; every phase present
  * @param busySeconds         compute seconds, summed as the evaluator sums them (optimizer first, then the

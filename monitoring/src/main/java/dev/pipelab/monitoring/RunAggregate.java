@@ -86,28 +86,28 @@ public final class RunAggregate {
     public synchronized void accept(Event event) {
         Objects.requireNonNull(event, "event");
         if (event instanceof Event.ActionSpan s) {
-            StepData d = step(s.step());
+            StepData d = data(s.step());
             d.spans.computeIfAbsent(new RankKey(s.replica(), s.rank()), k -> new ArrayList<>()).add(s);
             d.lastEnd = Math.max(d.lastEnd, s.endSeconds());
         } else if (event instanceof Event.TransferSpan t) {
-            step(t.step()).transfers
+            data(t.step()).transfers
                     .computeIfAbsent(new LinkKey(t.replica(), t.fromRank(), t.toRank()), k -> new ArrayList<>()).add(t);
         } else if (event instanceof Event.CreditStall c) {
-            step(c.step()).stalls
+            data(c.step()).stalls
                     .computeIfAbsent(new LinkKey(c.replica(), c.fromRank(), c.toRank()), k -> new ArrayList<>()).add(c);
         } else if (event instanceof Event.MemoryChanged m) {
-            Memory mem = step(m.step()).memory.computeIfAbsent(new RankKey(m.replica(), m.rank()), k -> new Memory());
+            Memory mem = data(m.step()).memory.computeIfAbsent(new RankKey(m.replica(), m.rank()), k -> new Memory());
             if (m.atSeconds() >= mem.lastAt) {
                 mem.lastAt = m.atSeconds();
                 mem.last = m.bytes();
             }
             mem.peak = Math.max(mem.peak, m.bytes());
         } else if (event instanceof Event.AllReduceSpan a) {
-            step(a.step()).allReduces.add(a);
+            data(a.step()).allReduces.add(a);
         } else if (event instanceof Event.StepStarted s) {
-            step(s.step()).started = s;
+            data(s.step()).started = s;
         } else if (event instanceof Event.StepEnded s) {
-            step(s.step()).ended = s;
+            data(s.step()).ended = s;
         } else if (event instanceof Event.OutOfMemory o) {
             outOfMemory.add(o);
         } else {
@@ -115,7 +115,7 @@ public final class RunAggregate {
         }
     }
 
-    private StepData step(int step) {
+    private StepData data(int step) {
         return steps.computeIfAbsent(step, k -> new StepData());
     }
 
@@ -134,7 +134,7 @@ public final class RunAggregate {
     }
 
     /** The headline numbers of a completed step; empty while it runs. */
-    public synchronized Optional<StepStats> step(Integer step) {
+    public synchronized Optional<StepStats> step(int step) {
         StepData d = steps.get(step);
         if (d == null || d.ended == null) return Optional.empty();
         return Optional.of(stepStats(step, d));

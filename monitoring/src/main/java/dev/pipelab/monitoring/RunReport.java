@@ -64,6 +64,11 @@ public record RunReport(String name, String schedule, String clock, double speed
         outOfMemory = List.copyOf(outOfMemory);
     }
 
+    /** The report of {@code events}, e.g. {@code RunReport.of(info, log.events(), wallClock)}. */
+    public static RunReport of(RunInfo info, java.util.Collection<? extends Event> events, WallClock wallClock) {
+        return of(RunAggregate.of(info, events), wallClock);
+    }
+
     /** The report of everything {@code aggregate} has seen so far. */
     public static RunReport of(RunAggregate aggregate, WallClock wallClock) {
         RunInfo info = aggregate.info();

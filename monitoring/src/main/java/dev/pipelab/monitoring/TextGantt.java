@@ -23,7 +23,8 @@ public final class TextGantt {
 
     /**
      * The chart of the latest step in {@code events} (the latest with a {@code StepEnded}, else the latest with a
-     * span) for {@code replica}, {@code widthColumns} characters wide between the bars.
+     * span) for {@code replica}, {@code widthColumns} characters wide between the bars. Rows run from rank 0 to the
+     * highest rank with a span in that step.
      */
     public static String render(List<? extends Event> events, int replica, int widthColumns) {
         if (widthColumns < 1) throw new IllegalArgumentException("widthColumns must be >= 1, got " + widthColumns);
