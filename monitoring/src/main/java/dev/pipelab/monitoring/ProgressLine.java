@@ -1,0 +1,38 @@
+package dev.pipelab.monitoring;
+
+/**
+ * The one-line terminal progress after each step. Invariant: the line is a function of the step's numbers and the
+ * wall time elapsed, so the same run prints the same lines apart from the ETA; steps are numbered from 0, so after
+ * step k the line shows k+1 done.
+ *
+ * <p>{@code step  3/20  step 1.234 s  util 72.7%  1,234 samples/s  ETA 4.1 s}: util is {@code 1 - bubble} of the
+ * step; the ETA assumes the remaining steps take the mean wall time of those done.
+ */
+public final class ProgressLine {
+
+    private ProgressLine() {}
+
+    /**
+     * The line for {@code ended}, which {@code aggregate} must already have accepted.
+     *
+     * @param totalSteps          the steps the run will do, {@code >= ended.step() + 1}
+     * @param wallElapsedSeconds  wall seconds since the run started
+     */
+    public static String of(Event.StepEnded ended, RunAggregate aggregate, int totalSteps, double wallElapsedSeconds) {
+        StepStats s = aggregate.step(ended.step()).orElseThrow(() -> new IllegalArgumentException(
+                "the aggregate has not accepted StepEnded of step " + ended.step() + " yet"));
+        int done = ended.step() + 1;
+        if (totalSteps < done) {
+            throw new IllegalArgumentException("totalSteps must be >= " + done + " after step " + ended.step() + ", got "
+                    + totalSteps);
+        }
+        if (!(wallElapsedSeconds >= 0)) {
+            throw new IllegalArgumentException("wallElapsedSeconds must be >= 0, got " + wallElapsedSeconds);
+        }
+        int width = Integer.toString(totalSteps).length();
+        double eta = wallElapsedSeconds / done * (totalSteps - done);
+        return String.format(java.util.Locale.ROOT, "step %" + width + "d/%d  step %s  util %s  %s samples/s  ETA %s",
+                done, totalSteps, Units.seconds(s.stepSeconds()), Units.percent(1 - s.bubbleFraction()),
+                Units.count(s.samplesPerSecond()), Units.duration(eta));
+    }
+}

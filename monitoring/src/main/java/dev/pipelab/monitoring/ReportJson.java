@@ -1,0 +1,152 @@
+package dev.pipelab.monitoring;
+
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Writes a {@link RunReport} as {@code report.json}. Invariant: the same report gives the same bytes on every
+ * machine: keys in a fixed order written out here, two-space indent, {@code \n} line ends, doubles in Java's
+ * shortest round-tripping form, and {@code wallClock} as the last key so the rest can be compared alone.
+ */
+public final class ReportJson {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectWriter WRITER = MAPPER.writer(new DefaultPrettyPrinter()
+            .withSeparators(Separators.createDefaultInstance()
+                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+            .withArrayIndenter(new DefaultIndenter("  ", "\n")));
+
+    private ReportJson() {}
+
+    /** The report as JSON text ending in a newline. */
+    public static String toJson(RunReport report) {
+        try {
+            return WRITER.writeValueAsString(tree(report)) + "\n";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes {@code report.json} (UTF-8) to {@code file}. */
+    public static void write(RunReport report, Path file) throws IOException {
+        Files.writeString(file, toJson(report), StandardCharsets.UTF_8);
+    }
+
+    /** The report as a JSON tree, keys in report order. */
+    public static ObjectNode tree(RunReport r) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("name", r.name());
+        root.put("schedule", r.schedule());
+        root.put("clock", r.clock());
+        root.put("speed", r.speed());
+        RunInfo info = r.info();
+        ObjectNode plan = root.putObject("plan");
+        plan.put("pipeline", info.pipeline());
+        plan.put("data", info.data());
+        plan.put("tensor", info.tensor());
+        plan.put("virtualStages", info.virtualStages());
+        plan.put("microBatchSize", info.microBatchSize());
+        plan.put("microBatches", info.microBatches());
+        plan.put("seqLength", info.seqLength());
+        plan.put("devices", info.devices());
+        root.put("completedSteps", r.completedSteps());
+        root.put("runSeconds", r.runSeconds());
+        root.put("stepTimeSeconds", r.stepTimeSeconds());
+        root.put("lastStepTimeSeconds", r.lastStepTimeSeconds());
+        root.put("bubbleFraction", r.bubbleFraction());
+        root.put("samplesPerSecond", r.samplesPerSecond());
+        root.put("tokensPerSecond", r.tokensPerSecond());
+        root.put("mfu", r.mfu());
+        root.put("hfu", r.hfu());
+        if (r.memory().isPresent()) {
+            MemoryInfo m = r.memory().get();
+            ObjectNode memory = root.putObject("memory");
+            memory.put("parametersBytes", m.parametersBytes());
+            memory.put("gradientsBytes", m.gradientsBytes());
+            memory.put("optimizerBytes", m.optimizerBytes());
+            memory.put("activationsBytes", m.activationsBytes());
+            memory.put("totalBytes", m.totalBytes());
+        } else {
+            root.putNull("memory");
+        }
+        ArrayNode stages = root.putArray("stages");
+        for (RunReport.Stage s : r.stages()) {
+            ObjectNode o = stages.addObject();
+            o.put("index", s.index());
+            o.put("layers", s.layers());
+            o.put("busyFraction", s.busyFraction());
+            o.put("peakMemoryBytes", s.peakMemoryBytes());
+            o.put("peakInFlightMicrobatches", s.peakInFlightMicrobatches());
+            ObjectNode phases = o.putObject("busySecondsByPhase");
+            for (Phase phase : Phase.values()) phases.put(phase.name(), s.busySecondsByPhase().get(phase));
+            ArrayNode replicas = o.putArray("replicas");
+            for (RunReport.Replica rep : s.replicas()) {
+                ObjectNode ro = replicas.addObject();
+                ro.put("replica", rep.replica());
+                ro.put("busyFraction", rep.busyFraction());
+                ro.put("peakMemoryBytes", rep.peakMemoryBytes());
+                ro.put("peakInFlightMicrobatches", rep.peakInFlightMicrobatches());
+            }
+        }
+        ArrayNode links = root.putArray("links");
+        for (LinkStats l : r.links()) {
+            ObjectNode o = links.addObject();
+            o.put("replica", l.replica());
+            o.put("from", l.fromRank());
+            o.put("to", l.toRank());
+            o.put("bytes", l.bytes());
+            o.put("transfers", l.transfers());
+            o.put("busySeconds", l.busySeconds());
+            o.put("stallSeconds", l.stallSeconds());
+            o.put("maxQueueDepth", l.maxQueueDepth());
+        }
+        ArrayNode allReduce = root.putArray("allReduce");
+        for (RunReport.AllReduce a : r.allReduce()) {
+            ObjectNode o = allReduce.addObject();
+            o.put("stage", a.stage());
+            o.put("bytes", a.bytes());
+            o.put("seconds", a.seconds());
+        }
+        ArrayNode steps = root.putArray("steps");
+        for (StepStats s : r.steps()) {
+            ObjectNode o = steps.addObject();
+            o.put("step", s.step());
+            o.put("stepTimeSeconds", s.stepSeconds());
+            o.put("runSeconds", s.runSeconds());
+            o.put("samplesPerSecond", s.samplesPerSecond());
+            o.put("bubbleFraction", s.bubbleFraction());
+            o.put("committedOffset", s.committedOffset());
+        }
+        ArrayNode faults = root.putArray("faults");
+        r.faults().forEach(faults::add);
+        ObjectNode recovery = root.putObject("recovery");
+        recovery.put("replayedSteps", r.recovery().replayedSteps());
+        recovery.put("duplicatesDropped", r.recovery().duplicatesDropped());
+        ArrayNode oom = root.putArray("outOfMemory");
+        for (Event.OutOfMemory e : r.outOfMemory()) {
+            ObjectNode o = oom.addObject();
+            o.put("step", e.step());
+            o.put("replica", e.replica());
+            o.put("rank", e.rank());
+            o.put("atSeconds", e.atSeconds());
+            o.put("bytes", e.bytes());
+            o.put("capacityBytes", e.capacityBytes());
+        }
+        ObjectNode wall = root.putObject("wallClock");
+        wall.put("startedAt", r.wallClock().startedAt());
+        wall.put("wallSeconds", r.wallClock().wallSeconds());
+        return root;
+    }
+}

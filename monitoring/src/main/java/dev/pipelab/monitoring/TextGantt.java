@@ -1,0 +1,106 @@
+package dev.pipelab.monitoring;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeMap;
+
+/**
+ * A text Gantt chart of one step of one replica: one row per rank, one character per column of equal time.
+ * Invariant: a column shows what covered most of its time ({@code F}, {@code B}, {@code W}, {@code R},
+ * {@code O} for the optimizer, {@code .} idle); idle wins only when strictly longer than every phase, and a tie
+ * between phases goes to the earlier of F, B, W, R, OPT.
+ *
+ * <p>Up to {@value #MAX_ROWS} ranks are drawn; beyond that the first and last {@value #HALF} are drawn and a line
+ * says which ranks are left out.
+ */
+public final class TextGantt {
+
+    static final int MAX_ROWS = 16;
+    static final int HALF = MAX_ROWS / 2;
+
+    private TextGantt() {}
+
+    /**
+     * The chart of the latest step in {@code events} (the latest with a {@code StepEnded}, else the latest with a
+     * span) for {@code replica}, {@code widthColumns} characters wide between the bars. Rows run from rank 0 to the
+     * highest rank with a span in that step.
+     */
+    public static String render(List<? extends Event> events, int replica, int widthColumns) {
+        if (widthColumns < 1) throw new IllegalArgumentException("widthColumns must be >= 1, got " + widthColumns);
+        int step = Integer.MIN_VALUE;
+        boolean ended = false;
+        for (Event e : events) {
+            if (e instanceof Event.StepEnded s && (!ended || s.step() > step)) {
+                step = s.step();
+                ended = true;
+            } else if (!ended && e instanceof Event.ActionSpan a && a.replica() == replica) {
+                step = Math.max(step, a.step());
+            }
+        }
+        if (step == Integer.MIN_VALUE) return "no steps of replica " + replica + " yet\n";
+
+        double stepSeconds = 0;
+        TreeMap<Integer, List<Event.ActionSpan>> byRank = new TreeMap<>();
+        for (Event e : events) {
+            if (e instanceof Event.StepEnded s && s.step() == step) stepSeconds = s.stepSeconds();
+            if (e instanceof Event.ActionSpan a && a.step() == step && a.replica() == replica) {
+                byRank.computeIfAbsent(a.rank(), k -> new ArrayList<>()).add(a);
+            }
+        }
+        if (!ended) {
+            for (List<Event.ActionSpan> spans : byRank.values()) {
+                for (Event.ActionSpan a : spans) stepSeconds = Math.max(stepSeconds, a.endSeconds());
+            }
+        }
+        int ranks = byRank.isEmpty() ? 0 : byRank.lastKey() + 1;
+        int digits = Integer.toString(Math.max(ranks - 1, 0)).length();
+        String rowFormat = "rank %" + digits + "d |";
+        int prefix = String.format(Locale.ROOT, rowFormat, 0).length();
+
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "step %d, replica %d, %s per column%n", step, replica,
+                Units.seconds(stepSeconds / widthColumns)));
+        for (int rank = 0; rank < ranks; rank++) {
+            if (ranks > MAX_ROWS && rank == HALF) {
+                out.append(String.format(Locale.ROOT, "%s(ranks %d-%d not shown)%n", " ".repeat(prefix), HALF, ranks - HALF - 1));
+                rank = ranks - HALF;
+            }
+            out.append(String.format(Locale.ROOT, rowFormat, rank))
+                    .append(row(byRank.getOrDefault(rank, List.of()), stepSeconds, widthColumns))
+                    .append("|\n");
+        }
+        String end = Units.seconds(stepSeconds);
+        int gap = Math.max(1, widthColumns - 1 - end.length());
+        out.append(" ".repeat(prefix)).append('0').append(" ".repeat(gap)).append(end).append('\n');
+        out.append("F forward  B backward  W weight gradient  R recompute  O optimizer  . idle\n");
+        return out.toString();
+    }
+
+    private static String row(List<Event.ActionSpan> spans, double stepSeconds, int width) {
+        StringBuilder row = new StringBuilder(width);
+        Phase[] phases = Phase.values();
+        for (int c = 0; c < width; c++) {
+            double from = stepSeconds * c / width;
+            double to = stepSeconds * (c + 1) / width;
+            double[] cover = new double[phases.length];
+            for (Event.ActionSpan s : spans) {
+                double overlap = Math.min(to, s.endSeconds()) - Math.max(from, s.startSeconds());
+                if (overlap > 0) cover[s.phase().ordinal()] += overlap;
+            }
+            int best = -1;
+            double busy = 0;
+            for (int k = 0; k < phases.length; k++) {
+                busy += cover[k];
+                if (cover[k] > 0 && (best < 0 || cover[k] > cover[best])) best = k;
+            }
+            double idle = (to - from) - busy;
+            row.append(best < 0 || idle > cover[best] ? '.' : symbol(phases[best]));
+        }
+        return row.toString();
+    }
+
+    private static char symbol(Phase phase) {
+        return phase == Phase.OPT ? 'O' : phase.name().charAt(0);
+    }
+}

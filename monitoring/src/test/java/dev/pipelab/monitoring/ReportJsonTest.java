@@ -1,0 +1,134 @@
+package dev.pipelab.monitoring;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReportJsonTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private static RunInfo infoWithMemory() {
+        return TinyGPipe.info().with("virtual", 1, Optional.of(MemoryInfo.of(10, 10, 20, 30)));
+    }
+
+    private static String json(List<Event> events, WallClock wall) {
+        return ReportJson.toJson(RunReport.of(RunAggregate.of(infoWithMemory(), events), wall));
+    }
+
+    private static JsonNode parse(String json) throws Exception {
+        return MAPPER.readTree(json);
+    }
+
+    @Test
+    void headlineNumbersAreTheStepsExactly() throws Exception {
+        JsonNode r = parse(json(TinyGPipe.events(3), new WallClock("2026-11-28T03:00:00Z", 1.5)));
+        assertThat(r.get("name").asText()).isEqualTo("tiny");
+        assertThat(r.get("schedule").asText()).isEqualTo("gpipe");
+        assertThat(r.get("clock").asText()).isEqualTo("virtual");
+        assertThat(r.get("completedSteps").asInt()).isEqualTo(3);
+        assertThat(r.get("runSeconds").asDouble()).isEqualTo(30.0);
+        assertThat(r.get("stepTimeSeconds").asDouble()).isEqualTo(10.0);
+        assertThat(r.get("lastStepTimeSeconds").asDouble()).isEqualTo(10.0);
+        assertThat(r.get("bubbleFraction").asDouble()).isEqualTo(0.35);
+        assertThat(r.get("samplesPerSecond").asDouble()).isEqualTo(1234.4);
+        assertThat(r.get("tokensPerSecond").asDouble()).isEqualTo(1234.4 * 8);
+        assertThat(r.get("mfu").asDouble()).isEqualTo(0.5);
+        assertThat(r.get("hfu").asDouble()).isEqualTo(0.75);
+        assertThat(r.get("memory").get("totalBytes").asLong()).isEqualTo(70);
+        assertThat(r.get("memory").get("optimizerBytes").asLong()).isEqualTo(20);
+    }
+
+    @Test
+    void stagesLinksStepsAndPlaceholders() throws Exception {
+        JsonNode r = parse(json(TinyGPipe.events(2), new WallClock("t", 0)));
+        JsonNode s1 = r.get("stages").get(1);
+        assertThat(s1.get("index").asInt()).isEqualTo(1);
+        assertThat(s1.get("layers").asInt()).isEqualTo(5);
+        assertThat(s1.get("busyFraction").asDouble()).isEqualTo(0.65);
+        assertThat(s1.get("peakMemoryBytes").asLong()).isEqualTo(140);
+        assertThat(s1.get("peakInFlightMicrobatches").asInt()).isEqualTo(2);
+        assertThat(s1.get("busySecondsByPhase").toString()).isEqualTo("{\"F\":2.0,\"B\":4.0,\"W\":0.0,\"R\":0.0,\"OPT\":0.5}");
+        assertThat(s1.get("replicas")).hasSize(1);
+        JsonNode link = r.get("links").get(0);
+        assertThat(link.toString()).isEqualTo("{\"replica\":0,\"from\":0,\"to\":1,\"bytes\":4000,\"transfers\":4,"
+                + "\"busySeconds\":1.0,\"stallSeconds\":0.0,\"maxQueueDepth\":0}");
+        assertThat(r.get("steps")).hasSize(2);
+        assertThat(r.get("steps").get(1).toString()).isEqualTo("{\"step\":1,\"stepTimeSeconds\":10.0,\"runSeconds\":20.0,"
+                + "\"samplesPerSecond\":1234.4,\"bubbleFraction\":0.35,\"committedOffset\":24688}");
+        assertThat(r.get("faults").isArray()).isTrue();
+        assertThat(r.get("faults")).isEmpty();
+        assertThat(r.get("recovery").toString()).isEqualTo("{\"replayedSteps\":0,\"duplicatesDropped\":0}");
+        assertThat(r.get("outOfMemory")).isEmpty();
+    }
+
+    @Test
+    void keysComeInTheDocumentedOrderWithWallClockLast() throws Exception {
+        JsonNode r = parse(json(TinyGPipe.events(1), new WallClock("t", 0)));
+        List<String> keys = new ArrayList<>();
+        r.fieldNames().forEachRemaining(keys::add);
+        assertThat(keys).containsExactly("name", "schedule", "clock", "speed", "plan", "completedSteps", "runSeconds",
+                "stepTimeSeconds", "lastStepTimeSeconds", "bubbleFraction", "samplesPerSecond", "tokensPerSecond", "mfu",
+                "hfu", "memory", "stages", "links", "allReduce", "steps", "faults", "recovery", "outOfMemory", "wallClock");
+    }
+
+    @Test
+    void identicalEventsGiveIdenticalBytesApartFromWallClock() {
+        String a = json(TinyGPipe.shuffled(3, 11), new WallClock("2026-11-28T03:00:00Z", 1.5));
+        String b = json(TinyGPipe.shuffled(3, 12), new WallClock("2026-11-28T04:10:00Z", 7.25));
+        assertThat(a).isNotEqualTo(b);
+        String wall = "  \"wallClock\"";
+        assertThat(a.substring(0, a.indexOf(wall))).isEqualTo(b.substring(0, b.indexOf(wall)));
+        assertThat(a.substring(a.indexOf(wall))).contains("\"startedAt\": \"2026-11-28T03:00:00Z\"", "\"wallSeconds\": 1.5");
+    }
+
+    @Test
+    void doublesKeepFullPrecision() throws Exception {
+        // a bubble of 1/3 must survive the round trip through text bit for bit
+        RunInfo info = new RunInfo("third", "gpipe", 3, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, List.of(1, 1, 1), List.of(0L, 0L, 0L));
+        List<Event> events = new ArrayList<>();
+        for (int r = 0; r < 3; r++) events.add(new Event.ActionSpan(0, 0, r, r, Phase.F, 0, r * 0.5, r * 0.5 + 2));
+        events.add(new Event.StepEnded(0, 3.0, 3.0, 1));
+        String text = ReportJson.toJson(RunReport.of(RunAggregate.of(info, events), new WallClock("t", 0)));
+        assertThat(text).contains("\"bubbleFraction\": 0.3333333333333333,");
+        assertThat(parse(text).get("bubbleFraction").asDouble()).isEqualTo(1.0 / 3);
+    }
+
+    @Test
+    void memoryIsNullWhenTheCallerHasNoBreakdownAndOutOfMemoryIsListed() throws Exception {
+        List<Event> events = new ArrayList<>(TinyGPipe.events(1));
+        events.add(new Event.OutOfMemory(0, 0, 1, 2.25, 1_500_000_000L, 1_000_000_000L));
+        JsonNode r = parse(ReportJson.toJson(RunReport.of(RunAggregate.of(TinyGPipe.info(), events), new WallClock("t", 0))));
+        assertThat(r.get("memory").isNull()).isTrue();
+        assertThat(r.get("outOfMemory").toString()).isEqualTo("[{\"step\":0,\"replica\":0,\"rank\":1,\"atSeconds\":2.25,"
+                + "\"bytes\":1500000000,\"capacityBytes\":1000000000}]");
+    }
+
+    @Test
+    void allReduceIsListedPerStage() throws Exception {
+        List<Event> events = new ArrayList<>(TinyGPipe.events(1));
+        events.add(new Event.AllReduceSpan(0, 0, 1, 4096, 7.25, 7.5));
+        JsonNode r = parse(json(events, new WallClock("t", 0)));
+        assertThat(r.get("allReduce").toString()).isEqualTo("[{\"stage\":1,\"bytes\":4096,\"seconds\":0.25}]");
+    }
+
+    @Test
+    void writesUtf8WithUnixLineEnds(@TempDir Path dir) throws Exception {
+        RunReport report = RunReport.of(RunAggregate.of(infoWithMemory(), TinyGPipe.events(1)), new WallClock("t", 0));
+        Path file = dir.resolve("report.json");
+        ReportJson.write(report, file);
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        assertThat(text).isEqualTo(ReportJson.toJson(report)).doesNotContain("\r").startsWith("{\n  \"name\": \"tiny\",\n")
+                .endsWith("}\n");
+    }
+}
