@@ -43,8 +43,8 @@ final class SweepCommand implements Callable<Integer> {
         String[] values = over.substring(eq + 1).split(",");
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "pipelab sweep: %s over %s%n%n", scenario.file, key);
-        out.printf(Locale.ROOT, "%10s %10s %9s %10s %13s %11s %13s %12s %7s %5s%n", key.substring(key.lastIndexOf('.') + 1),
-                "step", "bubble", "rank-0 mbs", "rank-0 peak", "p2p/step", "p2p on links", "tokens/s", "MFU", "fits");
+        out.printf(Locale.ROOT, "%10s %10s %9s %10s %13s %13s %11s %13s %12s %7s %5s%n", key.substring(key.lastIndexOf('.') + 1),
+                "step", "bubble", "rank-0 mbs", "rank-0 stash", "rank-0 peak", "p2p/step", "p2p on links", "tokens/s", "MFU", "fits");
         for (String value : values) {
             List<String> sets = new ArrayList<>(scenario.sets);
             if (scenario.device != null) sets.add("hardware.device=" + scenario.device);
@@ -59,9 +59,10 @@ final class SweepCommand implements Callable<Integer> {
                 linkSeconds += t.linkBusySeconds(l);
             }
             PlanReport.Stage first = r.stages().get(0);
-            out.printf(Locale.ROOT, "%10s %10s %9s %10d %13s %11s %13s %12s %7s %5s%n", value.trim(),
+            out.printf(Locale.ROOT, "%10s %10s %9s %10d %13s %13s %11s %13s %12s %7s %5s%n", value.trim(),
                     Format.seconds(r.stepTimeSeconds()), Format.percent(r.bubbleFraction()),
-                    first.peakInFlightMicrobatches(), Format.gb(first.peakMemoryBytes()), Format.bytes(bytes),
+                    first.peakInFlightMicrobatches(), Format.gb(first.peakMemoryBytes() - first.staticBytes()),
+                    Format.gb(first.peakMemoryBytes()), Format.bytes(bytes),
                     Format.seconds(linkSeconds), Format.count(r.tokensPerSecond()), Format.percent(r.mfu()),
                     r.fits() ? "yes" : "no");
         }

@@ -35,7 +35,7 @@ final class StageCosts {
 
     static List<StageCost> of(CostModel cm, boolean tied, DeviceSpec device, Placement placement, double efficiency,
                               Recompute recompute, Optimizer optimizer, Partition partition, Optional<Scenario.Costs> profiled,
-                              int virtualStages) {
+                              boolean splitBackward) {
         int stages = partition.layersPerStage().size();
         int t = placement.tensor();
         int d = placement.data();
@@ -79,7 +79,9 @@ final class StageCosts {
                 Scenario.Costs c = profiled.get();
                 forward = pick(c.forwardSeconds(), k, forward);
                 backwardInput = pick(c.backwardInputSeconds(), k, backwardInput);
-                backwardWeight = pick(c.backwardWeightSeconds(), k, backwardWeight);
+                // an unsplit schedule's profiled backward is the whole backward (docs/scenario-keys.md)
+                backwardWeight = c.backwardWeightSeconds().isEmpty() && c.backwardInputSeconds().isPresent() && !splitBackward
+                        ? 0.0 : pick(c.backwardWeightSeconds(), k, backwardWeight);
                 recomputeSeconds = recompute == Recompute.NONE ? 0 : pick(c.recomputeSeconds(), k, recomputeSeconds);
                 if (d > 1 && c.allReduceSeconds().isPresent()) allReduce = RingAllReduce.fixed(c.allReduceSeconds().get());
                 optimizerSeconds = c.optimizerSeconds().orElse(optimizerSeconds);
