@@ -49,10 +49,11 @@ public final class PipelineExecutor {
      * @param messages      tensor messages sent between stages
      * @param messageBytes  their encoded bytes
      * @param largestMessageBytes the largest one (compare with {@link TensorCodec#fitsFrame})
-     * @param peakStash     per model stage, the most micro-batches stashed at once
+     * @param peakStash     per model stage, the most micro-batches stashed at once (awaiting B or W)
+     * @param peakInFlight  per model stage, the most micro-batches forwarded but not yet through B
      */
     public record StepResult(List<List<DMatrixRMaj>> gradients, double[] losses, List<Action> order, long messages,
-                             long messageBytes, long largestMessageBytes, int[] peakStash) {}
+                             long messageBytes, long largestMessageBytes, int[] peakStash, int[] peakInFlight) {}
 
     /** Runs one step of replica {@code replica} of {@code replicas}; shards are indexed by model stage. */
     public StepResult run(List<StageShard> shards, DataSource data, int step, int replica, int replicas) {
@@ -129,10 +130,12 @@ public final class PipelineExecutor {
         }
         List<List<DMatrixRMaj>> sums = new ArrayList<>(stages);
         int[] peak = new int[stages];
+        int[] inFlight = new int[stages];
         for (int s = 0; s < stages; s++) {
             sums.add(runners.get(s).gradientSum());
             peak[s] = runners.get(s).stash().peak();
+            inFlight[s] = runners.get(s).stash().peakAwaitingBackward();
         }
-        return new StepResult(sums, runners.get(stages - 1).losses(), order, messages, bytes, largest, peak);
+        return new StepResult(sums, runners.get(stages - 1).losses(), order, messages, bytes, largest, peak, inFlight);
     }
 }

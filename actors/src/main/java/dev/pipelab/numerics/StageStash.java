@@ -40,6 +40,8 @@ public final class StageStash {
     private final Recompute policy;
     private final Map<Integer, Entry> entries = new HashMap<>();
     private int peak;
+    private int awaitingBackward;
+    private int peakAwaitingBackward;
 
     public StageStash(Recompute policy) {
         this.policy = policy;
@@ -50,8 +52,15 @@ public final class StageStash {
     /** Micro-batches currently stashed. */
     public int size() { return entries.size(); }
 
-    /** The most micro-batches stashed at once so far. */
+    /** The most micro-batches stashed at once so far (awaiting B or, in split schedules, awaiting W). */
     public int peak() { return peak; }
+
+    /**
+     * The most micro-batches in flight at once, forwarded but not yet through B: what 1F1B's min(m, p − s)
+     * bounds. Split schedules also keep B's results until W (each layer's input and output gradient), counted in
+     * {@link #peak()} only.
+     */
+    public int peakAwaitingBackward() { return peakAwaitingBackward; }
 
     /** Stashes micro-batch {@code mb} after F, dropping what the policy recomputes. */
     void afterForward(int mb, StageShard shard, StageShard.Activations a, DMatrixRMaj targets, DMatrixRMaj lossGradient) {
@@ -71,6 +80,8 @@ public final class StageStash {
         }
         entries.put(mb, e);
         peak = Math.max(peak, entries.size());
+        awaitingBackward++;
+        peakAwaitingBackward = Math.max(peakAwaitingBackward, awaitingBackward);
     }
 
     /** R: rebuilds the forward state the policy dropped; a no-op under {@code none}. */
@@ -112,6 +123,7 @@ public final class StageStash {
 
     void afterBackward(int mb, StageShard shard, StageShard.InputGradients g, boolean keepForWeight) {
         Entry e = entry(mb, shard, "B");
+        awaitingBackward--;
         if (keepForWeight) {
             e.inputGradients = g;
             e.lossGradient = null;
