@@ -32,9 +32,28 @@ public final class GradientAllReduce {
     /** Summed vectors per rank and what moved: steps and chunk transfers (one chunk over one link = 1). */
     public record Result(double[][] perRank, int steps, long chunkTransfers) {}
 
-    /** Chunk c covers {@code [start(c), start(c+1))}: d nearly equal pieces. */
-    static int start(int chunk, int length, int ranks) {
+    /** Chunk c covers {@code [start(c), start(c+1))}: d nearly equal pieces (some empty when n < d). */
+    public static int start(int chunk, int length, int ranks) {
         return (int) ((long) chunk * length / ranks);
+    }
+
+    /**
+     * The chunk rank {@code rank} sends to rank+1 in reduce-scatter step k (0..d−2): {@code (rank − k) mod d}.
+     * The receiver computes {@code received + own} element-wise, in that order, and sends that chunk on in
+     * step k+1.
+     */
+    public static int reduceScatterChunk(int rank, int step, int ranks) {
+        return Math.floorMod(rank - step, ranks);
+    }
+
+    /** The chunk rank {@code rank} owns, fully reduced, after the reduce-scatter: {@code (rank + 1) mod d}. */
+    public static int ownedChunk(int rank, int ranks) {
+        return (rank + 1) % ranks;
+    }
+
+    /** The chunk rank {@code rank} sends to rank+1 in all-gather step k (0..d−2); the receiver copies it. */
+    public static int allGatherChunk(int rank, int step, int ranks) {
+        return Math.floorMod(rank + 1 - step, ranks);
     }
 
     /** The real ring all-reduce: reduce-scatter of partial sums, then all-gather. */
@@ -49,12 +68,12 @@ public final class GradientAllReduce {
             // every rank sends simultaneously: take the messages before anyone adds
             double[][] msgs = new double[d][];
             for (int r = 0; r < d; r++) {
-                int c = Math.floorMod(r - k, d);
+                int c = reduceScatterChunk(r, k, d);
                 msgs[r] = java.util.Arrays.copyOfRange(buf[r], start(c, n, d), start(c + 1, n, d));
             }
             for (int r = 0; r < d; r++) {
                 int to = (r + 1) % d;
-                int c = Math.floorMod(r - k, d);
+                int c = reduceScatterChunk(r, k, d);
                 int from = start(c, n, d);
                 for (int i = 0; i < msgs[r].length; i++) buf[to][from + i] = msgs[r][i] + buf[to][from + i];
                 transfers++;
@@ -118,11 +137,11 @@ public final class GradientAllReduce {
         for (int k = 0; k < d - 1; k++) {
             double[][] msgs = new double[d][];
             for (int r = 0; r < d; r++) {
-                int c = Math.floorMod(r + 1 - k, d);
+                int c = allGatherChunk(r, k, d);
                 msgs[r] = java.util.Arrays.copyOfRange(buf[r], start(c, n, d), start(c + 1, n, d));
             }
             for (int r = 0; r < d; r++) {
-                int c = Math.floorMod(r + 1 - k, d);
+                int c = allGatherChunk(r, k, d);
                 System.arraycopy(msgs[r], 0, buf[(r + 1) % d], start(c, n, d), msgs[r].length);
             }
         }

@@ -11,6 +11,12 @@ import java.util.Map;
  * after F, {@code none} keeps every layer's forward state, {@code selective} keeps it without the attention
  * probabilities, {@code full} keeps only the stage input (and, on the last stage, the targets); an entry leaves
  * the stash when its weight gradient is taken.
+ *
+ * <p>Selective on an MLP: an MLP has no attention core, so nothing is shed and R only marks the entry ready —
+ * it behaves like {@code none} (Korthikanti et al. 2022 define selective recomputation for the attention core
+ * only). Under {@code full} the last stage also recomputes its loss gradient in R from the kept targets. In split
+ * schedules an entry keeps the whole forward state until W, although W needs only each layer's input and output
+ * gradient: a memory refinement left for later, which does not affect the numerics.
  */
 public final class StageStash {
 
@@ -18,6 +24,7 @@ public final class StageStash {
     public static final class Entry {
         private final DMatrixRMaj input;
         private final DMatrixRMaj targets;
+        private boolean selectivelyShed;
         private StageShard.Activations activations;
         private DMatrixRMaj lossGradient;
         private StageShard.InputGradients inputGradients;
@@ -31,10 +38,8 @@ public final class StageStash {
 
         /** Whether the forward state is complete enough for B (after F under none, after R otherwise). */
         public boolean ready() {
-            return activations != null && activations.complete() && (!selectivelyShed);
+            return activations != null && activations.complete() && !selectivelyShed;
         }
-
-        private boolean selectivelyShed;
     }
 
     private final Recompute policy;

@@ -44,6 +44,18 @@ public final class TensorCodec {
         return buf.array();
     }
 
+    /** A gradient chunk (ring all-reduce message) as a {@code 1 × n} tensor payload. */
+    public static byte[] encodeVector(double[] values) {
+        return encode(DMatrixRMaj.wrap(1, values.length, values));
+    }
+
+    /** The inverse of {@link #encodeVector}. */
+    public static double[] decodeVector(byte[] bytes) {
+        DMatrixRMaj m = decode(bytes);
+        if (m.numRows != 1 && m.getNumElements() != 0) throw new IllegalArgumentException("expected a 1 × n vector payload, got " + m.numRows + " × " + m.numCols);
+        return m.data.length == m.getNumElements() ? m.data : java.util.Arrays.copyOf(m.data, m.getNumElements());
+    }
+
     public static DMatrixRMaj decode(byte[] bytes) {
         if (bytes.length < HEADER_BYTES) throw new IllegalArgumentException("tensor payload of " + bytes.length + " bytes is shorter than its 8-byte header");
         ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);

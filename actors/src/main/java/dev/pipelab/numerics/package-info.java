@@ -18,6 +18,10 @@
  * all micro-batch gradients over all replicas is the gradient of the step loss: no division after the
  * all-reduce.
  *
+ * <p>Precision: {@code double} ({@code DMatrixRMaj}). Bit-exactness holds in either precision since it comes
+ * from operation order, not from precision; double keeps central finite-difference gradient checks meaningful
+ * (float's 1e-7 ε would swamp them) and toy tensors are small, so the float variant buys nothing here.
+ *
  * <p>No Pekko here (architecture test): the actor runtime calls {@link dev.pipelab.numerics.StageShard},
  * {@link dev.pipelab.numerics.StageStash}, {@link dev.pipelab.numerics.GradientBuffers},
  * {@link dev.pipelab.numerics.GradientAllReduce}, {@link dev.pipelab.numerics.OptimizerState},

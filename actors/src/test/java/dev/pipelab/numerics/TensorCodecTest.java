@@ -18,6 +18,16 @@ class TensorCodecTest {
     }
 
     @Test
+    void vectorsForRingChunksRoundTrip() {
+        double[] v = {1.5, -0.0, Double.MIN_NORMAL};
+        byte[] bytes = TensorCodec.encodeVector(v);
+        assertThat(bytes).hasSize(8 + 3 * 8);
+        double[] back = TensorCodec.decodeVector(bytes);
+        for (int i = 0; i < v.length; i++) assertThat(Double.doubleToRawLongBits(back[i])).isEqualTo(Double.doubleToRawLongBits(v[i]));
+        assertThat(TensorCodec.decodeVector(TensorCodec.encodeVector(new double[0]))).isEmpty();
+    }
+
+    @Test
     void frameLimits() {
         assertThat(TensorCodec.maxElementsPerFrame()).isEqualTo(32255);
         assertThat(TensorCodec.fitsFrame(TensorCodec.encodedBytes(1, 32255))).isTrue();
