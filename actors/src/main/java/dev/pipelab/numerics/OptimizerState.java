@@ -2,6 +2,7 @@ package dev.pipelab.numerics;
 
 import org.ejml.data.DMatrixRMaj;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,42 @@ public final class OptimizerState {
 
     /** Steps taken so far (Adam's t after the last step). */
     public int steps() { return steps; }
+
+    /** Name of the step counter in a {@link #snapshot}. */
+    public static final String STEPS_NAME = "optimizer.steps";
+
+    /**
+     * The state as tensors for a checkpoint ({@link WeightsFile}): {@code optimizer.steps} (1 × 1), then per
+     * param of {@code params}, in order, {@code optimizer.m/<name>} and (Adam) {@code optimizer.v/<name>}, each
+     * 1 × n; zeros for a param not stepped yet. {@link #restore} of it continues bit-identically.
+     */
+    public List<Param> snapshot(List<Param> params) {
+        List<Param> out = new ArrayList<>();
+        out.add(new Param(STEPS_NAME, new DMatrixRMaj(1, 1, true, steps)));
+        for (Param p : params) {
+            int n = p.value().getNumElements();
+            out.add(new Param("optimizer.m/" + p.name(), DMatrixRMaj.wrap(1, n, first.getOrDefault(p.name(), new double[n]).clone())));
+            if (spec instanceof OptimizerSpec.Adam) {
+                out.add(new Param("optimizer.v/" + p.name(), DMatrixRMaj.wrap(1, n, second.getOrDefault(p.name(), new double[n]).clone())));
+            }
+        }
+        return out;
+    }
+
+    /** The state a {@link #snapshot} describes, for {@code spec}. */
+    public static OptimizerState restore(OptimizerSpec spec, List<Param> snapshot) {
+        OptimizerState s = new OptimizerState(spec);
+        if (snapshot.isEmpty() || !snapshot.get(0).name().equals(STEPS_NAME)) {
+            throw new IllegalArgumentException("an optimizer snapshot starts with " + STEPS_NAME);
+        }
+        s.steps = (int) snapshot.get(0).value().get(0, 0);
+        for (Param p : snapshot.subList(1, snapshot.size())) {
+            if (p.name().startsWith("optimizer.m/")) s.first.put(p.name().substring(12), p.value().data.clone());
+            else if (p.name().startsWith("optimizer.v/")) s.second.put(p.name().substring(12), p.value().data.clone());
+            else throw new IllegalArgumentException("not an optimizer tensor: " + p.name());
+        }
+        return s;
+    }
 
     /** Updates {@code params} in place with {@code grads} (same order and shapes). */
     public void step(List<Param> params, List<DMatrixRMaj> grads) {

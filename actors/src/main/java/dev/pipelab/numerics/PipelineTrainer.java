@@ -61,9 +61,38 @@ public final class PipelineTrainer {
     }
 
     public TrainingResult train(int steps) {
+        return train(0, steps);
+    }
+
+    /** Trains steps {@code firstStep .. firstStep + steps − 1} (data offsets follow the step number). */
+    public TrainingResult train(int firstStep, int steps) {
         List<Double> losses = new ArrayList<>(steps);
-        for (int step = 0; step < steps; step++) losses.add(step(step));
+        for (int step = firstStep; step < firstStep + steps; step++) losses.add(step(step));
         return new TrainingResult(losses, params());
+    }
+
+    /** A checkpoint: all params, then each stage's optimizer snapshot ({@link OptimizerState#snapshot}), stage order. */
+    public List<Param> checkpoint() {
+        List<Param> out = new ArrayList<>(params());
+        for (int s = 0; s < shards.size(); s++) {
+            for (Param p : optimizers.get(s).snapshot(shards.get(s).params())) {
+                out.add(new Param("stage" + s + "." + p.name(), p.value()));
+            }
+        }
+        return out;
+    }
+
+    /** Loads a {@link #checkpoint} (weights and optimizer state) taken with the same model, partition and optimizer. */
+    public void restore(List<Param> checkpoint, OptimizerSpec optimizer) {
+        WeightsFile.copyInto(params(), checkpoint);
+        for (int s = 0; s < shards.size(); s++) {
+            String prefix = "stage" + s + ".";
+            List<Param> snap = new ArrayList<>();
+            for (Param p : checkpoint) {
+                if (p.name().startsWith(prefix + "optimizer.")) snap.add(new Param(p.name().substring(prefix.length()), p.value()));
+            }
+            optimizers.set(s, OptimizerState.restore(optimizer, snap));
+        }
     }
 
     /** One step over all replicas; returns the step loss. */

@@ -118,6 +118,25 @@ public final class WeightsFile {
         return out;
     }
 
+    /**
+     * Copies {@code source} into {@code target} by name (for loading a checkpoint into live params).
+     *
+     * @throws IllegalArgumentException naming the first param that is missing or shaped differently
+     */
+    public static void copyInto(List<Param> target, List<Param> source) {
+        java.util.Map<String, DMatrixRMaj> byName = new java.util.HashMap<>();
+        for (Param p : source) byName.put(p.name(), p.value());
+        for (Param p : target) {
+            DMatrixRMaj m = byName.get(p.name());
+            if (m == null) throw new IllegalArgumentException("checkpoint has no tensor " + p.name());
+            if (m.numRows != p.value().numRows || m.numCols != p.value().numCols) {
+                throw new IllegalArgumentException(p.name() + ": checkpoint has " + m.numRows + " × " + m.numCols
+                        + ", model expects " + p.value().numRows + " × " + p.value().numCols);
+            }
+            p.value().setTo(m);
+        }
+    }
+
     private static String hex(byte[] b) {
         StringBuilder s = new StringBuilder();
         for (byte x : b) s.append(String.format("%02X", x));
