@@ -11,6 +11,7 @@ import dev.pipelab.monitoring.RunInfo;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -51,8 +52,9 @@ public final class DashboardState implements EventSink {
         boolean ended;
         final double[] busy = new double[d * p * PHASES.length];
         final List<List<Event.ActionSpan>> spans = new ArrayList<>(d);
-        final TreeMap<String, long[]> linkBytes = new TreeMap<>(); // link -> [bytes]
-        final TreeMap<String, List<double[]>> queueWaits = new TreeMap<>(); // "replica link" -> waits
+        final HashMap<Long, long[]> linkBytes = new HashMap<>(); // link key -> [bytes]
+        final HashMap<Long, List<double[]>> queueWaits = new HashMap<>(); // link key -> waits of every replica, by replica
+        final HashMap<Long, Integer> queueDepth = new HashMap<>();
 
         StepAcc(int step) {
             this.step = step;
@@ -65,13 +67,13 @@ public final class DashboardState implements EventSink {
 
     private record Marker(double runSeconds, String kind, String detail) {}
 
-    private record LinkTotals(long[] bytes, double[] stall, int[] lastDepth, double[] lastThroughput) {}
+    private record LinkTotals(int from, int to, long[] bytes, double[] stall, int[] lastDepth, double[] lastThroughput) {}
 
     private final TreeMap<Integer, StepAcc> steps = new TreeMap<>();
     private StepAcc lastEnded;
     private final long[] liveMemory;
     private final long[] peakMemory;
-    private final TreeMap<String, LinkTotals> links = new TreeMap<>();
+    private final HashMap<Long, LinkTotals> links = new HashMap<>();
     private final Deque<StepPoint> history = new ArrayDeque<>();
     private final Deque<double[]> loss = new ArrayDeque<>();
     private final Deque<Marker> markers = new ArrayDeque<>();
@@ -116,15 +118,16 @@ public final class DashboardState implements EventSink {
                 s.lastEnd = Math.max(s.lastEnd, a.endSeconds());
             } else if (event instanceof Event.TransferSpan t) {
                 StepAcc s = step(t.step());
-                String link = t.fromRank() + "->" + t.toRank();
-                s.linkBytes.computeIfAbsent(link, k -> new long[1])[0] += t.bytes();
-                link(link).bytes()[0] += t.bytes();
+                long key = linkKey(t.fromRank(), t.toRank());
+                s.linkBytes.computeIfAbsent(key, k -> new long[1])[0] += t.bytes();
+                link(t.fromRank(), t.toRank()).bytes()[0] += t.bytes();
                 if (t.startSeconds() > t.readySeconds()) {
-                    s.queueWaits.computeIfAbsent(t.replica() + " " + link, k -> new ArrayList<>())
+                    // waits of one replica's link, keyed apart per replica: (replica, from, to)
+                    s.queueWaits.computeIfAbsent(((long) t.replica() << 40) ^ key, k -> new ArrayList<>())
                             .add(new double[] {t.readySeconds(), t.startSeconds()});
                 }
             } else if (event instanceof Event.CreditStall c) {
-                link(c.fromRank() + "->" + c.toRank()).stall()[0] += c.endSeconds() - c.startSeconds();
+                link(c.fromRank(), c.toRank()).stall()[0] += c.endSeconds() - c.startSeconds();
             } else if (event instanceof Event.MemoryChanged m) {
                 int i = m.replica() * p + m.rank();
                 liveMemory[i] = m.bytes();
@@ -160,16 +163,16 @@ public final class DashboardState implements EventSink {
         history.addLast(new StepPoint(e.step(), e.stepSeconds(), e.runSeconds(), sps, sps * info.seqLength(),
                 total > 0 ? (total - busy) / total : 0));
         while (history.size() > HISTORY) history.removeFirst();
-        for (Map.Entry<String, LinkTotals> l : links.entrySet()) {
-            long[] bytes = s.linkBytes.get(l.getKey());
-            l.getValue().lastThroughput()[0] = bytes != null && e.stepSeconds() > 0 ? bytes[0] / e.stepSeconds() : 0;
-            int depth = 0;
-            for (Map.Entry<String, List<double[]>> w : s.queueWaits.entrySet()) {
-                if (w.getKey().endsWith(" " + l.getKey())) depth = Math.max(depth, maxDepth(w.getValue()));
-            }
-            l.getValue().lastDepth()[0] = depth;
+        HashMap<Long, Integer> depth = new HashMap<>();
+        for (Map.Entry<Long, List<double[]>> w : s.queueWaits.entrySet()) {
+            depth.merge(w.getKey() & LINK_MASK, maxDepth(w.getValue()), Math::max);
         }
         s.queueWaits.clear();
+        for (Map.Entry<Long, LinkTotals> l : links.entrySet()) {
+            long[] bytes = s.linkBytes.get(l.getKey());
+            l.getValue().lastThroughput()[0] = bytes != null && e.stepSeconds() > 0 ? bytes[0] / e.stepSeconds() : 0;
+            l.getValue().lastDepth()[0] = depth.getOrDefault(l.getKey(), 0);
+        }
         // keep the Gantt window: the last GANTT_STEPS steps (ended or running)
         while (steps.size() > GANTT_STEPS + 1 && steps.firstKey() < e.step()) steps.pollFirstEntry();
     }
@@ -184,8 +187,16 @@ public final class DashboardState implements EventSink {
         return s;
     }
 
-    private LinkTotals link(String link) {
-        return links.computeIfAbsent(link, k -> new LinkTotals(new long[1], new double[1], new int[1], new double[1]));
+    /** Ranks below 2^20 each, so a replica fits above bit 40 of a waits key. */
+    private static final long LINK_MASK = (1L << 40) - 1;
+
+    private static long linkKey(int from, int to) {
+        return ((long) from << 20) | to;
+    }
+
+    private LinkTotals link(int from, int to) {
+        return links.computeIfAbsent(linkKey(from, to), k -> new LinkTotals(from, to, new long[1], new double[1], new int[1],
+                new double[1]));
     }
 
     /** Records the loss of a step (real-numerics runs); the events do not carry it. */
@@ -286,9 +297,11 @@ public final class DashboardState implements EventSink {
         }
 
         ArrayNode linkArray = root.putArray("links");
-        links.forEach((name, l) -> {
+        List<LinkTotals> sorted = new ArrayList<>(links.values());
+        sorted.sort(java.util.Comparator.comparingInt(LinkTotals::from).thenComparingInt(LinkTotals::to));
+        sorted.forEach(l -> {
             ObjectNode o = linkArray.addObject();
-            o.put("link", name);
+            o.put("link", l.from() + "->" + l.to());
             o.put("bytes", l.bytes()[0]);
             o.put("throughputBytesPerSecond", l.lastThroughput()[0]);
             o.put("queueDepth", l.lastDepth()[0]);

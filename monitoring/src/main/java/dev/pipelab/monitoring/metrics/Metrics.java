@@ -59,6 +59,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Metrics implements EventSink {
 
     private static final Phase[] PHASES = Phase.values();
+    /** Steps whose busy seconds a rank keeps apart at once (the running one, and one either side of it). */
+    private static final int RING = 4;
 
     private final RunInfo info;
     private final PrometheusRegistry registry = new PrometheusRegistry();
@@ -82,13 +84,20 @@ public final class Metrics implements EventSink {
 
     /** Per (replica, rank): the cached series and the bookkeeping that keeps busy + idle = elapsed. */
     private final Rank[][] ranks;
-    private final ConcurrentHashMap<String, LinkSeries> links = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, LinkSeries> links = new ConcurrentHashMap<>();
     /** Per step, link and replica: (ready, start) waiting intervals, for the queue depth at step end. */
     private final TreeMap<Integer, Map<String, Map<Integer, List<double[]>>>> queues = new TreeMap<>();
     private final TreeMap<Integer, Integer> microBatchesByStep = new TreeMap<>();
     private double elapsed;
 
-    private record LinkSeries(CounterDataPoint bytes, CounterDataPoint stall, GaugeDataPoint queue) {}
+    private record LinkSeries(String name, CounterDataPoint bytes, CounterDataPoint stall, GaugeDataPoint queue) {}
+
+    private LinkSeries linkSeries(int from, int to) {
+        return links.computeIfAbsent(((long) from << 32) | (to & 0xffffffffL), k -> {
+            String name = link(from, to);
+            return new LinkSeries(name, linkBytes.labelValues(name), linkStall.labelValues(name), linkQueue.labelValues(name));
+        });
+    }
 
     private static final class Rank {
         final CounterDataPoint[] busy = new CounterDataPoint[PHASES.length];
@@ -98,8 +107,11 @@ public final class Metrics implements EventSink {
         long peakBytes = Long.MIN_VALUE;
         double memoryAt = Double.NEGATIVE_INFINITY;
         int memoryStep = Integer.MIN_VALUE;
-        /** Busy seconds of steps not ended yet, by step. */
-        final TreeMap<Integer, Double> openBusy = new TreeMap<>();
+        /** Busy seconds of steps not ended yet: slot {@code step mod RING} holds step {@code openStep[slot]}. */
+        final double[] openBusy = new double[RING];
+        final int[] openStep = {-1, -1, -1, -1};
+        /** Busy seconds of steps that ended before all their spans arrived (a late span), not yet accounted. */
+        double lateBusy;
         /** Busy seconds of ended steps plus idle seconds counted so far. */
         double accounted;
     }
@@ -200,10 +212,7 @@ public final class Metrics implements EventSink {
             onTransfer(t);
         } else if (event instanceof Event.CreditStall c) {
             double s = c.endSeconds() - c.startSeconds();
-            if (s > 0) {
-                links.computeIfAbsent(link(c.fromRank(), c.toRank()), k -> new LinkSeries(linkBytes.labelValues(k),
-                        linkStall.labelValues(k), linkQueue.labelValues(k))).stall.inc(s);
-            }
+            if (s > 0) linkSeries(c.fromRank(), c.toRank()).stall().inc(s);
         } else if (event instanceof Event.MemoryChanged m) {
             onMemory(m);
         } else if (event instanceof Event.StepStarted s) {
@@ -229,20 +238,25 @@ public final class Metrics implements EventSink {
                 series = busy.labelValues(Integer.toString(a.rank()), Integer.toString(a.replica()), a.phase().name());
                 r.busy[a.phase().ordinal()] = series;
             }
-            r.openBusy.merge(a.step(), seconds, Double::sum);
+            int slot = Math.floorMod(a.step(), RING);
+            if (r.openStep[slot] != a.step()) {
+                // the slot held an older step that never ended (or a late span): count it at the next step end
+                r.lateBusy += r.openBusy[slot];
+                r.openBusy[slot] = 0;
+                r.openStep[slot] = a.step();
+            }
+            r.openBusy[slot] += seconds;
         }
         series.inc(seconds);
     }
 
     private void onTransfer(Event.TransferSpan t) {
-        String link = link(t.fromRank(), t.toRank());
-        LinkSeries l = links.computeIfAbsent(link, k -> new LinkSeries(linkBytes.labelValues(k), linkStall.labelValues(k),
-                linkQueue.labelValues(k)));
-        if (t.bytes() > 0) l.bytes.inc((double) t.bytes());
+        LinkSeries l = linkSeries(t.fromRank(), t.toRank());
+        if (t.bytes() > 0) l.bytes().inc((double) t.bytes());
         if (t.startSeconds() > t.readySeconds()) {
             synchronized (this) {
                 queues.computeIfAbsent(t.step(), k -> new HashMap<>())
-                        .computeIfAbsent(link, k -> new HashMap<>())
+                        .computeIfAbsent(l.name(), k -> new HashMap<>())
                         .computeIfAbsent(t.replica(), k -> new ArrayList<>())
                         .add(new double[] {t.readySeconds(), t.startSeconds()});
             }
@@ -279,12 +293,16 @@ public final class Metrics implements EventSink {
                 for (int k = 0; k < info.pipeline(); k++) {
                     Rank r = ranks[replica][k];
                     synchronized (r) {
-                        var ended = r.openBusy.headMap(s.step(), true);
-                        for (Map.Entry<Integer, Double> e : ended.entrySet()) {
-                            r.accounted += e.getValue();
-                            if (e.getKey() == s.step()) stepBusy += e.getValue();
+                        for (int slot = 0; slot < RING; slot++) {
+                            if (r.openStep[slot] >= 0 && r.openStep[slot] <= s.step()) {
+                                r.accounted += r.openBusy[slot];
+                                if (r.openStep[slot] == s.step()) stepBusy += r.openBusy[slot];
+                                r.openBusy[slot] = 0;
+                                r.openStep[slot] = -1;
+                            }
                         }
-                        ended.clear();
+                        r.accounted += r.lateBusy;
+                        r.lateBusy = 0;
                         double missing = elapsed - r.accounted;
                         if (missing > 0) {
                             r.idle.inc(missing);
@@ -295,10 +313,10 @@ public final class Metrics implements EventSink {
             }
             // queue depth: the deepest of any replica in this step; links that did not queue show 0
             Map<String, Map<Integer, List<double[]>>> waits = queues.getOrDefault(s.step(), Map.of());
-            for (Map.Entry<String, LinkSeries> l : links.entrySet()) {
+            for (LinkSeries l : links.values()) {
                 int depth = 0;
-                for (List<double[]> w : waits.getOrDefault(l.getKey(), Map.of()).values()) depth = Math.max(depth, maxDepth(w));
-                l.getValue().queue.set(depth);
+                for (List<double[]> w : waits.getOrDefault(l.name(), Map.of()).values()) depth = Math.max(depth, maxDepth(w));
+                l.queue().set(depth);
             }
             queues.headMap(s.step(), true).clear();
             int m = microBatchesByStep.getOrDefault(s.step(), info.microBatches());
