@@ -12,7 +12,6 @@ import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +22,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Streams a run's events as a Chrome trace-event JSON object (Perfetto, chrome://tracing). Invariant: within every
@@ -40,7 +42,8 @@ import java.util.TreeMap;
  * slice to its receive slice; counters ({@code C}) show memory per rank and queue depth per outgoing link; global
  * instants mark out-of-memory events and {@link #fault faults}.
  *
- * <p>Use it as an {@link EventSink} during a run (thread-safe; it holds one step's events in memory, not the run)
+ * <p>Use it as an {@link EventSink} during a run (thread-safe; it holds one step's events in memory, not the run,
+ * and writes on a thread of its own, so an emitter never waits for the disk)
  * and {@link #close()} at the end, or write a recorded stream in any order at once with {@link #write}. As a live
  * sink it expects what the runtime guarantees: a step's {@code StepStarted} before its other events and its
  * {@code StepEnded} after them (a straggler is still written, in a lane of its own, but its counters may then step
@@ -74,6 +77,13 @@ public final class TraceWriter implements EventSink, Closeable {
     private long nextFlowId = 1;
     private long seq;
     private boolean closed;
+    /** Writes steps in the order they were handed over; the only thread that touches {@link #json} after the header. */
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "trace-writer");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile IOException failure;
 
     /** Opens {@code file} and writes the header and process names. */
     public TraceWriter(RunInfo info, Path file) throws IOException {
@@ -115,22 +125,20 @@ public final class TraceWriter implements EventSink, Closeable {
     }
 
     @Override
-    public synchronized void emit(Event event) {
+    public void emit(Event event) {
         Objects.requireNonNull(event, "event");
-        if (closed) throw new IllegalStateException("trace already closed");
-        if (event instanceof Event.StepStarted s) {
-            stepRunSeconds.put(s.step(), s.runSeconds());
-            return;
-        }
-        int step = stepOf(event);
-        buffered.computeIfAbsent(step, k -> new ArrayList<>()).add(event);
-        if (event instanceof Event.StepEnded e) {
-            // a StepEnded without a StepStarted still places its step: it ends at runSeconds
-            stepRunSeconds.putIfAbsent(e.step(), e.runSeconds() - e.stepSeconds());
-            try {
+        synchronized (this) {
+            if (closed) throw new IllegalStateException("trace already closed");
+            if (event instanceof Event.StepStarted s) {
+                stepRunSeconds.put(s.step(), s.runSeconds());
+                return;
+            }
+            int step = stepOf(event);
+            buffered.computeIfAbsent(step, k -> new ArrayList<>()).add(event);
+            if (event instanceof Event.StepEnded e) {
+                // a StepEnded without a StepStarted still places its step: it ends at runSeconds
+                stepRunSeconds.putIfAbsent(e.step(), e.runSeconds() - e.stepSeconds());
                 flushThrough(step);
-            } catch (IOException x) {
-                throw new UncheckedIOException(x);
             }
         }
     }
@@ -140,21 +148,39 @@ public final class TraceWriter implements EventSink, Closeable {
      * {@link #close()}, after every slice, so it never disturbs a track's order.
      */
     public synchronized void fault(double runSeconds, String kind, String target) {
+        if (closed) throw new IllegalStateException("trace already closed");
         faultTimes.add(new double[] {runSeconds});
         faultNames.add(new String[] {kind, target});
     }
 
     /** Writes every step still buffered, the fault markers and the metadata, and closes the file. */
     @Override
-    public synchronized void close() throws IOException {
-        if (closed) return;
-        closed = true;
-        if (!buffered.isEmpty()) flushThrough(buffered.lastKey());
+    public void close() throws IOException {
+        List<String[]> faults;
+        List<double[]> faultAt;
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            if (!buffered.isEmpty()) flushThrough(buffered.lastKey());
+            faults = new ArrayList<>(faultNames);
+            faultAt = new ArrayList<>(faultTimes);
+        }
+        writer.shutdown();
+        try {
+            if (!writer.awaitTermination(1, TimeUnit.HOURS)) throw new IOException("trace writer did not finish");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while finishing the trace", e);
+        }
+        if (failure != null) {
+            json.close();
+            throw failure;
+        }
         double lastTs = 0;
         for (List<Double> l : lanes.values()) for (double end : l) lastTs = Math.max(lastTs, end);
-        for (int i = 0; i < faultTimes.size(); i++) {
-            String[] n = faultNames.get(i);
-            instant(micros(faultTimes.get(i)[0]), "fault " + n[0], "fault", n[1]);
+        for (int i = 0; i < faults.size(); i++) {
+            String[] n = faults.get(i);
+            instant(micros(faultAt.get(i)[0]), "fault " + n[0], "fault", n[1]);
         }
         json.writeEndArray();
         json.writeStringField("displayTimeUnit", "ms");
@@ -189,12 +215,23 @@ public final class TraceWriter implements EventSink, Closeable {
         throw new IllegalArgumentException("unknown event " + e);
     }
 
-    /** Writes the buffered steps up to {@code step}, each sorted by start time. */
-    private void flushThrough(int step) throws IOException {
+    /**
+     * Hands the buffered steps up to {@code step} to the writer thread, which writes each sorted by start time; the
+     * emitting thread only moves a list.
+     */
+    private void flushThrough(int step) {
         while (!buffered.isEmpty() && buffered.firstKey() <= step) {
             Map.Entry<Integer, List<Event>> entry = buffered.pollFirstEntry();
             double offset = stepRunSeconds.getOrDefault(entry.getKey(), 0.0);
-            writeStep(offset, entry.getValue());
+            List<Event> events = entry.getValue();
+            writer.execute(() -> {
+                if (failure != null) return;
+                try {
+                    writeStep(offset, events);
+                } catch (IOException | RuntimeException e) {
+                    failure = e instanceof IOException io ? io : new IOException(e);
+                }
+            });
         }
     }
 

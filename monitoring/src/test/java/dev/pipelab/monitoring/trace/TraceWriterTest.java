@@ -93,12 +93,39 @@ class TraceWriterTest {
     }
 
     @Test
+    void manyThreadsEmittingOneStepAtATimeGiveASoundTrace(@TempDir Path dir) throws Exception {
+        SyntheticRun run = new SyntheticRun(4, 4, 4, 0.2, 0.4, 17);
+        Path file = dir.resolve("threads.json");
+        try (TraceWriter writer = new TraceWriter(run.info(), file)) {
+            for (int step = 0; step < 3; step++) {
+                List<Event> events = run.nextStep();
+                writer.emit(events.get(0)); // StepStarted before the spans, StepEnded after them, as the runtime does
+                List<Thread> threads = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int from = 1 + t * (events.size() - 2) / 4;
+                    int to = 1 + (t + 1) * (events.size() - 2) / 4;
+                    threads.add(start(() -> events.subList(from, to).forEach(writer::emit)));
+                }
+                for (Thread t : threads) t.join();
+                writer.emit(events.get(events.size() - 1));
+            }
+        }
+        assertThat(TraceCheck.check(file, run.busyMicros)).isEmpty();
+    }
+
+    @Test
     void wrongBusyTimeIsReported(@TempDir Path dir) throws IOException {
         SyntheticRun run = new SyntheticRun(2, 1, 2, 1.0, 0, 1);
         Path file = dir.resolve("trace.json");
         TraceWriter.write(run.info(), run.steps(1), file);
         assertThat(TraceCheck.check(file, Map.of(1, 1.0))).singleElement().asString()
                 .startsWith("pid 1: compute slices add up to");
+    }
+
+    private static Thread start(Runnable r) {
+        Thread t = new Thread(r);
+        t.start();
+        return t;
     }
 
     @Test
