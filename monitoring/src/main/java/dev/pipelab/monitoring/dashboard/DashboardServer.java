@@ -34,7 +34,7 @@ import java.util.regex.Pattern;
  * <p>Endpoints: {@code /} the page; {@code /assets/NAME} static files from the classpath
  * ({@code dev/pipelab/dashboard/}); {@code /metrics} Prometheus text; {@code /api/state?replica=N} the JSON
  * snapshot; {@code /events?replica=N} server-sent events, one {@code state} message with the snapshot whenever it
- * changed, checked every {@code pushMillis} and at each step end, plus a comment line every 15 s as keep-alive.
+ * changed, checked every {@code pushMillis} and at each step end (at most every 100 ms), plus a comment line every 15 s as keep-alive.
  *
  * <pre>
  * DashboardServer server = DashboardServer.start(state, metrics, DashboardServer.Options.loopback(port));
@@ -75,6 +75,8 @@ public final class DashboardServer implements AutoCloseable {
     private final List<Client> clients = new CopyOnWriteArrayList<>();
     private final AtomicBoolean pushQueued = new AtomicBoolean();
     private final AtomicInteger threadCount = new AtomicInteger();
+    private static final long MIN_STEP_PUSH_NANOS = 100_000_000L;
+    private volatile long lastPushNanos;
 
     private static final class Client {
         final HttpExchange exchange;
@@ -109,7 +111,10 @@ public final class DashboardServer implements AutoCloseable {
         http.createContext("/events", this::events);
         http.start();
         pusher.scheduleWithFixedDelay(this::push, options.pushMillis(), options.pushMillis(), TimeUnit.MILLISECONDS);
+        // a push at each step end, but at most one per MIN_STEP_PUSH_NANOS: a fast virtual-time run ends thousands
+        // of steps a second, and snapshots must not compete with it for the state's lock
         state.onStepEnded(step -> {
+            if (clients.isEmpty() || System.nanoTime() - lastPushNanos < MIN_STEP_PUSH_NANOS) return;
             if (pushQueued.compareAndSet(false, true)) pusher.execute(this::push);
         });
     }
@@ -214,6 +219,7 @@ public final class DashboardServer implements AutoCloseable {
     /** Sends each client the snapshot of its replica when it changed; one snapshot per replica per round. */
     private void push() {
         pushQueued.set(false);
+        lastPushNanos = System.nanoTime();
         long version = state.version();
         Map<Integer, byte[]> payloads = new HashMap<>();
         long now = System.currentTimeMillis();

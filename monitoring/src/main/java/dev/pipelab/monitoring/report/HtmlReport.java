@@ -104,7 +104,7 @@ public final class HtmlReport {
         out.write("</section>\n</div>\n");
 
         // links, all-reduce, memory plan, faults
-        out.write("<div class=\"grid\">\n<section class=\"panel\"><h2>Links</h2>\n");
+        out.write("<div class=\"grid wide-first\">\n<section class=\"panel\"><h2>Links</h2>\n");
         links(out, r.links());
         out.write("</section>\n<section class=\"panel\"><h2>Memory plan <small>one device</small></h2>\n");
         memoryPlan(out, r);
@@ -385,6 +385,7 @@ public final class HtmlReport {
             .kpi .value { font-size: 18px; font-weight: 600; }
             .grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 10px; }
             .grid .panel { margin-bottom: 0; }
+            .grid.wide-first { grid-template-columns: 2fr 1fr 1fr; }
             .grid + .grid, .grid + section { margin-top: 10px; }
             h2 { font-size: 13px; margin: 0 0 6px; }
             h2 small, .muted { color: #6b7280; font-weight: 400; }

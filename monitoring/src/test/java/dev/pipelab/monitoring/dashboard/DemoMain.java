@@ -4,7 +4,7 @@ import dev.pipelab.monitoring.metrics.Metrics;
 import dev.pipelab.monitoring.synthetic.LiveFeed;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 
-/** Serves the dashboard over a synthetic run, for looking at it by hand: {@code DemoMain [port] [p] [d]}. */
+/** Serves the dashboard over an endless synthetic run, for looking at it by hand ({@code DemoMain [port] [p] [d]}). Invariant: it runs until killed. */
 public final class DemoMain {
     public static void main(String[] args) throws Exception {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 8080;
