@@ -51,13 +51,18 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TraceWriter implements EventSink, Closeable {
 
-    /** Thread ids of the track kinds; lane n of a kind is {@code base + n}, peers shift by {@value #PEER_SHIFT}. */
-    private static final int COMPUTE = 1;
-    private static final int ALLREDUCE = 100;
-    private static final int STALL = 200;
-    private static final int SEND = 10_000;
-    private static final int RECV = 20_000;
-    private static final int PEER_SHIFT = 8;
+    /**
+     * Thread ids: {@code kind << 22 | peer << 10 | lane}, so no two tracks share a tid for up to 4,096 ranks and 1,024
+     * lanes of one kind (transfers of one link in flight at once).
+     */
+    private static final int LANE_BITS = 10;
+    private static final int PEER_SHIFT = LANE_BITS;
+    private static final int MAX_PEERS = 1 << 12;
+    private static final int COMPUTE = 1 << 22;
+    private static final int ALLREDUCE = 2 << 22;
+    private static final int STALL = 3 << 22;
+    private static final int SEND = 4 << 22;
+    private static final int RECV = 5 << 22;
 
     private static final Comparator<Pending> ORDER = Comparator.comparingDouble(Pending::ts)
             .thenComparingInt(Pending::kindOrder).thenComparingLong(Pending::seq);
@@ -93,6 +98,9 @@ public final class TraceWriter implements EventSink, Closeable {
     /** Writes to {@code out}, which {@link #close()} closes. */
     public TraceWriter(RunInfo info, OutputStream out) throws IOException {
         this.info = Objects.requireNonNull(info, "info");
+        if (info.pipeline() > MAX_PEERS) {
+            throw new IllegalArgumentException("a trace draws up to " + MAX_PEERS + " ranks per pipeline, got " + info.pipeline());
+        }
         this.json = new JsonFactory().createGenerator(out, JsonEncoding.UTF8);
         json.writeStartObject();
         json.writeArrayFieldStart("traceEvents");
@@ -353,6 +361,10 @@ public final class TraceWriter implements EventSink, Closeable {
                 ends.set(i, end);
                 return base + i;
             }
+        }
+        if (ends.size() == 1 << LANE_BITS) {
+            throw new IllegalStateException("more than " + (1 << LANE_BITS) + " overlapping slices on one track of pid "
+                    + pid + " (" + name + ")");
         }
         ends.add(end);
         int n = ends.size() - 1;
