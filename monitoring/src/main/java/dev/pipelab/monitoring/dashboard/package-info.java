@@ -1,0 +1,7 @@
+/**
+ * The live dashboard: {@link dev.pipelab.monitoring.dashboard.DashboardState} folds events incrementally,
+ * {@link dev.pipelab.monitoring.dashboard.DashboardServer} serves the page, {@code /api/state}, {@code /events} and
+ * {@code /metrics} over the JDK's HTTP server. The page's assets live in {@code dev/pipelab/dashboard/} on the
+ * classpath.
+ */
+package dev.pipelab.monitoring.dashboard;

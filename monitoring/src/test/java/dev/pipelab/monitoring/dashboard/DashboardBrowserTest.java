@@ -1,0 +1,92 @@
+package dev.pipelab.monitoring.dashboard;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pipelab.monitoring.metrics.Metrics;
+import dev.pipelab.monitoring.synthetic.LiveFeed;
+import dev.pipelab.monitoring.synthetic.SyntheticRun;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * The dashboard in a real browser: headless Chromium, driven over the DevTools protocol, follows {@code /events} of a
+ * live synthetic run (a step every ~300 ms). Without Chromium the test fails when {@code CI} is set and is skipped
+ * otherwise. Waits are generous polls, never exact timings, so two busy cores do not make it flaky.
+ */
+class DashboardBrowserTest {
+
+    static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("PIPELAB_CHROMIUM", "/usr/bin/chromium"));
+
+    /** What the test reads from the page: the timeline's rows, the utilisation values, the step and status. */
+    private static final String PROBE = "JSON.stringify({"
+            + "rows: [...document.querySelectorAll('#timeline .row[data-rank]')].map(e => e.dataset.rank),"
+            + "util: [...document.querySelectorAll('#util [data-rank] [data-value]')].map(e => e.dataset.value),"
+            + "memory: document.querySelectorAll('#memory [data-rank]').length,"
+            + "links: document.querySelectorAll('#links [data-link]').length,"
+            + "faults: document.querySelectorAll('#faults [data-fault]').length,"
+            + "step: Number(document.body?.dataset.step ?? -1),"
+            + "status: document.getElementById('status')?.dataset.status ?? 'loading'})";
+
+    @Test
+    void timelineHasOneRowPerRankAndUtilisationMovesWhileTheRunProceeds() throws Exception {
+        if (!Files.isExecutable(CHROMIUM)) {
+            String message = "Chromium not found at " + CHROMIUM + " (Debian: apt-get install -y chromium)";
+            if (System.getenv("CI") != null) fail(message + "; CI is set, so this is a failure, not a skip");
+            Assumptions.abort(message + "; skipped because CI is not set");
+        }
+        SyntheticRun run = new SyntheticRun(6, 2, 6, 0.05, 0.6, 21);
+        DashboardState state = new DashboardState(run.info());
+        Metrics metrics = new Metrics(run.info(), "browser-test");
+        Path target = Path.of("target").toAbsolutePath();
+        Files.createDirectories(target);
+        state.fault(0.5, "link.latency", "replica 0 link 2->3");
+        try (DashboardServer server = DashboardServer.start(state, metrics, DashboardServer.Options.loopback(0));
+             LiveFeed feed = new LiveFeed(run, 300, 100_000, state, metrics);
+             HeadlessChromium browser = new HeadlessChromium(CHROMIUM, server.uri().toString(),
+                     target.resolve("chromium.log"))) {
+            JsonNode first = waitFor(browser, p -> p.get("rows").size() > 0 && p.get("step").asInt() >= 0);
+            assertThat(first.get("rows")).extracting(JsonNode::asText).containsExactly("0", "1", "2", "3", "4", "5");
+            assertThat(first.get("util")).hasSize(6);
+            assertThat(first.get("memory").asInt()).isEqualTo(6);
+            assertThat(first.get("links").asInt()).isEqualTo(10); // 5 forward and 5 backward links
+            assertThat(first.get("faults").asInt()).isEqualTo(1);
+            assertThat(first.get("status").asText()).isEqualTo("running");
+            assertThat(server.eventClients()).isPositive(); // the page follows /events (a reconnect may briefly add one)
+
+            // pushed over /events, without reloading: a later step with other utilisation values
+            JsonNode later = waitFor(browser, p -> p.get("step").asInt() > first.get("step").asInt()
+                    && !p.get("util").equals(first.get("util")));
+            assertThat(later.get("rows")).hasSize(6);
+            assertThat(later.get("util")).hasSize(6).isNotEqualTo(first.get("util"));
+
+            waitFor(browser, p -> p.get("step").asInt() >= 4); // a few steps in the charts before the picture
+            Files.write(target.resolve("dashboard.png"), browser.screenshot());
+            assertThat(Files.size(target.resolve("dashboard.png"))).isGreaterThan(10_000);
+            Files.writeString(target.resolve("chromium-version.txt"), browser.version() + "\n");
+        }
+    }
+
+    /** Probes the page every 250 ms until {@code done} holds, for at most 90 s. */
+    private static JsonNode waitFor(HeadlessChromium browser, Predicate<JsonNode> done) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        Object last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                JsonNode probe = browser.evaluateJson(PROBE);
+                last = probe;
+                if (done.test(probe)) return probe;
+            } catch (java.io.IOException e) {
+                last = e.getMessage(); // the page is still loading (e.g. about:blank, or mid-navigation)
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("the page did not get there within 90 s; last probe: " + last);
+    }
+}

@@ -1,0 +1,87 @@
+package dev.pipelab.monitoring.report;
+
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.MemoryInfo;
+import dev.pipelab.monitoring.RunReport;
+import dev.pipelab.monitoring.WallClock;
+import dev.pipelab.monitoring.synthetic.SyntheticRun;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+import javax.xml.parsers.DocumentBuilderFactory;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class HtmlReportTest {
+
+    @Test
+    void selfContainedWellFormedPageWithOneTimelineRowPerRank(@TempDir Path dir) throws Exception {
+        SyntheticRun run = new SyntheticRun(6, 2, 4, 0.5, 0.3, 3);
+        List<Event> events = new ArrayList<>(run.steps(3));
+        events.add(new Event.OutOfMemory(2, 1, 3, 1.0, 90_000_000_000L, SyntheticRun.DEVICE_BYTES));
+        var info = run.info().with("virtual", 1, Optional.of(MemoryInfo.of(10, 20, 30, 40)));
+        RunReport report = RunReport.of(info, events, new WallClock("2026-11-28T03:00:00Z", 1.5));
+        Path file = dir.resolve("report.html");
+        HtmlReport.write(report, events, file);
+        String html = Files.readString(file);
+        Files.createDirectories(Path.of("target"));
+        Files.copy(file, Path.of("target", "report-sample.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+        var factory = DocumentBuilderFactory.newInstance();
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", false);
+        Document doc = factory.newDocumentBuilder().parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
+
+        Element timeline = byId(doc, "timeline");
+        List<String> ranks = new ArrayList<>();
+        NodeList groups = timeline.getElementsByTagName("g");
+        for (int i = 0; i < groups.getLength(); i++) {
+            Element g = (Element) groups.item(i);
+            if (g.getAttribute("class").equals("row")) ranks.add(g.getAttribute("data-rank"));
+        }
+        assertThat(ranks).containsExactly("0", "1", "2", "3", "4", "5");
+        // every rank of replica 0 drew its spans of the last step: F and B per micro-batch and the optimizer
+        for (int i = 0; i < groups.getLength(); i++) {
+            assertThat(((Element) groups.item(i)).getElementsByTagName("rect").getLength()).isEqualTo(1 + 4 + 4 + 1);
+        }
+        assertThat(byId(doc, "stages").getElementsByTagName("tr").getLength()).isEqualTo(1 + 6);
+        assertThat(byId(doc, "memory").getElementsByTagName("g").getLength()).isEqualTo(6);
+        assertThat(byId(doc, "steptime").getElementsByTagName("circle").getLength()).isEqualTo(3);
+        assertThat(byId(doc, "throughput").getElementsByTagName("path").getLength()).isEqualTo(1);
+        assertThat(byId(doc, "scenario").getTextContent()).isEqualTo("synthetic");
+        assertThat(byId(doc, "plan").getTextContent()).contains("p=6 d=2").contains("12 devices");
+        assertThat(byId(doc, "report-json").getTextContent()).contains("\"stepTimeSeconds\": " + report.stepTimeSeconds());
+        assertThat(byId(doc, "faults").getTextContent()).contains("out of memory: step 2, replica 1, rank 3");
+
+        assertThat(html).doesNotContain("http:").doesNotContain("https:").doesNotContain("//")
+                .doesNotContain("src=").doesNotContain("href=").doesNotContain("url(").doesNotContain("@import");
+    }
+
+    @Test
+    void aRunWithoutStepsStillRenders() throws Exception {
+        SyntheticRun run = new SyntheticRun(3, 1, 2, 1, 0, 1);
+        String html = HtmlReport.render(RunReport.of(run.info(), List.of(), new WallClock("t//x", 0)), List.of());
+        var factory = DocumentBuilderFactory.newInstance();
+        Document doc = factory.newDocumentBuilder().parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
+        assertThat(byId(doc, "timeline").getElementsByTagName("g").getLength()).isEqualTo(3);
+        assertThat(html).contains("no completed step").doesNotContain("//");
+    }
+
+    private static Element byId(Document doc, String id) {
+        NodeList all = doc.getElementsByTagName("*");
+        for (int i = 0; i < all.getLength(); i++) {
+            Element e = (Element) all.item(i);
+            if (e.getAttribute("id").equals(id)) return e;
+        }
+        throw new AssertionError("no element #" + id);
+    }
+}

@@ -1,0 +1,139 @@
+package dev.pipelab.monitoring.synthetic;
+
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RunInfo;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A synthetic GPipe run that list-schedules each step like the evaluator would: p ranks, d replicas, m micro-batches,
+ * forward {@code f} seconds (times a seeded jitter), backward {@code 2f}, link time {@code 1.2f} plus latency
+ * {@code 0.5f}, so transfers of one link queue, overlap each other and the compute. Invariant: the same arguments give the
+ * same events; each step's events are sorted by when they happen (as a live run emits them), its spans never overlap
+ * on one rank, and {@code busyMicros} holds each pid's compute.
+ */
+public final class SyntheticRun {
+
+    public static final long DEVICE_BYTES = 80_000_000_000L;
+    public static final long STATIC_BYTES = 30_000_000_000L;
+    public static final long ACTIVATION_BYTES = 4_000_000_000L;
+
+    private final RunInfo info;
+    private final double f;
+    private final double jitter;
+    private final Random random;
+    private double runSeconds;
+    private int step;
+    /** Compute µs per pid (replica·p + rank + 1) over the steps generated so far. */
+    public final java.util.Map<Integer, Double> busyMicros = new java.util.HashMap<>();
+
+    public SyntheticRun(int pipeline, int data, int microBatches, double forwardSeconds, double jitter, long seed) {
+        List<Integer> layers = new ArrayList<>();
+        List<Long> statics = new ArrayList<>();
+        for (int r = 0; r < pipeline; r++) {
+            layers.add(4);
+            statics.add(STATIC_BYTES);
+        }
+        this.info = new RunInfo("synthetic", "gpipe", pipeline, data, 1, 1, 8, microBatches, 2048, 1e15, 1.2e15, 1e15,
+                DEVICE_BYTES, layers, statics);
+        this.f = forwardSeconds;
+        this.jitter = jitter;
+        this.random = new Random(seed);
+    }
+
+    public RunInfo info() {
+        return info;
+    }
+
+    /** The events of the next step, sorted by the time they happen (StepStarted first, StepEnded last). */
+    public List<Event> nextStep() {
+        int p = info.pipeline();
+        int m = info.microBatches();
+        int k = step++;
+        List<Event> out = new ArrayList<>();
+        double stepEnd = 0;
+        for (int replica = 0; replica < info.data(); replica++) {
+            double[][] fEnd = new double[p][m];
+            double[][] actArrive = new double[p][m];
+            double[][] gradArrive = new double[p][m];
+            double[] free = new double[p];
+            double[] linkFree = new double[p];
+            long[] live = new long[p];
+            java.util.Arrays.fill(live, STATIC_BYTES);
+            double link = 1.2 * f;
+            double latency = 0.5 * f;
+            for (int j = 0; j < m; j++) {
+                for (int r = 0; r < p; r++) {
+                    double start = Math.max(free[r], r == 0 ? 0 : actArrive[r][j]);
+                    double end = start + f * (1 + jitter * random.nextDouble());
+                    out.add(new Event.ActionSpan(k, replica, r, r, Phase.F, j, start, end));
+                    add(replica, r, end - start);
+                    live[r] += ACTIVATION_BYTES;
+                    out.add(new Event.MemoryChanged(k, replica, r, end, live[r]));
+                    free[r] = end;
+                    fEnd[r][j] = end;
+                    if (r + 1 < p) {
+                        double ts = Math.max(linkFree[r], end);
+                        linkFree[r] = ts + link;
+                        actArrive[r + 1][j] = ts + link + latency;
+                        out.add(new Event.TransferSpan(k, replica, r, r + 1, "activation", r, j, 1L << 26, end, ts,
+                                ts + link + latency));
+                    }
+                }
+            }
+            double[] gradLinkFree = new double[p];
+            for (int j = 0; j < m; j++) {
+                for (int r = p - 1; r >= 0; r--) {
+                    double start = Math.max(free[r], r == p - 1 ? fEnd[r][m - 1] : gradArrive[r][j]);
+                    double end = start + 2 * f * (1 + jitter * random.nextDouble());
+                    out.add(new Event.ActionSpan(k, replica, r, r, Phase.B, j, start, end));
+                    add(replica, r, end - start);
+                    live[r] -= ACTIVATION_BYTES;
+                    out.add(new Event.MemoryChanged(k, replica, r, end, live[r]));
+                    free[r] = end;
+                    if (r > 0) {
+                        double ts = Math.max(gradLinkFree[r], end);
+                        gradLinkFree[r] = ts + link;
+                        gradArrive[r - 1][j] = ts + link + latency;
+                        out.add(new Event.TransferSpan(k, replica, r, r - 1, "gradient", r, j, 1L << 26, end, ts,
+                                ts + link + latency));
+                    }
+                }
+            }
+            for (int r = 0; r < p; r++) {
+                double start = free[r];
+                if (info.data() > 1) {
+                    double ar = 0.5 * f;
+                    out.add(new Event.AllReduceSpan(k, replica, r, 1L << 30, start, start + ar));
+                    start += ar;
+                }
+                double end = start + 0.25 * f;
+                out.add(new Event.ActionSpan(k, replica, r, r, Phase.OPT, -1, start, end));
+                add(replica, r, end - start);
+                stepEnd = Math.max(stepEnd, end);
+            }
+            if (p > 1) out.add(new Event.CreditStall(k, replica, 0, 1, 0.5 * f, 0.6 * f));
+        }
+        out.sort(Comparator.comparingDouble(Event::atSeconds));
+        long samples = (long) info.microBatchSize() * m * info.data();
+        out.add(0, new Event.StepStarted(k, runSeconds, samples * k, m));
+        runSeconds += stepEnd;
+        out.add(new Event.StepEnded(k, stepEnd, runSeconds, samples * (k + 1)));
+        return out;
+    }
+
+    /** {@code steps} steps back to back. */
+    public List<Event> steps(int steps) {
+        List<Event> out = new ArrayList<>();
+        for (int i = 0; i < steps; i++) out.addAll(nextStep());
+        return out;
+    }
+
+    private void add(int replica, int rank, double seconds) {
+        busyMicros.merge(replica * info.pipeline() + rank + 1, seconds * 1e6, Double::sum);
+    }
+}
