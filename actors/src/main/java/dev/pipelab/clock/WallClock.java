@@ -1,0 +1,45 @@
+package dev.pipelab.clock;
+
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+/**
+ * Wall time scaled by {@code speed} emulated seconds per wall second. Invariant: {@code now} is monotonic (it
+ * reads a monotonic nanosecond source). Epochs are nanoseconds of this JVM's monotonic clock, so one wall-clock
+ * run must keep its step epochs inside one JVM (several ActorSystems in one JVM are fine).
+ */
+public final class WallClock implements Clock {
+
+    private final double speed;
+    private final LongSupplier nanos;
+
+    public WallClock(double speed) {
+        this(speed, System::nanoTime);
+    }
+
+    /** With an explicit nanosecond source (tests). */
+    public WallClock(double speed, LongSupplier nanos) {
+        if (!(speed > 0) || Double.isInfinite(speed)) throw new IllegalArgumentException("speed must be finite and > 0, got " + speed);
+        this.speed = speed;
+        this.nanos = nanos;
+    }
+
+    public double speed() { return speed; }
+
+    @Override public boolean isVirtual() { return false; }
+
+    @Override public long epoch() { return nanos.getAsLong(); }
+
+    @Override
+    public double now(long epoch) {
+        return (nanos.getAsLong() - epoch) / 1e9 * speed;
+    }
+
+    @Override
+    public Duration until(long epoch, double seconds) {
+        long at = epoch + (long) Math.ceil(seconds / speed * 1e9);
+        return Duration.ofNanos(Math.max(0L, at - nanos.getAsLong()));
+    }
+
+    @Override public String toString() { return "wall x" + speed; }
+}
