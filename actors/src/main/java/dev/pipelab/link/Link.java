@@ -138,7 +138,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
     }
 
     private Behavior<Command> onProbe(Probe p) {
-        p.replyTo().tell(new Quiescence.Report(p.wave(), setup.name(), Integer.MAX_VALUE, sent, received, due.isEmpty(), -1, true, java.util.List.of()));
+        p.replyTo().tell(new Quiescence.Report(p.wave(), setup.name(), Integer.MAX_VALUE, sent, received, due.isEmpty(), Quiescence.Report.NO_STEP, true, java.util.List.of()));
         return this;
     }
 }

@@ -17,12 +17,15 @@ public final class Quiescence {
      * One participant's answer to a probe.
      *
      * @param order  where its stuck lines go in the deadlock report (stages: replica·p + rank)
-     * @param step   the stage's current step, or -1 for a link (links have no step)
+     * @param step   the stage's current step (-1 before its first), or {@link #NO_STEP} for a link
      * @param done   whether the stage finished the step (links: always)
      * @param stuck  what the stage waits for, in the evaluator's wording
      */
     public record Report(int wave, String who, int order, long sent, long received, boolean idle, int step, boolean done,
                          List<String> stuck) implements CborSerializable {
+        /** The step of a participant that has none (a link). */
+        public static final int NO_STEP = Integer.MIN_VALUE;
+
         public Report {
             stuck = List.copyOf(stuck);
         }
@@ -90,8 +93,9 @@ public final class Quiescence {
         for (Report x : replies) {
             sent += x.sent();
             received += x.received();
-            idle &= x.idle() && (x.step() < 0 || x.step() == step);
-            if (x.step() >= 0 && !x.done()) unfinished = true;
+            boolean link = x.step() == Report.NO_STEP;
+            idle &= x.idle() && (link || x.step() == step);
+            if (!link && !x.done()) unfinished = true;
             waits.addAll(x.stuck());
         }
         boolean quiet = idle && unfinished && sent == received;
