@@ -77,6 +77,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private long epoch;
     private boolean reported = true;
     private boolean failed;
+    /** A {@link Trainer.StageBlocked} was sent and no probe has come since: at most one notice is outstanding. */
+    private boolean noticeOutstanding;
     private final List<Command> early = new ArrayList<>();
     private long sent;
     private long received;
@@ -186,7 +188,9 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         if (state.isDone()) {
             reported = true;
             wiring.pipeline().tell(new Pipeline.StageDone(state.report(setup.replica())));
-        } else if (!state.isRunning()) {
+        } else if (!state.isRunning() && !noticeOutstanding) {
+            // the notice makes the trainer probe; until a probe arrives, a further notice would add nothing
+            noticeOutstanding = true;
             wiring.trainer().tell(new Trainer.StageBlocked(state.step()));
         }
     }
@@ -231,6 +235,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     }
 
     private Behavior<Command> onProbe(Probe p) {
+        noticeOutstanding = false;
         boolean idle = !state.isRunning() || clock.isVirtual();
         List<String> stuck = state.stuck();
         if (setup.replicas() > 1) stuck = stuck.stream().map(s -> "replica " + setup.replica() + " " + s).toList();
