@@ -78,7 +78,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         this.placement = placement;
         this.trainer = trainer;
         StageSetup first = setups.get(0);
-        this.loader = new DataLoader(replica, first.replicas(), first.schedule().microBatches());
+        this.loader = new DataLoader(replica, first.replicas(), first.program().microBatches());
         ActorRef<Host.StageSpawned> adapter = context.messageAdapter(Host.StageSpawned.class, StageSpawnedReply::new);
         for (StageSetup s : setups) hosts.get(placement.node(replica, s.rank())).tell(new Host.SpawnStage(s, adapter));
     }

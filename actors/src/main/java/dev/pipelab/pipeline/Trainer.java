@@ -7,7 +7,6 @@ import dev.pipelab.cluster.NodePlacement;
 import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
 import dev.pipelab.monitoring.Event;
-import dev.pipelab.schedule.RingAllReduce;
 import dev.pipelab.schedule.ScheduleText;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.Stage;
@@ -89,7 +88,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             List<StageSetup> setups = new ArrayList<>(p);
             List<LinkSetup> links = new ArrayList<>();
             for (int r = 0; r < p; r++) {
-                setups.add(new StageSetup(x, d, r, spec.schedule(), spec.costs(), spec.linkBuffer(), spec.memoryBytes(),
+                setups.add(new StageSetup(x, d, programs.get(r).data(), spec.linkBuffer(), spec.memoryBytes(),
                         options.oom(), options.clock(), options.speed()));
                 for (int q : programs.get(r).outgoingRanks()) {
                     links.add(LinkSetup.pipeline(x, r, q, spec.network().link(r, q), options.clock(), options.speed()));
@@ -103,7 +102,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private boolean needsRing(StageProgram program) {
         for (int c = 0; c < program.chunks(); c++) {
             StageCost sc = spec.costs().get(program.stageOfChunk(c));
-            if (sc.allReduce().steps() > 0 && sc.allReduce() != RingAllReduce.NONE) return true;
+            if (sc.allReduce().steps() > 0) return true;
         }
         return false;
     }

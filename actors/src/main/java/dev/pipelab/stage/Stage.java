@@ -89,7 +89,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         this.sink = sink;
         this.timers = timers;
         this.clock = Clock.of(setup.clock(), setup.speed());
-        this.state = new StageState(StageProgram.of(setup.schedule(), setup.costs(), setup.rank()), setup.linkBuffer(),
+        this.state = new StageState(StageProgram.of(setup.program()), setup.linkBuffer(),
                 setup.memoryBytes());
     }
 
@@ -239,7 +239,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         boolean idle = !state.isRunning() || clock.isVirtual();
         List<String> stuck = state.stuck();
         if (setup.replicas() > 1) stuck = stuck.stream().map(s -> "replica " + setup.replica() + " " + s).toList();
-        p.replyTo().tell(new Quiescence.Report(p.wave(), setup.name(), setup.replica() * setup.schedule().ranks() + setup.rank(), sent, received, idle && !failed, state.step(),
+        p.replyTo().tell(new Quiescence.Report(p.wave(), setup.name(), setup.replica() * setup.program().ranks() + setup.rank(), sent, received, idle && !failed, state.step(),
                 state.isDone() || reported, stuck));
         return this;
     }

@@ -1,5 +1,6 @@
 package dev.pipelab.stage;
 
+import dev.pipelab.cluster.CborSerializable;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.StageCost;
@@ -7,7 +8,6 @@ import dev.pipelab.schedule.StageCost;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.TreeSet;
 
 /**
  * What one rank executes in a step, derived from the schedule value alone (never re-deriving its order):
@@ -15,50 +15,74 @@ import java.util.TreeSet;
  * number on that link), where its output goes (rank, consumer position, sequence number, bytes) and
  * whether it frees the micro-batch's memory. Invariant: sequence numbers follow each sender rank's action
  * order per destination rank, exactly as the evaluator numbers messages on its FIFO links.
+ *
+ * <p>Its {@link Data} holds only this rank's row, its stages' costs and its routing, so that what travels to
+ * the node hosting the stage stays small (the whole schedule of a deep pipeline exceeds Artery's 256 KiB frame).
  */
 public final class StageProgram {
 
     /** No rank. */
     public static final int NONE = -1;
 
-    private final Schedule schedule;
-    private final List<StageCost> costs;
-    private final int rank;
-    private final List<Action> actions;
+    /**
+     * The serializable form: the rank's actions in order, the costs of its model stages by chunk, and for every
+     * action where its input comes from and where its output goes; {@code consumers.get(q)} names, by sequence
+     * number, the actions of rank q that consume this rank's messages.
+     */
+    public record Data(int ranks, int virtualStages, int microBatches, boolean splitBackward, int rank, List<Action> actions,
+                       List<StageCost> chunkCosts, List<Integer> inputRank, List<Integer> inputSeq, List<Integer> outRank,
+                       List<Integer> outPosition, List<Integer> outSeq, List<List<String>> consumers) implements CborSerializable {
+        public Data {
+            actions = List.copyOf(actions);
+            chunkCosts = List.copyOf(chunkCosts);
+            inputRank = List.copyOf(inputRank);
+            inputSeq = List.copyOf(inputSeq);
+            outRank = List.copyOf(outRank);
+            outPosition = List.copyOf(outPosition);
+            outSeq = List.copyOf(outSeq);
+            List<List<String>> c = new ArrayList<>(consumers.size());
+            for (List<String> l : consumers) c.add(List.copyOf(l));
+            consumers = List.copyOf(c);
+            if (chunkCosts.size() != virtualStages) {
+                throw new IllegalArgumentException("expected " + virtualStages + " chunk costs, got " + chunkCosts.size());
+            }
+        }
+    }
+
+    private final Data data;
     private final double[] duration;
     private final boolean[] needsInput;
-    private final int[] inputRank;
-    private final int[] inputSeq;
-    private final int[] outRank;
-    private final int[] outPosition;
-    private final int[] outSeq;
     private final long[] outBytes;
     private final boolean[] lastBackward;
-    /** For outgoing remote messages: the action (text) consuming message seq on the link to outRank. */
-    private final String[][] consumerText;
     private final List<Integer> outgoingRanks;
-    private final List<Integer> incomingRanks;
 
-    private StageProgram(Schedule schedule, List<StageCost> costs, int rank, List<Action> actions, double[] duration,
-                         boolean[] needsInput, int[] inputRank, int[] inputSeq, int[] outRank, int[] outPosition,
-                         int[] outSeq, long[] outBytes, boolean[] lastBackward, String[][] consumerText,
-                         List<Integer> outgoingRanks, List<Integer> incomingRanks) {
-        this.schedule = schedule;
-        this.costs = costs;
-        this.rank = rank;
-        this.actions = actions;
-        this.duration = duration;
-        this.needsInput = needsInput;
-        this.inputRank = inputRank;
-        this.inputSeq = inputSeq;
-        this.outRank = outRank;
-        this.outPosition = outPosition;
-        this.outSeq = outSeq;
-        this.outBytes = outBytes;
-        this.lastBackward = lastBackward;
-        this.consumerText = consumerText;
-        this.outgoingRanks = outgoingRanks;
-        this.incomingRanks = incomingRanks;
+    private StageProgram(Data data) {
+        this.data = data;
+        int n = data.actions().size();
+        int numStages = data.ranks() * data.virtualStages();
+        duration = new double[n];
+        needsInput = new boolean[n];
+        outBytes = new long[n];
+        lastBackward = new boolean[n];
+        for (int j = 0; j < n; j++) {
+            Action a = data.actions().get(j);
+            StageCost sc = cost(a.stage());
+            duration[j] = sc.seconds(a.kind(), data.splitBackward());
+            needsInput[j] = (a.kind() == Action.Kind.F && a.stage() > 0) || (a.kind() == Action.Kind.B && a.stage() + 1 < numStages);
+            if (needsInput[j] && data.inputRank().get(j) == NONE) {
+                throw new IllegalArgumentException("action " + a + " on rank " + data.rank() + " never gets its input (validate the schedule first)");
+            }
+            outBytes[j] = a.kind() == Action.Kind.F ? sc.sendForwardBytes() : sc.sendBackwardBytes();
+            lastBackward[j] = data.splitBackward() ? a.kind() == Action.Kind.W : a.kind() == Action.Kind.B;
+        }
+        List<Integer> out = new ArrayList<>();
+        for (int q = 0; q < data.ranks(); q++) if (!data.consumers().get(q).isEmpty()) out.add(q);
+        outgoingRanks = List.copyOf(out);
+    }
+
+    /** The program a {@link Data} describes. */
+    public static StageProgram of(Data data) {
+        return new StageProgram(data);
     }
 
     /** The program of every rank of the schedule, indexed by rank. */
@@ -66,9 +90,8 @@ public final class StageProgram {
         final int p = schedule.ranks();
         final int numStages = schedule.stages();
         final int m = schedule.microBatches();
-        final boolean split = schedule.splitBackward();
         if (costs.size() != numStages) throw new IllegalArgumentException("expected " + numStages + " stage costs, got " + costs.size());
-        // (stage, mb) -> (rank, position) of its F and B
+        // (stage, mb) -> position of its F and B on the stage's rank
         int[] fPos = new int[numStages * m];
         int[] bPos = new int[numStages * m];
         Arrays.fill(fPos, -1);
@@ -137,33 +160,11 @@ public final class StageProgram {
         }
         List<StageProgram> out = new ArrayList<>(p);
         for (int r = 0; r < p; r++) {
-            List<Action> row = schedule.actions(r);
-            int n = row.size();
-            double[] duration = new double[n];
-            boolean[] needs = new boolean[n];
-            long[] bytes = new long[n];
-            boolean[] last = new boolean[n];
-            for (int j = 0; j < n; j++) {
-                Action a = row.get(j);
-                StageCost sc = costs.get(a.stage());
-                duration[j] = sc.seconds(a.kind(), split);
-                needs[j] = (a.kind() == Action.Kind.F && a.stage() > 0) || (a.kind() == Action.Kind.B && a.stage() + 1 < numStages);
-                if (needs[j] && inputRank[r][j] == NONE) {
-                    throw new IllegalArgumentException("action " + a + " on rank " + r + " never gets its input (validate the schedule first)");
-                }
-                bytes[j] = a.kind() == Action.Kind.F ? sc.sendForwardBytes() : sc.sendBackwardBytes();
-                last[j] = split ? a.kind() == Action.Kind.W : a.kind() == Action.Kind.B;
-            }
-            String[][] ct = new String[p][];
-            TreeSet<Integer> outgoing = new TreeSet<>();
-            for (int q = 0; q < p; q++) {
-                ct[q] = consumers.get(r).get(q).toArray(new String[0]);
-                if (ct[q].length > 0) outgoing.add(q);
-            }
-            TreeSet<Integer> incoming = new TreeSet<>();
-            for (int q = 0; q < p; q++) if (!consumers.get(q).get(r).isEmpty()) incoming.add(q);
-            out.add(new StageProgram(schedule, List.copyOf(costs), r, row, duration, needs, inputRank[r], inputSeq[r], outRank[r],
-                    outPosition[r], outSeq[r], bytes, last, ct, List.copyOf(outgoing), List.copyOf(incoming)));
+            List<StageCost> chunkCosts = new ArrayList<>();
+            for (int c = 0; c < schedule.virtualStages(); c++) chunkCosts.add(costs.get(c * p + r));
+            out.add(new StageProgram(new Data(p, schedule.virtualStages(), m, schedule.splitBackward(), r, schedule.actions(r),
+                    chunkCosts, boxed(inputRank[r]), boxed(inputSeq[r]), boxed(outRank[r]), boxed(outPosition[r]),
+                    boxed(outSeq[r]), consumers.get(r))));
         }
         return List.copyOf(out);
     }
@@ -179,15 +180,28 @@ public final class StageProgram {
         return a;
     }
 
-    public Schedule schedule() { return schedule; }
+    private static List<Integer> boxed(int[] a) {
+        return Arrays.stream(a).boxed().toList();
+    }
 
-    public List<StageCost> costs() { return costs; }
+    /** The serializable form. */
+    public Data data() { return data; }
 
-    public int rank() { return rank; }
+    public int ranks() { return data.ranks(); }
 
-    public int size() { return actions.size(); }
+    public int microBatches() { return data.microBatches(); }
 
-    public Action action(int position) { return actions.get(position); }
+    public int rank() { return data.rank(); }
+
+    public int size() { return data.actions().size(); }
+
+    public Action action(int position) { return data.actions().get(position); }
+
+    /** Cost of model stage {@code stage}, which must live on this rank. */
+    public StageCost cost(int stage) {
+        if (stage % data.ranks() != data.rank()) throw new IllegalArgumentException("stage " + stage + " is not on rank " + data.rank());
+        return data.chunkCosts().get(chunkOf(stage));
+    }
 
     public double duration(int position) { return duration[position]; }
 
@@ -195,58 +209,55 @@ public final class StageProgram {
     public boolean needsInput(int position) { return needsInput[position]; }
 
     /** Rank that produces the input, {@link #NONE} when none. */
-    public int inputRank(int position) { return inputRank[position]; }
+    public int inputRank(int position) { return data.inputRank().get(position); }
 
     /** Sequence number of the input on the link from {@link #inputRank}, {@link #NONE} when local or none. */
-    public int inputSeq(int position) { return inputSeq[position]; }
+    public int inputSeq(int position) { return data.inputSeq().get(position); }
 
     /** Whether the input comes over a link (another rank). */
-    public boolean remoteInput(int position) { return needsInput[position] && inputRank[position] != rank; }
+    public boolean remoteInput(int position) { return needsInput[position] && inputRank(position) != data.rank(); }
 
     /** Rank receiving this action's output, {@link #NONE} when it sends nothing. */
-    public int outRank(int position) { return outRank[position]; }
+    public int outRank(int position) { return data.outRank().get(position); }
 
     /** Position of the consumer in {@link #outRank}'s action list. */
-    public int outPosition(int position) { return outPosition[position]; }
+    public int outPosition(int position) { return data.outPosition().get(position); }
 
     /** Sequence number on the link to {@link #outRank}, {@link #NONE} when local or none. */
-    public int outSeq(int position) { return outSeq[position]; }
+    public int outSeq(int position) { return data.outSeq().get(position); }
 
-    public boolean remoteOutput(int position) { return outRank[position] != NONE && outRank[position] != rank; }
+    public boolean remoteOutput(int position) { return outRank(position) != NONE && outRank(position) != data.rank(); }
 
     /** Bytes of the message this action sends. */
     public long outBytes(int position) { return outBytes[position]; }
 
     /** {@code activation} for a forward's output, {@code gradient} for a backward's. */
-    public String outKind(int position) { return actions.get(position).kind() == Action.Kind.F ? "activation" : "gradient"; }
+    public String outKind(int position) { return action(position).kind() == Action.Kind.F ? "activation" : "gradient"; }
 
     /** Whether the action is the last backward of its (stage, micro-batch): B, or W when the backward is split. */
     public boolean lastBackward(int position) { return lastBackward[position]; }
 
     /** The action (text form) on {@code toRank} that consumes message {@code seq} of the link this rank -> toRank. */
-    public String consumerOf(int toRank, int seq) { return consumerText[toRank][seq]; }
+    public String consumerOf(int toRank, int seq) { return data.consumers().get(toRank).get(seq); }
 
     /** Number of messages this rank sends to {@code toRank} per step. */
-    public int messagesTo(int toRank) { return consumerText[toRank].length; }
+    public int messagesTo(int toRank) { return data.consumers().get(toRank).size(); }
 
     /** Ranks this rank sends messages to, ascending. */
     public List<Integer> outgoingRanks() { return outgoingRanks; }
 
-    /** Ranks this rank receives messages from, ascending. */
-    public List<Integer> incomingRanks() { return incomingRanks; }
-
     /** Model stages on this rank in chunk order: {@code c * p + rank}. */
-    public int stageOfChunk(int chunk) { return chunk * schedule.ranks() + rank; }
+    public int stageOfChunk(int chunk) { return chunk * data.ranks() + data.rank(); }
 
     /** Chunk index of a model stage on this rank. */
-    public int chunkOf(int stage) { return stage / schedule.ranks(); }
+    public int chunkOf(int stage) { return stage / data.ranks(); }
 
-    public int chunks() { return schedule.virtualStages(); }
+    public int chunks() { return data.virtualStages(); }
 
     /** Static bytes of the rank: the sum over its model stages. */
     public long staticBytes() {
         long s = 0;
-        for (int c = 0; c < chunks(); c++) s += costs.get(stageOfChunk(c)).staticBytes();
+        for (StageCost c : data.chunkCosts()) s += c.staticBytes();
         return s;
     }
 }

@@ -99,13 +99,13 @@ public final class StageState {
      */
     public StageState(StageProgram program, int linkBuffer, long capacityBytes) {
         this.program = program;
-        int p = program.schedule().ranks();
+        int p = program.ranks();
         this.windows = new CreditWindow[p];
         for (int q : program.outgoingRanks()) windows[q] = new CreditWindow(linkBuffer, program.messagesTo(q));
         this.bounded = linkBuffer != CreditWindow.UNBOUNDED;
         this.capacityBytes = capacityBytes;
         this.staticBytes = program.staticBytes();
-        this.m = program.schedule().microBatches();
+        this.m = program.microBatches();
         this.chunks = program.chunks();
         int n = program.size();
         this.arrival = new double[n];
@@ -236,7 +236,7 @@ public final class StageState {
             if (a.kind() == Action.Kind.F && a.stage() == 0) {
                 consumed.add(a.microBatch() < offsets.size() ? offsets.get(a.microBatch()) : -1L);
             }
-            StageCost sc = program.costs().get(a.stage());
+            StageCost sc = program.cost(a.stage());
             long before = live;
             switch (a.kind()) {
                 case F -> {
@@ -299,7 +299,7 @@ public final class StageState {
             }
         }
         if (program.lastBackward(j)) {
-            StageCost sc = program.costs().get(a.stage());
+            StageCost sc = program.cost(a.stage());
             int key = key(a);
             live -= sc.stashBytes() + (recomputed[key] ? sc.recomputeBytes() : 0);
             recomputed[key] = false;
@@ -326,7 +326,7 @@ public final class StageState {
     }
 
     private RingAllReduce ring(int chunk) {
-        return program.costs().get(program.stageOfChunk(chunk)).allReduce();
+        return program.cost(program.stageOfChunk(chunk)).allReduce();
     }
 
     private boolean allReduced() {
@@ -360,7 +360,7 @@ public final class StageState {
             int k = program.stageOfChunk(head);
             double s = Math.max(channelFree, t);
             allReduceStart[head] = s;
-            optimizerSeconds += program.costs().get(k).optimizerSeconds();
+            optimizerSeconds += program.cost(k).optimizerSeconds();
             RingAllReduce ring = ring(head);
             if (ring.steps() == 0) {
                 allReduceEnd[head] = ring.endFrom(s);

@@ -14,6 +14,7 @@ import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.OomPolicy;
 import dev.pipelab.stage.Stage;
+import dev.pipelab.stage.StageProgram;
 import dev.pipelab.stage.StageReport;
 import dev.pipelab.stage.StageSetup;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -69,7 +70,8 @@ class SerializationTest {
         List<StageCost> costs = List.of(
                 new StageCost(0.1, 0.2, 0.3, 0.05, 10, 20, 30, 40, 50, RingAllReduce.ring(1000, 3, slow), 0.01),
                 new StageCost(0.1, 0.2, 0.3, 0.05, 10, 20, 30, 40, 50, RingAllReduce.fixed(0.25), 0.01));
-        StageSetup setup = new StageSetup(1, 3, 1, schedule, costs, 2, 80_000_000_000L, OomPolicy.WARN, ClockMode.WALL, 10.0);
+        StageSetup setup = new StageSetup(1, 3, StageProgram.of(schedule, costs, 1).data(), 2, 80_000_000_000L, OomPolicy.WARN,
+                ClockMode.WALL, 10.0);
         LinkSetup linkSetup = LinkSetup.pipeline(0, 0, 1, LinkSpec.FREE, ClockMode.VIRTUAL, 1.0);
         StageReport report = new StageReport(2, 1, 0, new double[] {0, 1.5}, new double[] {1.5, 3}, 3.25, 123L, 2, 3.0, 3.25,
                 new double[] {3.0}, new double[] {3.0}, new double[] {0, 0.5}, List.of(12L, 13L));
