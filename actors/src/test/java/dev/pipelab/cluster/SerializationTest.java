@@ -19,12 +19,18 @@ import dev.pipelab.stage.StageReport;
 import dev.pipelab.stage.StageSetup;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
+import dev.pipelab.plan.Plan;
+import dev.pipelab.plan.Planner;
+import dev.pipelab.scenario.ScenarioLoader;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.SerializationExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Constructor;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -125,5 +131,22 @@ class SerializationTest {
                 Host.Command.class)) {
             for (Class<?> sub : protocol.getPermittedSubclasses()) assertThat(types).as(protocol.getName()).contains(sub.getName());
         }
+    }
+
+    @Test
+    void eachStagesSetupOfADeepPipelineFitsOneArteryFrame() {
+        Plan plan = Planner.plan(ScenarioLoader.load(Path.of("..", "scenarios", "article-80-stages.yaml")));
+        org.apache.pekko.serialization.Serialization serialization =
+                SerializationExtension.get(Adapter.toClassic(kit.system()));
+        ActorRef<Host.StageSpawned> replyTo = kit.createTestProbe(Host.StageSpawned.class).getRef();
+        List<StageProgram> programs = StageProgram.all(plan.schedule(), plan.stageCosts());
+        int largest = 0;
+        for (StageProgram program : programs) {
+            StageSetup setup = new StageSetup(0, plan.data(), program.data(), plan.linkBuffer(), plan.device().memoryBytes(),
+                    OomPolicy.FAIL, ClockMode.VIRTUAL, 1.0);
+            largest = Math.max(largest, serialization.serialize(new Host.SpawnStage(setup, replyTo)).get().length);
+        }
+        assertThat(programs).hasSize(80);
+        assertThat(largest).isLessThan(256 * 1024 / 4);
     }
 }
