@@ -15,6 +15,7 @@ import dev.pipelab.stage.StageReport;
 import dev.pipelab.stage.StageSetup;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -95,7 +96,10 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                 }
                 if (needsRing(programs.get(r))) links.add(LinkSetup.ring(x, (x + 1) % d, r, options.clock(), options.speed()));
             }
-            pipelines.add(context.spawn(Pipeline.create(x, setups, links, hosts, placement, context.getSelf()), "replica-" + x));
+            ActorRef<Pipeline.Command> pipeline = context.spawn(Pipeline.create(x, setups, links, hosts, placement, context.getSelf()),
+                    "replica-" + x);
+            context.watch(pipeline);
+            pipelines.add(pipeline);
         }
     }
 
@@ -125,6 +129,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                 .onMessage(Failed.class, this::onFailed)
                 .onMessage(StageBlocked.class, this::onStageBlocked)
                 .onMessage(ProbeReply.class, this::onProbeReply)
+                .onSignal(Terminated.class, this::onTerminated)
                 .build();
     }
 
@@ -181,6 +186,10 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     private Behavior<Command> onFailed(Failed f) {
         return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(f.message()));
+    }
+
+    private Behavior<Command> onTerminated(Terminated t) {
+        return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(t.getRef().path().name() + " stopped unexpectedly"));
     }
 
     private Behavior<Command> onStageBlocked(StageBlocked b) {
