@@ -5,8 +5,11 @@ import com.typesafe.config.ConfigFactory;
 import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.NodePlacement;
 import dev.pipelab.plan.Plan;
+import dev.pipelab.stage.StageProgram;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -78,15 +81,30 @@ public final class Emulator {
         }
     }
 
+    /** The trainer under a watcher that fails the result should the trainer stop without completing it (a bug). */
+    private static Behavior<Void> watched(Behavior<Trainer.Command> trainer, CompletableFuture<RunResult> result) {
+        return Behaviors.setup(ctx -> {
+            ctx.watch(ctx.spawn(trainer, "trainer"));
+            return Behaviors.receive(Void.class)
+                    .onSignal(Terminated.class, t -> {
+                        result.completeExceptionally(new IllegalStateException("the trainer stopped without a result"));
+                        return Behaviors.stopped();
+                    })
+                    .build();
+        });
+    }
+
     /**
      * Runs with stages placed on the given hosts (one per node, typically found through the Receptionist under
      * {@link Host#KEY}); the coordinator runs on {@code system}, and each host's stages emit to that host's sink.
      */
     public static RunResult run(ActorSystem<?> system, List<ActorRef<Host.Command>> hosts, NodePlacement placement,
                                 RunSpec spec, RunOptions options) {
+        StageProgram.all(spec.schedule(), spec.costs()); // a schedule that does not fit fails here, not inside an actor
+        if (hosts.isEmpty()) throw new IllegalArgumentException("at least one host is needed");
         CompletableFuture<RunResult> result = new CompletableFuture<>();
         long id = RUNS.incrementAndGet();
-        system.systemActorOf(Trainer.create(spec, options, hosts, placement, result), "trainer-" + id, Props.empty());
+        system.systemActorOf(watched(Trainer.create(spec, options, hosts, placement, result), result), "run-" + id, Props.empty());
         try {
             return result.get(options.safetyTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {

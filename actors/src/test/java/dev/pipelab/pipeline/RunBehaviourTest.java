@@ -220,6 +220,17 @@ class RunBehaviourTest {
         ExactnessMatrixTest.assertSameAsEvaluator(r, 0, t, d);
     }
 
+    @Test
+    void aScheduleThatDoesNotFitTheCostsFailsAtOnce() {
+        Schedule s = Schedules.gpipe(2, 2);
+        List<StageCost> costs = Collections.nCopies(2, StageCost.compute(1, 1, 0));
+        List<List<Action>> rows = List.of(List.of(Action.f(0, 0), Action.b(0, 0)), List.of(Action.f(1, 1), Action.b(1, 1)));
+        Schedule broken = new Schedule("custom", 2, 1, 2, false, rows);
+        assertThatThrownBy(() -> run(new RunSpec(broken, costs, Network.free(), 1, 1, Long.MAX_VALUE), RunOptions.virtual(1, new EventLog())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0F0 sends to a stage that never runs micro-batch 0");
+        assertThat(run(new RunSpec(s, costs, Network.free(), 1, 1, Long.MAX_VALUE), RunOptions.virtual(1, new EventLog())).completed()).isTrue();
+    }
+
     private static RunSpec tinyMemory() {
         Schedule s = Schedules.gpipe(2, 4);
         List<StageCost> costs = TestCosts.of(s, 1, false, LinkSpec.FREE);
