@@ -13,7 +13,7 @@ public sealed interface Clock permits VirtualClock, WallClock {
     /** Whether actions complete instantly in wall time (no timers). */
     boolean isVirtual();
 
-    /** A new step's epoch (wall nanoseconds in this JVM; 0 for the virtual clock). */
+    /** A new step's epoch (wall nanoseconds since 1970; 0 for the virtual clock). */
     long epoch();
 
     /** Emulated seconds since {@code epoch}; {@code -Infinity} on the virtual clock, so it never enters a max(). */

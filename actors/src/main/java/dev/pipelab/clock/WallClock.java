@@ -4,17 +4,20 @@ import java.time.Duration;
 import java.util.function.LongSupplier;
 
 /**
- * Wall time scaled by {@code speed} emulated seconds per wall second. Invariant: {@code now} is monotonic (it
- * reads a monotonic nanosecond source). Epochs are nanoseconds of this JVM's monotonic clock, so one wall-clock
- * run must keep its step epochs inside one JVM (several ActorSystems in one JVM are fine).
+ * Wall time scaled by {@code speed} emulated seconds per wall second. Invariant: {@code now} is monotonic within a
+ * JVM. Epochs are nanoseconds since 1970, read as this JVM's start-up wall time plus its monotonic clock, so that an
+ * epoch chosen on the coordinator means the same instant on every node, up to the nodes' wall-clock skew.
  */
 public final class WallClock implements Clock {
+
+    private static final long ANCHOR_WALL_NANOS = System.currentTimeMillis() * 1_000_000L;
+    private static final long ANCHOR_MONOTONIC_NANOS = System.nanoTime();
 
     private final double speed;
     private final LongSupplier nanos;
 
     public WallClock(double speed) {
-        this(speed, System::nanoTime);
+        this(speed, () -> ANCHOR_WALL_NANOS + (System.nanoTime() - ANCHOR_MONOTONIC_NANOS));
     }
 
     /** With an explicit nanosecond source (tests). */
