@@ -4,6 +4,7 @@ import dev.pipelab.clock.Clock;
 import dev.pipelab.cluster.CborSerializable;
 import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.NodePlacement;
+import dev.pipelab.link.CreditWindow;
 import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
 import dev.pipelab.monitoring.Event;
@@ -85,6 +86,11 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         int p = spec.schedule().ranks();
         int d = spec.replicas();
         List<StageProgram> programs = StageProgram.all(spec.schedule(), spec.costs());
+        if (hosts.size() > 1 && spec.linkBuffer() == CreditWindow.UNBOUNDED) {
+            // PEKKO-NOTES: Artery drops remote sends beyond 3072 queued per node pair; only credit bounds the bursts
+            context.getLog().warn("unbounded link buffers on {} nodes: up to {} messages per link may be in flight at once; "
+                    + "set a linkBuffer to bound the traffic between nodes", hosts.size(), spec.schedule().microBatches());
+        }
         for (int x = 0; x < d; x++) {
             List<StageSetup> setups = new ArrayList<>(p);
             List<LinkSetup> links = new ArrayList<>();
