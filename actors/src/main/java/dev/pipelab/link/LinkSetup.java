@@ -1,0 +1,27 @@
+package dev.pipelab.link;
+
+import dev.pipelab.clock.ClockMode;
+import dev.pipelab.cluster.CborSerializable;
+import dev.pipelab.model.LinkSpec;
+
+/**
+ * Everything a {@link Link} needs, as data (it travels to the node that hosts the link). A pipeline link
+ * carries activations and gradients of replica {@code replica} from {@code fromRank} to {@code toRank}; a ring
+ * link ({@code ring}) carries all-reduce chunks of rank {@code fromRank == toRank} from replica {@code replica}
+ * to replica {@code toReplica}.
+ */
+public record LinkSetup(int replica, int toReplica, int fromRank, int toRank, boolean ring, LinkSpec spec, ClockMode clock,
+                        double speed) implements CborSerializable {
+
+    public static LinkSetup pipeline(int replica, int fromRank, int toRank, LinkSpec spec, ClockMode clock, double speed) {
+        return new LinkSetup(replica, replica, fromRank, toRank, false, spec, clock, speed);
+    }
+
+    public static LinkSetup ring(int replica, int toReplica, int rank, ClockMode clock, double speed) {
+        return new LinkSetup(replica, toReplica, rank, rank, true, LinkSpec.FREE, clock, speed);
+    }
+
+    public String name() {
+        return ring ? "ring-" + fromRank + "-" + replica + "to" + toReplica : "link-" + replica + "-" + fromRank + "to" + toRank;
+    }
+}

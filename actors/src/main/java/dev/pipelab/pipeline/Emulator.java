@@ -1,0 +1,120 @@
+package dev.pipelab.pipeline;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.pipelab.cluster.Host;
+import dev.pipelab.cluster.NodePlacement;
+import dev.pipelab.plan.Plan;
+import dev.pipelab.stage.StageProgram;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The blocking entry point of the actor runtime. Invariant: every call returns a {@link RunResult} (completed,
+ * deadlocked or failed) and leaves no actor of the run behind; the embedded overloads also terminate the
+ * ActorSystem they created.
+ */
+public final class Emulator {
+
+    /** The ActorSystem name every node of a pipelab cluster uses. */
+    public static final String SYSTEM_NAME = "pipelab";
+
+    private static final AtomicLong RUNS = new AtomicLong();
+
+    private Emulator() {}
+
+    /** Runs the plan on an embedded one-node cluster (config {@code pipelab.conf}). */
+    public static RunResult run(Plan plan, RunOptions options) {
+        return run(RunSpec.of(plan), options);
+    }
+
+    /** Runs on an embedded one-node cluster (config {@code pipelab.conf}). */
+    public static RunResult run(RunSpec spec, RunOptions options) {
+        return run(spec, options, ConfigFactory.empty());
+    }
+
+    /** Runs on an embedded one-node cluster whose config is {@code overrides} over {@code pipelab.conf}. */
+    public static RunResult run(RunSpec spec, RunOptions options, Config overrides) {
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config(overrides));
+        try {
+            Cluster cluster = Cluster.get(system);
+            cluster.manager().tell(Join.create(cluster.selfMember().address()));
+            return run(system, spec, options);
+        } finally {
+            system.terminate();
+            try {
+                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // terminating is best effort; the run's result stands
+            }
+        }
+    }
+
+    /** {@code pipelab.conf} (then Pekko's reference) under {@code overrides}. */
+    public static Config config(Config overrides) {
+        return ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResources("pipelab.conf")));
+    }
+
+    /** Runs on an existing ActorSystem with one local host emitting to {@code options.sink()}. */
+    public static RunResult run(ActorSystem<?> system, RunSpec spec, RunOptions options) {
+        long id = RUNS.incrementAndGet();
+        ActorRef<Host.Command> host = system.systemActorOf(Host.createLocal(options.sink()), "host-" + id, Props.empty());
+        try {
+            return run(system, List.of(host), NodePlacement.ONE_NODE, spec, options);
+        } finally {
+            host.tell(Host.Stop.INSTANCE);
+        }
+    }
+
+    /** The trainer under a watcher that fails the result should the trainer stop without completing it (a bug). */
+    private static Behavior<Void> watched(Behavior<Trainer.Command> trainer, CompletableFuture<RunResult> result) {
+        return Behaviors.setup(ctx -> {
+            ctx.watch(ctx.spawn(trainer, "trainer"));
+            return Behaviors.receive(Void.class)
+                    .onSignal(Terminated.class, t -> {
+                        result.completeExceptionally(new IllegalStateException("the trainer stopped without a result"));
+                        return Behaviors.stopped();
+                    })
+                    .build();
+        });
+    }
+
+    /**
+     * Runs with stages placed on the given hosts (one per node, typically found through the Receptionist under
+     * {@link Host#KEY}); the coordinator runs on {@code system}, and each host's stages emit to that host's sink.
+     */
+    public static RunResult run(ActorSystem<?> system, List<ActorRef<Host.Command>> hosts, NodePlacement placement,
+                                RunSpec spec, RunOptions options) {
+        StageProgram.all(spec.schedule(), spec.costs()); // a schedule that does not fit fails here, not inside an actor
+        if (hosts.isEmpty()) throw new IllegalArgumentException("at least one host is needed");
+        CompletableFuture<RunResult> result = new CompletableFuture<>();
+        long id = RUNS.incrementAndGet();
+        system.systemActorOf(watched(Trainer.create(spec, options, hosts, placement, result), result), "run-" + id, Props.empty());
+        try {
+            return result.get(options.safetyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the run failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the run did not end within the safety timeout of " + options.safetyTimeout()
+                    + " (a bug: deadlocks are detected, not timed out)");
+        }
+    }
+}

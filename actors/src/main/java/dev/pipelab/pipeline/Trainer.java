@@ -1,0 +1,227 @@
+package dev.pipelab.pipeline;
+
+import dev.pipelab.clock.Clock;
+import dev.pipelab.cluster.CborSerializable;
+import dev.pipelab.cluster.Host;
+import dev.pipelab.cluster.NodePlacement;
+import dev.pipelab.link.CreditWindow;
+import dev.pipelab.link.Link;
+import dev.pipelab.link.LinkSetup;
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.schedule.ScheduleText;
+import dev.pipelab.schedule.StageCost;
+import dev.pipelab.stage.Stage;
+import dev.pipelab.stage.StageProgram;
+import dev.pipelab.stage.StageReport;
+import dev.pipelab.stage.StageSetup;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The run's coordinator: one {@link Pipeline} per data-parallel replica, steps run one after another in
+ * step-local time (each starts at 0; the run's axis is the running sum of step times), deadlock detection by
+ * message counting. Invariant: step k+1 starts only after every replica completed and committed step k; the
+ * result future completes exactly once, with the completed steps and how the run ended.
+ */
+public final class Trainer extends AbstractBehavior<Trainer.Command> {
+
+    /** What the trainer understands. */
+    public sealed interface Command extends CborSerializable
+            permits StagesReady, ReplicaReady, ReplicaDone, Failed, StageBlocked, ProbeReply {}
+
+    /** A replica's stages are spawned (by rank). */
+    public record StagesReady(int replica, Map<Integer, ActorRef<Stage.Command>> stages) implements Command {}
+
+    /** A replica is wired: its stages and links (probed for quiescence). */
+    public record ReplicaReady(int replica, List<ActorRef<Stage.Command>> stages, List<ActorRef<Link.Command>> links)
+            implements Command {}
+
+    /** A replica completed and committed {@code step}; one report per rank. */
+    public record ReplicaDone(int step, int replica, List<StageReport> reports) implements Command {}
+
+    /** The run cannot go on. */
+    public record Failed(String message) implements Command {}
+
+    /** A stage of {@code step} has nothing it can start (it may be waiting for a message in flight). */
+    public record StageBlocked(int step) implements Command {}
+
+    record ProbeReply(Quiescence.Report report) implements Command {}
+
+    private final RunSpec spec;
+    private final RunOptions options;
+    private final CompletableFuture<RunResult> result;
+    private final Clock clock;
+    private final List<ActorRef<Pipeline.Command>> pipelines = new ArrayList<>();
+    private final Map<Integer, Map<Integer, ActorRef<Stage.Command>>> stagesByReplica = new TreeMap<>();
+    private final List<ActorRef<Stage.Command>> probedStages = new ArrayList<>();
+    private final List<ActorRef<Link.Command>> probedLinks = new ArrayList<>();
+    private final ActorRef<Quiescence.Report> probeAdapter;
+    private int ready;
+    private Quiescence quiescence;
+    private int step = -1;
+    private double runSeconds;
+    private final Map<Integer, List<StageReport>> replicaReports = new TreeMap<>();
+    private final List<RunResult.StepResult> steps = new ArrayList<>();
+
+    private Trainer(ActorContext<Command> context, RunSpec spec, RunOptions options, List<ActorRef<Host.Command>> hosts,
+                    NodePlacement placement, CompletableFuture<RunResult> result) {
+        super(context);
+        this.spec = spec;
+        this.options = options;
+        this.result = result;
+        this.clock = Clock.of(options.clock(), options.speed());
+        this.probeAdapter = context.messageAdapter(Quiescence.Report.class, ProbeReply::new);
+        int p = spec.schedule().ranks();
+        int d = spec.replicas();
+        List<StageProgram> programs = StageProgram.all(spec.schedule(), spec.costs());
+        if (hosts.size() > 1 && spec.linkBuffer() == CreditWindow.UNBOUNDED) {
+            // PEKKO-NOTES: Artery drops remote sends beyond 3072 queued per node pair; only credit bounds the bursts
+            context.getLog().warn("unbounded link buffers on {} nodes: up to {} messages per link may be in flight at once; "
+                    + "set a linkBuffer to bound the traffic between nodes", hosts.size(), spec.schedule().microBatches());
+        }
+        for (int x = 0; x < d; x++) {
+            List<StageSetup> setups = new ArrayList<>(p);
+            List<LinkSetup> links = new ArrayList<>();
+            for (int r = 0; r < p; r++) {
+                setups.add(new StageSetup(x, d, programs.get(r).data(), spec.linkBuffer(), spec.memoryBytes(),
+                        options.oom(), options.clock(), options.speed()));
+                for (int q : programs.get(r).outgoingRanks()) {
+                    links.add(LinkSetup.pipeline(x, r, q, spec.network().link(r, q), options.clock(), options.speed()));
+                }
+                if (needsRing(programs.get(r))) links.add(LinkSetup.ring(x, (x + 1) % d, r, options.clock(), options.speed()));
+            }
+            ActorRef<Pipeline.Command> pipeline = context.spawn(Pipeline.create(x, setups, links, hosts, placement, context.getSelf()),
+                    "replica-" + x);
+            context.watch(pipeline);
+            pipelines.add(pipeline);
+        }
+    }
+
+    private boolean needsRing(StageProgram program) {
+        for (int c = 0; c < program.chunks(); c++) {
+            StageCost sc = spec.costs().get(program.stageOfChunk(c));
+            if (sc.allReduce().steps() > 0) return true;
+        }
+        return false;
+    }
+
+    /**
+     * @param hosts     the nodes' hosts, indexed as {@code placement} numbers them
+     * @param result    completed once with the run's outcome
+     */
+    public static Behavior<Command> create(RunSpec spec, RunOptions options, List<ActorRef<Host.Command>> hosts,
+                                           NodePlacement placement, CompletableFuture<RunResult> result) {
+        return Behaviors.setup(ctx -> new Trainer(ctx, spec, options, List.copyOf(hosts), placement, result));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(StagesReady.class, this::onStagesReady)
+                .onMessage(ReplicaReady.class, this::onReplicaReady)
+                .onMessage(ReplicaDone.class, this::onReplicaDone)
+                .onMessage(Failed.class, this::onFailed)
+                .onMessage(StageBlocked.class, this::onStageBlocked)
+                .onMessage(ProbeReply.class, this::onProbeReply)
+                .onSignal(Terminated.class, this::onTerminated)
+                .build();
+    }
+
+    private Behavior<Command> onStagesReady(StagesReady r) {
+        stagesByReplica.put(r.replica(), r.stages());
+        if (stagesByReplica.size() < spec.replicas()) return this;
+        for (int x = 0; x < spec.replicas(); x++) {
+            pipelines.get(x).tell(new Pipeline.Wire(stagesByReplica.get((x + 1) % spec.replicas())));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onReplicaReady(ReplicaReady r) {
+        probedStages.addAll(r.stages());
+        probedLinks.addAll(r.links());
+        if (++ready < spec.replicas()) return this;
+        quiescence = new Quiescence(probedStages.size() + probedLinks.size());
+        startStep(0);
+        return this;
+    }
+
+    private void startStep(int k) {
+        step = k;
+        replicaReports.clear();
+        quiescence.newStep(k);
+        long perStep = (long) spec.schedule().microBatches() * spec.replicas();
+        options.sink().emit(new Event.StepStarted(k, runSeconds, k * perStep, spec.schedule().microBatches()));
+        long epoch = clock.epoch();
+        for (ActorRef<Pipeline.Command> p : pipelines) p.tell(new Pipeline.RunStep(k, epoch));
+    }
+
+    private Behavior<Command> onReplicaDone(ReplicaDone d) {
+        if (d.step() != step) return this;
+        replicaReports.put(d.replica(), d.reports());
+        if (replicaReports.size() < spec.replicas()) return this;
+        double stepTime = 0;
+        List<StageReport> all = new ArrayList<>();
+        for (List<StageReport> reports : replicaReports.values()) {
+            for (StageReport r : reports) {
+                stepTime = Math.max(stepTime, r.optimizerEnd());
+                all.add(r);
+            }
+        }
+        steps.add(new RunResult.StepResult(step, stepTime, runSeconds, all));
+        runSeconds += stepTime;
+        long perStep = (long) spec.schedule().microBatches() * spec.replicas();
+        options.sink().emit(new Event.StepEnded(step, stepTime, runSeconds, (step + 1) * perStep));
+        if (step + 1 < options.steps()) {
+            startStep(step + 1);
+            return this;
+        }
+        return finish(RunResult.Status.COMPLETED, Optional.empty(), Optional.empty());
+    }
+
+    private Behavior<Command> onFailed(Failed f) {
+        return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(f.message()));
+    }
+
+    private Behavior<Command> onTerminated(Terminated t) {
+        return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(t.getRef().path().name() + " stopped unexpectedly"));
+    }
+
+    private Behavior<Command> onStageBlocked(StageBlocked b) {
+        if (quiescence != null && quiescence.blocked(b.step()) == Quiescence.Next.PROBE) probe();
+        return this;
+    }
+
+    private Behavior<Command> onProbeReply(ProbeReply r) {
+        Quiescence.Next next = quiescence.reply(r.report());
+        if (next == Quiescence.Next.PROBE) {
+            probe();
+        } else if (next == Quiescence.Next.DEADLOCK) {
+            RunResult.Deadlock deadlock = new RunResult.Deadlock(step, quiescence.stuck(), ScheduleText.grid(spec.schedule()));
+            return finish(RunResult.Status.DEADLOCKED, Optional.of(deadlock), Optional.empty());
+        }
+        return this;
+    }
+
+    private void probe() {
+        int wave = quiescence.wave();
+        for (ActorRef<Stage.Command> s : probedStages) s.tell(new Stage.Probe(wave, probeAdapter));
+        for (ActorRef<Link.Command> l : probedLinks) l.tell(new Link.Probe(wave, probeAdapter));
+    }
+
+    private Behavior<Command> finish(RunResult.Status status, Optional<RunResult.Deadlock> deadlock, Optional<String> failure) {
+        result.complete(new RunResult(spec.schedule(), spec.replicas(), steps, status, deadlock, failure));
+        return Behaviors.stopped();
+    }
+}

@@ -1,0 +1,246 @@
+package dev.pipelab.stage;
+
+import dev.pipelab.clock.Clock;
+import dev.pipelab.cluster.CborSerializable;
+import dev.pipelab.link.Link;
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.EventSink;
+import dev.pipelab.monitoring.Phase;
+import dev.pipelab.pipeline.Pipeline;
+import dev.pipelab.pipeline.Quiescence;
+import dev.pipelab.pipeline.Trainer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One pipeline rank (device) of one data-parallel replica. Invariant: it runs its row of the schedule strictly
+ * in order, every start following {@link StageState}'s rule from the times carried in messages; it sends each
+ * output through the link to its consumer's rank, grants credit to the sender when it starts a consumer, runs
+ * each finished model stage's ring all-reduce with the same rank of the neighbouring replicas, then the
+ * optimizer step, and reports the step to its {@link Pipeline}.
+ */
+public final class Stage extends AbstractBehavior<Stage.Command> {
+
+    /** What a stage understands. */
+    public sealed interface Command extends CborSerializable
+            permits Connect, RunStep, Deliver, CreditGranted, RingChunk, Probe, Stop, Tick {}
+
+    /**
+     * Wire the stage: {@code links} by destination rank, {@code peers} (stages of the same replica) by rank for
+     * credits, {@code ring} the link to the same rank of the next replica (or none: {@code ringLinks} empty).
+     * Pairing: answered by {@link Pipeline.StageConnected}.
+     */
+    public record Connect(Map<Integer, ActorRef<Link.Command>> links, Map<Integer, ActorRef<Command>> peers,
+                          List<ActorRef<Link.Command>> ringLinks, ActorRef<Pipeline.Command> pipeline,
+                          ActorRef<Trainer.Command> trainer) implements Command {}
+
+    /**
+     * Run step {@code step} (step-local time starts at 0; {@code epoch} anchors it in wall time); {@code offsets}
+     * are the data-loader offsets of stage 0's micro-batches (rank 0 only). Pairing: one
+     * {@link Pipeline.StageDone} (or {@link Pipeline.StageFailed}).
+     */
+    public record RunStep(int step, long epoch, List<Long> offsets) implements Command {}
+
+    /** The input of the action at {@code position} arrived at {@code arrivalSeconds} (sent by a {@link Link}). */
+    public record Deliver(int step, int position, double arrivalSeconds) implements Command {}
+
+    /** Rank {@code receiverRank} started the consumer of this stage's message {@code seq} at {@code atSeconds}. */
+    public record CreditGranted(int step, int receiverRank, int seq, double atSeconds) implements Command {}
+
+    /** Ring chunk {@code index} of {@code stage}'s all-reduce arrived from the left replica at {@code arrivalSeconds}. */
+    public record RingChunk(int step, int stage, int index, double arrivalSeconds) implements Command {}
+
+    /** Report counters and what this stage waits for, for quiescence detection. */
+    public record Probe(int wave, ActorRef<Quiescence.Report> replyTo) implements Command {}
+
+    /** Stop (end of run). */
+    public enum Stop implements Command { INSTANCE }
+
+    /** Wall time: what is running has reached its emulated end. */
+    record Tick(int step) implements Command {}
+
+    private final StageSetup setup;
+    private final EventSink sink;
+    private final Clock clock;
+    private final TimerScheduler<Command> timers;
+    private final StageState state;
+    private Connect wiring;
+    private long epoch;
+    private boolean reported = true;
+    private boolean failed;
+    /** A {@link Trainer.StageBlocked} was sent and no probe has come since: at most one notice is outstanding. */
+    private boolean noticeOutstanding;
+    private final List<Command> early = new ArrayList<>();
+    private long sent;
+    private long received;
+
+    private Stage(ActorContext<Command> context, TimerScheduler<Command> timers, StageSetup setup, EventSink sink) {
+        super(context);
+        this.setup = setup;
+        this.sink = sink;
+        this.timers = timers;
+        this.clock = Clock.of(setup.clock(), setup.speed());
+        this.state = new StageState(StageProgram.of(setup.program()), setup.linkBuffer(),
+                setup.memoryBytes());
+    }
+
+    public static Behavior<Command> create(StageSetup setup, EventSink sink) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Stage(ctx, timers, setup, sink)));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Connect.class, this::onConnect)
+                .onMessage(RunStep.class, this::onRunStep)
+                .onMessage(Deliver.class, this::onDeliver)
+                .onMessage(CreditGranted.class, this::onCreditGranted)
+                .onMessage(RingChunk.class, this::onRingChunk)
+                .onMessage(Tick.class, this::onTick)
+                .onMessage(Probe.class, this::onProbe)
+                .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+                .build();
+    }
+
+    private Behavior<Command> onConnect(Connect c) {
+        wiring = c;
+        c.pipeline().tell(new Pipeline.StageConnected(setup.replica(), setup.rank()));
+        return this;
+    }
+
+    private Behavior<Command> onRunStep(RunStep r) {
+        epoch = r.epoch();
+        state.beginStep(r.step(), r.offsets());
+        reported = false;
+        List<Command> replay = new ArrayList<>(early);
+        early.clear();
+        for (Command c : replay) {
+            received--; // counted once already, when it first arrived
+            handleEarly(c);
+        }
+        pump();
+        return this;
+    }
+
+    private void handleEarly(Command c) {
+        if (c instanceof Deliver d) onDeliver(d);
+        else if (c instanceof CreditGranted g) onCreditGranted(g);
+        else if (c instanceof RingChunk k) onRingChunk(k);
+    }
+
+    /** Whether a step-tagged message belongs to the current step; a later step's waits until it starts. */
+    private boolean current(int step, Command c) {
+        received++;
+        if (step == state.step() && !reported) return true;
+        if (step > state.step()) early.add(c);
+        return false;
+    }
+
+    private Behavior<Command> onDeliver(Deliver d) {
+        if (!current(d.step(), d)) return this;
+        state.delivered(d.position(), d.arrivalSeconds());
+        pump();
+        return this;
+    }
+
+    private Behavior<Command> onCreditGranted(CreditGranted g) {
+        if (!current(g.step(), g)) return this;
+        state.granted(g.receiverRank(), g.seq(), g.atSeconds());
+        pump();
+        return this;
+    }
+
+    private Behavior<Command> onRingChunk(RingChunk k) {
+        if (!current(k.step(), k)) return this;
+        state.ringChunk(k.stage(), k.index(), k.arrivalSeconds());
+        pump();
+        return this;
+    }
+
+    private Behavior<Command> onTick(Tick t) {
+        if (t.step() != state.step() || !state.isRunning()) return this;
+        state.finishRunning();
+        pump();
+        return this;
+    }
+
+    /** Runs what can run: everything runnable in virtual time, or the next action (under a timer) in wall time. */
+    private void pump() {
+        if (failed || reported) return;
+        if (clock.isVirtual()) {
+            while (state.startNext(Double.NEGATIVE_INFINITY)) {
+                state.finishRunning();
+            }
+        } else if (!state.isRunning() && state.startNext(clock.now(epoch))) {
+            timers.startSingleTimer(new Tick(state.step()), clock.until(epoch, state.runningEnd()));
+        }
+        apply(state.drain());
+        if (failed) return;
+        if (state.isDone()) {
+            reported = true;
+            wiring.pipeline().tell(new Pipeline.StageDone(state.report(setup.replica())));
+        } else if (!state.isRunning() && !noticeOutstanding) {
+            // the notice makes the trainer probe; until a probe arrives, a further notice would add nothing
+            noticeOutstanding = true;
+            wiring.trainer().tell(new Trainer.StageBlocked(state.step()));
+        }
+    }
+
+    private void apply(List<StageState.Effect> effects) {
+        final int step = state.step();
+        final int replica = setup.replica();
+        final int rank = setup.rank();
+        for (StageState.Effect e : effects) {
+            if (e instanceof StageState.Finished f) {
+                Phase phase = f.position() < 0 ? Phase.OPT : Phase.valueOf(f.kind().name());
+                int stage = f.position() < 0 ? -1 : f.stage();
+                sink.emit(new Event.ActionSpan(step, replica, rank, stage, phase, f.microBatch(), f.start(), f.end()));
+            } else if (e instanceof StageState.Send s) {
+                sent++;
+                wiring.links().get(s.toRank()).tell(new Link.Transfer(step, epoch, s.seq(), s.toPosition(), s.stage(),
+                        s.microBatch(), s.kind(), s.bytes(), s.ready()));
+            } else if (e instanceof StageState.Grant g) {
+                sent++;
+                wiring.peers().get(g.senderRank()).tell(new CreditGranted(step, rank, g.seq(), g.at()));
+            } else if (e instanceof StageState.RingSend r) {
+                sent++;
+                wiring.ringLinks().get(0).tell(new Link.RingTransfer(step, epoch, r.stage(), r.index(), r.bytes(), r.link(), r.ready()));
+            } else if (e instanceof StageState.Stall s) {
+                sink.emit(new Event.CreditStall(step, replica, rank, s.toRank(), s.from(), s.to()));
+            } else if (e instanceof StageState.Memory mem) {
+                sink.emit(new Event.MemoryChanged(step, replica, rank, mem.at(), mem.bytes()));
+            } else if (e instanceof StageState.AllReduced a) {
+                sink.emit(new Event.AllReduceSpan(step, replica, a.stage(), a.bytes(), a.start(), a.end()));
+            } else if (e instanceof StageState.OutOfMemory o) {
+                sink.emit(new Event.OutOfMemory(step, replica, rank, o.at(), o.bytes(), o.capacityBytes()));
+                String what = "out of memory at step " + step + ": stage " + o.stage() + " (rank " + rank + ", replica "
+                        + replica + ") needs " + o.bytes() + " bytes at " + o.at() + " s, the device has " + o.capacityBytes();
+                if (setup.oom() == OomPolicy.FAIL) {
+                    failed = true;
+                    wiring.pipeline().tell(new Pipeline.StageFailed(replica, rank, what));
+                    return;
+                }
+                getContext().getLog().warn(what);
+            }
+        }
+    }
+
+    private Behavior<Command> onProbe(Probe p) {
+        noticeOutstanding = false;
+        boolean idle = !state.isRunning() || clock.isVirtual();
+        List<String> stuck = state.stuck();
+        if (setup.replicas() > 1) stuck = stuck.stream().map(s -> "replica " + setup.replica() + " " + s).toList();
+        p.replyTo().tell(new Quiescence.Report(p.wave(), setup.name(), setup.replica() * setup.program().ranks() + setup.rank(), sent, received, idle && !failed, state.step(),
+                state.isDone() || reported, stuck));
+        return this;
+    }
+}

@@ -1,0 +1,25 @@
+package dev.pipelab.stage;
+
+import dev.pipelab.clock.ClockMode;
+import dev.pipelab.cluster.CborSerializable;
+/**
+ * Everything a {@link Stage} needs, as data (it travels to the node that hosts the stage): which rank of which
+ * replica it is, its row of the schedule with its stages' costs and its routing ({@link StageProgram.Data}), the
+ * receiver buffer per link, the device memory and what to do when it overflows, and the clock.
+ */
+public record StageSetup(int replica, int replicas, StageProgram.Data program, int linkBuffer,
+                         long memoryBytes, OomPolicy oom, ClockMode clock, double speed) implements CborSerializable {
+
+    public StageSetup {
+        if (replica < 0 || replica >= replicas) throw new IllegalArgumentException("replica must be in [0, " + replicas + "), got " + replica);
+        if (linkBuffer < 1) throw new IllegalArgumentException("linkBuffer must be >= 1, got " + linkBuffer);
+    }
+
+    public int rank() {
+        return program.rank();
+    }
+
+    public String name() {
+        return "stage-" + replica + "-" + rank();
+    }
+}

@@ -1,0 +1,463 @@
+package dev.pipelab.stage;
+
+import dev.pipelab.link.CreditWindow;
+import dev.pipelab.model.LinkSpec;
+import dev.pipelab.schedule.Action;
+import dev.pipelab.schedule.RingAllReduce;
+import dev.pipelab.schedule.StageCost;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The pure decisions of one pipeline rank of one replica during one step: which action runs next and when,
+ * what it sends, what it allocates and frees, when each model stage's all-reduce runs on the rank's collective
+ * channel, and when the optimizer step runs. Invariant: the rank runs its actions strictly in the schedule's
+ * order and each starts at {@code max(rank free, input arrived, credit granted[, now])} — the evaluator's rule,
+ * computed with the same floating-point operations in the same order, so a virtual run is bit-identical.
+ *
+ * <p>Driving it: {@link #beginStep}, then feed what arrives ({@link #delivered}, {@link #granted},
+ * {@link #ringChunk}); {@link #startNext} starts the next action (or the optimizer) when it can,
+ * {@link #finishRunning} completes it; {@link #drain} hands out the effects to carry out, in order.
+ */
+public final class StageState {
+
+    /** Something the actor must do or report, in the order the state produced it. */
+    public sealed interface Effect {}
+
+    /** An action (or the optimizer, {@code action == null}) started; it ends at {@code end}. */
+    public record Started(int position, double start, double end) implements Effect {}
+
+    /** An action (position ≥ 0) or the optimizer (position -1) ended. */
+    public record Finished(int position, int stage, Action.Kind kind, int microBatch, double start, double end) implements Effect {}
+
+    /** Tell the stage on {@code senderRank} that the consumer of its message {@code seq} started at {@code at}. */
+    public record Grant(int senderRank, int seq, double at) implements Effect {}
+
+    /** The rank waited for credit alone on the link to {@code toRank} from {@code from} to {@code to}. */
+    public record Stall(int toRank, double from, double to) implements Effect {}
+
+    /** Static plus live bytes after a change at {@code at}. */
+    public record Memory(double at, long bytes) implements Effect {}
+
+    /** The rank's live memory exceeds the device's: first time this step. */
+    public record OutOfMemory(int stage, double at, long bytes, long capacityBytes) implements Effect {}
+
+    /** Hand a message to the link towards {@code toRank}. */
+    public record Send(int toRank, int seq, int toPosition, int stage, int microBatch, String kind, long bytes,
+                       double ready) implements Effect {}
+
+    /** Hand ring chunk {@code index} of {@code stage}'s all-reduce to the ring link (to the right neighbour). */
+    public record RingSend(int stage, int index, long bytes, LinkSpec link, double ready) implements Effect {}
+
+    /** This replica's share of {@code stage}'s all-reduce ran from {@code start} to {@code end}. */
+    public record AllReduced(int stage, long bytes, double start, double end) implements Effect {}
+
+    private final StageProgram program;
+    private final CreditWindow[] windows;
+    private final boolean bounded;
+    private final long capacityBytes;
+    private final long staticBytes;
+    private final int m;
+    private final int chunks;
+
+    private int step = -1;
+    private List<Long> offsets = List.of();
+    private final List<Long> consumed = new ArrayList<>();
+    private int cursor;
+    private double rankFree;
+    private final double[] arrival;
+    private final double[] starts;
+    private final double[] ends;
+    private long live;
+    private long peakLive;
+    private int inFlight;
+    private int peakInFlight;
+    private boolean oomReported;
+    private final boolean[] recomputed;
+    private final int[] backwardsLeft;
+    private final double[] stageDone;
+    private final boolean[] queued;
+    private final boolean[] dispatched;
+    private final double[] allReduceStart;
+    private final double[] allReduceEnd;
+    private final double[][] ringArrival;
+    private int ringChunk = -1;     // chunk whose all-reduce is running on the channel, -1 when idle
+    private int ringNextIndex;      // next chunk message index this replica sends
+    private double channelFree;
+    private double optimizerSeconds;
+    private double optimizerStart = Double.NaN;
+    private double optimizerEnd = Double.NaN;
+    private int running = -2;       // position running, -1 the optimizer, -2 nothing
+    private boolean done;
+    private final List<Effect> effects = new ArrayList<>();
+
+    /**
+     * @param linkBuffer    messages each receiver buffers per link, or {@link CreditWindow#UNBOUNDED}
+     * @param capacityBytes device memory; exceeding it is reported once per step
+     */
+    public StageState(StageProgram program, int linkBuffer, long capacityBytes) {
+        this.program = program;
+        int p = program.ranks();
+        this.windows = new CreditWindow[p];
+        for (int q : program.outgoingRanks()) windows[q] = new CreditWindow(linkBuffer, program.messagesTo(q));
+        this.bounded = linkBuffer != CreditWindow.UNBOUNDED;
+        this.capacityBytes = capacityBytes;
+        this.staticBytes = program.staticBytes();
+        this.m = program.microBatches();
+        this.chunks = program.chunks();
+        int n = program.size();
+        this.arrival = new double[n];
+        this.starts = new double[n];
+        this.ends = new double[n];
+        this.recomputed = new boolean[chunks * m];
+        this.backwardsLeft = new int[chunks];
+        this.stageDone = new double[chunks];
+        this.queued = new boolean[chunks];
+        this.dispatched = new boolean[chunks];
+        this.allReduceStart = new double[chunks];
+        this.allReduceEnd = new double[chunks];
+        this.ringArrival = new double[chunks][];
+        for (int c = 0; c < chunks; c++) ringArrival[c] = new double[ring(c).steps()];
+    }
+
+    public StageProgram program() { return program; }
+
+    public int step() { return step; }
+
+    /** Starts step {@code step} in step-local time (everything free at 0); {@code offsets} feed stage 0's forwards. */
+    public void beginStep(int step, List<Long> offsets) {
+        this.step = step;
+        this.offsets = List.copyOf(offsets);
+        consumed.clear();
+        cursor = 0;
+        rankFree = 0;
+        Arrays.fill(arrival, Double.NaN);
+        Arrays.fill(starts, Double.NaN);
+        Arrays.fill(ends, Double.NaN);
+        live = 0;
+        peakLive = 0;
+        inFlight = 0;
+        peakInFlight = 0;
+        oomReported = false;
+        Arrays.fill(recomputed, false);
+        Arrays.fill(backwardsLeft, m);
+        Arrays.fill(stageDone, Double.NaN);
+        Arrays.fill(queued, false);
+        Arrays.fill(dispatched, false);
+        Arrays.fill(allReduceStart, Double.NaN);
+        Arrays.fill(allReduceEnd, Double.NaN);
+        for (double[] a : ringArrival) Arrays.fill(a, Double.NaN);
+        for (CreditWindow w : windows) if (w != null) w.reset();
+        ringChunk = -1;
+        ringNextIndex = 0;
+        channelFree = 0;
+        optimizerSeconds = 0;
+        optimizerStart = Double.NaN;
+        optimizerEnd = Double.NaN;
+        running = -2;
+        done = false;
+        // a rank whose model stages have no backward at all (m is never 0, so this does not happen) would be done
+    }
+
+    /** The input of the action at {@code position} arrived at {@code arrivalSeconds}. */
+    public void delivered(int position, double arrivalSeconds) {
+        arrival[position] = arrivalSeconds;
+    }
+
+    /** The rank {@code receiverRank} started the consumer of this rank's message {@code seq} at {@code at}. */
+    public void granted(int receiverRank, int seq, double at) {
+        CreditWindow w = windows[receiverRank];
+        if (w == null) throw new IllegalArgumentException("rank " + program.rank() + " sends nothing to rank " + receiverRank);
+        w.granted(seq, at);
+    }
+
+    /** Ring chunk {@code index} of {@code stage}'s all-reduce arrived from the left neighbour at {@code at}. */
+    public void ringChunk(int stage, int index, double at) {
+        int c = program.chunkOf(stage);
+        ringArrival[c][index] = at;
+        pumpChannel();
+    }
+
+    public boolean isRunning() { return running != -2; }
+
+    public boolean isDone() { return done; }
+
+    /** End of what is running (action or optimizer), NaN when nothing is. */
+    public double runningEnd() {
+        if (running == -1) return optimizerEnd;
+        return running >= 0 ? ends[running] : Double.NaN;
+    }
+
+    /**
+     * Starts the next action, or the optimizer once every action and all-reduce is done, if it can start now.
+     *
+     * @param now emulated present ({@code -Infinity} in virtual time): nothing starts before it
+     * @return whether something started
+     */
+    public boolean startNext(double now) {
+        if (running != -2 || done || step < 0) return false;
+        final int n = program.size();
+        if (cursor < n) {
+            int j = cursor;
+            double ready = rankFree;
+            if (now > ready) ready = now;
+            if (program.needsInput(j)) {
+                double in = arrival[j];
+                if (in != in) return false;
+                if (in > ready) ready = in;
+            }
+            int to = program.outRank(j);
+            double creditFrom = Double.NaN;
+            if (program.remoteOutput(j)) {
+                CreditWindow w = windows[to];
+                int seq = program.outSeq(j);
+                if (w.needsCredit(seq)) {
+                    double credit = w.creditTime(seq);
+                    if (credit != credit) return false;
+                    if (credit > ready) {
+                        w.stalled(credit - ready);
+                        creditFrom = ready;
+                        ready = credit;
+                    }
+                }
+            }
+            if (creditFrom == creditFrom) effects.add(new Stall(to, creditFrom, ready));
+            Action a = program.action(j);
+            double end = ready + program.duration(j);
+            starts[j] = ready;
+            ends[j] = end;
+            rankFree = end;
+            running = j;
+            if (bounded && program.remoteInput(j)) {
+                effects.add(new Grant(program.inputRank(j), program.inputSeq(j), ready));
+            }
+            if (a.kind() == Action.Kind.F && a.stage() == 0) {
+                consumed.add(a.microBatch() < offsets.size() ? offsets.get(a.microBatch()) : -1L);
+            }
+            StageCost sc = program.cost(a.stage());
+            long before = live;
+            switch (a.kind()) {
+                case F -> {
+                    live += sc.stashBytes();
+                    inFlight++;
+                }
+                case R -> {
+                    live += sc.recomputeBytes();
+                    recomputed[key(a)] = true;
+                }
+                default -> { }
+            }
+            peakLive = Math.max(peakLive, live);
+            peakInFlight = Math.max(peakInFlight, inFlight);
+            if (live != before) {
+                effects.add(new Memory(ready, staticBytes + live));
+                if (staticBytes + live > capacityBytes && !oomReported) {
+                    oomReported = true;
+                    effects.add(new OutOfMemory(a.stage(), ready, staticBytes + live, capacityBytes));
+                }
+            }
+            effects.add(new Started(j, ready, end));
+            pumpChannel();
+            return true;
+        }
+        if (!allReduced()) return false;
+        double s = Math.max(rankFree, channelFree);
+        if (now > s) s = now;
+        optimizerStart = s;
+        optimizerEnd = s + optimizerSeconds;
+        running = -1;
+        effects.add(new Started(-1, optimizerStart, optimizerEnd));
+        return true;
+    }
+
+    /** Completes what {@link #startNext} started: sends its output, frees memory, queues finished stages' all-reduces. */
+    public void finishRunning() {
+        if (running == -2) throw new IllegalStateException("nothing is running");
+        if (running == -1) {
+            running = -2;
+            done = true;
+            effects.add(new Finished(-1, -1, null, -1, optimizerStart, optimizerEnd));
+            return;
+        }
+        int j = running;
+        running = -2;
+        cursor++;
+        Action a = program.action(j);
+        double end = ends[j];
+        effects.add(new Finished(j, a.stage(), a.kind(), a.microBatch(), starts[j], end));
+        int to = program.outRank(j);
+        if (to != StageProgram.NONE) {
+            if (to == program.rank()) {
+                arrival[program.outPosition(j)] = end;
+            } else {
+                int seq = program.outSeq(j);
+                windows[to].sent(seq);
+                effects.add(new Send(to, seq, program.outPosition(j), a.stage(), a.microBatch(), program.outKind(j),
+                        program.outBytes(j), end));
+            }
+        }
+        if (program.lastBackward(j)) {
+            StageCost sc = program.cost(a.stage());
+            int key = key(a);
+            live -= sc.stashBytes() + (recomputed[key] ? sc.recomputeBytes() : 0);
+            recomputed[key] = false;
+            inFlight--;
+            effects.add(new Memory(end, staticBytes + live));
+            int c = program.chunkOf(a.stage());
+            if (--backwardsLeft[c] == 0) {
+                stageDone[c] = end;
+                queued[c] = true;
+            }
+        }
+        pumpChannel();
+    }
+
+    /** Effects produced since the last call, in order. */
+    public List<Effect> drain() {
+        List<Effect> out = List.copyOf(effects);
+        effects.clear();
+        return out;
+    }
+
+    private int key(Action a) {
+        return program.chunkOf(a.stage()) * m + a.microBatch();
+    }
+
+    private RingAllReduce ring(int chunk) {
+        return program.cost(program.stageOfChunk(chunk)).allReduce();
+    }
+
+    private boolean allReduced() {
+        for (int c = 0; c < chunks; c++) if (allReduceEnd[c] != allReduceEnd[c]) return false;
+        return true;
+    }
+
+    /**
+     * The collective channel: FIFO over the rank's model stages in order of completion (ties by stage index,
+     * as the evaluator sorts them). A finished stage is dispatched once no unfinished stage with a smaller index
+     * could still finish at the same time.
+     */
+    private void pumpChannel() {
+        while (true) {
+            if (ringChunk >= 0) {
+                if (!advanceRing()) return;
+                continue;
+            }
+            int head = -1;
+            for (int c = 0; c < chunks; c++) {
+                if (!queued[c] || dispatched[c]) continue;
+                if (head < 0 || stageDone[c] < stageDone[head]) head = c; // chunk order = stage order on a rank
+            }
+            if (head < 0) return;
+            double t = stageDone[head];
+            boolean allActionsDone = cursor >= program.size() && running == -2;
+            if (!allActionsDone && !(rankFree > t)) {
+                for (int c = 0; c < head; c++) if (!queued[c]) return; // a smaller stage might still finish at t
+            }
+            dispatched[head] = true;
+            int k = program.stageOfChunk(head);
+            double s = Math.max(channelFree, t);
+            allReduceStart[head] = s;
+            optimizerSeconds += program.cost(k).optimizerSeconds();
+            RingAllReduce ring = ring(head);
+            if (ring.steps() == 0) {
+                allReduceEnd[head] = ring.endFrom(s);
+                channelFree = allReduceEnd[head];
+                effects.add(new AllReduced(k, 0, s, allReduceEnd[head]));
+                continue;
+            }
+            ringChunk = head;
+            ringNextIndex = 1;
+            effects.add(new RingSend(k, 0, ring.chunkBytes(), ring.link(), s));
+        }
+    }
+
+    /** Sends the next ring chunk or ends the all-reduce when the left neighbour's chunk is in; false when waiting. */
+    private boolean advanceRing() {
+        int c = ringChunk;
+        RingAllReduce ring = ring(c);
+        double in = ringArrival[c][ringNextIndex - 1];
+        if (in != in) return false;
+        double s = allReduceStart[c];
+        double ready = Math.max(s, in);
+        if (ringNextIndex < ring.steps()) {
+            effects.add(new RingSend(program.stageOfChunk(c), ringNextIndex, ring.chunkBytes(), ring.link(), ready));
+            ringNextIndex++;
+            return true;
+        }
+        allReduceEnd[c] = in;
+        channelFree = in;
+        ringChunk = -1;
+        effects.add(new AllReduced(program.stageOfChunk(c), ring.chunkBytes() * ring.steps(), s, in));
+        return true;
+    }
+
+    /**
+     * What this rank waits for, in the evaluator's {@code DeadlockException} wording; empty when it is running,
+     * done, or could start.
+     */
+    public List<String> stuck() {
+        List<String> out = new ArrayList<>();
+        if (done || running != -2 || step < 0) return out;
+        int r = program.rank();
+        int n = program.size();
+        if (cursor < n) {
+            int j = cursor;
+            Action a = program.action(j);
+            String what = a.toString();
+            boolean inputMissing = program.needsInput(j) && arrival[j] != arrival[j];
+            boolean creditMissing = false;
+            String creditWhy = "";
+            if (program.remoteOutput(j)) {
+                int to = program.outRank(j);
+                int seq = program.outSeq(j);
+                CreditWindow w = windows[to];
+                if (w.needsCredit(seq) && w.creditTime(seq) != w.creditTime(seq)) {
+                    creditMissing = true;
+                    creditWhy = "waits for credit on link " + r + "->" + to + " (buffer " + w.buffer() + " full until "
+                            + program.consumerOf(to, seq - w.buffer()) + " starts)";
+                }
+            }
+            String why;
+            if (inputMissing) {
+                why = a.kind() == Action.Kind.F
+                        ? "waits for the activation of " + new Action(a.stage() - 1, Action.Kind.F, a.microBatch())
+                        : "waits for the gradient of " + new Action(a.stage() + 1, Action.Kind.B, a.microBatch());
+                if (creditMissing) why += " (and for credit)";
+            } else if (creditMissing) {
+                why = creditWhy;
+            } else {
+                return out;
+            }
+            out.add("rank " + r + " action #" + j + " " + what + ": " + why);
+            return out;
+        }
+        if (ringChunk >= 0) {
+            out.add("rank " + r + " all-reduce of stage " + program.stageOfChunk(ringChunk) + ": waits for ring chunk "
+                    + (ringNextIndex - 1) + " from the left neighbour");
+        } else if (!allReduced()) {
+            out.add("rank " + r + " optimizer: waits for the all-reduces");
+        }
+        return out;
+    }
+
+    /** The step's numbers once {@link #isDone()}. */
+    public StageReport report(int replica) {
+        if (!done) throw new IllegalStateException("rank " + program.rank() + " has not finished step " + step);
+        double busy = optimizerSeconds;
+        for (int j = 0; j < program.size(); j++) busy += program.duration(j);
+        double[] stall = new double[windows.length];
+        int[] maxOutstanding = new int[windows.length];
+        for (int q = 0; q < windows.length; q++) {
+            if (windows[q] != null) {
+                stall[q] = windows[q].stallSeconds();
+                maxOutstanding[q] = windows[q].maxOutstanding();
+            }
+        }
+        return new StageReport(step, replica, program.rank(), starts.clone(), ends.clone(), busy, staticBytes + peakLive,
+                peakInFlight, optimizerStart, optimizerEnd, allReduceStart.clone(), allReduceEnd.clone(), stall,
+                List.copyOf(consumed));
+    }
+}

@@ -1,0 +1,111 @@
+package dev.pipelab.cluster;
+
+import dev.pipelab.monitoring.EventLog;
+import dev.pipelab.pipeline.Emulator;
+import dev.pipelab.pipeline.RunOptions;
+import dev.pipelab.pipeline.RunResult;
+import dev.pipelab.pipeline.RunSpec;
+import dev.pipelab.pipeline.TestSystems;
+import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.Network;
+import dev.pipelab.schedule.Schedule;
+import dev.pipelab.schedule.Schedules;
+import dev.pipelab.schedule.StageCost;
+import dev.pipelab.schedule.Timeline;
+import dev.pipelab.stage.TestCosts;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.StreamSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two nodes (two ActorSystems in one JVM on 127.0.0.1, port 0, one cluster): a pipeline whose ranks and replicas
+ * are split over both nodes gives exactly the one-node run's numbers and events.
+ */
+class TwoNodeClusterIT {
+
+    private ActorTestKit a;
+    private ActorTestKit b;
+
+    @AfterEach
+    void stop() {
+        if (b != null) b.shutdownTestKit();
+        if (a != null) a.shutdownTestKit();
+    }
+
+    @Test
+    void aPipelineSplitOverTwoNodesGivesTheOneNodeNumbers() {
+        a = ActorTestKit.create(Emulator.SYSTEM_NAME, Emulator.config(TestSystems.config()));
+        b = ActorTestKit.create(Emulator.SYSTEM_NAME, Emulator.config(TestSystems.config()));
+        Cluster ca = Cluster.get(a.system());
+        Cluster cb = Cluster.get(b.system());
+        ca.manager().tell(Join.create(ca.selfMember().address()));
+        cb.manager().tell(Join.create(ca.selfMember().address()));
+        TestProbe<Object> waiter = a.createTestProbe();
+        waiter.awaitAssert(Duration.ofSeconds(20), () -> {
+            for (Cluster c : List.of(ca, cb)) {
+                long up = StreamSupport.stream(c.state().getMembers().spliterator(), false)
+                        .filter(mem -> mem.status() == MemberStatus.up()).count();
+                assertThat(up).isEqualTo(2);
+            }
+            return null;
+        });
+
+        EventLog logA = new EventLog();
+        EventLog logB = new EventLog();
+        a.spawn(Host.create(logA), "host");
+        b.spawn(Host.create(logB), "host");
+        TestProbe<Receptionist.Listing> listings = a.createTestProbe(Receptionist.Listing.class);
+        List<ActorRef<Host.Command>> hosts = new ArrayList<>();
+        listings.awaitAssert(Duration.ofSeconds(20), () -> {
+            a.system().receptionist().tell(Receptionist.find(Host.KEY, listings.getRef()));
+            Set<ActorRef<Host.Command>> found = listings.receiveMessage().getServiceInstances(Host.KEY);
+            assertThat(found).hasSize(2);
+            hosts.clear();
+            found.stream().filter(h -> h.path().address().hasLocalScope()).forEach(hosts::add);
+            found.stream().filter(h -> !h.path().address().hasLocalScope()).forEach(hosts::add);
+            assertThat(hosts.get(1).path().address()).isEqualTo(cb.selfMember().address());
+            return null;
+        });
+
+        Schedule s = Schedules.oneFOneB(4, 8).withRecompute();
+        int d = 2;
+        List<StageCost> costs = TestCosts.of(s, d, true, TestCosts.SLOW);
+        RunSpec spec = new RunSpec(s, costs, Network.uniform(TestCosts.SLOW), 2, d, Long.MAX_VALUE);
+        // even ranks of replica 0 on node A, odd on node B; replica 1 the other way round: every link and ring crosses
+        NodePlacement split = (replica, rank) -> (replica + rank) % 2;
+        EventLog coordinator = new EventLog();
+        RunResult two = Emulator.run(a.system(), hosts, split, spec, RunOptions.virtual(2, coordinator)).orThrow();
+
+        EventLog oneLog = new EventLog();
+        RunResult one = Emulator.run(a.system(), spec, RunOptions.virtual(2, oneLog)).orThrow();
+        assertThat(two).isEqualTo(one);
+        Timeline t = Evaluator.evaluate(s, costs, spec.network(), 2);
+        assertThat(two.stepSeconds(1)).isEqualTo(t.stepTimeSeconds());
+        assertThat(two.actionStart(1, 1, 3, 5)).isEqualTo(t.start(3, 5));
+
+        // both nodes emitted their own stages' events: together they are the one-node run's
+        assertThat(logA.size()).isPositive();
+        assertThat(logB.size()).isPositive();
+        List<String> split2 = new ArrayList<>();
+        for (EventLog log : List.of(logA, logB, coordinator)) log.events().forEach(e -> split2.add(e.toString()));
+        List<String> single = new ArrayList<>(oneLog.events().stream().map(Object::toString).toList());
+        Collections.sort(split2);
+        Collections.sort(single);
+        assertThat(split2).isEqualTo(single);
+    }
+}

@@ -1,0 +1,135 @@
+package dev.pipelab.pipeline;
+
+import dev.pipelab.model.LinkSpec;
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.EventLog;
+import dev.pipelab.schedule.DeadlockException;
+import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.Network;
+import dev.pipelab.schedule.Schedule;
+import dev.pipelab.schedule.Schedules;
+import dev.pipelab.schedule.StageCost;
+import dev.pipelab.schedule.Timeline;
+import dev.pipelab.stage.TestCosts;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The main guarantee: a fault-free virtual-time run reproduces the analytic evaluator bit for bit, for every
+ * schedule, depth, micro-batch count, data-parallel degree, recomputation, link and buffer in the matrix.
+ */
+class ExactnessMatrixTest {
+
+    private static ActorTestKit kit;
+
+    @BeforeAll
+    static void start() {
+        kit = TestSystems.oneNode();
+    }
+
+    @AfterAll
+    static void stop() {
+        kit.shutdownTestKit();
+    }
+
+    record Case(String schedule, int p, int v, int m, int d, boolean recompute, boolean slow, int buffer) {
+        @Override
+        public String toString() {
+            return schedule + (v > 1 ? " v=" + v : "") + " p=" + p + " m=" + m + " d=" + d + (recompute ? " recompute" : "")
+                    + (slow ? " slow-links" : " free-links") + " buffer=" + (buffer == Evaluator.UNBOUNDED ? "unbounded" : buffer);
+        }
+    }
+
+    static List<Case> cases() {
+        List<Case> out = new ArrayList<>();
+        for (String name : Schedules.NAMES) {
+            for (int p : new int[] {1, 2, 4}) {
+                for (int m : new int[] {1, 4, 8}) {
+                    int[] vs = name.equals("interleaved") ? new int[] {2, 3} : new int[] {1};
+                    for (int v : vs) {
+                        if (v > 1 && m % p != 0) continue;
+                        for (int d : new int[] {1, 2, 3}) {
+                            for (boolean recompute : new boolean[] {false, true}) {
+                                for (boolean slow : new boolean[] {false, true}) {
+                                    for (int buffer : new int[] {Evaluator.UNBOUNDED, 2}) {
+                                        out.add(new Case(name, p, v, m, d, recompute, slow, buffer));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @TestFactory
+    List<DynamicTest> everyActionStepTimeBusyMemoryAndAllReduceEqualTheEvaluator() {
+        return cases().stream().map(c -> DynamicTest.dynamicTest(c.toString(), () -> check(c))).toList();
+    }
+
+    private static void check(Case c) {
+        Schedule s = Schedules.byName(c.schedule(), c.p(), c.v(), c.m());
+        if (c.recompute()) s = s.withRecompute();
+        LinkSpec link = c.slow() ? TestCosts.SLOW : LinkSpec.FREE;
+        List<StageCost> costs = TestCosts.of(s, c.d(), c.recompute(), link);
+        Network network = Network.uniform(link);
+        RunSpec spec = new RunSpec(s, costs, network, c.buffer(), c.d(), Long.MAX_VALUE);
+        EventLog log = new EventLog();
+        RunResult run = Emulator.run(kit.system(), spec, RunOptions.virtual(1, log));
+        Timeline t;
+        try {
+            t = Evaluator.evaluate(s, costs, network, c.buffer());
+        } catch (DeadlockException e) {
+            assertThat(run.status()).isEqualTo(RunResult.Status.DEADLOCKED);
+            assertThat(run.deadlock().orElseThrow().stuckActions().stream()
+                    .map(x -> x.substring(x.indexOf("rank"), x.indexOf(':'))).distinct())
+                    .containsExactlyElementsOf(e.stuckActions().stream().map(x -> x.substring(0, x.indexOf(':'))).toList());
+            return;
+        }
+        assertThat(run.status()).as(() -> run.deadlock().map(RunResult.Deadlock::message).orElse(run.failure().orElse("")))
+                .isEqualTo(RunResult.Status.COMPLETED);
+        assertSameAsEvaluator(run, 0, t, c.d());
+        long spans = log.events().stream().filter(e -> e instanceof Event.ActionSpan).count();
+        assertThat(spans).isEqualTo((long) c.d() * (s.size() + c.p()));
+    }
+
+    /** Every number a user would compare, asserted equal (never close). */
+    static void assertSameAsEvaluator(RunResult run, int step, Timeline t, int d) {
+        Schedule s = t.schedule();
+        assertThat(run.stepSeconds(step)).isEqualTo(t.stepTimeSeconds());
+        for (int x = 0; x < d; x++) {
+            for (int r = 0; r < s.ranks(); r++) {
+                for (int j = 0; j < s.actions(r).size(); j++) {
+                    assertThat(run.actionStart(step, x, r, j)).as("start of replica %d rank %d #%d %s", x, r, j, s.actions(r).get(j))
+                            .isEqualTo(t.start(r, j));
+                    assertThat(run.actionEnd(step, x, r, j)).as("end of replica %d rank %d #%d", x, r, j).isEqualTo(t.end(r, j));
+                }
+                assertThat(run.busySeconds(step, x, r)).as("busy %d", r).isEqualTo(t.busySeconds(r));
+                assertThat(run.peakMemoryBytes(step, x, r)).as("peak memory %d", r).isEqualTo(t.peakMemoryBytes(r));
+                assertThat(run.peakInFlight(step, x, r)).as("peak in flight %d", r).isEqualTo(t.peakInFlight(r));
+                assertThat(run.optimizerStart(step, x, r)).isEqualTo(t.optimizerStart(r));
+                assertThat(run.optimizerEnd(step, x, r)).isEqualTo(t.optimizerEnd(r));
+            }
+            for (int k = 0; k < s.stages(); k++) {
+                assertThat(run.allReduceStart(step, x, k)).as("all-reduce start %d", k).isEqualTo(t.allReduceStart(k));
+                assertThat(run.allReduceEnd(step, x, k)).as("all-reduce end %d", k).isEqualTo(t.allReduceEnd(k));
+            }
+            for (int l = 0; l < t.linkCount(); l++) {
+                int[] pair = t.linkRanks(l);
+                assertThat(run.linkStallSeconds(step, x, pair[0], pair[1])).as("stall %d->%d", pair[0], pair[1])
+                        .isEqualTo(t.linkStallSeconds(l));
+            }
+            assertThat(run.bubbleFraction(step, x)).isEqualTo(t.bubbleFraction());
+        }
+    }
+}

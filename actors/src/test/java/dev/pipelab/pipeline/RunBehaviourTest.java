@@ -1,0 +1,265 @@
+package dev.pipelab.pipeline;
+
+import dev.pipelab.model.LinkSpec;
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.EventLog;
+import dev.pipelab.schedule.Action;
+import dev.pipelab.schedule.DeadlockException;
+import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.Network;
+import dev.pipelab.schedule.RingAllReduce;
+import dev.pipelab.schedule.Schedule;
+import dev.pipelab.schedule.ScheduleText;
+import dev.pipelab.schedule.Schedules;
+import dev.pipelab.schedule.StageCost;
+import dev.pipelab.schedule.Timeline;
+import dev.pipelab.stage.OomPolicy;
+import dev.pipelab.stage.TestCosts;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Determinism, data loading, deadlock, backpressure, the ring all-reduce and out-of-memory, in virtual time. */
+class RunBehaviourTest {
+
+    private static ActorTestKit kit;
+
+    @BeforeAll
+    static void start() {
+        kit = TestSystems.oneNode();
+    }
+
+    @AfterAll
+    static void stop() {
+        kit.shutdownTestKit();
+    }
+
+    private static RunResult run(RunSpec spec, RunOptions options) {
+        return Emulator.run(kit.system(), spec, options);
+    }
+
+    private static RunSpec interleavedWithRing() {
+        Schedule s = Schedules.interleaved(2, 2, 4).withRecompute();
+        List<StageCost> costs = TestCosts.of(s, 2, true, TestCosts.SLOW);
+        // a buffer of 2 deadlocks interleaved 1F1B here (the evaluator agrees); 4 does not
+        return new RunSpec(s, costs, Network.uniform(TestCosts.SLOW), 4, 2, Long.MAX_VALUE);
+    }
+
+    @Test
+    void twoVirtualRunsGiveTheSameEventsAndTheSameResult() {
+        RunSpec spec = interleavedWithRing();
+        EventLog a = new EventLog();
+        EventLog b = new EventLog();
+        RunResult ra = run(spec, RunOptions.virtual(2, a)).orThrow();
+        RunResult rb = run(spec, RunOptions.virtual(2, b)).orThrow();
+        assertThat(ra).isEqualTo(rb);
+        List<String> ea = new ArrayList<>(a.events().stream().map(Object::toString).toList());
+        List<String> eb = new ArrayList<>(b.events().stream().map(Object::toString).toList());
+        Collections.sort(ea);
+        Collections.sort(eb);
+        assertThat(ea).isEqualTo(eb).hasSizeGreaterThan(100);
+    }
+
+    @Test
+    void everyStepReproducesTheEvaluatorAndTheRunAxisAddsStepTimes() {
+        RunSpec spec = interleavedWithRing();
+        EventLog log = new EventLog();
+        RunResult r = run(spec, RunOptions.virtual(3, log)).orThrow();
+        Timeline t = Evaluator.evaluate(spec.schedule(), spec.costs(), spec.network(), spec.linkBuffer());
+        for (int k = 0; k < 3; k++) ExactnessMatrixTest.assertSameAsEvaluator(r, k, t, 2);
+        double step = t.stepTimeSeconds();
+        assertThat(log.events().stream().filter(e -> e instanceof Event.StepStarted).map(e -> (Event.StepStarted) e).toList())
+                .containsExactly(new Event.StepStarted(0, 0.0, 0, 4), new Event.StepStarted(1, step, 8, 4),
+                        new Event.StepStarted(2, step + step, 16, 4));
+        assertThat(log.events().stream().filter(e -> e instanceof Event.StepEnded).map(e -> (Event.StepEnded) e).toList())
+                .containsExactly(new Event.StepEnded(0, step, step, 8), new Event.StepEnded(1, step, step + step, 16),
+                        new Event.StepEnded(2, step, step + step + step, 24));
+        assertThat(r.runSeconds()).isEqualTo(step + step + step);
+    }
+
+    @Test
+    void eachStepConsumesExactlyItsMicroBatchesPerReplicaEachOnce() {
+        RunSpec spec = interleavedWithRing();
+        RunResult r = run(spec, RunOptions.virtual(2, new EventLog())).orThrow();
+        for (int k = 0; k < 2; k++) {
+            for (int x = 0; x < 2; x++) {
+                long base = k * 8L + x * 4L;
+                assertThat(r.report(k, x, 0).consumedOffsets()).containsExactlyInAnyOrder(base, base + 1, base + 2, base + 3);
+            }
+        }
+    }
+
+    private static Schedule contradictingFifo() {
+        List<List<Action>> rows = new ArrayList<>();
+        rows.add(List.of(Action.f(0, 0), Action.f(0, 1), Action.b(0, 0), Action.b(0, 1)));
+        rows.add(List.of(Action.f(1, 1), Action.f(1, 0), Action.b(1, 0), Action.b(1, 1)));
+        return new Schedule("custom", 2, 1, 2, false, rows);
+    }
+
+    @Test
+    void aConsumerOrderContradictingTheFifoDeadlocksWithOneSlotAndIsReportedNotHung() {
+        Schedule s = contradictingFifo();
+        List<StageCost> costs = Collections.nCopies(2, StageCost.compute(1, 1, 1));
+        RunResult r = run(new RunSpec(s, costs, Network.free(), 1, 1, Long.MAX_VALUE), RunOptions.virtual(1, new EventLog()));
+        assertThat(r.status()).isEqualTo(RunResult.Status.DEADLOCKED);
+        assertThat(r.steps()).isEmpty();
+        RunResult.Deadlock d = r.deadlock().orElseThrow();
+        assertThat(d.stuckActions()).containsExactly(
+                "rank 0 action #1 0F1: waits for credit on link 0->1 (buffer 1 full until 1F0 starts)",
+                "rank 1 action #0 1F1: waits for the activation of 0F1");
+        assertThatThrownBy(() -> Evaluator.evaluate(s, costs, Network.free(), 1))
+                .isInstanceOfSatisfying(DeadlockException.class, e -> assertThat(e.stuckActions()).isEqualTo(d.stuckActions()));
+        assertThat(d.grid()).isEqualTo(ScheduleText.grid(s));
+        assertThat(d.message()).contains("deadlock at step 0", "rank 1 | 1F1 1F0 1B0 1B1");
+        assertThatThrownBy(r::orThrow).hasMessageContaining("waits for credit on link 0->1");
+    }
+
+    @Test
+    void theSameScheduleWithUnboundedBuffersCompletes() {
+        Schedule s = contradictingFifo();
+        List<StageCost> costs = Collections.nCopies(2, StageCost.compute(1, 1, 1));
+        RunResult r = run(new RunSpec(s, costs, Network.free(), Evaluator.UNBOUNDED, 1, Long.MAX_VALUE),
+                RunOptions.virtual(1, new EventLog())).orThrow();
+        assertThat(r.stepSeconds(0)).isEqualTo(Evaluator.evaluate(s, costs, Network.free()).stepTimeSeconds());
+    }
+
+    @Test
+    void aDeadlockInOneReplicaOfSeveralNamesTheReplica() {
+        Schedule s = contradictingFifo();
+        List<StageCost> costs = Collections.nCopies(2, new StageCost(1, 1, 1, 0, 0, 0, 0, 0, 0, RingAllReduce.fixed(0.5), 0));
+        RunResult r = run(new RunSpec(s, costs, Network.free(), 1, 2, Long.MAX_VALUE), RunOptions.virtual(1, new EventLog()));
+        assertThat(r.deadlock().orElseThrow().stuckActions()).containsExactly(
+                "replica 0 rank 0 action #1 0F1: waits for credit on link 0->1 (buffer 1 full until 1F0 starts)",
+                "replica 0 rank 1 action #0 1F1: waits for the activation of 0F1",
+                "replica 1 rank 0 action #1 0F1: waits for credit on link 0->1 (buffer 1 full until 1F0 starts)",
+                "replica 1 rank 1 action #0 1F1: waits for the activation of 0F1");
+    }
+
+    @Test
+    void aSlowLinkWithASmallBufferStallsTheSenderAndNeverQueuesMoreThanTheBuffer() {
+        for (int buffer : new int[] {1, 2}) {
+            Schedule s = Schedules.gpipe(2, 8);
+            LinkSpec slow = new LinkSpec("very-slow", 1e8, 0.02);
+            List<StageCost> costs = TestCosts.of(s, 1, false, slow);
+            RunSpec spec = new RunSpec(s, costs, Network.uniform(slow), buffer, 1, Long.MAX_VALUE);
+            EventLog log = new EventLog();
+            RunResult r = run(spec, RunOptions.virtual(1, log)).orThrow();
+            Timeline t = Evaluator.evaluate(s, costs, spec.network(), buffer);
+            ExactnessMatrixTest.assertSameAsEvaluator(r, 0, t, 1);
+
+            List<Event.CreditStall> stalls = log.events().stream().filter(e -> e instanceof Event.CreditStall)
+                    .map(e -> (Event.CreditStall) e).toList();
+            assertThat(stalls).anySatisfy(st -> assertThat(st.fromRank()).isZero())
+                    .allSatisfy(st -> assertThat(st.endSeconds()).isGreaterThan(st.startSeconds()));
+            for (int from = 0; from < 2; from++) {
+                double stalled = 0;
+                for (Event.CreditStall st : stalls) if (st.fromRank() == from) stalled += st.endSeconds() - st.startSeconds();
+                assertThat(stalled).isCloseTo(r.linkStallSeconds(0, 0, from, 1 - from), org.assertj.core.data.Offset.offset(1e-9));
+            }
+            assertThat(r.linkStallSeconds(0, 0, 0, 1)).isPositive();
+
+            // activations waiting at rank 1 (arrived, consumer not started) never exceed the buffer
+            Map<Integer, Double> arrival = new HashMap<>();
+            for (Event e : log.events()) {
+                if (e instanceof Event.TransferSpan ts && ts.kind().equals("activation")) arrival.put(ts.microBatch(), ts.endSeconds());
+            }
+            Map<Integer, Double> consumed = new HashMap<>();
+            for (Event e : log.events()) {
+                if (e instanceof Event.ActionSpan a && a.rank() == 1 && a.phase() == dev.pipelab.monitoring.Phase.F) {
+                    consumed.put(a.microBatch(), a.startSeconds());
+                }
+            }
+            assertThat(arrival).hasSize(8);
+            for (double at : arrival.values()) {
+                long waiting = arrival.keySet().stream().filter(mb -> arrival.get(mb) <= at && at < consumed.get(mb)).count();
+                assertThat(waiting).as("buffer %d at %s", buffer, at).isLessThanOrEqualTo(buffer);
+            }
+            // memory never above the peak the evaluator allows
+            long peak0 = t.peakMemoryBytes(0);
+            assertThat(log.events().stream().filter(e -> e instanceof Event.MemoryChanged mc && mc.rank() == 0)
+                    .mapToLong(e -> ((Event.MemoryChanged) e).bytes()).max().orElseThrow()).isEqualTo(peak0);
+        }
+    }
+
+    @Test
+    void theRingSendsTwoTimesDMinusOneChunksPerStagePerReplicaAndEndsWhenTheEvaluatorSays() {
+        int d = 4;
+        Schedule s = Schedules.oneFOneB(2, 4);
+        List<StageCost> costs = TestCosts.of(s, d, false, TestCosts.SLOW);
+        RunSpec spec = new RunSpec(s, costs, Network.uniform(TestCosts.SLOW), Evaluator.UNBOUNDED, d, Long.MAX_VALUE);
+        EventLog log = new EventLog();
+        RunResult r = run(spec, RunOptions.virtual(1, log)).orThrow();
+        Timeline t = Evaluator.evaluate(s, costs, spec.network());
+        Map<List<Integer>, Integer> chunks = new HashMap<>();
+        for (Event e : log.events()) {
+            if (e instanceof Event.TransferSpan ts && ts.kind().equals("allreduce")) {
+                chunks.merge(List.of(ts.replica(), ts.stage()), 1, Integer::sum);
+                assertThat(ts.bytes()).isEqualTo(costs.get(ts.stage()).allReduce().chunkBytes());
+            }
+        }
+        assertThat(chunks).hasSize(d * s.stages());
+        assertThat(chunks.values()).allMatch(n -> n == 2 * (d - 1));
+        List<Event.AllReduceSpan> spans = log.events().stream().filter(e -> e instanceof Event.AllReduceSpan)
+                .map(e -> (Event.AllReduceSpan) e).toList();
+        assertThat(spans).hasSize(d * s.stages());
+        for (Event.AllReduceSpan a : spans) {
+            assertThat(a.startSeconds()).isEqualTo(t.allReduceStart(a.stage()));
+            assertThat(a.endSeconds()).isEqualTo(t.allReduceEnd(a.stage()));
+            assertThat(a.endSeconds()).isEqualTo(costs.get(a.stage()).allReduce().endFrom(a.startSeconds()));
+        }
+        ExactnessMatrixTest.assertSameAsEvaluator(r, 0, t, d);
+    }
+
+    @Test
+    void aScheduleThatDoesNotFitTheCostsFailsAtOnce() {
+        Schedule s = Schedules.gpipe(2, 2);
+        List<StageCost> costs = Collections.nCopies(2, StageCost.compute(1, 1, 0));
+        List<List<Action>> rows = List.of(List.of(Action.f(0, 0), Action.b(0, 0)), List.of(Action.f(1, 1), Action.b(1, 1)));
+        Schedule broken = new Schedule("custom", 2, 1, 2, false, rows);
+        assertThatThrownBy(() -> run(new RunSpec(broken, costs, Network.free(), 1, 1, Long.MAX_VALUE), RunOptions.virtual(1, new EventLog())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0F0 sends to a stage that never runs micro-batch 0");
+        assertThat(run(new RunSpec(s, costs, Network.free(), 1, 1, Long.MAX_VALUE), RunOptions.virtual(1, new EventLog())).completed()).isTrue();
+    }
+
+    private static RunSpec tinyMemory() {
+        Schedule s = Schedules.gpipe(2, 4);
+        List<StageCost> costs = TestCosts.of(s, 1, false, LinkSpec.FREE);
+        // rank 1 holds 40 GB static + 4 stashes of ~1 GB: allow two stashes only
+        long capacity = costs.get(1).staticBytes() + 2 * costs.get(1).stashBytes() + 5;
+        return new RunSpec(s, costs, Network.free(), Evaluator.UNBOUNDED, 1, capacity);
+    }
+
+    @Test
+    void outOfMemoryFailsTheRunNamingStageStepAndBytes() {
+        RunSpec spec = tinyMemory();
+        EventLog log = new EventLog();
+        RunResult r = run(spec, RunOptions.virtual(2, log));
+        assertThat(r.status()).isEqualTo(RunResult.Status.FAILED);
+        long bytes = spec.costs().get(1).staticBytes() + 3 * spec.costs().get(1).stashBytes();
+        assertThat(r.failure().orElseThrow()).contains("out of memory at step 0", "stage 1 (rank 1, replica 0)",
+                "needs " + bytes + " bytes", "the device has " + spec.memoryBytes());
+        assertThat(log.events()).contains(new Event.OutOfMemory(0, 0, 1, r.failure().isPresent()
+                ? Evaluator.evaluate(spec.schedule(), spec.costs(), spec.network()).start(1, 2) : 0, bytes, spec.memoryBytes()));
+    }
+
+    @Test
+    void outOfMemoryOnlyWarnsUnderWarnAndTheRunStillMatchesTheEvaluator() {
+        RunSpec spec = tinyMemory();
+        EventLog log = new EventLog();
+        RunResult r = run(spec, RunOptions.virtual(2, log).withOom(OomPolicy.WARN)).orThrow();
+        assertThat(log.events().stream().filter(e -> e instanceof Event.OutOfMemory)).hasSize(2); // once per step
+        Timeline t = Evaluator.evaluate(spec.schedule(), spec.costs(), spec.network());
+        ExactnessMatrixTest.assertSameAsEvaluator(r, 1, t, 1);
+        assertThat(r.peakMemoryBytes(0, 0, 1)).isGreaterThan(spec.memoryBytes());
+    }
+}

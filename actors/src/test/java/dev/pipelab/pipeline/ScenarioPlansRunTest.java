@@ -1,0 +1,45 @@
+package dev.pipelab.pipeline;
+
+import dev.pipelab.monitoring.EventLog;
+import dev.pipelab.plan.Plan;
+import dev.pipelab.plan.Planner;
+import dev.pipelab.scenario.ScenarioLoader;
+import dev.pipelab.schedule.Timeline;
+import dev.pipelab.stage.OomPolicy;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The repository's scenarios, planned by the Planner, run in virtual time exactly as the plan evaluates. */
+class ScenarioPlansRunTest {
+
+    private static ActorTestKit kit;
+
+    @BeforeAll
+    static void start() {
+        kit = TestSystems.oneNode();
+    }
+
+    @AfterAll
+    static void stop() {
+        kit.shutdownTestKit();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"quickstart.yaml", "1f1b-4x8.yaml", "gpipe-4x8.yaml", "interleaved-4x8.yaml", "llama2-70b-article.yaml",
+            "article-80-stages.yaml"})
+    void aPlannedScenarioRunsAsItEvaluates(String file) {
+        Plan plan = Planner.plan(ScenarioLoader.load(Path.of("..", "scenarios", file)));
+        Timeline t = plan.evaluate();
+        RunResult r = Emulator.run(kit.system(), RunSpec.of(plan), RunOptions.virtual(2, new EventLog()).withOom(OomPolicy.WARN))
+                .orThrow();
+        ExactnessMatrixTest.assertSameAsEvaluator(r, 1, t, plan.data());
+        assertThat(r.steps()).hasSize(2);
+    }
+}
