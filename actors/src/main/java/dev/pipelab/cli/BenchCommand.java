@@ -67,7 +67,7 @@ final class BenchCommand implements Callable<Integer> {
                 new Scenario.Hardware("a100-80gb", 8, "nvlink3", "ib-hdr", 0.5),
                 new Scenario.Parallelism(8, 1, 1, 1, false, "uniform", Optional.empty()),
                 new Scenario.Batch(1, 64),
-                new Scenario.Training("1f1b", "selective", "adam-mixed", 1, Optional.empty(), Optional.empty()),
+                new Scenario.Training("1f1b", "selective", "adam-mixed", 1, Optional.empty(), Optional.empty(), "warn"),
                 Optional.empty(), 0);
     }
 

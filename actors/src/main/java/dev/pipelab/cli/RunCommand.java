@@ -1,30 +1,260 @@
 package dev.pipelab.cli;
 
+import dev.pipelab.clock.ClockMode;
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.EventLog;
+import dev.pipelab.monitoring.EventSink;
+import dev.pipelab.monitoring.ProgressLine;
+import dev.pipelab.monitoring.ReportJson;
+import dev.pipelab.monitoring.RunAggregate;
+import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.RunReport;
+import dev.pipelab.monitoring.SummaryTable;
+import dev.pipelab.monitoring.TextGantt;
+import dev.pipelab.monitoring.WallClock;
+import dev.pipelab.monitoring.dashboard.DashboardServer;
+import dev.pipelab.monitoring.dashboard.DashboardState;
+import dev.pipelab.monitoring.metrics.Metrics;
+import dev.pipelab.monitoring.report.HtmlReport;
+import dev.pipelab.monitoring.trace.TraceWriter;
+import dev.pipelab.pipeline.Emulator;
+import dev.pipelab.pipeline.RunOptions;
+import dev.pipelab.pipeline.RunResult;
+import dev.pipelab.plan.Plan;
+import dev.pipelab.plan.PlanReport;
+import dev.pipelab.plan.Planner;
+import dev.pipelab.scenario.ScenarioLoader;
+import dev.pipelab.schedule.Timeline;
+import dev.pipelab.stage.OomPolicy;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code pipelab run}: the actor runtime. Not built yet (issue "The actor runtime"): this command says so
- * and exits 3 rather than pretending to run.
+ * {@code pipelab run [SCENARIO]}: the scenario as a live pipeline of Pekko actors on the embedded one-node cluster,
+ * with a progress line per step, the dashboard and {@code /metrics} while it runs, and {@code report.json},
+ * {@code trace.json} and {@code report.html} at the end. Invariant: the output folder holds only complete files
+ * (each is written beside its name and moved into place), and a virtual-time run is checked against the plan.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Run a scenario as a live pipeline of Pekko actors (not available yet: see the README's limits).")
+        description = "Run a scenario as a live pipeline of Pekko actors (default: scenarios/quickstart.yaml) and write "
+                + "report.json, trace.json and report.html.")
 final class RunCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..1", paramLabel = "SCENARIO", description = "Scenario file (default: scenarios/quickstart.yaml).")
-    String file;
+    Path file;
+
+    @Option(names = "--set", paramLabel = "KEY.PATH=VALUE", description = "Override a scenario value (repeatable).")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--device", paramLabel = "NAME", description = "Swap the device type.")
+    String device;
+
+    @Option(names = "--clock", defaultValue = "virtual", paramLabel = "virtual|wall",
+            description = "virtual: as fast as messages flow, exact and deterministic; wall: durations become timers "
+                    + "scaled by --speed, to watch it live (default ${DEFAULT-VALUE}).")
+    String clock;
+
+    @Option(names = "--speed", defaultValue = "1.0", paramLabel = "X",
+            description = "Wall clock only: emulated seconds per wall second (default ${DEFAULT-VALUE}).")
+    double speed;
+
+    @Option(names = "--steps", paramLabel = "N", description = "Steps to run (default: the scenario's training.steps).")
+    Integer steps;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: runs/<scenario>-<timestamp>).")
+    Path out;
+
+    @Option(names = "--port", defaultValue = "9471", paramLabel = "N",
+            description = "Dashboard and /metrics port (default ${DEFAULT-VALUE}; 0 = any free port; a busy port falls back to a free one).")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1", paramLabel = "ADDR",
+            description = "Address the dashboard binds to (default ${DEFAULT-VALUE}; anything else exposes it, with a warning).")
+    String bind;
+
+    @Option(names = "--no-dashboard", description = "Do not serve the dashboard and /metrics.")
+    boolean noDashboard;
+
+    @Option(names = "--serve", description = "Keep serving the finished run's dashboard until Ctrl-C.")
+    boolean serve;
+
+    @Option(names = "--quiet", description = "Print only the output folder (for scripts).")
+    boolean quiet;
 
     @Spec
     CommandSpec spec;
 
     @Override
-    public Integer call() {
-        spec.commandLine().getErr().println("pipelab run: the actor runtime is not built yet. "
-                + "'pipelab plan SCENARIO' gives the exact analytic timeline the runtime will reproduce.");
-        return 3;
+    public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut();
+        ClockMode mode = switch (clock) {
+            case "virtual" -> ClockMode.VIRTUAL;
+            case "wall" -> ClockMode.WALL;
+            default -> throw new UserException("--clock must be virtual or wall, got '" + clock + "'");
+        };
+        if (!(speed > 0) || Double.isInfinite(speed)) throw new UserException("--speed must be a positive number, got " + speed);
+        if (steps != null && steps < 1) throw new UserException("--steps must be >= 1, got " + steps);
+        if (port < 0 || port > 65535) throw new UserException("--port must be within 0..65535, got " + port);
+
+        Path scenarioFile = file != null ? file : Path.of(System.getProperty("pipelab.home", "."), "scenarios", "quickstart.yaml");
+        if (!Files.isRegularFile(scenarioFile)) throw new UserException("no scenario file at " + scenarioFile);
+        List<String> all = new ArrayList<>(sets);
+        if (device != null) all.add("hardware.device=" + device);
+        var scenario = ScenarioLoader.load(scenarioFile, all);
+        Plan plan = Planner.plan(scenario);
+        Timeline analytic = plan.evaluate();
+        PlanReport analyticReport = PlanReport.of(plan, analytic);
+        int stepCount = steps != null ? steps : plan.steps();
+        Path outDir = outputFolder(plan.name());
+        RunInfo info = RunInfos.of(plan, analyticReport, mode == ClockMode.WALL ? "wall" : "virtual", speed);
+
+        // ---- telemetry: everything the run emits goes to the log, the live views and the trace ----
+        EventLog log = new EventLog();
+        RunAggregate live = new RunAggregate(info);
+        DashboardState dashboard = new DashboardState(info);
+        Metrics metrics = new Metrics(info, Main.version());
+        Path traceTmp = outDir.resolve("trace.json.tmp");
+        TraceWriter trace = new TraceWriter(info, traceTmp);
+        long wallStart = System.nanoTime();
+        Instant startedAt = Instant.now();
+        PrintWriter progress = quiet ? null : stdout;
+        EventSink sink = e -> {
+            log.emit(e);
+            live.accept(e);
+            dashboard.emit(e);
+            metrics.emit(e);
+            trace.emit(e);
+            if (progress != null && e instanceof Event.StepEnded ended) {
+                progress.println(ProgressLine.of(ended, live, stepCount, (System.nanoTime() - wallStart) / 1e9));
+                progress.flush();
+            }
+        };
+
+        DashboardServer server = noDashboard ? null : startDashboard(dashboard, metrics, stdout);
+        if (!quiet) {
+            stdout.printf(Locale.ROOT, "pipelab run: %s, %s, p=%d d=%d t=%d v=%d, m=%d, %d steps, %s clock%s%n", plan.name(),
+                    plan.schedule().name(), plan.pipeline(), plan.data(), plan.tensor(), plan.virtualStages(), plan.microBatches(),
+                    stepCount, info.clock(), mode == ClockMode.WALL ? " at speed " + speed : "");
+            if (server != null) stdout.printf(Locale.ROOT, "dashboard %s   metrics %smetrics%n", server.uri(), server.uri());
+            stdout.flush();
+        }
+
+        OomPolicy oom = scenario.training().onOutOfMemory().equals("fail") ? OomPolicy.FAIL : OomPolicy.WARN;
+        RunOptions options = new RunOptions(mode, speed, stepCount, sink, oom, Duration.ofHours(24));
+        RunResult result;
+        try {
+            result = Emulator.run(plan, options);
+        } finally {
+            trace.close();
+        }
+        double wallSeconds = (System.nanoTime() - wallStart) / 1e9;
+
+        // ---- outputs: complete files only ----
+        RunReport report = RunReport.of(info, log.events(), new WallClock(startedAt.toString(), wallSeconds));
+        writeAtomically(outDir.resolve("report.json"), tmp -> ReportJson.write(report, tmp));
+        Files.move(traceTmp, outDir.resolve("trace.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        writeAtomically(outDir.resolve("report.html"), tmp -> HtmlReport.write(report, log.events(), tmp));
+        dashboard.finish();
+
+        int code = 0;
+        if (!quiet) {
+            stdout.println();
+            stdout.print(SummaryTable.render(report));
+            stdout.println();
+            stdout.print(TextGantt.render(log.events(), 0, 100));
+            stdout.println();
+        }
+        for (Event e : log.events()) {
+            if (e instanceof Event.OutOfMemory o && !quiet) {
+                stdout.printf(Locale.ROOT, "out of memory: step %d replica %d rank %d needs %s of %s%n", o.step(), o.replica(),
+                        o.rank(), Format.gb(o.bytes()), Format.gb(o.capacityBytes()));
+            }
+        }
+        if (result.status() == RunResult.Status.DEADLOCKED) {
+            spec.commandLine().getErr().println(result.deadlock().orElseThrow().message());
+            code = 2;
+        } else if (result.status() == RunResult.Status.FAILED) {
+            spec.commandLine().getErr().println("pipelab run: the run failed: " + result.failure().orElse("(no reason given)"));
+            code = 2;
+        } else if (!quiet) {
+            stdout.println(agreement(result, analytic, mode));
+        }
+        stdout.println(quiet ? outDir.toString() : "wrote " + outDir + "/{report.json, trace.json, report.html}");
+        stdout.flush();
+
+        if (server != null) {
+            if (serve) {
+                stdout.println("serving the finished run at " + server.uri() + " until Ctrl-C");
+                stdout.flush();
+                CountDownLatch forever = new CountDownLatch(1);
+                Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+                forever.await();
+            }
+            server.close();
+        }
+        return code;
+    }
+
+    /** Every completed step of a virtual-time run equals the analytic evaluator's step, to the bit. */
+    private static String agreement(RunResult result, Timeline analytic, ClockMode mode) {
+        double emulated = result.steps().get(result.steps().size() - 1).stepSeconds();
+        if (mode == ClockMode.WALL) {
+            return String.format(Locale.ROOT, "step time: emulated %s in wall time, analytic %s (%+.2f%%)", Format.seconds(emulated),
+                    Format.seconds(analytic.stepTimeSeconds()), (emulated / analytic.stepTimeSeconds() - 1) * 100);
+        }
+        boolean exact = result.steps().stream().allMatch(s -> s.stepSeconds() == analytic.stepTimeSeconds());
+        return String.format(Locale.ROOT, "step time: runtime %s, analytic %s: %s", Format.seconds(emulated),
+                Format.seconds(analytic.stepTimeSeconds()), exact ? "identical to the bit" : "DIFFERENT (a bug; please report it)");
+    }
+
+    private Path outputFolder(String name) throws IOException {
+        Path dir = out != null ? out
+                : Path.of("runs", name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UserException("--out " + dir + " exists and is not a folder");
+        Files.createDirectories(dir);
+        return dir;
+    }
+
+    private DashboardServer startDashboard(DashboardState state, Metrics metrics, PrintWriter stdout) throws IOException {
+        if (!InetAddress.getByName(bind).isLoopbackAddress()) {
+            spec.commandLine().getErr().println("pipelab run: WARNING: the dashboard binds to " + bind
+                    + ", reachable from other machines; it has no authentication");
+        }
+        try {
+            return DashboardServer.start(state, metrics, new DashboardServer.Options(bind, port, 300));
+        } catch (IOException busy) {
+            if (port == 0) throw busy;
+            spec.commandLine().getErr().println("pipelab run: port " + port + " is busy; using a free port");
+            return DashboardServer.start(state, metrics, new DashboardServer.Options(bind, 0, 300));
+        }
+    }
+
+    private interface Writer {
+        void write(Path tmp) throws IOException;
+    }
+
+    private static void writeAtomically(Path target, Writer writer) throws IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        writer.write(tmp);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

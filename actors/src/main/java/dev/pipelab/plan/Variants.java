@@ -18,7 +18,7 @@ final class Variants {
                 c.sequenceParallel(), c.partition(), Optional.empty());
         Scenario.Training tr = s.training();
         Scenario.Training newTr = new Scenario.Training(c.schedule(), c.recompute(), tr.optimizer(), tr.steps(),
-                tr.linkBuffer(), Optional.empty());
+                tr.linkBuffer(), Optional.empty(), tr.onOutOfMemory());
         return new Scenario(s.name(), s.model(), s.hardware(), newPar, new Scenario.Batch(c.microBatchSize(), c.microBatches()),
                 newTr, Optional.empty(), s.seed());
     }

@@ -67,7 +67,7 @@ final class Binder {
         Scenario.Training training = new Scenario.Training(
                 text(tr, "schedule").orElse("1f1b"), text(tr, "recompute").orElse("none"),
                 text(tr, "optimizer").orElse("adam-mixed"), integer(tr, "training", "steps", 1),
-                optInt(tr, "training", "linkBuffer"), scheduleFile);
+                optInt(tr, "training", "linkBuffer"), scheduleFile, text(tr, "onOutOfMemory").orElse("warn"));
         Optional<Scenario.Costs> costs = Optional.empty();
         if (t.path("costs").isObject()) {
             JsonNode c = t.path("costs");

@@ -40,10 +40,11 @@ public record Scenario(String name, Model model, Hardware hardware, Parallelism 
     /**
      * How to train. {@code schedule}: gpipe, 1f1b, interleaved, zb-h1, zb-h2, or custom with
      * {@code scheduleFile}; {@code recompute}: none, selective, full; {@code optimizer}: adam-mixed,
-     * adam-fp32, sgd-mixed; {@code linkBuffer}: messages a link's receiver can buffer (absent: unbounded).
+     * adam-fp32, sgd-mixed; {@code linkBuffer}: messages a link's receiver can buffer (absent: unbounded);
+     * {@code onOutOfMemory}: fail or warn when a stage's live memory would exceed the device's.
      */
     public record Training(String schedule, String recompute, String optimizer, int steps,
-                           Optional<Integer> linkBuffer, Optional<String> scheduleFile) {}
+                           Optional<Integer> linkBuffer, Optional<String> scheduleFile, String onOutOfMemory) {}
 
     /**
      * Profiled per-micro-batch times that replace the cost model. Each list has one entry (all stages) or

@@ -203,7 +203,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
             if (e instanceof StageState.Finished f) {
                 Phase phase = f.position() < 0 ? Phase.OPT : Phase.valueOf(f.kind().name());
                 int stage = f.position() < 0 ? -1 : f.stage();
-                sink.emit(new Event.ActionSpan(step, replica, rank, stage, phase, f.microBatch(), f.start(), f.end()));
+                sink.emit(new Event.ActionSpan(step, replica, rank, stage, phase, f.microBatch(), f.start(), f.end(), f.duration()));
             } else if (e instanceof StageState.Send s) {
                 sent++;
                 wiring.links().get(s.toRank()).tell(new Link.Transfer(step, epoch, s.seq(), s.toPosition(), s.stage(),

@@ -30,7 +30,8 @@ public final class StageState {
     public record Started(int position, double start, double end) implements Effect {}
 
     /** An action (position ≥ 0) or the optimizer (position -1) ended. */
-    public record Finished(int position, int stage, Action.Kind kind, int microBatch, double start, double end) implements Effect {}
+    public record Finished(int position, int stage, Action.Kind kind, int microBatch, double start, double end,
+                           double duration) implements Effect {}
 
     /** Tell the stage on {@code senderRank} that the consumer of its message {@code seq} started at {@code at}. */
     public record Grant(int senderRank, int seq, double at) implements Effect {}
@@ -278,7 +279,7 @@ public final class StageState {
         if (running == -1) {
             running = -2;
             done = true;
-            effects.add(new Finished(-1, -1, null, -1, optimizerStart, optimizerEnd));
+            effects.add(new Finished(-1, -1, null, -1, optimizerStart, optimizerEnd, optimizerSeconds));
             return;
         }
         int j = running;
@@ -286,7 +287,7 @@ public final class StageState {
         cursor++;
         Action a = program.action(j);
         double end = ends[j];
-        effects.add(new Finished(j, a.stage(), a.kind(), a.microBatch(), starts[j], end));
+        effects.add(new Finished(j, a.stage(), a.kind(), a.microBatch(), starts[j], end, program.duration(j)));
         int to = program.outRank(j);
         if (to != StageProgram.NONE) {
             if (to == program.rank()) {

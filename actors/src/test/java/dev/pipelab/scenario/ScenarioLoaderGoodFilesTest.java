@@ -24,7 +24,7 @@ class ScenarioLoaderGoodFilesTest {
         assertThat(s.parallelism()).isEqualTo(new Scenario.Parallelism(8, 1, 1, 1, false, "uniform", Optional.empty()));
         assertThat(s.batch()).isEqualTo(new Scenario.Batch(8, 8));
         assertThat(s.training()).isEqualTo(
-                new Scenario.Training("1f1b", "selective", "adam-mixed", 10, Optional.of(4), Optional.empty()));
+                new Scenario.Training("1f1b", "selective", "adam-mixed", 10, Optional.of(4), Optional.empty(), "warn"));
         assertThat(s.costs()).contains(new Scenario.Costs(
                 Optional.of(List.of(0.01)),
                 Optional.of(List.of(0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.03)),
@@ -44,7 +44,7 @@ class ScenarioLoaderGoodFilesTest {
         assertThat(s.parallelism()).isEqualTo(new Scenario.Parallelism(2, 1, 1, 1, false, "uniform", Optional.empty()));
         assertThat(s.batch()).isEqualTo(new Scenario.Batch(4, 16));
         assertThat(s.training()).isEqualTo(
-                new Scenario.Training("1f1b", "none", "adam-mixed", 1, Optional.empty(), Optional.empty()));
+                new Scenario.Training("1f1b", "none", "adam-mixed", 1, Optional.empty(), Optional.empty(), "warn"));
         assertThat(s.costs()).isEmpty();
         assertThat(s.seed()).isZero();
     }
@@ -61,7 +61,7 @@ class ScenarioLoaderGoodFilesTest {
         assertThat(s.parallelism()).isEqualTo(
                 new Scenario.Parallelism(2, 2, 2, 2, true, "balanced", Optional.of(List.of(4, 3, 3, 2))));
         assertThat(s.training()).isEqualTo(
-                new Scenario.Training("interleaved", "full", "sgd-mixed", 1, Optional.empty(), Optional.empty()));
+                new Scenario.Training("interleaved", "full", "sgd-mixed", 1, Optional.empty(), Optional.empty(), "warn"));
         assertThat(s.costs().orElseThrow().p2pSeconds()).contains(List.of(0.001, 0.002, 0.001, 0.002));
         assertThat(s.costs().orElseThrow().forwardSeconds()).isEmpty();
         assertThat(s.seed()).isEqualTo(-7L);

@@ -19,11 +19,24 @@ public sealed interface Event permits Event.ActionSpan, Event.TransferSpan, Even
     /** When the event happened (a span: when it ended). */
     double atSeconds();
 
-    /** A compute action of one stage for one micro-batch (or the optimizer step, micro-batch -1). */
+    /**
+     * A compute action of one stage for one micro-batch (or the optimizer step: stage -1, micro-batch -1).
+     * {@code durationSeconds} is the action's exact duration as the cost model gives it; {@code end - start}
+     * can differ from it in the last bit, and busy time must add durations to agree with the evaluator exactly.
+     */
     record ActionSpan(int step, int replica, int rank, int stage, Phase phase, int microBatch, double startSeconds,
-                      double endSeconds) implements Event {
+                      double endSeconds, double durationSeconds) implements Event {
+
+        /** A span whose duration is {@code end - start} (synthetic streams, tests). */
+        public ActionSpan(int step, int replica, int rank, int stage, Phase phase, int microBatch, double startSeconds,
+                          double endSeconds) {
+            this(step, replica, rank, stage, phase, microBatch, startSeconds, endSeconds, endSeconds - startSeconds);
+        }
+
         public double atSeconds() { return endSeconds; }
-        public double seconds() { return endSeconds - startSeconds; }
+
+        /** The exact duration (see the record's Javadoc). */
+        public double seconds() { return durationSeconds; }
     }
 
     /**

@@ -1,0 +1,28 @@
+package dev.pipelab.cli;
+
+import dev.pipelab.monitoring.MemoryInfo;
+import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.plan.Plan;
+import dev.pipelab.plan.PlanReport;
+
+import java.util.List;
+import java.util.Optional;
+
+/** What the monitoring consumers need to know about a run, taken from its plan and the plan's analytic report. */
+final class RunInfos {
+
+    private RunInfos() {}
+
+    static RunInfo of(Plan plan, PlanReport analytic, String clock, double speed) {
+        List<Integer> layers = analytic.stages().stream().map(PlanReport.Stage::layers).toList();
+        List<Long> staticBytes = analytic.stages().stream().map(PlanReport.Stage::staticBytes).toList();
+        PlanReport.Memory m = analytic.memory();
+        double hardwareFlops = analytic.mfu() > 0 ? analytic.modelFlopsPerStep() * analytic.hfu() / analytic.mfu()
+                : analytic.modelFlopsPerStep();
+        return new RunInfo(plan.name(), plan.schedule().name(), plan.pipeline(), plan.data(), plan.tensor(),
+                plan.virtualStages(), plan.microBatchSize(), plan.microBatches(), plan.model().seqLength(), plan.devices(),
+                analytic.modelFlopsPerStep(), hardwareFlops, plan.device().peakFlopsPerSecond(), plan.device().memoryBytes(),
+                layers, staticBytes, clock, speed,
+                Optional.of(MemoryInfo.of(m.parametersBytes(), m.gradientsBytes(), m.optimizerBytes(), m.activationsBytes())));
+    }
+}
