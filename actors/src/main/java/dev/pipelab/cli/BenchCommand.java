@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
 final class BenchCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..1", paramLabel = "WHAT", defaultValue = "all",
-            description = "evaluator, search or all (default ${DEFAULT-VALUE}).")
+            description = "evaluator, search, runtime, scale, wall or all (default ${DEFAULT-VALUE}).")
     String what;
 
     @Option(names = "--seconds", defaultValue = "5", description = "Measured seconds per round (default ${DEFAULT-VALUE}).")
@@ -48,13 +48,20 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!List.of("evaluator", "search", "all").contains(what)) throw new UserException("bench: WHAT must be evaluator, search or all, got '" + what + "'");
+        if (!List.of("evaluator", "search", "runtime", "scale", "wall", "all").contains(what)) {
+            throw new UserException("bench: WHAT must be evaluator, search, runtime, scale, wall or all, got '" + what + "'");
+        }
         if (!(seconds > 0) || rounds < 1) throw new UserException("--seconds must be > 0 and --rounds >= 1");
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "machine: %d cores, %s %s, max heap %d MB%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name"), System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20);
-        if (!what.equals("search")) evaluator(out);
-        if (!what.equals("evaluator")) search(out);
+        boolean all = what.equals("all");
+        if (all || what.equals("evaluator")) evaluator(out);
+        if (all || what.equals("search")) search(out);
+        RuntimeBench runtime = new RuntimeBench(out, rounds);
+        if (all || what.equals("runtime")) runtime.emulation();
+        if (all || what.equals("scale")) runtime.scale();
+        if (all || what.equals("wall")) runtime.wall(0.005);
         return 0;
     }
 

@@ -19,6 +19,8 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // initialise logging before any ActorSystem starts, so SLF4J does not replay (and announce) early calls
+        org.slf4j.LoggerFactory.getLogger(Main.class);
         int code = execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
         System.exit(code);
     }

@@ -119,12 +119,23 @@ public final class TraceWriter implements EventSink, Closeable {
      * {@code StepEnded} last) to {@code file} as one trace.
      */
     public static void write(RunInfo info, Collection<? extends Event> events, Path file) throws IOException {
+        try (TraceWriter writer = new TraceWriter(info, file)) {
+            writer.emitAll(events);
+        }
+    }
+
+    /** As {@link #write(RunInfo, Collection, Path)}, to a stream (closed at the end). */
+    public static void write(RunInfo info, Collection<? extends Event> events, OutputStream out) throws IOException {
+        try (TraceWriter writer = new TraceWriter(info, out)) {
+            writer.emitAll(events);
+        }
+    }
+
+    private void emitAll(Collection<? extends Event> events) {
         List<Event> ordered = new ArrayList<>(events);
         ordered.sort(Comparator.comparingInt((Event e) -> e instanceof Event.StepStarted s ? s.step() : stepOf(e))
                 .thenComparingInt(e -> e instanceof Event.StepStarted ? 0 : e instanceof Event.StepEnded ? 2 : 1));
-        try (TraceWriter writer = new TraceWriter(info, file)) {
-            for (Event e : ordered) writer.emit(e);
-        }
+        for (Event e : ordered) emit(e);
     }
 
     /** The process id of (replica, rank): {@code replica·p + rank + 1} (pid 0 is avoided; some viewers reserve it). */

@@ -1,0 +1,236 @@
+package dev.pipelab.cli;
+
+import com.typesafe.config.ConfigFactory;
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.EventLog;
+import dev.pipelab.monitoring.EventPump;
+import dev.pipelab.monitoring.EventSink;
+import dev.pipelab.monitoring.RunAggregate;
+import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.dashboard.DashboardState;
+import dev.pipelab.monitoring.metrics.Metrics;
+import dev.pipelab.monitoring.trace.TraceWriter;
+import dev.pipelab.pipeline.Emulator;
+import dev.pipelab.pipeline.RunOptions;
+import dev.pipelab.pipeline.RunResult;
+import dev.pipelab.pipeline.RunSpec;
+import dev.pipelab.plan.Plan;
+import dev.pipelab.plan.PlanReport;
+import dev.pipelab.plan.Planner;
+import dev.pipelab.scenario.Scenario;
+import dev.pipelab.stage.OomPolicy;
+import dev.pipelab.schedule.CompiledSchedule;
+import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.Timeline;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The actor runtime's benchmarks: virtual-time emulation speed (actions and transfers per second), its cost
+ * against the analytic evaluator, the overhead of full monitoring, one step on 2,048 emulated GPUs, and wall-clock
+ * accuracy. Invariant: one ActorSystem (a one-node cluster) serves all rounds, so cluster start-up is not measured.
+ */
+final class RuntimeBench {
+
+    private final PrintWriter out;
+    private final int rounds;
+
+    RuntimeBench(PrintWriter out, int rounds) {
+        this.out = out;
+        this.rounds = rounds;
+    }
+
+    /** llama2-70b, p=8, t and d as given, m micro-batches of 1, 1F1B with selective recomputation (fits 80 GB at t=8). */
+    static Scenario emulationScenario(int data, int tensor, int microBatches) {
+        Scenario s = BenchCommand.evaluatorScenario();
+        return new Scenario("bench-runtime", s.model(), s.hardware(),
+                new Scenario.Parallelism(8, data, tensor, 1, tensor > 1, "uniform", Optional.empty()),
+                new Scenario.Batch(1, microBatches), s.training(), Optional.empty(), 0);
+    }
+
+    void emulation() {
+        Plan plan = Planner.plan(emulationScenario(4, 8, 64));
+        RunSpec spec = RunSpec.of(plan);
+        EventCounter counted = new EventCounter();
+        withSystem(system -> {
+            Emulator.run(system, spec, RunOptions.virtual(1, counted).withOom(OomPolicy.WARN)).orThrow();
+            long perStep = counted.actions.get() + counted.transfers.get();
+            out.printf(Locale.ROOT, "%nruntime, virtual time: llama2-70b t=8 p=8 d=4 m=64 1F1B+R: %,d compute actions + %,d transfers per step%n",
+                    counted.actions.get(), counted.transfers.get());
+            CompiledSchedule compiled = Evaluator.compile(plan.schedule());
+            out.printf(Locale.ROOT, "  %-8s %8s %16s %16s %10s %12s %18s%n", "round", "steps", "telemetry off/s", "monitoring on/s",
+                    "on / off", "trace after", "runtime / evaluator");
+            int steps = 40;
+            for (int round = 0; round <= rounds; round++) {
+                long t0 = System.nanoTime();
+                Emulator.run(system, spec, RunOptions.virtual(steps, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
+                double off = (System.nanoTime() - t0) / 1e9;
+                double on = monitored(system, plan, spec, steps);
+                long e0 = System.nanoTime();
+                int evals = 0;
+                while (System.nanoTime() - e0 < 200_000_000L) {
+                    Timeline t = compiled.evaluate(plan.stageCosts(), plan.network(), plan.linkBuffer());
+                    if (t.stepTimeSeconds() <= 0) throw new IllegalStateException();
+                    evals++;
+                }
+                double evaluatorStep = (System.nanoTime() - e0) / 1e9 / evals;
+                out.printf(Locale.ROOT, "  %-8s %8d %,16.0f %,16.0f %9.1f%% %10.2f s %17.0fx%n", round == 0 ? "warm-up" : Integer.toString(round),
+                        steps, perStep * steps / off, perStep * steps / on, 100 * off / on, lastTraceSeconds, (off / steps) / evaluatorStep);
+            }
+            out.println("  (actions+transfers per wall second; 'on' feeds the event log, run aggregate, dashboard state and");
+            out.println("   Prometheus metrics live through an EventPump, as 'pipelab run' does, and includes draining it;");
+            out.println("   'trace after' writes trace.json from the log afterwards)");
+        });
+    }
+
+    private double monitored(ActorSystem<?> system, Plan plan, RunSpec spec, int steps) {
+        RunInfo info = RunInfos.of(plan, PlanReport.of(plan, plan.evaluate()), "virtual", 1.0);
+        EventLog log = new EventLog();
+        RunAggregate aggregate = new RunAggregate(info);
+        DashboardState dashboard = new DashboardState(info);
+        Metrics metrics = new Metrics(info, "bench");
+        long t0 = System.nanoTime();
+        try (EventPump all = new EventPump(List.<EventSink>of(log, aggregate::accept, dashboard, metrics), 200)) {
+            Emulator.run(system, spec, RunOptions.virtual(steps, all).withOom(OomPolicy.WARN)).orThrow();
+        }
+        double run = (System.nanoTime() - t0) / 1e9;
+        long w0 = System.nanoTime();
+        try {
+            TraceWriter.write(info, log.events(), OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        lastTraceSeconds = (System.nanoTime() - w0) / 1e9;
+        return run;
+    }
+
+    private double lastTraceSeconds;
+
+    /** One step of llama2-70b on 2,048 emulated GPUs: t=8, p=8, d=32, m=64. */
+    void scale() {
+        Plan plan = Planner.plan(emulationScenario(32, 8, 64));
+        RunSpec spec = RunSpec.of(plan);
+        out.printf(Locale.ROOT, "%nruntime, 2,048 emulated GPUs: llama2-70b t=8 p=8 d=32 m=64 (%d stage actors), one step%n",
+                plan.pipeline() * plan.data());
+        out.printf(Locale.ROOT, "  %-8s %12s %18s %16s%n", "round", "wall s", "peak heap (MB)", "max heap (MB)");
+        withSystem(system -> {
+            for (int round = 0; round <= rounds; round++) {
+                System.gc();
+                resetPeaks();
+                long t0 = System.nanoTime();
+                RunResult r = Emulator.run(system, spec, RunOptions.virtual(1, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
+                double s = (System.nanoTime() - t0) / 1e9;
+                if (r.stepSeconds(0) != plan.evaluate().stepTimeSeconds()) throw new IllegalStateException("runtime disagrees with the plan");
+                out.printf(Locale.ROOT, "  %-8s %12.2f %,18d %,16d%n", round == 0 ? "warm-up" : Integer.toString(round), s,
+                        peakHeap() >> 20, Runtime.getRuntime().maxMemory() >> 20);
+            }
+        });
+    }
+
+    /** Wall clock: measured step time (wall seconds x speed) against the virtual step time. */
+    void wall(double minActionWallSeconds) {
+        Scenario s = emulationScenario(1, 8, 8);
+        Plan plan = Planner.plan(s);
+        double shortest = Double.MAX_VALUE;
+        for (var c : plan.stageCosts()) {
+            shortest = Math.min(shortest, c.forwardSeconds());
+            if (c.recomputeSeconds() > 0) shortest = Math.min(shortest, c.recomputeSeconds());
+        }
+        double speed = shortest / minActionWallSeconds;
+        double virtual = plan.evaluate().stepTimeSeconds();
+        out.printf(Locale.ROOT, "%nruntime, wall clock: llama2-70b t=8 p=8 m=8 1F1B+R, speed %.2f (shortest action %.1f ms of wall time)%n",
+                speed, minActionWallSeconds * 1e3);
+        out.printf(Locale.ROOT, "  %-6s %16s %16s %10s%n", "step", "measured (emu s)", "virtual (emu s)", "error");
+        withSystem(system -> {
+            WallSteps steps = new WallSteps();
+            Emulator.run(system, RunSpec.of(plan), RunOptions.virtual(rounds + 1, steps).withOom(OomPolicy.WARN).withWallClock(speed)).orThrow();
+            for (int k = 0; k < steps.count(); k++) {
+                double measured = steps.wallSeconds(k) * speed;
+                out.printf(Locale.ROOT, "  %-6d %16.4f %16.4f %9.2f%%%n", k, measured, virtual, (measured / virtual - 1) * 100);
+            }
+        });
+    }
+
+    private interface SystemUse {
+        void accept(ActorSystem<?> system);
+    }
+
+    private static void withSystem(SystemUse use) {
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), Emulator.SYSTEM_NAME, Emulator.config(ConfigFactory.empty()));
+        try {
+            Cluster cluster = Cluster.get(system);
+            cluster.manager().tell(Join.create(cluster.selfMember().address()));
+            use.accept(system);
+        } finally {
+            system.terminate();
+            try {
+                system.getWhenTerminated().toCompletableFuture().get();
+            } catch (Exception e) {
+                // best effort
+            }
+        }
+    }
+
+    private static void resetPeaks() {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) pool.resetPeakUsage();
+        }
+    }
+
+    private static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) sum += pool.getPeakUsage().getUsed();
+        }
+        return sum;
+    }
+
+    /** Counts compute actions and transfers, nothing else. */
+    private static final class EventCounter implements EventSink {
+        final AtomicLong actions = new AtomicLong();
+        final AtomicLong transfers = new AtomicLong();
+
+        @Override
+        public void emit(Event e) {
+            if (e instanceof Event.ActionSpan a && a.microBatch() >= 0) actions.incrementAndGet();
+            else if (e instanceof Event.TransferSpan) transfers.incrementAndGet();
+        }
+    }
+
+    /** Wall nanoseconds between each step's start and end event. */
+    private static final class WallSteps implements EventSink {
+        private final long[] started = new long[1024];
+        private final long[] ended = new long[1024];
+        private volatile int count;
+
+        @Override
+        public void emit(Event e) {
+            if (e instanceof Event.StepStarted s) started[s.step()] = System.nanoTime();
+            if (e instanceof Event.StepEnded s) {
+                ended[s.step()] = System.nanoTime();
+                count = s.step() + 1;
+            }
+        }
+
+        int count() {
+            return count;
+        }
+
+        double wallSeconds(int step) {
+            return (ended[step] - started[step]) / 1e9;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.pipelab.monitoring;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A sink that only appends (lock-free) and hands events, in emission order, to its consumers on one thread of its
+ * own, in batches: every {@code periodMillis} and at each step's end. Invariant: after {@link #close()} every event
+ * emitted before it has reached every consumer exactly once, and consumers are never called concurrently.
+ *
+ * <p>Why: emitters are actors running a pipeline; aggregation, metrics and the dashboard state would otherwise run on
+ * the actors' threads, under locks, and slow the emulation. Here the actors pay one queue append per event.
+ */
+public final class EventPump implements EventSink, AutoCloseable {
+
+    private final ConcurrentLinkedQueue<Event> queue = new ConcurrentLinkedQueue<>();
+    private final List<EventSink> consumers;
+    private final long periodNanos;
+    private final Thread thread;
+    private volatile boolean closed;
+
+    public EventPump(List<? extends EventSink> consumers, long periodMillis) {
+        if (periodMillis < 1) throw new IllegalArgumentException("periodMillis must be >= 1, got " + periodMillis);
+        this.consumers = List.copyOf(consumers);
+        this.periodNanos = TimeUnit.MILLISECONDS.toNanos(periodMillis);
+        this.thread = new Thread(this::pump, "pipelab-event-pump");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    @Override
+    public void emit(Event event) {
+        queue.add(event);
+        if (event instanceof Event.StepEnded) LockSupport.unpark(thread);
+    }
+
+    private void pump() {
+        List<Event> batch = new ArrayList<>();
+        while (!closed) {
+            LockSupport.parkNanos(this, periodNanos);
+            drain(batch);
+        }
+    }
+
+    private void drain(List<Event> batch) {
+        Event e;
+        while ((e = queue.poll()) != null) batch.add(e);
+        for (Event event : batch) {
+            for (EventSink consumer : consumers) consumer.emit(event);
+        }
+        batch.clear();
+    }
+
+    /** Delivers what is left and stops the thread. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        drain(new ArrayList<>());
+    }
+}
