@@ -137,9 +137,12 @@ final class RunCommand implements Callable<Integer> {
         Instant startedAt = Instant.now();
         PrintWriter progress = quiet ? null : stdout;
         // the actors only append to the pump; the log, live aggregate, dashboard and metrics are fed on its thread
+        // the ETA counts from the first step's start, not from the actor system's start-up
+        long[] firstStep = {0};
         EventSink progressLine = e -> {
+            if (e instanceof Event.StepStarted started && started.step() == 0) firstStep[0] = System.nanoTime();
             if (progress != null && e instanceof Event.StepEnded ended) {
-                progress.println(ProgressLine.of(ended, live, stepCount, (System.nanoTime() - wallStart) / 1e9));
+                progress.println(ProgressLine.of(ended, live, stepCount, (System.nanoTime() - firstStep[0]) / 1e9));
                 progress.flush();
             }
         };
