@@ -4,6 +4,7 @@ import dev.pipelab.schedule.CompiledSchedule;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
+import dev.pipelab.schedule.Timeline;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +19,26 @@ final class ScheduleCache {
     private record Key(String name, int p, int v, int m, boolean recompute) {}
 
     private final Map<Key, CompiledSchedule> compiled = new ConcurrentHashMap<>();
+
+    /** A compiled schedule with per-stage durations (F, B, W, R, optimizer): all a free-network timeline depends on. */
+    private record FreeKey(CompiledSchedule schedule, double[] durations) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof FreeKey k && k.schedule == schedule && java.util.Arrays.equals(k.durations, durations);
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(schedule) * 31 + java.util.Arrays.hashCode(durations);
+        }
+    }
+
+    private final Map<FreeKey, Timeline> free = new ConcurrentHashMap<>();
+
+    /** The free-network timeline for these durations, evaluated once. */
+    Timeline free(CompiledSchedule schedule, double[] durations, java.util.function.Supplier<Timeline> evaluate) {
+        return free.computeIfAbsent(new FreeKey(schedule, durations), k -> evaluate.get());
+    }
 
     CompiledSchedule get(String name, int p, int v, int m, boolean recompute) {
         return compiled.computeIfAbsent(new Key(name, p, v, m, recompute), k -> {

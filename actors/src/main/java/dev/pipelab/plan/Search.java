@@ -1,6 +1,7 @@
 package dev.pipelab.plan;
 
 import dev.pipelab.model.ModelSpec;
+import dev.pipelab.model.Partition;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.CompiledSchedule;
 import dev.pipelab.schedule.Network;
@@ -85,7 +86,7 @@ public final class Search {
         int devices = par.pipeline() * par.data() * par.tensor();
         long global = (long) base.batch().microBatchSize() * base.batch().microBatches() * par.data();
         ScheduleCache cache = new ScheduleCache();
-        List<Outcome> outcomes = candidates.parallelStream().map(c -> evaluate(base, c, cache)).toList();
+        List<Outcome> outcomes = candidates.parallelStream().map(c -> evaluate(base, c, cache)).filter(o -> o != null).toList();
         List<Outcome> fitting = new ArrayList<>();
         List<Outcome> rest = new ArrayList<>();
         for (Outcome o : outcomes) (o.fits() ? fitting : rest).add(o);
@@ -104,6 +105,10 @@ public final class Search {
 
     private static Outcome evaluate(Scenario base, Candidate c, ScheduleCache cache) {
         Plan plan = Planner.plan(Variants.with(base, c), false, cache);
+        if (c.partition().equals("balanced")
+                && plan.partition().equals(Partition.uniform(plan.model().layers(), plan.schedule().stages()))) {
+            return null; // the same plan as its uniform twin: not a candidate of its own
+        }
         CompiledSchedule compiled = cache.get(c.schedule(), c.pipeline(), c.virtualStages(), c.microBatches(), !c.recompute().equals("none"));
         long memory = plan.device().memoryBytes();
         long maxStatic = 0;
@@ -124,14 +129,25 @@ public final class Search {
         }
         Timeline t = compiled.evaluate(plan.stageCosts(), plan.network(), plan.linkBuffer());
         PlanReport r = PlanReport.of(plan, t);
-        // the schedule's own bubble: the same step with free links and no all-reduce
-        List<StageCost> noComm = new ArrayList<>(plan.stageCosts().size());
+        // the schedule's own bubble: the same step with free links and no all-reduce (shared by candidates whose
+        // compute is the same, e.g. with and without sequence parallelism)
+        double[] durations = new double[plan.stageCosts().size() * 5];
+        int k = 0;
         for (StageCost sc : plan.stageCosts()) {
-            noComm.add(new StageCost(sc.forwardSeconds(), sc.backwardInputSeconds(), sc.backwardWeightSeconds(),
-                    sc.recomputeSeconds(), sc.sendForwardBytes(), sc.sendBackwardBytes(), sc.stashBytes(),
-                    sc.recomputeBytes(), sc.staticBytes(), RingAllReduce.NONE, sc.optimizerSeconds()));
+            durations[k++] = sc.forwardSeconds();
+            durations[k++] = sc.backwardInputSeconds();
+            durations[k++] = sc.backwardWeightSeconds();
+            durations[k++] = sc.recomputeSeconds();
+            durations[k++] = sc.optimizerSeconds();
         }
-        Timeline free = compiled.evaluate(noComm, Network.free(), plan.linkBuffer());
+        Timeline free = cache.free(compiled, durations, () -> {
+            List<StageCost> noComm = new ArrayList<>(plan.stageCosts().size());
+            for (StageCost sc : plan.stageCosts()) {
+                noComm.add(StageCost.compute(sc.forwardSeconds(), sc.backwardInputSeconds(), sc.backwardWeightSeconds())
+                        .withRecompute(sc.recomputeSeconds()).withOptimizer(sc.optimizerSeconds()));
+            }
+            return compiled.evaluate(noComm, Network.free(), plan.linkBuffer());
+        });
         double comm = (t.stepTimeSeconds() - free.stepTimeSeconds()) / t.stepTimeSeconds();
         double recompute = 0, busy = 0;
         for (StageCost sc : plan.stageCosts()) {

@@ -44,6 +44,18 @@ public record StageCost(double forwardSeconds, double backwardInputSeconds, doub
         return new StageCost(forwardSeconds, backwardInputSeconds, backwardWeightSeconds, 0, 0, 0, 0, 0, 0, RingAllReduce.NONE, 0);
     }
 
+    /** This cost with another recomputation time. */
+    public StageCost withRecompute(double seconds) {
+        return new StageCost(forwardSeconds, backwardInputSeconds, backwardWeightSeconds, seconds, sendForwardBytes,
+                sendBackwardBytes, stashBytes, recomputeBytes, staticBytes, allReduce, optimizerSeconds);
+    }
+
+    /** This cost with another optimizer time. */
+    public StageCost withOptimizer(double seconds) {
+        return new StageCost(forwardSeconds, backwardInputSeconds, backwardWeightSeconds, recomputeSeconds, sendForwardBytes,
+                sendBackwardBytes, stashBytes, recomputeBytes, staticBytes, allReduce, seconds);
+    }
+
     /** Duration of an action of this kind on this stage. */
     public double seconds(Action.Kind kind, boolean splitBackward) {
         return switch (kind) {
