@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class MetricsLiveRunIT {
 
-    private static final int STEPS = 8;
+    private static final int STEPS = 6;
 
     @Test
     void countersGrowAndBusyPlusIdleIsTheRunTime(@TempDir Path tmp) throws Exception {
@@ -57,9 +57,21 @@ class MetricsLiveRunIT {
         Set<Double> stepsSeen = during.stream().map(s -> total(s, "pipelab_steps_total")).collect(Collectors.toSet());
         assertThat(stepsSeen).as("steps_total seen while running").hasSizeGreaterThanOrEqualTo(2);
 
+        assertThat(during).as("scrapes while the run proceeded").hasSizeGreaterThanOrEqualTo(3);
+
         List<E2e.Scrape> all = new ArrayList<>(during);
         all.add(after);
         for (int i = 1; i < all.size(); i++) assertMonotonic(all.get(i - 1), all.get(i), i);
+
+        // DESIGN §7: prefix pipelab_, labels from a small fixed set (never a micro-batch), _ratio within 0..1
+        for (E2e.Scrape scrape : all) {
+            for (E2e.Sample sample : scrape.samples()) {
+                assertThat(sample.name()).startsWith("pipelab_");
+                assertThat(sample.labels().keySet()).as(sample.name())
+                        .isSubsetOf("stage", "replica", "link", "phase", "le", "kind", "version");
+                if (sample.name().endsWith("_ratio")) assertThat(sample.value()).as(sample.name()).isBetween(0.0, 1.0);
+            }
+        }
 
         // families, types and labels
         // (the 0.0.4 text format names counters' TYPE lines with _total and exposes an info as a gauge)

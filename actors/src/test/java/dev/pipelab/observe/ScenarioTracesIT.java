@@ -51,6 +51,14 @@ class ScenarioTracesIT {
         JsonNode report = E2e.JSON.readTree(out.resolve("report.json").toFile());
         assertThat(report.get("completedSteps").asInt()).isEqualTo(STEPS);
         assertThat(report.get("clock").asText()).isEqualTo("virtual");
+        // DESIGN §7: the report.json keys users rely on
+        assertThat(fieldNames(report)).contains("stepTimeSeconds", "bubbleFraction", "samplesPerSecond", "tokensPerSecond",
+                "mfu", "memory", "stages", "steps", "faults", "recovery", "wallClock");
+        assertThat(fieldNames(report.get("memory"))).contains("parametersBytes", "gradientsBytes", "optimizerBytes",
+                "activationsBytes", "totalBytes");
+        assertThat(report.get("stages")).hasSize(report.at("/plan/pipeline").asInt()).allSatisfy(stage -> assertThat(
+                fieldNames(stage)).contains("index", "layers", "busyFraction", "peakMemoryBytes", "peakInFlightMicrobatches"));
+        assertThat(report.get("steps")).hasSize(STEPS);
         Map<Integer, Double> busyMicros = busyMicrosByPid(report);
         assertThat(busyMicros).hasSize(report.at("/plan/pipeline").asInt() * report.at("/plan/data").asInt());
         assertThat(busyMicros.values()).allSatisfy(v -> assertThat(v).isPositive());
@@ -58,6 +66,12 @@ class ScenarioTracesIT {
         List<String> problems = TraceCheck.check(out.resolve("trace.json"), busyMicros);
         assertThat(problems).as("TraceCheck of " + scenario.getFileName()).isEmpty();
         assertThat(Files.readString(out.resolve("report.html"))).contains("<html").contains(report.get("name").asText());
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 
     /**
