@@ -207,8 +207,15 @@ final class RunCommand implements Callable<Integer> {
                 stdout.println("serving the finished run at " + server.uri() + " until Ctrl-C");
                 stdout.flush();
                 CountDownLatch forever = new CountDownLatch(1);
-                Runtime.getRuntime().addShutdownHook(new Thread(server::close));
-                forever.await();
+                Thread hook = new Thread(server::close);
+                Runtime.getRuntime().addShutdownHook(hook);
+                try {
+                    forever.await();
+                } catch (InterruptedException stop) {
+                    // run in-process (Main.execute on a thread of its own): an interrupt ends serving, as Ctrl-C ends the CLI
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                    Thread.currentThread().interrupt();
+                }
             }
             server.close();
         }
