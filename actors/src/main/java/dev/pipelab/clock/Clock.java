@@ -5,8 +5,9 @@ import java.time.Duration;
 /**
  * The one source of time of the runtime: no actor reads {@code System.nanoTime} or {@code currentTimeMillis}
  * itself. Invariant: emulated time is measured in seconds since the start of the step (its <em>epoch</em>), so
- * a virtual clock never contributes to a start time ({@link #now} is {@code -Infinity}) and a wall clock
- * contributes the present.
+ * every start time comes from message contents on both clocks. The wall clock only paces: actions and deliveries
+ * happen at the wall time of their exact emulated time ({@link #until}), and a late timer delays the wall clock, not
+ * the emulated timeline. {@link #now} tells where the present is (for measuring), never a start time.
  */
 public sealed interface Clock permits VirtualClock, WallClock {
 

@@ -100,7 +100,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
     private Behavior<Command> onTransfer(Transfer t) {
         received++;
         enterStep(t.step());
-        LinkState.Transit transit = state.send(t.bytes(), t.readySeconds(), clock.now(t.epoch()));
+        LinkState.Transit transit = state.send(t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY); // see Stage.pump
         sink.emit(new Event.TransferSpan(t.step(), setup.replica(), setup.fromRank(), setup.toRank(), t.kind(), t.stage(),
                 t.microBatch(), t.bytes(), t.readySeconds(), transit.start(), transit.arrival()));
         deliver(new Stage.Deliver(t.step(), t.toPosition(), transit.arrival()), t.epoch(), transit.arrival());
@@ -110,7 +110,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
     private Behavior<Command> onRingTransfer(RingTransfer t) {
         received++;
         enterStep(t.step());
-        LinkState.Transit transit = state.send(t.spec(), t.bytes(), t.readySeconds(), clock.now(t.epoch()));
+        LinkState.Transit transit = state.send(t.spec(), t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY);
         sink.emit(new Event.TransferSpan(t.step(), setup.replica(), setup.fromRank(), setup.toRank(), "allreduce", t.stage(),
                 -1, t.bytes(), t.readySeconds(), transit.start(), transit.arrival()));
         deliver(new Stage.RingChunk(t.step(), t.stage(), t.index(), transit.arrival()), t.epoch(), transit.arrival());

@@ -180,7 +180,10 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
             while (state.startNext(Double.NEGATIVE_INFINITY)) {
                 state.finishRunning();
             }
-        } else if (!state.isRunning() && state.startNext(clock.now(epoch))) {
+        } else if (!state.isRunning() && state.startNext(Double.NEGATIVE_INFINITY)) {
+            // wall time paces the exact emulated timeline: a timer that fires late delays the wall clock, never the
+            // emulated start of the next action, so scheduler lateness does not accumulate along the pipeline
+            // ('pipelab bench wall' measures the wall step time against the virtual one)
             timers.startSingleTimer(new Tick(state.step()), clock.until(epoch, state.runningEnd()));
         }
         apply(state.drain());
