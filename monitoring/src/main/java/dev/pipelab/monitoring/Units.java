@@ -6,12 +6,12 @@ import java.util.Locale;
  * Human-readable numbers for the terminal views. Invariant: output does not depend on the JVM's locale (always
  * {@link Locale#ROOT}: '.' decimals, ',' thousands) and uses decimal units (GB = 1e9 bytes), as the CLI does.
  */
-final class Units {
+public final class Units {
 
     private Units() {}
 
-    /** {@code 1.234 s}, {@code 12.500 ms}, {@code 3.000 µs}, {@code 0 s}. */
-    static String seconds(double s) {
+    /** {@code 1.234 s}, {@code 12.500 ms}, {@code 3.000 µs}, {@code 0 s}: the one seconds format of every view. */
+    public static String seconds(double s) {
         double a = Math.abs(s);
         if (a == 0) return "0 s";
         if (a >= 100) return String.format(Locale.ROOT, "%,.1f s", s);

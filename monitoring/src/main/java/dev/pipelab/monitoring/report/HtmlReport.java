@@ -351,12 +351,7 @@ public final class HtmlReport {
     }
 
     static String seconds(double s) {
-        double a = Math.abs(s);
-        if (a == 0) return "0 s";
-        if (a >= 100) return String.format(Locale.ROOT, "%,.1f s", s);
-        if (a >= 1) return String.format(Locale.ROOT, "%.3f s", s);
-        if (a >= 1e-3) return String.format(Locale.ROOT, "%.3f ms", s * 1e3);
-        return String.format(Locale.ROOT, "%.3f µs", s * 1e6);
+        return dev.pipelab.monitoring.Units.seconds(s);
     }
 
     private static String percent(double f) {
