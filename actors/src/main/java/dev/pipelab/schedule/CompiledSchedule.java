@@ -241,7 +241,7 @@ public final class CompiledSchedule {
             }
             if (!progress) {
                 throw new DeadlockException(Evaluator.stuck(schedule, rowStart, next, needsInput, sendLink, sendSeq,
-                        consumerOfMessage, linkPairs, linkBuffer, kind, stageOf, mbOf, started, n));
+                        consumerOfMessage, linkPairs, linkBuffer, kind, stageOf, mbOf, started, arrived, n));
             }
         }
 

@@ -69,14 +69,14 @@ public final class Evaluator {
 
     static List<String> stuck(Schedule schedule, int[] rowStart, int[] next, boolean[] needsInput, int[] sendLink,
                                       int[] sendSeq, int[][] consumerOfMessage, List<int[]> linkPairs, int linkBuffer,
-                                      byte[] kind, int[] stageOf, int[] mbOf, boolean[] started, int n) {
+                                      byte[] kind, int[] stageOf, int[] mbOf, boolean[] started, boolean[] arrived, int n) {
         List<String> out = new ArrayList<>();
         for (int r = 0; r < schedule.ranks(); r++) {
             int i = next[r];
             if (i >= rowStart[r + 1]) continue;
             String what = describe(kind[i], stageOf[i], mbOf[i]);
             String why;
-            if (needsInput[i]) {
+            if (needsInput[i] && !arrived[i]) {
                 why = kind[i] == F
                         ? "waits for the activation of " + describe(F, stageOf[i] - 1, mbOf[i])
                         : "waits for the gradient of " + describe(B, stageOf[i] + 1, mbOf[i]);

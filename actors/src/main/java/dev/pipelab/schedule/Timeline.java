@@ -112,7 +112,10 @@ public final class Timeline {
     /** Static bytes plus the peak of live activation bytes on the rank. */
     public long peakMemoryBytes(int rank) { return peakMemoryBytes[rank]; }
 
-    /** Most micro-batches (per stage chunk) whose forward has started and whose backward has not ended. */
+    /**
+     * Most (stage, micro-batch) pairs of the rank, over all its model stages, whose forward has started and whose last
+     * backward has not ended.
+     */
     public int peakInFlight(int rank) { return peakInFlight[rank]; }
 
     /**
