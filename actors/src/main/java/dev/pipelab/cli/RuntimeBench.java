@@ -137,6 +137,29 @@ final class RuntimeBench {
                 out.printf(Locale.ROOT, "  %-8s %12.2f %,18d %,16d%n", round == 0 ? "warm-up" : Integer.toString(round), s,
                         peakHeap() >> 20, Runtime.getRuntime().maxMemory() >> 20);
             }
+            // the dashboard at this size: one step fed into its state and the metrics, then what a browser asks for
+            RunInfo info = RunInfos.of(plan, PlanReport.of(plan, plan.evaluate()), "virtual", 1.0);
+            DashboardState dashboard = new DashboardState(info);
+            Metrics metrics = new Metrics(info, "bench");
+            long t0 = System.nanoTime();
+            try (EventPump pump = new EventPump(List.<EventSink>of(dashboard, metrics), 200)) {
+                Emulator.run(system, spec, RunOptions.virtual(1, pump).withOom(OomPolicy.WARN)).orThrow();
+            }
+            double fed = (System.nanoTime() - t0) / 1e9;
+            double snapshot = Double.MAX_VALUE;
+            double scrape = Double.MAX_VALUE;
+            int snapshotBytes = 0;
+            int scrapeBytes = 0;
+            for (int i = 0; i < 5; i++) {
+                long a = System.nanoTime();
+                snapshotBytes = dashboard.snapshotJson(0).length();
+                snapshot = Math.min(snapshot, (System.nanoTime() - a) / 1e9);
+                long b = System.nanoTime();
+                scrapeBytes = metrics.scrape().length();
+                scrape = Math.min(scrape, (System.nanoTime() - b) / 1e9);
+            }
+            out.printf(Locale.ROOT, "  with the dashboard state and metrics fed: %.2f s; /api/state %,d kB in %.1f ms; "
+                    + "/metrics %,d kB in %.1f ms (best of 5)%n", fed, snapshotBytes >> 10, snapshot * 1e3, scrapeBytes >> 10, scrape * 1e3);
         });
     }
 
