@@ -37,11 +37,22 @@ public final class Link extends AbstractBehavior<Link.Command> {
      * {@link Stage.Deliver} per transfer.
      */
     public record Transfer(int step, long epoch, int seq, int toPosition, int stage, int microBatch, String kind, long bytes,
-                           double readySeconds) implements Command {}
+                           double readySeconds, byte[] payload) implements Command {
+        /** Emulated mode: sizes only, no tensor. */
+        public Transfer(int step, long epoch, int seq, int toPosition, int stage, int microBatch, String kind, long bytes,
+                        double readySeconds) {
+            this(step, epoch, seq, toPosition, stage, microBatch, kind, bytes, readySeconds, new byte[0]);
+        }
+    }
 
     /** Carry ring chunk {@code index} of {@code stage}'s all-reduce on {@code spec}. Pairing: one {@link Stage.RingChunk}. */
-    public record RingTransfer(int step, long epoch, int stage, int index, long bytes, LinkSpec spec, double readySeconds)
-            implements Command {}
+    public record RingTransfer(int step, long epoch, int stage, int index, long bytes, LinkSpec spec, double readySeconds,
+                               byte[] payload) implements Command {
+        /** Emulated mode: sizes only, no gradient chunk. */
+        public RingTransfer(int step, long epoch, int stage, int index, long bytes, LinkSpec spec, double readySeconds) {
+            this(step, epoch, stage, index, bytes, spec, readySeconds, new byte[0]);
+        }
+    }
 
     /** Report counters for quiescence detection. */
     public record Probe(int wave, ActorRef<Quiescence.Report> replyTo) implements Command {}
@@ -103,7 +114,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         LinkState.Transit transit = state.send(t.bytes(), t.readySeconds(), clock.now(t.epoch()));
         sink.emit(new Event.TransferSpan(t.step(), setup.replica(), setup.fromRank(), setup.toRank(), t.kind(), t.stage(),
                 t.microBatch(), t.bytes(), t.readySeconds(), transit.start(), transit.arrival()));
-        deliver(new Stage.Deliver(t.step(), t.toPosition(), transit.arrival()), t.epoch(), transit.arrival());
+        deliver(new Stage.Deliver(t.step(), t.toPosition(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
         return this;
     }
 
@@ -113,7 +124,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         LinkState.Transit transit = state.send(t.spec(), t.bytes(), t.readySeconds(), clock.now(t.epoch()));
         sink.emit(new Event.TransferSpan(t.step(), setup.replica(), setup.fromRank(), setup.toRank(), "allreduce", t.stage(),
                 -1, t.bytes(), t.readySeconds(), transit.start(), transit.arrival()));
-        deliver(new Stage.RingChunk(t.step(), t.stage(), t.index(), transit.arrival()), t.epoch(), transit.arrival());
+        deliver(new Stage.RingChunk(t.step(), t.stage(), t.index(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
         return this;
     }
 
