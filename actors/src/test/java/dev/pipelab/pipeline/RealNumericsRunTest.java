@@ -170,4 +170,23 @@ class RealNumericsRunTest {
         assertThat(worst).isLessThanOrEqualTo(1e-12);
         for (int i = 0; i < STEPS; i++) assertThat(r.losses().get(i)).isCloseTo(ref.losses().get(i), org.assertj.core.data.Offset.offset(1e-12));
     }
+
+    /** The numerics package's golden lines (zb-h2, full recomputation, p=4, m=8, d=2, 3 steps) come out of an actor run. */
+    @Test
+    void theGoldenLinesComeOutOfAnActorRun() throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (Kind kind : Kind.values()) {
+            Schedule s = Schedules.zbH2(4, 8).withRecompute();
+            RunResult r = run(kind, s, Recompute.FULL, 2, false, 3);
+            StringBuilder line = new StringBuilder(kind.name().toLowerCase()).append(" zb-h2 p=4 m=8 d=2 full losses=");
+            for (int i = 0; i < r.losses().size(); i++) {
+                if (i > 0) line.append(',');
+                line.append(Long.toHexString(Double.doubleToRawLongBits(r.losses().get(i))));
+            }
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(dev.pipelab.numerics.WeightsFile.encode(r.weights()));
+            lines.add(line.append(" weights-sha256=").append(java.util.HexFormat.of().formatHex(digest)).toString());
+        }
+        String golden = java.nio.file.Files.readString(java.nio.file.Path.of("src", "test", "resources", "numerics", "golden.txt"));
+        assertThat(String.join("\n", lines) + "\n").isEqualTo(golden);
+    }
 }
