@@ -70,6 +70,23 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         public WeightsReported {
             stages = List.copyOf(stages);
         }
+
+        /** Structural equality with the files by content (arrays would compare by identity). */
+        @Override
+        public boolean equals(Object other) {
+            if (!(other instanceof WeightsReported o) || replica != o.replica || rank != o.rank || stages.size() != o.stages.size()) {
+                return false;
+            }
+            for (int i = 0; i < stages.size(); i++) if (!java.util.Arrays.equals(stages.get(i), o.stages.get(i))) return false;
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 31 * replica + rank;
+            for (byte[] b : stages) h = 31 * h + java.util.Arrays.hashCode(b);
+            return h;
+        }
     }
 
     /** The run cannot go on. */

@@ -55,6 +55,20 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
      * {@code payload} is the tensor ({@code TensorCodec}) in real-numerics mode, empty otherwise.
      */
     public record Deliver(int step, int position, double arrivalSeconds, byte[] payload) implements Command {
+        /** Structural equality with the payload by content (an array component would compare by identity). */
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Deliver o && java.util.Objects.equals(step, o.step)
+                    && java.util.Objects.equals(position, o.position)
+                    && java.util.Objects.equals(arrivalSeconds, o.arrivalSeconds)
+                    && java.util.Arrays.equals(payload, o.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * java.util.Objects.hash(step, position, arrivalSeconds) + java.util.Arrays.hashCode(payload);
+        }
+
         public Deliver(int step, int position, double arrivalSeconds) {
             this(step, position, arrivalSeconds, new byte[0]);
         }
@@ -68,6 +82,21 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
      * {@code payload} is the gradient chunk ({@code TensorCodec} vector) in real-numerics mode, empty otherwise.
      */
     public record RingChunk(int step, int stage, int index, double arrivalSeconds, byte[] payload) implements Command {
+        /** Structural equality with the payload by content (an array component would compare by identity). */
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof RingChunk o && java.util.Objects.equals(step, o.step)
+                    && java.util.Objects.equals(stage, o.stage)
+                    && java.util.Objects.equals(index, o.index)
+                    && java.util.Objects.equals(arrivalSeconds, o.arrivalSeconds)
+                    && java.util.Arrays.equals(payload, o.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * java.util.Objects.hash(step, stage, index, arrivalSeconds) + java.util.Arrays.hashCode(payload);
+        }
+
         public RingChunk(int step, int stage, int index, double arrivalSeconds) {
             this(step, stage, index, arrivalSeconds, new byte[0]);
         }
