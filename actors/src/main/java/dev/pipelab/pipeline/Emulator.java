@@ -102,6 +102,14 @@ public final class Emulator {
                                 RunSpec spec, RunOptions options) {
         StageProgram.all(spec.schedule(), spec.costs()); // a schedule that does not fit fails here, not inside an actor
         if (hosts.isEmpty()) throw new IllegalArgumentException("at least one host is needed");
+        if (hosts.size() > 1 && spec.real().isPresent()) {
+            // PEKKO-NOTES gotcha 5: Artery drops payloads over 256 KiB on the ordinary lane, silently
+            long largest = spec.real().get().largestPayloadBytes(spec.schedule().stages());
+            if (!dev.pipelab.numerics.TensorCodec.fitsFrame(largest)) {
+                throw new IllegalArgumentException("real numerics across nodes: a message would carry " + largest
+                        + " bytes, more than Artery's 256 KiB frame (minus a 4 KiB envelope); use a smaller model or one node");
+            }
+        }
         CompletableFuture<RunResult> result = new CompletableFuture<>();
         long id = RUNS.incrementAndGet();
         system.systemActorOf(watched(Trainer.create(spec, options, hosts, placement, result), result), "run-" + id, Props.empty());

@@ -52,6 +52,19 @@ public record RealSetup(RealModel model, int microBatchSize, long dataSeed, Stri
         return kind.equals("sgd") ? new OptimizerSpec.Sgd(lr, momentum) : new OptimizerSpec.Adam(lr, b1, b2, eps);
     }
 
+    /**
+     * The largest message payload a run over {@code stages} model stages sends: an activation or input gradient
+     * (b·T × h doubles), a ring message (at most a stage's whole gradient vector) or a stage's weights file.
+     */
+    public long largestPayloadBytes(int stages) {
+        long rows = (long) microBatchSize * model.sequenceLength();
+        long largest = dev.pipelab.numerics.TensorCodec.encodedBytes((int) rows, Math.max(model.width(), model.outputs()));
+        for (dev.pipelab.numerics.StageShard shard : model.shards(model.partition(stages))) {
+            largest = Math.max(largest, dev.pipelab.numerics.WeightsFile.encode(shard.params()).length);
+        }
+        return largest;
+    }
+
     /** The data source: a teacher network for an MLP, token sequences for a transformer. */
     public DataSource data() {
         return model.kind() == RealModel.Kind.MLP
