@@ -103,11 +103,14 @@ public final class Emulator {
         StageProgram.all(spec.schedule(), spec.costs()); // a schedule that does not fit fails here, not inside an actor
         if (hosts.isEmpty()) throw new IllegalArgumentException("at least one host is needed");
         if (hosts.size() > 1 && spec.real().isPresent()) {
-            // PEKKO-NOTES gotcha 5: Artery drops payloads over 256 KiB on the ordinary lane, silently
+            // PEKKO-NOTES gotcha 5: Artery drops oversized payloads silently
             long largest = spec.real().get().largestPayloadBytes(spec.schedule().stages());
-            if (!dev.pipelab.numerics.TensorCodec.fitsFrame(largest)) {
+            // real-numerics stages and the weights inbox use the large-message lane (pipelab.conf)
+            long frame = system.settings().config().getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");
+            if (largest + dev.pipelab.numerics.TensorCodec.ENVELOPE_MARGIN_BYTES > frame) {
                 throw new IllegalArgumentException("real numerics across nodes: a message would carry " + largest
-                        + " bytes, more than Artery's 256 KiB frame (minus a 4 KiB envelope); use a smaller model or one node");
+                        + " bytes, more than Artery's large-message frame of " + frame + " bytes (minus a 4 KiB envelope); "
+                        + "use a smaller model, one node, or raise pekko.remote.artery.advanced.maximum-large-frame-size");
             }
         }
         CompletableFuture<RunResult> result = new CompletableFuture<>();

@@ -97,6 +97,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     record ProbeReply(Quiescence.Report report) implements Command {}
 
+    /** Name of the child that receives weights files; {@code large-message-destinations} in pipelab.conf matches it. */
+    public static final String WEIGHTS_INBOX = "real-weights";
+
     private final RunSpec spec;
     private final RunOptions options;
     private final CompletableFuture<RunResult> result;
@@ -241,7 +244,14 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             return this;
         }
         if (spec.real().isPresent()) {
-            for (ActorRef<Stage.Command> s : stagesByReplica.get(0).values()) s.tell(new Stage.ReportWeights(getContext().getSelf()));
+            // weights files exceed the ordinary frame: they come through a named inbox on the large-message lane
+            ActorRef<Command> self = getContext().getSelf();
+            ActorRef<Command> inbox = getContext().spawn(Behaviors.receive(Command.class)
+                    .onMessage(WeightsReported.class, w -> {
+                        self.tell(w);
+                        return Behaviors.same();
+                    }).build(), WEIGHTS_INBOX);
+            for (ActorRef<Stage.Command> s : stagesByReplica.get(0).values()) s.tell(new Stage.ReportWeights(inbox));
             return this;
         }
         return finish(RunResult.Status.COMPLETED, Optional.empty(), Optional.empty());

@@ -144,5 +144,24 @@ class TwoNodeClusterIT {
         }
         assertThat(WeightsFile.encode(two.weights())).isEqualTo(WeightsFile.encode(one.weights()));
         assertThat(two.weights()).isNotEmpty();
+
+        // activations of 128 × 320 doubles (327,688 bytes) and weights files of about 0.8 MB exceed the ordinary
+        // 256 KiB frame: they cross on the large-message lane, or Artery would drop them and the run would deadlock
+        Schedule big = Schedules.oneFOneB(2, 4);
+        RealSetup large = RealSetup.sgd(RealModel.mlp(8, 320, 4, 4, Activation.TANH, false, dev.pipelab.numerics.Loss.CROSS_ENTROPY, 3),
+                128, 5, 0.01, 0.9, Recompute.NONE, true);
+        assertThat(dev.pipelab.numerics.TensorCodec.fitsFrame(dev.pipelab.numerics.TensorCodec.encodedBytes(128, 320))).isFalse();
+        RunSpec bigSpec = new RunSpec(big, TestCosts.of(big, d, false, TestCosts.SLOW), Network.uniform(TestCosts.SLOW), 2, d,
+                Long.MAX_VALUE).withReal(large);
+        // a dropped message would leave the run waiting forever: a generous safety net instead of ten minutes
+        RunOptions options = new RunOptions(dev.pipelab.clock.ClockMode.VIRTUAL, 1.0, 2, new EventLog(),
+                dev.pipelab.stage.OomPolicy.FAIL, Duration.ofSeconds(120));
+        RunResult bigTwo = Emulator.run(a.system(), hosts, split, bigSpec, options).orThrow();
+        dev.pipelab.numerics.TrainingResult reference = new dev.pipelab.numerics.SequentialTrainer(large.model(), large.data(), 4, d,
+                large.optimizerSpec()).train(2);
+        for (int i = 0; i < 2; i++) {
+            assertThat(Double.doubleToRawLongBits(bigTwo.losses().get(i))).isEqualTo(Double.doubleToRawLongBits(reference.losses().get(i)));
+        }
+        assertThat(WeightsFile.encode(bigTwo.weights())).isEqualTo(WeightsFile.encode(reference.weights()));
     }
 }
