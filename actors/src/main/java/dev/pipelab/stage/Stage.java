@@ -27,6 +27,11 @@ import java.util.Map;
  * output through the link to its consumer's rank, grants credit to the sender when it starts a consumer, runs
  * each finished model stage's ring all-reduce with the same rank of the neighbouring replicas, then the
  * optimizer step, and reports the step to its {@link Pipeline}.
+ *
+ * <p>Real-numerics mode ({@link StageSetup#real()}): a {@link RealRank} computes each action for real when
+ * {@link StageState} starts it (its measured seconds are the duration), outputs travel as tensor bytes in
+ * {@link Link.Transfer}/{@link Deliver}, ring messages carry real gradient chunks, and the losses ride on
+ * {@link Pipeline.StageDone}.
  */
 public final class Stage extends AbstractBehavior<Stage.Command> {
 
@@ -142,7 +147,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         StageProgram program = StageProgram.of(setup.program());
         this.real = setup.real().map(r -> new RealRank(r, program, setup.replica(), setup.replicas(),
                 setup.program().splitBackward()));
-        this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real.orElse(null));
+        this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real);
     }
 
     public static Behavior<Command> create(StageSetup setup, EventSink sink) {

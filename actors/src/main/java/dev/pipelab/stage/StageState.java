@@ -113,13 +113,13 @@ public final class StageState {
      * @param capacityBytes device memory; exceeding it is reported once per step
      */
     public StageState(StageProgram program, int linkBuffer, long capacityBytes) {
-        this(program, linkBuffer, capacityBytes, null);
+        this(program, linkBuffer, capacityBytes, java.util.Optional.empty());
     }
 
-    /** With {@code work} (null: durations from the cost model), see {@link Work}. */
-    public StageState(StageProgram program, int linkBuffer, long capacityBytes, Work work) {
+    /** With real {@code work} whose measured seconds replace the cost model's durations (empty: the cost model's), see {@link Work}. */
+    public StageState(StageProgram program, int linkBuffer, long capacityBytes, java.util.Optional<? extends Work> work) {
         this.program = program;
-        this.work = work;
+        this.work = work.orElse(null); // null inside only: the hot path tests a field, not an Optional
         this.duration = new double[program.size()];
         for (int j = 0; j < duration.length; j++) duration[j] = program.duration(j);
         int p = program.ranks();
