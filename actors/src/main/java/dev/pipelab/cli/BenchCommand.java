@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
 final class BenchCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..1", paramLabel = "WHAT", defaultValue = "all",
-            description = "evaluator, search, runtime, scale, wall or all (default ${DEFAULT-VALUE}).")
+            description = "evaluator, search, runtime, scale, wall, real or all (default ${DEFAULT-VALUE}; real only when named).")
     String what;
 
     @Option(names = "--seconds", defaultValue = "5", description = "Measured seconds per round (default ${DEFAULT-VALUE}).")
@@ -48,8 +48,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!List.of("evaluator", "search", "runtime", "scale", "wall", "all").contains(what)) {
-            throw new UserException("bench: WHAT must be evaluator, search, runtime, scale, wall or all, got '" + what + "'");
+        if (!List.of("evaluator", "search", "runtime", "scale", "wall", "real", "all").contains(what)) {
+            throw new UserException("bench: WHAT must be evaluator, search, runtime, scale, wall, real or all, got '" + what + "'");
         }
         if (!(seconds > 0) || rounds < 1) throw new UserException("--seconds must be > 0 and --rounds >= 1");
         PrintWriter out = spec.commandLine().getOut();
@@ -62,6 +62,7 @@ final class BenchCommand implements Callable<Integer> {
         if (all || what.equals("runtime")) runtime.emulation();
         if (all || what.equals("scale")) runtime.scale();
         if (all || what.equals("wall")) runtime.wall(0.005);
+        if (what.equals("real")) new RealBench(out, rounds).run();
         return 0;
     }
 

@@ -21,6 +21,12 @@ import dev.pipelab.monitoring.trace.TraceWriter;
 import dev.pipelab.pipeline.Emulator;
 import dev.pipelab.pipeline.RunOptions;
 import dev.pipelab.pipeline.RunResult;
+import dev.pipelab.pipeline.RunSpec;
+import dev.pipelab.numerics.Param;
+import dev.pipelab.numerics.SequentialTrainer;
+import dev.pipelab.numerics.WeightsFile;
+import dev.pipelab.scenario.Scenario;
+import dev.pipelab.stage.RealSetup;
 import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.PlanReport;
 import dev.pipelab.plan.Planner;
@@ -46,6 +52,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -101,6 +108,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "Print only the output folder (for scripts).")
     boolean quiet;
 
+    @Option(names = "--sequential", description = "Real-numerics scenarios: train with the sequential reference (one thread, "
+            + "no actors) instead, writing the loss per step and the weights.")
+    boolean sequential;
+
     @Spec
     CommandSpec spec;
 
@@ -125,7 +136,11 @@ final class RunCommand implements Callable<Integer> {
         Timeline analytic = plan.evaluate();
         PlanReport analyticReport = PlanReport.of(plan, analytic);
         int stepCount = steps != null ? steps : plan.steps();
+        if (sequential && !scenario.realNumerics()) throw new UserException("--sequential needs training.numerics: real");
+        Optional<RealSetup> real = scenario.realNumerics() ? Optional.of(RealScenario.setup(scenario, plan)) : Optional.empty();
         Path outDir = outputFolder(plan.name());
+        Path weightsFile = scenario.real().flatMap(Scenario.Real::weightsOut).map(Path::of).orElse(outDir.resolve("weights.plwt"));
+        if (sequential) return runSequential(plan, real.orElseThrow(), stepCount, outDir, weightsFile, stdout);
         RunInfo info = RunInfos.of(plan, analyticReport, mode == ClockMode.WALL ? "wall" : "virtual", speed);
 
         // ---- telemetry: everything the run emits goes to the log, the live views and the trace ----
@@ -141,8 +156,13 @@ final class RunCommand implements Callable<Integer> {
         long[] firstStep = {0};
         EventSink progressLine = e -> {
             if (e instanceof Event.StepStarted started && started.step() == 0) firstStep[0] = System.nanoTime();
-            if (progress != null && e instanceof Event.StepEnded ended) {
+            if (progress != null && e instanceof Event.StepEnded ended && real.isEmpty()) {
                 progress.println(ProgressLine.of(ended, live, stepCount, (System.nanoTime() - firstStep[0]) / 1e9));
+                progress.flush();
+            }
+            if (progress != null && e instanceof Event.StepLoss l && (l.step() % 25 == 0 || l.step() == stepCount - 1)) {
+                progress.printf(Locale.ROOT, "step %d/%d  loss %.6f  (%.1f s)%n", l.step() + 1, stepCount, l.loss(),
+                        (System.nanoTime() - wallStart) / 1e9);
                 progress.flush();
             }
         };
@@ -161,7 +181,8 @@ final class RunCommand implements Callable<Integer> {
         RunOptions options = new RunOptions(mode, speed, stepCount, sink, oom, Duration.ofHours(24));
         RunResult result;
         try {
-            result = Emulator.run(plan, options);
+            RunSpec runSpec = real.isPresent() ? RunSpec.of(plan).withReal(real.get()) : RunSpec.of(plan);
+            result = Emulator.run(runSpec, options);
         } finally {
             sink.close();
         }
@@ -174,6 +195,7 @@ final class RunCommand implements Callable<Integer> {
         // cost the emulation half its speed (measured with 'pipelab bench runtime')
         writeAtomically(outDir.resolve("trace.json"), tmp -> TraceWriter.write(info, log.events(), tmp));
         writeAtomically(outDir.resolve("report.html"), tmp -> HtmlReport.write(report, log.events(), tmp));
+        if (real.isPresent() && !result.weights().isEmpty()) writeWeights(weightsFile, result.weights());
         dashboard.finish();
 
         int code = 0;
@@ -196,6 +218,11 @@ final class RunCommand implements Callable<Integer> {
         } else if (result.status() == RunResult.Status.FAILED) {
             spec.commandLine().getErr().println("pipelab run: the run failed: " + result.failure().orElse("(no reason given)"));
             code = 2;
+        } else if (!quiet && real.isPresent()) {
+            List<Double> l = result.losses();
+            stdout.printf(Locale.ROOT, "loss %.6f -> %.6f over %d steps (action times measured: %s per step)%n", l.get(0),
+                    l.get(l.size() - 1), l.size(), Format.seconds(result.runSeconds() / l.size()));
+            stdout.println("weights: " + weightsFile);
         } else if (!quiet) {
             stdout.println(agreement(result, analytic, mode));
         }
@@ -220,6 +247,42 @@ final class RunCommand implements Callable<Integer> {
             server.close();
         }
         return code;
+    }
+
+    /** {@code --sequential}: the reference trainer on the scenario's real model; report.json holds what it can. */
+    private Integer runSequential(Plan plan, RealSetup real, int stepCount, Path outDir, Path weightsFile, PrintWriter stdout)
+            throws IOException {
+        SequentialTrainer trainer = new SequentialTrainer(real.model(), real.data(), plan.microBatches(), plan.data(),
+                real.optimizerSpec());
+        long t0 = System.nanoTime();
+        List<Double> losses = new ArrayList<>();
+        for (int k = 0; k < stepCount; k++) {
+            losses.add(trainer.step(k));
+            if (!quiet && (k % 25 == 0 || k == stepCount - 1)) {
+                stdout.printf(Locale.ROOT, "step %d/%d  loss %.6f  (%.1f s)%n", k + 1, stepCount, losses.get(k), (System.nanoTime() - t0) / 1e9);
+                stdout.flush();
+            }
+        }
+        double wallSeconds = (System.nanoTime() - t0) / 1e9;
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode root = mapper.createObjectNode();
+        root.put("name", plan.name());
+        root.put("sequential", true);
+        root.put("completedSteps", stepCount);
+        losses.forEach(root.putArray("loss")::add);
+        root.putObject("wallClock").put("wallSeconds", wallSeconds);
+        writeAtomically(outDir.resolve("report.json"),
+                tmp -> Files.writeString(tmp, mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n"));
+        writeWeights(weightsFile, trainer.params());
+        stdout.println(quiet ? outDir.toString() : "sequential reference: wrote " + outDir + "/report.json and " + weightsFile);
+        stdout.flush();
+        return 0;
+    }
+
+    private static void writeWeights(Path file, List<Param> weights) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        writeAtomically(file, tmp -> WeightsFile.write(tmp, weights));
     }
 
     /** Every completed step of a virtual-time run equals the analytic evaluator's step, to the bit. */

@@ -68,8 +68,17 @@ public final class Host extends AbstractBehavior<Host.Command> {
                 .build();
     }
 
+    /** Name prefix of real-numerics stages; {@code large-message-destinations} in pipelab.conf matches it. */
+    public static final String REAL_STAGE_PREFIX = "real-stage-";
+
+    private long realStages;
+
     private Behavior<Command> onSpawnStage(SpawnStage s) {
-        ActorRef<Stage.Command> stage = getContext().spawnAnonymous(Stage.create(s.setup(), sink));
+        // real-numerics stages carry tensors: their name routes them through Artery's large-message lane (pipelab.conf)
+        ActorRef<Stage.Command> stage = s.setup().real().isPresent()
+                ? getContext().spawn(Stage.create(s.setup(), sink), REAL_STAGE_PREFIX + s.setup().replica() + "-"
+                        + s.setup().rank() + "-" + (realStages++))
+                : getContext().spawnAnonymous(Stage.create(s.setup(), sink));
         s.replyTo().tell(new StageSpawned(s.setup().replica(), s.setup().rank(), stage));
         return this;
     }

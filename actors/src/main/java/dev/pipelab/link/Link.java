@@ -37,11 +37,60 @@ public final class Link extends AbstractBehavior<Link.Command> {
      * {@link Stage.Deliver} per transfer.
      */
     public record Transfer(int step, long epoch, int seq, int toPosition, int stage, int microBatch, String kind, long bytes,
-                           double readySeconds) implements Command {}
+                           double readySeconds, byte[] payload) implements Command {
+        /** Structural equality with the payload by content (an array component would compare by identity). */
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Transfer o && java.util.Objects.equals(step, o.step)
+                    && java.util.Objects.equals(epoch, o.epoch)
+                    && java.util.Objects.equals(seq, o.seq)
+                    && java.util.Objects.equals(toPosition, o.toPosition)
+                    && java.util.Objects.equals(stage, o.stage)
+                    && java.util.Objects.equals(microBatch, o.microBatch)
+                    && java.util.Objects.equals(kind, o.kind)
+                    && java.util.Objects.equals(bytes, o.bytes)
+                    && java.util.Objects.equals(readySeconds, o.readySeconds)
+                    && java.util.Arrays.equals(payload, o.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * java.util.Objects.hash(step, epoch, seq, toPosition, stage, microBatch, kind, bytes, readySeconds) + java.util.Arrays.hashCode(payload);
+        }
+
+        /** Emulated mode: sizes only, no tensor. */
+        public Transfer(int step, long epoch, int seq, int toPosition, int stage, int microBatch, String kind, long bytes,
+                        double readySeconds) {
+            this(step, epoch, seq, toPosition, stage, microBatch, kind, bytes, readySeconds, new byte[0]);
+        }
+    }
 
     /** Carry ring chunk {@code index} of {@code stage}'s all-reduce on {@code spec}. Pairing: one {@link Stage.RingChunk}. */
-    public record RingTransfer(int step, long epoch, int stage, int index, long bytes, LinkSpec spec, double readySeconds)
-            implements Command {}
+    public record RingTransfer(int step, long epoch, int stage, int index, long bytes, LinkSpec spec, double readySeconds,
+                               byte[] payload) implements Command {
+        /** Structural equality with the payload by content (an array component would compare by identity). */
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof RingTransfer o && java.util.Objects.equals(step, o.step)
+                    && java.util.Objects.equals(epoch, o.epoch)
+                    && java.util.Objects.equals(stage, o.stage)
+                    && java.util.Objects.equals(index, o.index)
+                    && java.util.Objects.equals(bytes, o.bytes)
+                    && java.util.Objects.equals(spec, o.spec)
+                    && java.util.Objects.equals(readySeconds, o.readySeconds)
+                    && java.util.Arrays.equals(payload, o.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * java.util.Objects.hash(step, epoch, stage, index, bytes, spec, readySeconds) + java.util.Arrays.hashCode(payload);
+        }
+
+        /** Emulated mode: sizes only, no gradient chunk. */
+        public RingTransfer(int step, long epoch, int stage, int index, long bytes, LinkSpec spec, double readySeconds) {
+            this(step, epoch, stage, index, bytes, spec, readySeconds, new byte[0]);
+        }
+    }
 
     /** Report counters for quiescence detection. */
     public record Probe(int wave, ActorRef<Quiescence.Report> replyTo) implements Command {}
@@ -103,7 +152,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         LinkState.Transit transit = state.send(t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY); // see Stage.pump
         sink.emit(new Event.TransferSpan(t.step(), setup.replica(), setup.fromRank(), setup.toRank(), t.kind(), t.stage(),
                 t.microBatch(), t.bytes(), t.readySeconds(), transit.start(), transit.arrival()));
-        deliver(new Stage.Deliver(t.step(), t.toPosition(), transit.arrival()), t.epoch(), transit.arrival());
+        deliver(new Stage.Deliver(t.step(), t.toPosition(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
         return this;
     }
 
@@ -113,7 +162,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         LinkState.Transit transit = state.send(t.spec(), t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY);
         sink.emit(new Event.TransferSpan(t.step(), setup.replica(), setup.fromRank(), setup.toRank(), "allreduce", t.stage(),
                 -1, t.bytes(), t.readySeconds(), transit.start(), transit.arrival()));
-        deliver(new Stage.RingChunk(t.step(), t.stage(), t.index(), transit.arrival()), t.epoch(), transit.arrival());
+        deliver(new Stage.RingChunk(t.step(), t.stage(), t.index(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
         return this;
     }
 

@@ -102,6 +102,17 @@ public final class Emulator {
                                 RunSpec spec, RunOptions options) {
         StageProgram.all(spec.schedule(), spec.costs()); // a schedule that does not fit fails here, not inside an actor
         if (hosts.isEmpty()) throw new IllegalArgumentException("at least one host is needed");
+        if (hosts.size() > 1 && spec.real().isPresent()) {
+            // PEKKO-NOTES gotcha 5: Artery drops oversized payloads silently
+            long largest = spec.real().get().largestPayloadBytes(spec.schedule().stages());
+            // real-numerics stages and the weights inbox use the large-message lane (pipelab.conf)
+            long frame = system.settings().config().getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");
+            if (largest + dev.pipelab.numerics.TensorCodec.ENVELOPE_MARGIN_BYTES > frame) {
+                throw new IllegalArgumentException("real numerics across nodes: a message would carry " + largest
+                        + " bytes, more than Artery's large-message frame of " + frame + " bytes (minus a 4 KiB envelope); "
+                        + "use a smaller model, one node, or raise pekko.remote.artery.advanced.maximum-large-frame-size");
+            }
+        }
         CompletableFuture<RunResult> result = new CompletableFuture<>();
         long id = RUNS.incrementAndGet();
         system.systemActorOf(watched(Trainer.create(spec, options, hosts, placement, result), result), "run-" + id, Props.empty());

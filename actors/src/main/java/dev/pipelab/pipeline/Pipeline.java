@@ -43,8 +43,16 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     /** A stage is wired (reply to {@link Stage.Connect}). */
     public record StageConnected(int replica, int rank) implements Command {}
 
-    /** A stage finished the step. */
-    public record StageDone(StageReport report) implements Command {}
+    /** A stage finished the step; {@code losses}: real-numerics mode, the last stage's per-micro-batch losses. */
+    public record StageDone(StageReport report, List<Double> losses) implements Command {
+        public StageDone {
+            losses = List.copyOf(losses);
+        }
+
+        public StageDone(StageReport report) {
+            this(report, List.of());
+        }
+    }
 
     /** A stage cannot go on (out of memory under {@code OomPolicy.FAIL}). */
     public record StageFailed(int replica, int rank, String message) implements Command {}
@@ -65,6 +73,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     private int linksExpected;
     private int connected;
     private final Map<Integer, StageReport> done = new TreeMap<>();
+    private List<Double> losses = List.of();
     private int step = -1;
     private boolean failed;
 
@@ -168,6 +177,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     private Behavior<Command> onStageDone(StageDone d) {
         if (d.report().step() != step || failed) return this;
         done.put(d.report().rank(), d.report());
+        if (!d.losses().isEmpty()) losses = d.losses();
         if (done.size() < setups.size()) return this;
         String problem = loader.commit(step, done.get(0).consumedOffsets());
         if (!problem.isEmpty()) {
@@ -175,7 +185,8 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
             trainer.tell(new Trainer.Failed(problem));
             return this;
         }
-        trainer.tell(new Trainer.ReplicaDone(step, replica, List.copyOf(done.values())));
+        trainer.tell(new Trainer.ReplicaDone(step, replica, List.copyOf(done.values()), losses));
+        losses = List.of();
         return this;
     }
 

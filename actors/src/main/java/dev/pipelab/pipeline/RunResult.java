@@ -1,5 +1,6 @@
 package dev.pipelab.pipeline;
 
+import dev.pipelab.numerics.Param;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.stage.StageReport;
 
@@ -12,7 +13,13 @@ import java.util.Optional;
  * steps in order; a run that deadlocked or failed holds the steps completed before.
  */
 public record RunResult(Schedule schedule, int replicas, List<StepResult> steps, Status status, Optional<Deadlock> deadlock,
-                        Optional<String> failure) {
+                        Optional<String> failure, List<Double> losses, List<Param> weights) {
+
+    /** Emulated mode: no losses, no weights. */
+    public RunResult(Schedule schedule, int replicas, List<StepResult> steps, Status status, Optional<Deadlock> deadlock,
+                     Optional<String> failure) {
+        this(schedule, replicas, steps, status, deadlock, failure, List.of(), List.of());
+    }
 
     public enum Status { COMPLETED, DEADLOCKED, FAILED }
 
@@ -45,8 +52,15 @@ public record RunResult(Schedule schedule, int replicas, List<StepResult> steps,
         public double runSecondsEnd() { return runSecondsStart + stepSeconds; }
     }
 
+    /**
+     * Real-numerics mode: {@code losses} per completed step (mean over replicas and micro-batches, summed replica by
+     * replica and micro-batch by micro-batch as the sequential reference sums them); {@code weights} the final
+     * weights of every model stage in model order (empty unless the run completed).
+     */
     public RunResult {
         steps = List.copyOf(steps);
+        losses = List.copyOf(losses);
+        weights = List.copyOf(weights);
     }
 
     public boolean completed() { return status == Status.COMPLETED; }

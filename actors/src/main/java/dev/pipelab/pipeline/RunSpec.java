@@ -5,14 +5,28 @@ import dev.pipelab.schedule.Network;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.StageCost;
 
+import dev.pipelab.stage.RealSetup;
+
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What a run executes, reduced from a {@link Plan} to what the runtime reads: the schedule every replica runs,
  * one cost per model stage, the pipeline's links, the receiver buffer per link, the data-parallel degree and
  * the device memory. Invariant: {@code costs.size() == schedule.stages()}, {@code replicas >= 1}.
  */
-public record RunSpec(Schedule schedule, List<StageCost> costs, Network network, int linkBuffer, int replicas, long memoryBytes) {
+public record RunSpec(Schedule schedule, List<StageCost> costs, Network network, int linkBuffer, int replicas, long memoryBytes,
+                      Optional<RealSetup> real) {
+
+    /** Emulated mode. */
+    public RunSpec(Schedule schedule, List<StageCost> costs, Network network, int linkBuffer, int replicas, long memoryBytes) {
+        this(schedule, costs, network, linkBuffer, replicas, memoryBytes, Optional.empty());
+    }
+
+    /** The same run in real-numerics mode. */
+    public RunSpec withReal(RealSetup setup) {
+        return new RunSpec(schedule, costs, network, linkBuffer, replicas, memoryBytes, Optional.of(setup));
+    }
 
     public RunSpec {
         costs = List.copyOf(costs);
@@ -22,6 +36,20 @@ public record RunSpec(Schedule schedule, List<StageCost> costs, Network network,
         if (replicas < 1) throw new IllegalArgumentException("replicas must be >= 1, got " + replicas);
         if (linkBuffer < 1) throw new IllegalArgumentException("linkBuffer must be >= 1, got " + linkBuffer);
         if (memoryBytes < 1) throw new IllegalArgumentException("memoryBytes must be >= 1, got " + memoryBytes);
+        if (real.isPresent()) {
+            int stages = schedule.stages();
+            if (stages > real.get().model().layers()) {
+                throw new IllegalArgumentException("real model has " + real.get().model().layers() + " layers, the schedule "
+                        + stages + " model stages (p·v)");
+            }
+            for (StageCost c : costs) {
+                int steps = c.allReduce().steps();
+                if (steps != (replicas > 1 ? 2 * (replicas - 1) : 0)) {
+                    throw new IllegalArgumentException("real numerics needs the ring all-reduce's 2(d-1) = " + 2 * (replicas - 1)
+                            + " messages per stage, a stage cost has " + steps);
+                }
+            }
+        }
     }
 
     public static RunSpec of(Plan plan) {

@@ -8,6 +8,8 @@ import dev.pipelab.link.CreditWindow;
 import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
 import dev.pipelab.monitoring.Event;
+import dev.pipelab.numerics.Param;
+import dev.pipelab.numerics.WeightsFile;
 import dev.pipelab.schedule.ScheduleText;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.Stage;
@@ -39,7 +41,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     /** What the trainer understands. */
     public sealed interface Command extends CborSerializable
-            permits StagesReady, ReplicaReady, ReplicaDone, Failed, StageBlocked, ProbeReply {}
+            permits StagesReady, ReplicaReady, ReplicaDone, Failed, StageBlocked, ProbeReply, WeightsReported {}
 
     /** A replica's stages are spawned (by rank). */
     public record StagesReady(int replica, Map<Integer, ActorRef<Stage.Command>> stages) implements Command {}
@@ -48,8 +50,44 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     public record ReplicaReady(int replica, List<ActorRef<Stage.Command>> stages, List<ActorRef<Link.Command>> links)
             implements Command {}
 
-    /** A replica completed and committed {@code step}; one report per rank. */
-    public record ReplicaDone(int step, int replica, List<StageReport> reports) implements Command {}
+    /**
+     * A replica completed and committed {@code step}; one report per rank; {@code losses}: real-numerics mode, the
+     * replica's per-micro-batch losses (empty otherwise).
+     */
+    public record ReplicaDone(int step, int replica, List<StageReport> reports, List<Double> losses) implements Command {
+        public ReplicaDone {
+            reports = List.copyOf(reports);
+            losses = List.copyOf(losses);
+        }
+
+        public ReplicaDone(int step, int replica, List<StageReport> reports) {
+            this(step, replica, reports, List.of());
+        }
+    }
+
+    /** Real-numerics mode: a rank's weights, one {@code WeightsFile} per model stage in chunk order (reply to {@link Stage.ReportWeights}). */
+    public record WeightsReported(int replica, int rank, List<byte[]> stages) implements Command {
+        public WeightsReported {
+            stages = List.copyOf(stages);
+        }
+
+        /** Structural equality with the files by content (arrays would compare by identity). */
+        @Override
+        public boolean equals(Object other) {
+            if (!(other instanceof WeightsReported o) || replica != o.replica || rank != o.rank || stages.size() != o.stages.size()) {
+                return false;
+            }
+            for (int i = 0; i < stages.size(); i++) if (!java.util.Arrays.equals(stages.get(i), o.stages.get(i))) return false;
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 31 * replica + rank;
+            for (byte[] b : stages) h = 31 * h + java.util.Arrays.hashCode(b);
+            return h;
+        }
+    }
 
     /** The run cannot go on. */
     public record Failed(String message) implements Command {}
@@ -58,6 +96,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     public record StageBlocked(int step) implements Command {}
 
     record ProbeReply(Quiescence.Report report) implements Command {}
+
+    /** Name of the child that receives weights files; {@code large-message-destinations} in pipelab.conf matches it. */
+    public static final String WEIGHTS_INBOX = "real-weights";
 
     private final RunSpec spec;
     private final RunOptions options;
@@ -68,12 +109,16 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private final List<ActorRef<Stage.Command>> probedStages = new ArrayList<>();
     private final List<ActorRef<Link.Command>> probedLinks = new ArrayList<>();
     private final ActorRef<Quiescence.Report> probeAdapter;
+    private List<Param> finalWeights = List.of();
     private int ready;
     private Quiescence quiescence;
     private int step = -1;
     private double runSeconds;
     private final Map<Integer, List<StageReport>> replicaReports = new TreeMap<>();
     private final List<RunResult.StepResult> steps = new ArrayList<>();
+    private final Map<Integer, List<Double>> replicaLosses = new TreeMap<>();
+    private final List<Double> losses = new ArrayList<>();
+    private final Map<Integer, List<byte[]>> weightsByRank = new TreeMap<>();
 
     private Trainer(ActorContext<Command> context, RunSpec spec, RunOptions options, List<ActorRef<Host.Command>> hosts,
                     NodePlacement placement, CompletableFuture<RunResult> result) {
@@ -96,7 +141,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             List<LinkSetup> links = new ArrayList<>();
             for (int r = 0; r < p; r++) {
                 setups.add(new StageSetup(x, d, programs.get(r).data(), spec.linkBuffer(), spec.memoryBytes(),
-                        options.oom(), options.clock(), options.speed()));
+                        options.oom(), options.clock(), options.speed(), spec.real()));
                 for (int q : programs.get(r).outgoingRanks()) {
                     links.add(LinkSetup.pipeline(x, r, q, spec.network().link(r, q), options.clock(), options.speed()));
                 }
@@ -135,6 +180,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                 .onMessage(Failed.class, this::onFailed)
                 .onMessage(StageBlocked.class, this::onStageBlocked)
                 .onMessage(ProbeReply.class, this::onProbeReply)
+                .onMessage(WeightsReported.class, this::onWeightsReported)
                 .onSignal(Terminated.class, this::onTerminated)
                 .build();
     }
@@ -160,6 +206,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private void startStep(int k) {
         step = k;
         replicaReports.clear();
+        replicaLosses.clear();
         quiescence.newStep(k);
         long perStep = (long) spec.schedule().microBatches() * spec.replicas();
         options.sink().emit(new Event.StepStarted(k, runSeconds, k * perStep, spec.schedule().microBatches()));
@@ -170,7 +217,16 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private Behavior<Command> onReplicaDone(ReplicaDone d) {
         if (d.step() != step) return this;
         replicaReports.put(d.replica(), d.reports());
+        replicaLosses.put(d.replica(), d.losses());
         if (replicaReports.size() < spec.replicas()) return this;
+        if (spec.real().isPresent()) {
+            // the sequential reference's order: replica by replica, micro-batch by micro-batch, from 0
+            double sum = 0;
+            for (List<Double> l : replicaLosses.values()) for (double x : l) sum += x;
+            double loss = sum / ((double) spec.schedule().microBatches() * spec.replicas());
+            losses.add(loss);
+            options.sink().emit(new Event.StepLoss(step, loss));
+        }
         double stepTime = 0;
         List<StageReport> all = new ArrayList<>();
         for (List<StageReport> reports : replicaReports.values()) {
@@ -187,6 +243,33 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             startStep(step + 1);
             return this;
         }
+        if (spec.real().isPresent()) {
+            // weights files exceed the ordinary frame: they come through a named inbox on the large-message lane
+            ActorRef<Command> self = getContext().getSelf();
+            ActorRef<Command> inbox = getContext().spawn(Behaviors.receive(Command.class)
+                    .onMessage(WeightsReported.class, w -> {
+                        self.tell(w);
+                        return Behaviors.same();
+                    }).build(), WEIGHTS_INBOX);
+            for (ActorRef<Stage.Command> s : stagesByReplica.get(0).values()) s.tell(new Stage.ReportWeights(inbox));
+            return this;
+        }
+        return finish(RunResult.Status.COMPLETED, Optional.empty(), Optional.empty());
+    }
+
+    private Behavior<Command> onWeightsReported(WeightsReported w) {
+        weightsByRank.put(w.rank(), w.stages());
+        if (weightsByRank.size() < spec.schedule().ranks()) return this;
+        List<Param> weights = new ArrayList<>();
+        int p = spec.schedule().ranks();
+        try {
+            for (int k = 0; k < spec.schedule().stages(); k++) {
+                weights.addAll(WeightsFile.decode(weightsByRank.get(k % p).get(k / p), "stage " + k));
+            }
+        } catch (WeightsFile.WeightsFormatException e) {
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of("weights of a stage: " + e.getMessage()));
+        }
+        finalWeights = weights;
         return finish(RunResult.Status.COMPLETED, Optional.empty(), Optional.empty());
     }
 
@@ -221,7 +304,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     }
 
     private Behavior<Command> finish(RunResult.Status status, Optional<RunResult.Deadlock> deadlock, Optional<String> failure) {
-        result.complete(new RunResult(spec.schedule(), spec.replicas(), steps, status, deadlock, failure));
+        result.complete(new RunResult(spec.schedule(), spec.replicas(), steps, status, deadlock, failure, losses, finalWeights));
         return Behaviors.stopped();
     }
 }

@@ -67,7 +67,8 @@ final class Binder {
         Scenario.Training training = new Scenario.Training(
                 text(tr, "schedule").orElse("1f1b"), text(tr, "recompute").orElse("none"),
                 text(tr, "optimizer").orElse("adam-mixed"), integer(tr, "training", "steps", 1),
-                optInt(tr, "training", "linkBuffer"), scheduleFile, text(tr, "onOutOfMemory").orElse("warn"));
+                optInt(tr, "training", "linkBuffer"), scheduleFile, text(tr, "onOutOfMemory").orElse("warn"),
+                text(tr, "numerics").orElse("emulated"));
         Optional<Scenario.Costs> costs = Optional.empty();
         if (t.path("costs").isObject()) {
             JsonNode c = t.path("costs");
@@ -84,7 +85,35 @@ final class Binder {
                 errors.add(source.errorAt("seed", "must be between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE + ", got " + Values.number(s)));
             }
         }
-        return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed);
+        Optional<Scenario.Real> real = Optional.empty();
+        if (t.path("real").isObject()) real = Optional.of(real(t.path("real"), seed));
+        return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed, real);
+    }
+
+    private Scenario.Real real(JsonNode r, long seed) {
+        JsonNode m = r.path("model");
+        JsonNode d = r.path("data");
+        JsonNode o = r.path("optimizer");
+        String kind = m.path("kind").asText();
+        long dataSeed = d.path("seed").isIntegralNumber() && d.path("seed").canConvertToLong() ? d.path("seed").longValue() : seed;
+        if (d.has("seed") && !(d.path("seed").isIntegralNumber() && d.path("seed").canConvertToLong())) {
+            errors.add(source.errorAt("real.data.seed", "must be between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE + ", got "
+                    + Values.number(d.path("seed"))));
+        }
+        return new Scenario.Real(kind, integer(m, "real.model", "width", 1), integer(m, "real.model", "layers", 1),
+                integer(m, "real.model", "inputs", 16), integer(m, "real.model", "outputs", 8),
+                integer(m, "real.model", "vocab", 16), integer(m, "real.model", "sequenceLength", 8),
+                integer(m, "real.model", "heads", 2), text(m, "activation").orElse("gelu"), m.path("layerNorm").asBoolean(true),
+                text(m, "loss").orElse("cross-entropy"),
+                text(d, "kind").orElse(kind.equals("mlp") ? "teacher" : "sequences"), dataSeed,
+                text(o, "kind").orElse("adam"), number(o, "learningRate", 0.001), number(o, "momentum", 0.9),
+                number(o, "beta1", 0.9), number(o, "beta2", 0.999), number(o, "epsilon", 1e-8),
+                text(r, "allReduce").orElse("canonical"), text(r, "weightsOut"));
+    }
+
+    private static double number(JsonNode parent, String key, double fallback) {
+        JsonNode v = parent.path(key);
+        return v.isNumber() ? v.doubleValue() : fallback;
     }
 
     private static Optional<String> text(JsonNode parent, String key) {

@@ -27,6 +27,43 @@ final class CrossCheck {
 
     private CrossCheck() {}
 
+    /** training.numerics: real needs the real section, p·v within its layers, a fitting data kind and a ring all-reduce. */
+    private static void realNumerics(JsonNode tree, ScenarioSource source, OptionalInt stages, String stagesText,
+                                     List<ScenarioError> errors) {
+        JsonNode real = tree.path("real");
+        boolean on = "real".equals(tree.path("training").path("numerics").asText());
+        if (!on) return;
+        if (!real.isObject()) {
+            errors.add(source.errorAt("training.numerics", "is real, so the scenario needs a real section (the model to train)"));
+            return;
+        }
+        JsonNode m = real.path("model");
+        OptionalInt layers = Values.count(m.path("layers"));
+        if (stages.isPresent() && layers.isPresent() && stages.getAsInt() > layers.getAsInt()) {
+            errors.add(source.errorAt("real.model.layers", "must be at least the " + stages.getAsInt() + " model stages ("
+                    + (stagesText.isEmpty() ? "p·v" : stagesText) + "), got " + layers.getAsInt()));
+        }
+        String kind = m.path("kind").asText();
+        OptionalInt width = Values.count(m.path("width"));
+        OptionalInt heads = m.has("heads") ? Values.count(m.path("heads")) : OptionalInt.of(2);
+        if (kind.equals("transformer") && width.isPresent() && heads.isPresent() && width.getAsInt() % heads.getAsInt() != 0) {
+            errors.add(source.errorAt("real.model.width", "must be a multiple of real.model.heads = " + heads.getAsInt()
+                    + ", got " + width.getAsInt()));
+        }
+        if (kind.equals("transformer") && m.has("loss") && !m.path("loss").asText().equals("cross-entropy")) {
+            errors.add(source.errorAt("real.model.loss", "must be cross-entropy for a transformer, got " + m.path("loss").asText()));
+        }
+        String data = real.path("data").path("kind").asText("");
+        if (!data.isEmpty() && !data.equals(kind.equals("mlp") ? "teacher" : "sequences")) {
+            errors.add(source.errorAt("real.data.kind", "must be " + (kind.equals("mlp") ? "teacher for an mlp" : "sequences for a transformer")
+                    + ", got " + data));
+        }
+        if (tree.path("costs").has("allReduceSeconds")) {
+            errors.add(source.errorAt("costs.allReduceSeconds", "cannot be given in real-numerics mode: the gradients really travel "
+                    + "the ring (2(d-1) messages)"));
+        }
+    }
+
     static List<ScenarioError> check(JsonNode tree, ScenarioSource source) {
         List<ScenarioError> errors = new ArrayList<>();
         JsonNode model = tree.path("model");
@@ -52,6 +89,8 @@ final class CrossCheck {
                     ? stages.getAsInt() + " stages exceed the model's " + layers.getAsInt() + " layers"
                     : stages.getAsInt() + " model stages (" + stagesText + ") exceed the model's " + layers.getAsInt() + " layers"));
         }
+
+        realNumerics(tree, source, stages, stagesText, errors);
 
         OptionalInt heads = Values.count(model.path("heads"));
         OptionalInt kvHeads = Values.count(model.path("kvHeads"));

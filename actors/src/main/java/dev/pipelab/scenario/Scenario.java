@@ -10,7 +10,18 @@ import java.util.Optional;
  * Optional keys are {@link Optional}s or carry the documented default; there is no null.
  */
 public record Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch,
-                       Training training, Optional<Costs> costs, long seed) {
+                       Training training, Optional<Costs> costs, long seed, Optional<Real> real) {
+
+    /** A scenario without a real section (emulated numerics). */
+    public Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch, Training training,
+                    Optional<Costs> costs, long seed) {
+        this(name, model, hardware, parallelism, batch, training, costs, seed, Optional.empty());
+    }
+
+    /** Whether the stages really train the {@link Real} model ({@code training.numerics: real}). */
+    public boolean realNumerics() {
+        return training.numerics().equals("real");
+    }
 
     /**
      * The model: a preset, optionally with some shapes overridden, or a custom model given by shapes.
@@ -44,7 +55,26 @@ public record Scenario(String name, Model model, Hardware hardware, Parallelism 
      * {@code onOutOfMemory}: fail or warn when a stage's live memory would exceed the device's.
      */
     public record Training(String schedule, String recompute, String optimizer, int steps,
-                           Optional<Integer> linkBuffer, Optional<String> scheduleFile, String onOutOfMemory) {}
+                           Optional<Integer> linkBuffer, Optional<String> scheduleFile, String onOutOfMemory,
+                           String numerics) {
+
+        /** Emulated numerics. */
+        public Training(String schedule, String recompute, String optimizer, int steps, Optional<Integer> linkBuffer,
+                        Optional<String> scheduleFile, String onOutOfMemory) {
+            this(schedule, recompute, optimizer, steps, linkBuffer, scheduleFile, onOutOfMemory, "emulated");
+        }
+    }
+
+    /**
+     * Real-numerics mode: the small model ({@code kind} mlp or transformer; {@code outputs} is the MLP's classes,
+     * {@code vocab} the transformer's vocabulary), its data ({@code dataKind} teacher or sequences, seeded by
+     * {@code dataSeed}), the optimizer ({@code optimizer} sgd or adam and its hyper-parameters), the all-reduce
+     * ({@code canonical} or {@code ring}) and where the final weights go.
+     */
+    public record Real(String kind, int width, int layers, int inputs, int outputs, int vocab, int sequenceLength, int heads,
+                       String activation, boolean layerNorm, String loss, String dataKind, long dataSeed, String optimizer,
+                       double learningRate, double momentum, double beta1, double beta2, double epsilon, String allReduce,
+                       Optional<String> weightsOut) {}
 
     /**
      * Profiled per-micro-batch times that replace the cost model. Each list has one entry (all stages) or

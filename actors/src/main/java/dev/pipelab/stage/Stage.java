@@ -27,12 +27,17 @@ import java.util.Map;
  * output through the link to its consumer's rank, grants credit to the sender when it starts a consumer, runs
  * each finished model stage's ring all-reduce with the same rank of the neighbouring replicas, then the
  * optimizer step, and reports the step to its {@link Pipeline}.
+ *
+ * <p>Real-numerics mode ({@link StageSetup#real()}): a {@link RealRank} computes each action for real when
+ * {@link StageState} starts it (its measured seconds are the duration), outputs travel as tensor bytes in
+ * {@link Link.Transfer}/{@link Deliver}, ring messages carry real gradient chunks, and the losses ride on
+ * {@link Pipeline.StageDone}.
  */
 public final class Stage extends AbstractBehavior<Stage.Command> {
 
     /** What a stage understands. */
     public sealed interface Command extends CborSerializable
-            permits Connect, RunStep, Deliver, CreditGranted, RingChunk, Probe, Stop, Tick {}
+            permits Connect, RunStep, Deliver, CreditGranted, RingChunk, Probe, ReportWeights, Stop, Tick {}
 
     /**
      * Wire the stage: {@code links} by destination rank, {@code peers} (stages of the same replica) by rank for
@@ -50,14 +55,60 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
      */
     public record RunStep(int step, long epoch, List<Long> offsets) implements Command {}
 
-    /** The input of the action at {@code position} arrived at {@code arrivalSeconds} (sent by a {@link Link}). */
-    public record Deliver(int step, int position, double arrivalSeconds) implements Command {}
+    /**
+     * The input of the action at {@code position} arrived at {@code arrivalSeconds} (sent by a {@link Link});
+     * {@code payload} is the tensor ({@code TensorCodec}) in real-numerics mode, empty otherwise.
+     */
+    public record Deliver(int step, int position, double arrivalSeconds, byte[] payload) implements Command {
+        /** Structural equality with the payload by content (an array component would compare by identity). */
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Deliver o && java.util.Objects.equals(step, o.step)
+                    && java.util.Objects.equals(position, o.position)
+                    && java.util.Objects.equals(arrivalSeconds, o.arrivalSeconds)
+                    && java.util.Arrays.equals(payload, o.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * java.util.Objects.hash(step, position, arrivalSeconds) + java.util.Arrays.hashCode(payload);
+        }
+
+        public Deliver(int step, int position, double arrivalSeconds) {
+            this(step, position, arrivalSeconds, new byte[0]);
+        }
+    }
 
     /** Rank {@code receiverRank} started the consumer of this stage's message {@code seq} at {@code atSeconds}. */
     public record CreditGranted(int step, int receiverRank, int seq, double atSeconds) implements Command {}
 
-    /** Ring chunk {@code index} of {@code stage}'s all-reduce arrived from the left replica at {@code arrivalSeconds}. */
-    public record RingChunk(int step, int stage, int index, double arrivalSeconds) implements Command {}
+    /**
+     * Ring chunk {@code index} of {@code stage}'s all-reduce arrived from the left replica at {@code arrivalSeconds};
+     * {@code payload} is the gradient chunk ({@code TensorCodec} vector) in real-numerics mode, empty otherwise.
+     */
+    public record RingChunk(int step, int stage, int index, double arrivalSeconds, byte[] payload) implements Command {
+        /** Structural equality with the payload by content (an array component would compare by identity). */
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof RingChunk o && java.util.Objects.equals(step, o.step)
+                    && java.util.Objects.equals(stage, o.stage)
+                    && java.util.Objects.equals(index, o.index)
+                    && java.util.Objects.equals(arrivalSeconds, o.arrivalSeconds)
+                    && java.util.Arrays.equals(payload, o.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * java.util.Objects.hash(step, stage, index, arrivalSeconds) + java.util.Arrays.hashCode(payload);
+        }
+
+        public RingChunk(int step, int stage, int index, double arrivalSeconds) {
+            this(step, stage, index, arrivalSeconds, new byte[0]);
+        }
+    }
+
+    /** Real-numerics mode: send this rank's weights. Pairing: one {@link Trainer.WeightsReported}. */
+    public record ReportWeights(ActorRef<Trainer.Command> replyTo) implements Command {}
 
     /** Report counters and what this stage waits for, for quiescence detection. */
     public record Probe(int wave, ActorRef<Quiescence.Report> replyTo) implements Command {}
@@ -68,11 +119,15 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     /** Wall time: what is running has reached its emulated end. */
     record Tick(int step) implements Command {}
 
+    private static final byte[] NO_PAYLOAD = new byte[0];
+
     private final StageSetup setup;
     private final EventSink sink;
     private final Clock clock;
     private final TimerScheduler<Command> timers;
     private final StageState state;
+    /** Real-numerics mode: the rank's layer shards; empty in emulated mode. */
+    private final java.util.Optional<RealRank> real;
     private Connect wiring;
     private long epoch;
     private boolean reported = true;
@@ -89,8 +144,10 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         this.sink = sink;
         this.timers = timers;
         this.clock = Clock.of(setup.clock(), setup.speed());
-        this.state = new StageState(StageProgram.of(setup.program()), setup.linkBuffer(),
-                setup.memoryBytes());
+        StageProgram program = StageProgram.of(setup.program());
+        this.real = setup.real().map(r -> new RealRank(r, program, setup.replica(), setup.replicas(),
+                setup.program().splitBackward()));
+        this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real);
     }
 
     public static Behavior<Command> create(StageSetup setup, EventSink sink) {
@@ -107,6 +164,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 .onMessage(RingChunk.class, this::onRingChunk)
                 .onMessage(Tick.class, this::onTick)
                 .onMessage(Probe.class, this::onProbe)
+                .onMessage(ReportWeights.class, this::onReportWeights)
                 .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                 .build();
     }
@@ -120,6 +178,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private Behavior<Command> onRunStep(RunStep r) {
         epoch = r.epoch();
         state.beginStep(r.step(), r.offsets());
+        real.ifPresent(x -> x.beginStep(r.step()));
         reported = false;
         List<Command> replay = new ArrayList<>(early);
         early.clear();
@@ -147,6 +206,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onDeliver(Deliver d) {
         if (!current(d.step(), d)) return this;
+        real.ifPresent(x -> x.input(d.position(), d.payload()));
         state.delivered(d.position(), d.arrivalSeconds());
         pump();
         return this;
@@ -161,6 +221,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onRingChunk(RingChunk k) {
         if (!current(k.step(), k)) return this;
+        real.ifPresent(x -> x.ringReceived(k.stage(), k.index(), k.payload()));
         state.ringChunk(k.stage(), k.index(), k.arrivalSeconds());
         pump();
         return this;
@@ -190,7 +251,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         if (failed) return;
         if (state.isDone()) {
             reported = true;
-            wiring.pipeline().tell(new Pipeline.StageDone(state.report(setup.replica())));
+            List<Double> losses = real.map(RealRank::losses).orElse(List.of());
+            wiring.pipeline().tell(new Pipeline.StageDone(state.report(setup.replica()), losses));
         } else if (!state.isRunning() && !noticeOutstanding) {
             // the notice makes the trainer probe; until a probe arrives, a further notice would add nothing
             noticeOutstanding = true;
@@ -209,14 +271,17 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 sink.emit(new Event.ActionSpan(step, replica, rank, stage, phase, f.microBatch(), f.start(), f.end(), f.duration()));
             } else if (e instanceof StageState.Send s) {
                 sent++;
+                byte[] payload = real.isPresent() ? real.get().takeOutput(s.toRank(), s.seq()) : NO_PAYLOAD;
                 wiring.links().get(s.toRank()).tell(new Link.Transfer(step, epoch, s.seq(), s.toPosition(), s.stage(),
-                        s.microBatch(), s.kind(), s.bytes(), s.ready()));
+                        s.microBatch(), s.kind(), s.bytes(), s.ready(), payload));
             } else if (e instanceof StageState.Grant g) {
                 sent++;
                 wiring.peers().get(g.senderRank()).tell(new CreditGranted(step, rank, g.seq(), g.at()));
             } else if (e instanceof StageState.RingSend r) {
                 sent++;
-                wiring.ringLinks().get(0).tell(new Link.RingTransfer(step, epoch, r.stage(), r.index(), r.bytes(), r.link(), r.ready()));
+                byte[] payload = real.isPresent() ? real.get().ringPayload(r.stage(), r.index()) : NO_PAYLOAD;
+                wiring.ringLinks().get(0).tell(new Link.RingTransfer(step, epoch, r.stage(), r.index(), r.bytes(), r.link(),
+                        r.ready(), payload));
             } else if (e instanceof StageState.Stall s) {
                 sink.emit(new Event.CreditStall(step, replica, rank, s.toRank(), s.from(), s.to()));
             } else if (e instanceof StageState.Memory mem) {
@@ -235,6 +300,12 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 getContext().getLog().warn(what);
             }
         }
+    }
+
+    private Behavior<Command> onReportWeights(ReportWeights w) {
+        List<byte[]> weights = real.map(RealRank::weights).orElse(List.of());
+        w.replyTo().tell(new Trainer.WeightsReported(setup.replica(), setup.rank(), weights));
+        return this;
     }
 
     private Behavior<Command> onProbe(Probe p) {

@@ -5,10 +5,18 @@ import dev.pipelab.cluster.CborSerializable;
 /**
  * Everything a {@link Stage} needs, as data (it travels to the node that hosts the stage): which rank of which
  * replica it is, its row of the schedule with its stages' costs and its routing ({@link StageProgram.Data}), the
- * receiver buffer per link, the device memory and what to do when it overflows, and the clock.
+ * receiver buffer per link, the device memory and what to do when it overflows, the clock, and in real-numerics
+ * mode the real model ({@link RealSetup}).
  */
 public record StageSetup(int replica, int replicas, StageProgram.Data program, int linkBuffer,
-                         long memoryBytes, OomPolicy oom, ClockMode clock, double speed) implements CborSerializable {
+                         long memoryBytes, OomPolicy oom, ClockMode clock, double speed, java.util.Optional<RealSetup> real)
+        implements CborSerializable {
+
+    /** Emulated mode. */
+    public StageSetup(int replica, int replicas, StageProgram.Data program, int linkBuffer, long memoryBytes, OomPolicy oom,
+                      ClockMode clock, double speed) {
+        this(replica, replicas, program, linkBuffer, memoryBytes, oom, clock, speed, java.util.Optional.empty());
+    }
 
     public StageSetup {
         if (replica < 0 || replica >= replicas) throw new IllegalArgumentException("replica must be in [0, " + replicas + "), got " + replica);

@@ -55,7 +55,21 @@ public final class StageState {
     /** This replica's share of {@code stage}'s all-reduce ran from {@code start} to {@code end}. */
     public record AllReduced(int stage, long bytes, double start, double end) implements Effect {}
 
+    /**
+     * Real work behind the actions (real-numerics mode): each call computes and returns the measured seconds,
+     * which become the action's duration in place of the cost model's.
+     */
+    public interface Work {
+        /** Computes the action at {@code position}; returns its wall seconds. */
+        double run(int position);
+
+        /** Runs the optimizer step of every model stage of the rank; returns its wall seconds. */
+        double optimize();
+    }
+
     private final StageProgram program;
+    private final Work work;
+    private final double[] duration;
     private final CreditWindow[] windows;
     private final boolean bounded;
     private final long capacityBytes;
@@ -99,7 +113,15 @@ public final class StageState {
      * @param capacityBytes device memory; exceeding it is reported once per step
      */
     public StageState(StageProgram program, int linkBuffer, long capacityBytes) {
+        this(program, linkBuffer, capacityBytes, java.util.Optional.empty());
+    }
+
+    /** With real {@code work} whose measured seconds replace the cost model's durations (empty: the cost model's), see {@link Work}. */
+    public StageState(StageProgram program, int linkBuffer, long capacityBytes, java.util.Optional<? extends Work> work) {
         this.program = program;
+        this.work = work.orElse(null); // null inside only: the hot path tests a field, not an Optional
+        this.duration = new double[program.size()];
+        for (int j = 0; j < duration.length; j++) duration[j] = program.duration(j);
         int p = program.ranks();
         this.windows = new CreditWindow[p];
         for (int q : program.outgoingRanks()) windows[q] = new CreditWindow(linkBuffer, program.messagesTo(q));
@@ -226,7 +248,8 @@ public final class StageState {
             }
             if (creditFrom == creditFrom) effects.add(new Stall(to, creditFrom, ready));
             Action a = program.action(j);
-            double end = ready + program.duration(j);
+            if (work != null) duration[j] = work.run(j);
+            double end = ready + duration[j];
             starts[j] = ready;
             ends[j] = end;
             rankFree = end;
@@ -267,6 +290,7 @@ public final class StageState {
         double s = Math.max(rankFree, channelFree);
         if (now > s) s = now;
         optimizerStart = s;
+        if (work != null) optimizerSeconds = work.optimize();
         optimizerEnd = s + optimizerSeconds;
         running = -1;
         effects.add(new Started(-1, optimizerStart, optimizerEnd));
@@ -287,7 +311,7 @@ public final class StageState {
         cursor++;
         Action a = program.action(j);
         double end = ends[j];
-        effects.add(new Finished(j, a.stage(), a.kind(), a.microBatch(), starts[j], end, program.duration(j)));
+        effects.add(new Finished(j, a.stage(), a.kind(), a.microBatch(), starts[j], end, duration[j]));
         int to = program.outRank(j);
         if (to != StageProgram.NONE) {
             if (to == program.rank()) {
@@ -448,7 +472,7 @@ public final class StageState {
     public StageReport report(int replica) {
         if (!done) throw new IllegalStateException("rank " + program.rank() + " has not finished step " + step);
         double busy = optimizerSeconds;
-        for (int j = 0; j < program.size(); j++) busy += program.duration(j);
+        for (int j = 0; j < program.size(); j++) busy += duration[j];
         double[] stall = new double[windows.length];
         int[] maxOutstanding = new int[windows.length];
         for (int q = 0; q < windows.length; q++) {

@@ -30,6 +30,13 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.StreamSupport;
 
+import dev.pipelab.model.Recompute;
+import dev.pipelab.numerics.Activation;
+import dev.pipelab.numerics.OptimizerSpec;
+import dev.pipelab.numerics.RealModel;
+import dev.pipelab.numerics.WeightsFile;
+import dev.pipelab.stage.RealSetup;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -47,8 +54,11 @@ class TwoNodeClusterIT {
         if (a != null) a.shutdownTestKit();
     }
 
-    @Test
-    void aPipelineSplitOverTwoNodesGivesTheOneNodeNumbers() {
+    private EventLog logA;
+    private EventLog logB;
+
+    /** Two nodes up in one cluster, a host on each; the hosts, node A's first. */
+    private List<ActorRef<Host.Command>> twoNodes() {
         a = ActorTestKit.create(Emulator.SYSTEM_NAME, Emulator.config(TestSystems.config()));
         b = ActorTestKit.create(Emulator.SYSTEM_NAME, Emulator.config(TestSystems.config()));
         Cluster ca = Cluster.get(a.system());
@@ -65,8 +75,8 @@ class TwoNodeClusterIT {
             return null;
         });
 
-        EventLog logA = new EventLog();
-        EventLog logB = new EventLog();
+        logA = new EventLog();
+        logB = new EventLog();
         a.spawn(Host.create(logA), "host");
         b.spawn(Host.create(logB), "host");
         TestProbe<Receptionist.Listing> listings = a.createTestProbe(Receptionist.Listing.class);
@@ -82,6 +92,12 @@ class TwoNodeClusterIT {
             return null;
         });
 
+        return hosts;
+    }
+
+    @Test
+    void aPipelineSplitOverTwoNodesGivesTheOneNodeNumbers() {
+        List<ActorRef<Host.Command>> hosts = twoNodes();
         Schedule s = Schedules.oneFOneB(4, 8).withRecompute();
         int d = 2;
         List<StageCost> costs = TestCosts.of(s, d, true, TestCosts.SLOW);
@@ -107,5 +123,45 @@ class TwoNodeClusterIT {
         Collections.sort(split2);
         Collections.sort(single);
         assertThat(split2).isEqualTo(single);
+    }
+
+    /** Real numerics split over two nodes: tensors and gradient chunks cross nodes; losses and weights equal the one-node run's bits. */
+    @Test
+    void realNumericsSplitOverTwoNodesGivesTheOneNodeBits() {
+        List<ActorRef<Host.Command>> hosts = twoNodes();
+        Schedule s = Schedules.zbH2(4, 8).withRecompute();
+        int d = 2;
+        RealSetup real = RealSetup.adam(RealModel.transformer(8, 4, 8, 8, 2, Activation.GELU, true, 42), 2, 9,
+                OptimizerSpec.Adam.of(0.01), Recompute.FULL, true);
+        RunSpec spec = new RunSpec(s, TestCosts.of(s, d, true, TestCosts.SLOW), Network.uniform(TestCosts.SLOW), 2, d,
+                Long.MAX_VALUE).withReal(real);
+        NodePlacement split = (replica, rank) -> (replica + rank) % 2;
+        RunResult two = Emulator.run(a.system(), hosts, split, spec, RunOptions.virtual(3, new EventLog())).orThrow();
+        RunResult one = Emulator.run(a.system(), spec, RunOptions.virtual(3, new EventLog())).orThrow();
+        assertThat(two.losses()).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(Double.doubleToRawLongBits(two.losses().get(i))).isEqualTo(Double.doubleToRawLongBits(one.losses().get(i)));
+        }
+        assertThat(WeightsFile.encode(two.weights())).isEqualTo(WeightsFile.encode(one.weights()));
+        assertThat(two.weights()).isNotEmpty();
+
+        // activations of 128 × 320 doubles (327,688 bytes) and weights files of about 0.8 MB exceed the ordinary
+        // 256 KiB frame: they cross on the large-message lane, or Artery would drop them and the run would deadlock
+        Schedule big = Schedules.oneFOneB(2, 4);
+        RealSetup large = RealSetup.sgd(RealModel.mlp(8, 320, 4, 4, Activation.TANH, false, dev.pipelab.numerics.Loss.CROSS_ENTROPY, 3),
+                128, 5, 0.01, 0.9, Recompute.NONE, true);
+        assertThat(dev.pipelab.numerics.TensorCodec.fitsFrame(dev.pipelab.numerics.TensorCodec.encodedBytes(128, 320))).isFalse();
+        RunSpec bigSpec = new RunSpec(big, TestCosts.of(big, d, false, TestCosts.SLOW), Network.uniform(TestCosts.SLOW), 2, d,
+                Long.MAX_VALUE).withReal(large);
+        // a dropped message would leave the run waiting forever: a generous safety net instead of ten minutes
+        RunOptions options = new RunOptions(dev.pipelab.clock.ClockMode.VIRTUAL, 1.0, 2, new EventLog(),
+                dev.pipelab.stage.OomPolicy.FAIL, Duration.ofSeconds(120));
+        RunResult bigTwo = Emulator.run(a.system(), hosts, split, bigSpec, options).orThrow();
+        dev.pipelab.numerics.TrainingResult reference = new dev.pipelab.numerics.SequentialTrainer(large.model(), large.data(), 4, d,
+                large.optimizerSpec()).train(2);
+        for (int i = 0; i < 2; i++) {
+            assertThat(Double.doubleToRawLongBits(bigTwo.losses().get(i))).isEqualTo(Double.doubleToRawLongBits(reference.losses().get(i)));
+        }
+        assertThat(WeightsFile.encode(bigTwo.weights())).isEqualTo(WeightsFile.encode(reference.weights()));
     }
 }

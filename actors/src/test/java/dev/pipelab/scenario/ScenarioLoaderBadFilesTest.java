@@ -52,7 +52,7 @@ class ScenarioLoaderBadFilesTest {
                                 + "kvHeads, ffn, vocab, mlp, tiedEmbeddings)",
                         "8:3: costs: unknown key 'forwardSecs' (allowed: forwardSeconds, backwardInputSeconds, "
                                 + "backwardWeightSeconds, recomputeSeconds, p2pSeconds, allReduceSeconds, optimizerSeconds)",
-                        "9:1: (root): unknown key 'faults' (allowed: name, model, hardware, parallelism, batch, training, costs, seed)"),
+                        "9:1: (root): unknown key 'faults' (allowed: name, model, hardware, parallelism, batch, training, costs, seed, real)"),
                 bad("misspelled-key.yaml",
                         "4:3: parallelism: unknown key 'pipline' (allowed: " + PARALLELISM_KEYS + ")",
                         "4:3: parallelism.pipeline: is required"),
@@ -100,6 +100,13 @@ class ScenarioLoaderBadFilesTest {
                 bad("types.json",
                         "4:32: parallelism.pipeline: must be an integer, got \"4\"",
                         "5:51: batch.microBatches: must be an integer, got 4.5"),
+                bad("real-mode.yaml",
+                        "8:41: real.model.layers: must be at least the 4 model stages (pipeline·virtualStages = 4·1), got 2",
+                        "8:44: real.model: unknown key 'lossy' (allowed: kind, width, layers, inputs, outputs, vocab, sequenceLength, "
+                                + "heads, activation, layerNorm, loss)",
+                        "9:17: real.data.kind: must be teacher for an mlp, got sequences"),
+                bad("real-missing.yaml",
+                        "6:23: training.numerics: is real, so the scenario needs a real section (the model to train)"),
                 bad("many-errors.yaml",
                         "4:8: model.mlp: must be one of gelu, swiglu, got 'relu'",
                         "6:11: hardware.device: must be one of a100-40gb, a100-80gb, h100-80gb, h200-141gb, rtx4090-24gb, "

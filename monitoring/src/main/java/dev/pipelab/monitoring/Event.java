@@ -14,7 +14,7 @@ package dev.pipelab.monitoring;
  * model stage (differs from rank with interleaved schedules).
  */
 public sealed interface Event permits Event.ActionSpan, Event.TransferSpan, Event.CreditStall, Event.MemoryChanged,
-        Event.AllReduceSpan, Event.StepStarted, Event.StepEnded, Event.OutOfMemory {
+        Event.AllReduceSpan, Event.StepStarted, Event.StepEnded, Event.OutOfMemory, Event.StepLoss {
 
     /** When the event happened (a span: when it ended). */
     double atSeconds();
@@ -79,4 +79,12 @@ public sealed interface Event permits Event.ActionSpan, Event.TransferSpan, Even
 
     /** A rank whose live memory would exceed the device's. */
     record OutOfMemory(int step, int replica, int rank, double atSeconds, long bytes, long capacityBytes) implements Event {}
+
+    /**
+     * Real-numerics mode: the training loss of a completed step, the mean over replicas and micro-batches
+     * (emitted after the step's {@link StepEnded}).
+     */
+    record StepLoss(int step, double loss) implements Event {
+        public double atSeconds() { return 0.0; }
+    }
 }

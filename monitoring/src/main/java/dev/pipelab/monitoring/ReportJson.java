@@ -144,6 +144,10 @@ public final class ReportJson {
             o.put("bytes", e.bytes());
             o.put("capacityBytes", e.capacityBytes());
         }
+        if (!r.loss().isEmpty()) {
+            ArrayNode loss = root.putArray("loss");
+            r.loss().forEach(loss::add);
+        }
         ObjectNode wall = root.putObject("wallClock");
         wall.put("startedAt", r.wallClock().startedAt());
         wall.put("wallSeconds", r.wallClock().wallSeconds());

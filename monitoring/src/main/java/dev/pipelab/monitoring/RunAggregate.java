@@ -67,6 +67,7 @@ public final class RunAggregate {
     private final RunInfo info;
     private final TreeMap<Integer, StepData> steps = new TreeMap<>();
     private final List<Event.OutOfMemory> outOfMemory = new ArrayList<>();
+    private final java.util.TreeMap<Integer, Double> losses = new java.util.TreeMap<>();
 
     public RunAggregate(RunInfo info) {
         this.info = Objects.requireNonNull(info, "info");
@@ -110,6 +111,8 @@ public final class RunAggregate {
             data(s.step()).ended = s;
         } else if (event instanceof Event.OutOfMemory o) {
             outOfMemory.add(o);
+        } else if (event instanceof Event.StepLoss l) {
+            losses.put(l.step(), l.loss());
         } else {
             throw new IllegalArgumentException("unknown event " + event);
         }
@@ -395,6 +398,11 @@ public final class RunAggregate {
     }
 
     /** Every out-of-memory event, by step, replica, rank, time. */
+    /** Real-numerics runs: the loss of each step that reported one, in step order (empty otherwise). */
+    public synchronized List<Double> losses() {
+        return List.copyOf(losses.values());
+    }
+
     public synchronized List<Event.OutOfMemory> outOfMemory() {
         List<Event.OutOfMemory> out = new ArrayList<>(outOfMemory);
         out.sort(Comparator.comparingInt(Event.OutOfMemory::step).thenComparingInt(Event.OutOfMemory::replica)

@@ -19,13 +19,15 @@ import java.util.Optional;
  *
  * @param memory   the planned memory breakdown when the caller gave one ({@code null} in JSON otherwise)
  * @param faults   injected faults, one line each (none yet: the fault injector does not exist)
+ * @param loss     real-numerics runs: the training loss of each step (mean over replicas and micro-batches); empty
+ *                 otherwise (and then absent from the JSON)
  */
 public record RunReport(String name, String schedule, String clock, double speed, RunInfo info, int completedSteps,
                         double runSeconds, double stepTimeSeconds, double lastStepTimeSeconds, double bubbleFraction,
                         double samplesPerSecond, double tokensPerSecond, double mfu, double hfu,
                         Optional<MemoryInfo> memory, List<Stage> stages, List<LinkStats> links,
                         List<AllReduce> allReduce, List<StepStats> steps, List<String> faults, Recovery recovery,
-                        List<Event.OutOfMemory> outOfMemory, WallClock wallClock) {
+                        List<Event.OutOfMemory> outOfMemory, List<Double> loss, WallClock wallClock) {
 
     /**
      * One pipeline rank over the run, aggregated over replicas. Invariant: {@code peakMemoryBytes} and
@@ -62,6 +64,7 @@ public record RunReport(String name, String schedule, String clock, double speed
         steps = List.copyOf(steps);
         faults = List.copyOf(faults);
         outOfMemory = List.copyOf(outOfMemory);
+        loss = List.copyOf(loss);
     }
 
     /** The report of {@code events}, e.g. {@code RunReport.of(info, log.events(), wallClock)}. */
@@ -112,6 +115,6 @@ public record RunReport(String name, String schedule, String clock, double speed
                 flopRate > 0 ? info.modelFlopsPerStep() / flopRate : 0,
                 flopRate > 0 ? info.hardwareFlopsPerStep() / flopRate : 0,
                 info.memory(), stages, aggregate.linksOverRun(), allReduce, steps, List.of(), Recovery.NONE,
-                aggregate.outOfMemory(), wallClock);
+                aggregate.outOfMemory(), aggregate.losses(), wallClock);
     }
 }

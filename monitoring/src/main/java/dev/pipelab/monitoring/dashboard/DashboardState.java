@@ -108,6 +108,10 @@ public final class DashboardState implements EventSink {
 
     @Override
     public void emit(Event event) {
+        if (event instanceof Event.StepLoss l) {
+            loss(l.step(), l.loss());
+            return;
+        }
         int endedStep = -1;
         synchronized (this) {
             version++;

@@ -152,6 +152,7 @@ public final class TraceWriter implements EventSink, Closeable {
                 stepRunSeconds.put(s.step(), s.runSeconds());
                 return;
             }
+            if (event instanceof Event.StepLoss) return; // not a timeline item: report.json and the dashboard show it
             int step = stepOf(event);
             buffered.computeIfAbsent(step, k -> new ArrayList<>()).add(event);
             if (event instanceof Event.StepEnded e) {
@@ -231,6 +232,7 @@ public final class TraceWriter implements EventSink, Closeable {
         if (e instanceof Event.AllReduceSpan a) return a.step();
         if (e instanceof Event.StepEnded s) return s.step();
         if (e instanceof Event.OutOfMemory o) return o.step();
+        if (e instanceof Event.StepLoss l) return l.step();
         throw new IllegalArgumentException("unknown event " + e);
     }
 
