@@ -27,6 +27,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
@@ -36,6 +38,9 @@ import java.util.OptionalDouble;
  * {@link PlanningException}, or the returned plan is complete and its schedule valid.
  */
 public final class Planner {
+
+    /** Balanced partitions by (layers, stages, output/layer cost ratio): O(L²) each, asked for again and again by search. */
+    private static final Map<List<Object>, Partition> BALANCED = new ConcurrentHashMap<>();
 
     private Planner() {}
 
@@ -187,8 +192,10 @@ public final class Planner {
                 // the first stage also holds the embedding (a lookup: its parameters, no GEMM), the last the
                 // output layer, whose GEMM costs about V/(12h)... of a layer: weigh by forward FLOPs
                 CostModel cm = new CostModel(model, scenario.batch().microBatchSize(), scenario.parallelism().tensor(), par.sequenceParallel());
-                double layer = cm.layerForwardFlops();
-                return Partition.balanced(model.layers(), stages, layer, 0.0, cm.outputLayerForwardFlops());
+                // both costs scale with b/t alike, so the split depends on their ratio only: computed once per shape
+                double ratio = cm.outputLayerForwardFlops() / cm.layerForwardFlops();
+                return BALANCED.computeIfAbsent(List.of(model.layers(), stages, ratio),
+                        k -> Partition.balanced(model.layers(), stages, 1.0, 0.0, ratio));
             }
             return Partition.uniform(model.layers(), stages);
         } catch (IllegalArgumentException e) {

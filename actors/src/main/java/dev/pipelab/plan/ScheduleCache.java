@@ -33,11 +33,17 @@ final class ScheduleCache {
         }
     }
 
-    private final Map<FreeKey, Timeline> free = new ConcurrentHashMap<>();
+    private final Map<FreeKey, double[]> free = new ConcurrentHashMap<>();
 
-    /** The free-network timeline for these durations, evaluated once. */
-    Timeline free(CompiledSchedule schedule, double[] durations, java.util.function.Supplier<Timeline> evaluate) {
-        return free.computeIfAbsent(new FreeKey(schedule, durations), k -> evaluate.get());
+    /**
+     * {step time, bubble fraction} of the free-network timeline for these durations, evaluated once (only the two
+     * numbers are kept: whole timelines of thousands of candidates would fill the heap and the collector's time).
+     */
+    double[] free(CompiledSchedule schedule, double[] durations, java.util.function.Supplier<Timeline> evaluate) {
+        return free.computeIfAbsent(new FreeKey(schedule, durations), k -> {
+            Timeline t = evaluate.get();
+            return new double[] {t.stepTimeSeconds(), t.bubbleFraction()};
+        });
     }
 
     CompiledSchedule get(String name, int p, int v, int m, boolean recompute) {

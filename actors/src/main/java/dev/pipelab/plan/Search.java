@@ -12,7 +12,9 @@ import dev.pipelab.schedule.Timeline;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Enumerates parallelism plans (t, p, d, v, b, m, schedule, recompute) for the scenario's device count
@@ -85,8 +87,16 @@ public final class Search {
         Scenario.Parallelism par = base.parallelism();
         int devices = par.pipeline() * par.data() * par.tensor();
         long global = (long) base.batch().microBatchSize() * base.batch().microBatches() * par.data();
-        ScheduleCache cache = new ScheduleCache();
-        List<Outcome> outcomes = candidates.parallelStream().map(c -> evaluate(base, c, cache)).filter(o -> o != null).toList();
+        // candidates sharing a schedule are evaluated together, so its compiled form lives only while they are
+        Map<List<Object>, List<Candidate>> groups = new LinkedHashMap<>();
+        for (Candidate c : candidates) {
+            groups.computeIfAbsent(List.of(c.schedule(), c.pipeline(), c.virtualStages(), c.microBatches(),
+                    !c.recompute().equals("none")), k -> new ArrayList<>()).add(c);
+        }
+        List<Outcome> outcomes = groups.values().parallelStream().flatMap(group -> {
+            ScheduleCache cache = new ScheduleCache();
+            return group.stream().map(c -> evaluate(base, c, cache)).filter(o -> o != null);
+        }).toList();
         List<Outcome> fitting = new ArrayList<>();
         List<Outcome> rest = new ArrayList<>();
         for (Outcome o : outcomes) (o.fits() ? fitting : rest).add(o);
@@ -140,7 +150,7 @@ public final class Search {
             durations[k++] = sc.recomputeSeconds();
             durations[k++] = sc.optimizerSeconds();
         }
-        Timeline free = cache.free(compiled, durations, () -> {
+        double[] free = cache.free(compiled, durations, () -> {
             List<StageCost> noComm = new ArrayList<>(plan.stageCosts().size());
             for (StageCost sc : plan.stageCosts()) {
                 noComm.add(StageCost.compute(sc.forwardSeconds(), sc.backwardInputSeconds(), sc.backwardWeightSeconds())
@@ -148,13 +158,13 @@ public final class Search {
             }
             return compiled.evaluate(noComm, Network.free(), plan.linkBuffer());
         });
-        double comm = (t.stepTimeSeconds() - free.stepTimeSeconds()) / t.stepTimeSeconds();
+        double comm = (t.stepTimeSeconds() - free[0]) / t.stepTimeSeconds();
         double recompute = 0, busy = 0;
         for (StageCost sc : plan.stageCosts()) {
             recompute += sc.recomputeSeconds();
             busy += sc.forwardSeconds() + sc.backwardInputSeconds() + sc.backwardWeightSeconds() + sc.recomputeSeconds();
         }
-        return new Outcome(c, true, peak, t.stepTimeSeconds(), t.bubbleFraction(), free.bubbleFraction(), comm,
+        return new Outcome(c, true, peak, t.stepTimeSeconds(), t.bubbleFraction(), free[1], comm,
                 busy == 0 ? 0 : recompute / busy, r.tokensPerSecond(), r.mfu(), Reason.WINNER, "");
     }
 
