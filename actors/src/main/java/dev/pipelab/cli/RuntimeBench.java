@@ -102,6 +102,10 @@ final class RuntimeBench {
         });
     }
 
+    /**
+     * One monitored run. {@code -Dpipelab.bench.consumers=log,aggregate,dashboard,metrics} (the default; {@code none}
+     * drops every event) picks the consumers, to see what each costs.
+     */
     private double monitored(ActorSystem<?> system, Plan plan, RunSpec spec, int steps) {
         RunInfo info = RunInfos.of(plan, PlanReport.of(plan, plan.evaluate()), "virtual", 1.0);
         EventLog log = new EventLog();
@@ -109,7 +113,13 @@ final class RuntimeBench {
         DashboardState dashboard = new DashboardState(info);
         Metrics metrics = new Metrics(info, "bench");
         long t0 = System.nanoTime();
-        try (EventPump all = new EventPump(List.<EventSink>of(log, aggregate::accept, dashboard, metrics), 200)) {
+        String only = System.getProperty("pipelab.bench.consumers", "log,aggregate,dashboard,metrics");
+        List<EventSink> consumers = new java.util.ArrayList<>();
+        if (only.contains("log")) consumers.add(log);
+        if (only.contains("aggregate")) consumers.add(aggregate::accept);
+        if (only.contains("dashboard")) consumers.add(dashboard);
+        if (only.contains("metrics")) consumers.add(metrics);
+        try (EventPump all = new EventPump(consumers, 200)) {
             Emulator.run(system, spec, RunOptions.virtual(steps, all).withOom(OomPolicy.WARN)).orThrow();
             lastEmulationSeconds = (System.nanoTime() - t0) / 1e9;
         }
