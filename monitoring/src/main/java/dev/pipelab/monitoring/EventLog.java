@@ -1,24 +1,44 @@
 package dev.pipelab.monitoring;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
-/** An in-memory, thread-safe event sink that keeps every event. Invariant: {@link #events()} is a snapshot. */
+/**
+ * An in-memory, thread-safe event sink that keeps every event. Invariant: {@link #events()} is a snapshot in
+ * emission order.
+ *
+ * <p>Events are kept in blocks of plain arrays, not in a linked queue: a run keeps about a million events per hundred
+ * steps, and a node object per event doubled what the garbage collector had to trace.
+ */
 public final class EventLog implements EventSink {
 
-    private final ConcurrentLinkedQueue<Event> events = new ConcurrentLinkedQueue<>();
+    private static final int BLOCK = 8192;
+
+    private final List<Event[]> full = new ArrayList<>();
+    private Event[] block = new Event[BLOCK];
+    private int used;
+    private int size;
 
     @Override
-    public void emit(Event event) {
-        events.add(event);
+    public synchronized void emit(Event event) {
+        if (used == BLOCK) {
+            full.add(block);
+            block = new Event[BLOCK];
+            used = 0;
+        }
+        block[used++] = event;
+        size++;
     }
 
-    public List<Event> events() {
-        return List.copyOf(new ArrayList<>(events));
+    public synchronized List<Event> events() {
+        List<Event> out = new ArrayList<>(size);
+        for (Event[] b : full) out.addAll(Arrays.asList(b));
+        for (int i = 0; i < used; i++) out.add(block[i]);
+        return List.copyOf(out);
     }
 
-    public int size() {
-        return events.size();
+    public synchronized int size() {
+        return size;
     }
 }
