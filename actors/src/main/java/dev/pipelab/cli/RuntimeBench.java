@@ -246,8 +246,11 @@ final class RuntimeBench {
 
         @Override
         public void emit(Event e) {
-            if (e instanceof Event.ActionSpan a && a.microBatch() >= 0) actions.incrementAndGet();
-            else if (e instanceof Event.TransferSpan) transfers.incrementAndGet();
+            if (e instanceof dev.pipelab.monitoring.RankActivity a) {
+                for (int i = 0; i < a.actions(); i++) if (a.microBatch(i) >= 0) actions.incrementAndGet();
+            } else if (e instanceof dev.pipelab.monitoring.LinkActivity l) {
+                transfers.addAndGet(l.transfers());
+            }
         }
     }
 

@@ -3,7 +3,7 @@ package dev.pipelab.link;
 import dev.pipelab.clock.Clock;
 import dev.pipelab.cluster.CborSerializable;
 import dev.pipelab.model.LinkSpec;
-import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.LinkActivity;
 import dev.pipelab.monitoring.EventSink;
 import dev.pipelab.pipeline.Quiescence;
 import dev.pipelab.stage.Stage;
@@ -107,6 +107,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
     private final Clock clock;
     private final TimerScheduler<Command> timers;
     private final LinkState state;
+    /** The current step's transfers, reported as one batch once the step's last has left (see {@link LinkSetup}). */
+    private final LinkActivity.Recorder activity;
     private final Map<Long, Stage.Command> due = new HashMap<>();
     private int step = -1;
     private long nextKey;
@@ -122,6 +124,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         this.timers = timers;
         this.clock = Clock.of(setup.clock(), setup.speed());
         this.state = new LinkState(setup.spec());
+        this.activity = new LinkActivity.Recorder(setup.replica(), setup.fromRank(), setup.toRank());
     }
 
     public static Behavior<Command> create(LinkSetup setup, ActorRef<Stage.Command> target, EventSink sink) {
@@ -141,17 +144,30 @@ public final class Link extends AbstractBehavior<Link.Command> {
 
     private void enterStep(int s) {
         if (s != step) {
+            flush();
             step = s;
             state.reset();
         }
+    }
+
+    /**
+     * Records a transfer; reports the batch when the step's transfers are complete, or at once in wall time (so the
+     * live views move while a step runs) and when the count per step is unknown.
+     */
+    private void record(String kind, int stage, int microBatch, long bytes, double ready, LinkState.Transit transit) {
+        activity.transfer(kind, stage, microBatch, bytes, ready, transit.start(), transit.arrival());
+        if (!clock.isVirtual() || activity.size() >= setup.messagesPerStep()) flush();
+    }
+
+    private void flush() {
+        if (!activity.isEmpty()) sink.emit(activity.take(step));
     }
 
     private Behavior<Command> onTransfer(Transfer t) {
         received++;
         enterStep(t.step());
         LinkState.Transit transit = state.send(t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY); // see Stage.pump
-        sink.emit(new Event.TransferSpan(t.step(), setup.replica(), setup.fromRank(), setup.toRank(), t.kind(), t.stage(),
-                t.microBatch(), t.bytes(), t.readySeconds(), transit.start(), transit.arrival()));
+        record(t.kind(), t.stage(), t.microBatch(), t.bytes(), t.readySeconds(), transit);
         deliver(new Stage.Deliver(t.step(), t.toPosition(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
         return this;
     }
@@ -160,8 +176,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         received++;
         enterStep(t.step());
         LinkState.Transit transit = state.send(t.spec(), t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY);
-        sink.emit(new Event.TransferSpan(t.step(), setup.replica(), setup.fromRank(), setup.toRank(), "allreduce", t.stage(),
-                -1, t.bytes(), t.readySeconds(), transit.start(), transit.arrival()));
+        record("allreduce", t.stage(), -1, t.bytes(), t.readySeconds(), transit);
         deliver(new Stage.RingChunk(t.step(), t.stage(), t.index(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
         return this;
     }

@@ -8,17 +8,23 @@ import dev.pipelab.model.LinkSpec;
  * Everything a {@link Link} needs, as data (it travels to the node that hosts the link). A pipeline link
  * carries activations and gradients of replica {@code replica} from {@code fromRank} to {@code toRank}; a ring
  * link ({@code ring}) carries all-reduce chunks of rank {@code fromRank == toRank} from replica {@code replica}
- * to replica {@code toReplica}.
+ * to replica {@code toReplica}. {@code messagesPerStep} is how many messages the link carries in a step (the link
+ * reports a step's transfers as one batch once it has carried them all); 0 when unknown: each is reported alone.
  */
 public record LinkSetup(int replica, int toReplica, int fromRank, int toRank, boolean ring, LinkSpec spec, ClockMode clock,
-                        double speed) implements CborSerializable {
+                        double speed, int messagesPerStep) implements CborSerializable {
 
-    public static LinkSetup pipeline(int replica, int fromRank, int toRank, LinkSpec spec, ClockMode clock, double speed) {
-        return new LinkSetup(replica, replica, fromRank, toRank, false, spec, clock, speed);
+    public LinkSetup {
+        if (messagesPerStep < 0) throw new IllegalArgumentException("messagesPerStep must be >= 0, got " + messagesPerStep);
     }
 
-    public static LinkSetup ring(int replica, int toReplica, int rank, ClockMode clock, double speed) {
-        return new LinkSetup(replica, toReplica, rank, rank, true, LinkSpec.FREE, clock, speed);
+    public static LinkSetup pipeline(int replica, int fromRank, int toRank, LinkSpec spec, ClockMode clock, double speed,
+                                     int messagesPerStep) {
+        return new LinkSetup(replica, replica, fromRank, toRank, false, spec, clock, speed, messagesPerStep);
+    }
+
+    public static LinkSetup ring(int replica, int toReplica, int rank, ClockMode clock, double speed, int messagesPerStep) {
+        return new LinkSetup(replica, toReplica, rank, rank, true, LinkSpec.FREE, clock, speed, messagesPerStep);
     }
 
     public String name() {

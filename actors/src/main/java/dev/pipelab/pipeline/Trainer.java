@@ -143,9 +143,11 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                 setups.add(new StageSetup(x, d, programs.get(r).data(), spec.linkBuffer(), spec.memoryBytes(),
                         options.oom(), options.clock(), options.speed(), spec.real()));
                 for (int q : programs.get(r).outgoingRanks()) {
-                    links.add(LinkSetup.pipeline(x, r, q, spec.network().link(r, q), options.clock(), options.speed()));
+                    links.add(LinkSetup.pipeline(x, r, q, spec.network().link(r, q), options.clock(), options.speed(),
+                            programs.get(r).messagesTo(q)));
                 }
-                if (needsRing(programs.get(r))) links.add(LinkSetup.ring(x, (x + 1) % d, r, options.clock(), options.speed()));
+                int ringMessages = ringMessages(programs.get(r));
+                if (ringMessages > 0) links.add(LinkSetup.ring(x, (x + 1) % d, r, options.clock(), options.speed(), ringMessages));
             }
             ActorRef<Pipeline.Command> pipeline = context.spawn(Pipeline.create(x, setups, links, hosts, placement, context.getSelf()),
                     "replica-" + x);
@@ -154,12 +156,14 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         }
     }
 
-    private boolean needsRing(StageProgram program) {
+    /** Ring chunks a rank sends per step: every step of each of its model stages' all-reduce (0: it needs no ring). */
+    private int ringMessages(StageProgram program) {
+        int n = 0;
         for (int c = 0; c < program.chunks(); c++) {
             StageCost sc = spec.costs().get(program.stageOfChunk(c));
-            if (sc.allReduce().steps() > 0) return true;
+            n += sc.allReduce().steps();
         }
-        return false;
+        return n;
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.pipelab.link.Link;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventSink;
 import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RankActivity;
 import dev.pipelab.pipeline.Pipeline;
 import dev.pipelab.pipeline.Quiescence;
 import dev.pipelab.pipeline.Trainer;
@@ -126,6 +127,11 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private final Clock clock;
     private final TimerScheduler<Command> timers;
     private final StageState state;
+    /**
+     * The current step's spans, reported as one {@link RankActivity} when the rank finishes the step (virtual time) or
+     * after each action (wall time, so the live views move while a step runs).
+     */
+    private final RankActivity.Recorder activity;
     /** Real-numerics mode: the rank's layer shards; empty in emulated mode. */
     private final java.util.Optional<RealRank> real;
     private Connect wiring;
@@ -148,6 +154,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         this.real = setup.real().map(r -> new RealRank(r, program, setup.replica(), setup.replicas(),
                 setup.program().splitBackward()));
         this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real);
+        this.activity = new RankActivity.Recorder(setup.replica(), setup.rank());
     }
 
     public static Behavior<Command> create(StageSetup setup, EventSink sink) {
@@ -249,6 +256,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         }
         apply(state.drain());
         if (failed) return;
+        if (state.isDone() || !clock.isVirtual()) flush();
         if (state.isDone()) {
             reported = true;
             List<Double> losses = real.map(RealRank::losses).orElse(List.of());
@@ -260,6 +268,10 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         }
     }
 
+    private void flush() {
+        if (!activity.isEmpty()) sink.emit(activity.take(state.step()));
+    }
+
     private void apply(List<StageState.Effect> effects) {
         final int step = state.step();
         final int replica = setup.replica();
@@ -268,7 +280,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
             if (e instanceof StageState.Finished f) {
                 Phase phase = f.position() < 0 ? Phase.OPT : Phase.valueOf(f.kind().name());
                 int stage = f.position() < 0 ? -1 : f.stage();
-                sink.emit(new Event.ActionSpan(step, replica, rank, stage, phase, f.microBatch(), f.start(), f.end(), f.duration()));
+                activity.action(phase, stage, f.microBatch(), f.start(), f.end(), f.duration());
             } else if (e instanceof StageState.Send s) {
                 sent++;
                 byte[] payload = real.isPresent() ? real.get().takeOutput(s.toRank(), s.seq()) : NO_PAYLOAD;
@@ -283,16 +295,17 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 wiring.ringLinks().get(0).tell(new Link.RingTransfer(step, epoch, r.stage(), r.index(), r.bytes(), r.link(),
                         r.ready(), payload));
             } else if (e instanceof StageState.Stall s) {
-                sink.emit(new Event.CreditStall(step, replica, rank, s.toRank(), s.from(), s.to()));
+                activity.stall(s.toRank(), s.from(), s.to());
             } else if (e instanceof StageState.Memory mem) {
-                sink.emit(new Event.MemoryChanged(step, replica, rank, mem.at(), mem.bytes()));
+                activity.memory(mem.at(), mem.bytes());
             } else if (e instanceof StageState.AllReduced a) {
-                sink.emit(new Event.AllReduceSpan(step, replica, a.stage(), a.bytes(), a.start(), a.end()));
+                activity.allReduce(a.stage(), a.bytes(), a.start(), a.end());
             } else if (e instanceof StageState.OutOfMemory o) {
                 sink.emit(new Event.OutOfMemory(step, replica, rank, o.at(), o.bytes(), o.capacityBytes()));
                 String what = "out of memory at step " + step + ": stage " + o.stage() + " (rank " + rank + ", replica "
                         + replica + ") needs " + o.bytes() + " bytes at " + o.at() + " s, the device has " + o.capacityBytes();
                 if (setup.oom() == OomPolicy.FAIL) {
+                    flush(); // what the rank did up to the failure stays in the trace
                     failed = true;
                     wiring.pipeline().tell(new Pipeline.StageFailed(replica, rank, what));
                     return;

@@ -99,7 +99,7 @@ class ExactnessMatrixTest {
         assertThat(run.status()).as(() -> run.deadlock().map(RunResult.Deadlock::message).orElse(run.failure().orElse("")))
                 .isEqualTo(RunResult.Status.COMPLETED);
         assertSameAsEvaluator(run, 0, t, c.d());
-        long spans = log.events().stream().filter(e -> e instanceof Event.ActionSpan).count();
+        long spans = log.details().stream().filter(e -> e instanceof Event.ActionSpan).count();
         assertThat(spans).isEqualTo((long) c.d() * (s.size() + c.p()));
     }
 

@@ -63,8 +63,8 @@ class RunBehaviourTest {
         RunResult ra = run(spec, RunOptions.virtual(2, a)).orThrow();
         RunResult rb = run(spec, RunOptions.virtual(2, b)).orThrow();
         assertThat(ra).isEqualTo(rb);
-        List<String> ea = new ArrayList<>(a.events().stream().map(Object::toString).toList());
-        List<String> eb = new ArrayList<>(b.events().stream().map(Object::toString).toList());
+        List<String> ea = new ArrayList<>(dev.pipelab.monitoring.Events.expanded(a.events()).stream().map(Object::toString).toList());
+        List<String> eb = new ArrayList<>(dev.pipelab.monitoring.Events.expanded(b.events()).stream().map(Object::toString).toList());
         Collections.sort(ea);
         Collections.sort(eb);
         assertThat(ea).isEqualTo(eb).hasSizeGreaterThan(100);
@@ -157,7 +157,7 @@ class RunBehaviourTest {
             Timeline t = Evaluator.evaluate(s, costs, spec.network(), buffer);
             ExactnessMatrixTest.assertSameAsEvaluator(r, 0, t, 1);
 
-            List<Event.CreditStall> stalls = log.events().stream().filter(e -> e instanceof Event.CreditStall)
+            List<Event.CreditStall> stalls = log.details().stream().filter(e -> e instanceof Event.CreditStall)
                     .map(e -> (Event.CreditStall) e).toList();
             assertThat(stalls).anySatisfy(st -> assertThat(st.fromRank()).isZero())
                     .allSatisfy(st -> assertThat(st.endSeconds()).isGreaterThan(st.startSeconds()));
@@ -170,11 +170,11 @@ class RunBehaviourTest {
 
             // activations waiting at rank 1 (arrived, consumer not started) never exceed the buffer
             Map<Integer, Double> arrival = new HashMap<>();
-            for (Event e : log.events()) {
+            for (Event.Detail e : log.details()) {
                 if (e instanceof Event.TransferSpan ts && ts.kind().equals("activation")) arrival.put(ts.microBatch(), ts.endSeconds());
             }
             Map<Integer, Double> consumed = new HashMap<>();
-            for (Event e : log.events()) {
+            for (Event.Detail e : log.details()) {
                 if (e instanceof Event.ActionSpan a && a.rank() == 1 && a.phase() == dev.pipelab.monitoring.Phase.F) {
                     consumed.put(a.microBatch(), a.startSeconds());
                 }
@@ -186,7 +186,7 @@ class RunBehaviourTest {
             }
             // memory never above the peak the evaluator allows
             long peak0 = t.peakMemoryBytes(0);
-            assertThat(log.events().stream().filter(e -> e instanceof Event.MemoryChanged mc && mc.rank() == 0)
+            assertThat(log.details().stream().filter(e -> e instanceof Event.MemoryChanged mc && mc.rank() == 0)
                     .mapToLong(e -> ((Event.MemoryChanged) e).bytes()).max().orElseThrow()).isEqualTo(peak0);
         }
     }
@@ -201,7 +201,7 @@ class RunBehaviourTest {
         RunResult r = run(spec, RunOptions.virtual(1, log)).orThrow();
         Timeline t = Evaluator.evaluate(s, costs, spec.network());
         Map<List<Integer>, Integer> chunks = new HashMap<>();
-        for (Event e : log.events()) {
+        for (Event.Detail e : log.details()) {
             if (e instanceof Event.TransferSpan ts && ts.kind().equals("allreduce")) {
                 chunks.merge(List.of(ts.replica(), ts.stage()), 1, Integer::sum);
                 assertThat(ts.bytes()).isEqualTo(costs.get(ts.stage()).allReduce().chunkBytes());
@@ -209,7 +209,7 @@ class RunBehaviourTest {
         }
         assertThat(chunks).hasSize(d * s.stages());
         assertThat(chunks.values()).allMatch(n -> n == 2 * (d - 1));
-        List<Event.AllReduceSpan> spans = log.events().stream().filter(e -> e instanceof Event.AllReduceSpan)
+        List<Event.AllReduceSpan> spans = log.details().stream().filter(e -> e instanceof Event.AllReduceSpan)
                 .map(e -> (Event.AllReduceSpan) e).toList();
         assertThat(spans).hasSize(d * s.stages());
         for (Event.AllReduceSpan a : spans) {

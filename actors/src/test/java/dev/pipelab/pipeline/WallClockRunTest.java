@@ -33,7 +33,7 @@ class WallClockRunTest {
             for (int rank = 0; rank < 2; rank++) {
                 final int fx = x;
                 final int fr = rank;
-                List<Event.ActionSpan> spans = log.events().stream()
+                List<Event.ActionSpan> spans = log.details().stream()
                         .filter(e -> e instanceof Event.ActionSpan a && a.replica() == fx && a.rank() == fr && a.phase() != Phase.OPT)
                         .map(e -> (Event.ActionSpan) e).sorted(Comparator.comparingDouble(Event.ActionSpan::startSeconds)).toList();
                 assertThat(spans.stream().map(a -> new Action(a.stage(), Action.Kind.valueOf(a.phase().name()), a.microBatch())).toList())

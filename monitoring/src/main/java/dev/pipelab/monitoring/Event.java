@@ -1,9 +1,15 @@
 package dev.pipelab.monitoring;
 
 /**
- * One telemetry event of a run. Invariant: events are plain immutable records with no Pekko types, so that
- * recorded or synthetic streams can be analysed without an actor system; spans are emitted once, when they
+ * One telemetry event of a run. Invariant: events are plain immutable values with no Pekko types, so that
+ * recorded or synthetic streams can be analysed without an actor system; spans are reported once, when they
  * end, with both ends.
+ *
+ * <p>Spans travel in batches: a stage reports what its rank did in a step as one {@link RankActivity} and a link
+ * what it carried as one {@link LinkActivity}, columns of primitives rather than an object per span. Why: a run
+ * makes about 10,000 spans per step at 32 ranks; one object each, queued and retained by every consumer, cost the
+ * emulation a third of its speed ({@code pipelab bench runtime}). The single spans ({@link Detail}) remain as views
+ * of a batch ({@link Batch#details()}) and as the vocabulary of synthetic streams ({@link Events#batched}).
  *
  * <p>Times are emulated seconds <b>since the start of the event's step</b> (every step starts at 0.0, exactly
  * as the analytic evaluator computes one step), so that each step can be compared bit for bit with the
@@ -13,11 +19,25 @@ package dev.pipelab.monitoring;
  * <p>Replica is the data-parallel index, rank the pipeline position (device within the pipeline), stage the
  * model stage (differs from rank with interleaved schedules).
  */
-public sealed interface Event permits Event.ActionSpan, Event.TransferSpan, Event.CreditStall, Event.MemoryChanged,
-        Event.AllReduceSpan, Event.StepStarted, Event.StepEnded, Event.OutOfMemory, Event.StepLoss {
+public sealed interface Event permits Event.Batch, Event.StepStarted, Event.StepEnded, Event.OutOfMemory, Event.StepLoss {
 
-    /** When the event happened (a span: when it ended). */
+    /** When the event happened (a span: when it ended; a batch: when its last span ended). */
     double atSeconds();
+
+    /** Spans of one step, as columns; {@link #details()} gives them one by one. */
+    sealed interface Batch extends Event permits RankActivity, LinkActivity {
+        int step();
+
+        /** Every span of the batch as a value, grouped by kind, each kind in the order it was recorded. */
+        java.util.List<Detail> details();
+    }
+
+    /** One span or change inside a {@link Batch}. */
+    sealed interface Detail permits ActionSpan, TransferSpan, CreditStall, MemoryChanged, AllReduceSpan {
+        int step();
+
+        double atSeconds();
+    }
 
     /**
      * A compute action of one stage for one micro-batch (or the optimizer step: stage -1, micro-batch -1).
@@ -25,7 +45,7 @@ public sealed interface Event permits Event.ActionSpan, Event.TransferSpan, Even
      * can differ from it in the last bit, and busy time must add durations to agree with the evaluator exactly.
      */
     record ActionSpan(int step, int replica, int rank, int stage, Phase phase, int microBatch, double startSeconds,
-                      double endSeconds, double durationSeconds) implements Event {
+                      double endSeconds, double durationSeconds) implements Detail {
 
         /** A span whose duration is {@code end - start} (synthetic streams, tests). */
         public ActionSpan(int step, int replica, int rank, int stage, Phase phase, int microBatch, double startSeconds,
@@ -44,20 +64,21 @@ public sealed interface Event permits Event.ActionSpan, Event.TransferSpan, Even
      * {@code endSeconds} when it arrived. {@code kind} is {@code activation}, {@code gradient} or {@code allreduce}.
      */
     record TransferSpan(int step, int replica, int fromRank, int toRank, String kind, int stage, int microBatch,
-                        long bytes, double readySeconds, double startSeconds, double endSeconds) implements Event {
+                        long bytes, double readySeconds, double startSeconds, double endSeconds) implements Detail {
         public double atSeconds() { return endSeconds; }
     }
 
     /** A sender that had work ready but waited for the receiver's credit on a link. */
-    record CreditStall(int step, int replica, int fromRank, int toRank, double startSeconds, double endSeconds) implements Event {
+    record CreditStall(int step, int replica, int fromRank, int toRank, double startSeconds, double endSeconds) implements Detail {
         public double atSeconds() { return endSeconds; }
     }
 
     /** Live activation bytes (plus static bytes) of a rank after a change. */
-    record MemoryChanged(int step, int replica, int rank, double atSeconds, long bytes) implements Event {}
+    record MemoryChanged(int step, int replica, int rank, double atSeconds, long bytes) implements Detail {}
 
-    /** The data-parallel gradient all-reduce of one model stage, seen from one replica. */
-    record AllReduceSpan(int step, int replica, int stage, long bytes, double startSeconds, double endSeconds) implements Event {
+    /** The data-parallel gradient all-reduce of model stage {@code stage} (held by {@code rank}), seen from one replica. */
+    record AllReduceSpan(int step, int replica, int rank, int stage, long bytes, double startSeconds, double endSeconds)
+            implements Detail {
         public double atSeconds() { return endSeconds; }
     }
 

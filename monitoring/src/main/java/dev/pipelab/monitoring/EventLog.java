@@ -38,6 +38,11 @@ public final class EventLog implements EventSink {
         return List.copyOf(out);
     }
 
+    /** Every span of the logged batches, in order (see {@link Events#details}). */
+    public List<Event.Detail> details() {
+        return Events.details(events());
+    }
+
     public synchronized int size() {
         return size;
     }

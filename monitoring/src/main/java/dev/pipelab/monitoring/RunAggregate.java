@@ -86,6 +86,22 @@ public final class RunAggregate {
 
     public synchronized void accept(Event event) {
         Objects.requireNonNull(event, "event");
+        if (event instanceof Event.Batch b) {
+            for (Event.Detail detail : b.details()) accept(detail);
+        } else if (event instanceof Event.StepStarted s) {
+            data(s.step()).started = s;
+        } else if (event instanceof Event.StepEnded s) {
+            data(s.step()).ended = s;
+        } else if (event instanceof Event.OutOfMemory o) {
+            outOfMemory.add(o);
+        } else if (event instanceof Event.StepLoss l) {
+            losses.put(l.step(), l.loss());
+        } else {
+            throw new IllegalArgumentException("unknown event " + event);
+        }
+    }
+
+    private void accept(Event.Detail event) {
         if (event instanceof Event.ActionSpan s) {
             StepData d = data(s.step());
             d.spans.computeIfAbsent(new RankKey(s.replica(), s.rank()), k -> new ArrayList<>()).add(s);
@@ -105,16 +121,6 @@ public final class RunAggregate {
             mem.peak = Math.max(mem.peak, m.bytes());
         } else if (event instanceof Event.AllReduceSpan a) {
             data(a.step()).allReduces.add(a);
-        } else if (event instanceof Event.StepStarted s) {
-            data(s.step()).started = s;
-        } else if (event instanceof Event.StepEnded s) {
-            data(s.step()).ended = s;
-        } else if (event instanceof Event.OutOfMemory o) {
-            outOfMemory.add(o);
-        } else if (event instanceof Event.StepLoss l) {
-            losses.put(l.step(), l.loss());
-        } else {
-            throw new IllegalArgumentException("unknown event " + event);
         }
     }
 

@@ -30,7 +30,8 @@ public final class TextGantt {
         if (widthColumns < 1) throw new IllegalArgumentException("widthColumns must be >= 1, got " + widthColumns);
         int step = Integer.MIN_VALUE;
         boolean ended = false;
-        for (Event e : events) {
+        List<Object> items = Events.expanded(events);
+        for (Object e : items) {
             if (e instanceof Event.StepEnded s && (!ended || s.step() > step)) {
                 step = s.step();
                 ended = true;
@@ -42,7 +43,7 @@ public final class TextGantt {
 
         double stepSeconds = 0;
         TreeMap<Integer, List<Event.ActionSpan>> byRank = new TreeMap<>();
-        for (Event e : events) {
+        for (Object e : items) {
             if (e instanceof Event.StepEnded s && s.step() == step) stepSeconds = s.stepSeconds();
             if (e instanceof Event.ActionSpan a && a.step() == step && a.replica() == replica) {
                 byRank.computeIfAbsent(a.rank(), k -> new ArrayList<>()).add(a);

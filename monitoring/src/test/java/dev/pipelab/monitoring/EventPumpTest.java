@@ -19,7 +19,7 @@ class EventPumpTest {
         List<List<Event>> perThread = new ArrayList<>();
         for (int t = 0; t < emitters.length; t++) {
             List<Event> mine = new ArrayList<>();
-            for (int i = 0; i < 5_000; i++) mine.add(new Event.MemoryChanged(0, t, i % 8, i, i));
+            for (int i = 0; i < 5_000; i++) mine.add(new Event.StepLoss(t * 10_000 + i, i));
             perThread.add(mine);
             emitters[t] = new Thread(() -> mine.forEach(pump::emit));
         }

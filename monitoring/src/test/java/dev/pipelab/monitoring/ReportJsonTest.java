@@ -22,8 +22,8 @@ class ReportJsonTest {
         return TinyGPipe.info().with("virtual", 1, Optional.of(MemoryInfo.of(10, 10, 20, 30)));
     }
 
-    private static String json(List<Event> events, WallClock wall) {
-        return ReportJson.toJson(RunReport.of(RunAggregate.of(infoWithMemory(), events), wall));
+    private static String json(List<?> events, WallClock wall) {
+        return ReportJson.toJson(RunReport.of(RunAggregate.of(infoWithMemory(), Events.batched(events)), wall));
     }
 
     private static JsonNode parse(String json) throws Exception {
@@ -96,19 +96,19 @@ class ReportJsonTest {
     void doublesKeepFullPrecision() throws Exception {
         // a bubble of 1/3 must survive the round trip through text bit for bit
         RunInfo info = new RunInfo("third", "gpipe", 3, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, List.of(1, 1, 1), List.of(0L, 0L, 0L));
-        List<Event> events = new ArrayList<>();
+        List<Object> events = new ArrayList<>();
         for (int r = 0; r < 3; r++) events.add(new Event.ActionSpan(0, 0, r, r, Phase.F, 0, r * 0.5, r * 0.5 + 2));
         events.add(new Event.StepEnded(0, 3.0, 3.0, 1));
-        String text = ReportJson.toJson(RunReport.of(RunAggregate.of(info, events), new WallClock("t", 0)));
+        String text = ReportJson.toJson(RunReport.of(RunAggregate.of(info, Events.batched(events)), new WallClock("t", 0)));
         assertThat(text).contains("\"bubbleFraction\": 0.3333333333333333,");
         assertThat(parse(text).get("bubbleFraction").asDouble()).isEqualTo(1.0 / 3);
     }
 
     @Test
     void memoryIsNullWhenTheCallerHasNoBreakdownAndOutOfMemoryIsListed() throws Exception {
-        List<Event> events = new ArrayList<>(TinyGPipe.events(1));
+        List<Object> events = new ArrayList<>(TinyGPipe.events(1));
         events.add(new Event.OutOfMemory(0, 0, 1, 2.25, 1_500_000_000L, 1_000_000_000L));
-        JsonNode r = parse(ReportJson.toJson(RunReport.of(RunAggregate.of(TinyGPipe.info(), events), new WallClock("t", 0))));
+        JsonNode r = parse(ReportJson.toJson(RunReport.of(RunAggregate.of(TinyGPipe.info(), Events.batched(events)), new WallClock("t", 0))));
         assertThat(r.get("memory").isNull()).isTrue();
         assertThat(r.get("outOfMemory").toString()).isEqualTo("[{\"step\":0,\"replica\":0,\"rank\":1,\"atSeconds\":2.25,"
                 + "\"bytes\":1500000000,\"capacityBytes\":1000000000}]");
@@ -116,8 +116,8 @@ class ReportJsonTest {
 
     @Test
     void allReduceIsListedPerStage() throws Exception {
-        List<Event> events = new ArrayList<>(TinyGPipe.events(1));
-        events.add(new Event.AllReduceSpan(0, 0, 1, 4096, 7.25, 7.5));
+        List<Object> events = new ArrayList<>(TinyGPipe.events(1));
+        events.add(new Event.AllReduceSpan(0, 0, 1, 1, 4096, 7.25, 7.5));
         JsonNode r = parse(json(events, new WallClock("t", 0)));
         assertThat(r.get("allReduce").toString()).isEqualTo("[{\"stage\":1,\"bytes\":4096,\"seconds\":0.25}]");
     }

@@ -43,10 +43,10 @@ class RunAggregateTest {
     void bubbleOfOneThirdComesOutCorrectlyRounded() {
         // p=3 ranks, step 3 s, busy 2 s each: (9 - 6) / 9 = 1/3 exactly rounded
         RunInfo info = new RunInfo("third", "gpipe", 3, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, List.of(1, 1, 1), List.of(0L, 0L, 0L));
-        List<Event> events = new ArrayList<>();
+        List<Object> events = new ArrayList<>();
         for (int r = 0; r < 3; r++) events.add(span(r, Phase.F, 0, r * 0.5, r * 0.5 + 2));
         events.add(new Event.StepEnded(0, 3.0, 3.0, 1));
-        assertThat(RunAggregate.of(info, events).step(0).orElseThrow().bubbleFraction()).isEqualTo(1.0 / 3);
+        assertThat(RunAggregate.of(info, Events.batched(events)).step(0).orElseThrow().bubbleFraction()).isEqualTo(1.0 / 3);
     }
 
     @Test
@@ -87,8 +87,8 @@ class RunAggregateTest {
         startOrder += b.seconds();
         startOrder += opt.seconds();
         assertThat(startOrder).isNotEqualTo(evaluatorOrder);
-        List<Event> events = List.of(b, opt, f, new Event.StepEnded(0, 1.1, 1.1, 1));
-        assertThat(RunAggregate.of(info, events).rank(0, 0, 0).busySeconds()).isEqualTo(evaluatorOrder);
+        List<Object> events = List.of(b, opt, f, new Event.StepEnded(0, 1.1, 1.1, 1));
+        assertThat(RunAggregate.of(info, Events.batched(events)).rank(0, 0, 0).busySeconds()).isEqualTo(evaluatorOrder);
     }
 
     @Test
@@ -142,14 +142,14 @@ class RunAggregateTest {
     void creditStallsAndQueueDepth() {
         RunInfo info = TinyGPipe.info();
         // waiting intervals [0,2), [2,3), [2,3): the first leaves as the other two become ready, so the depth is 2
-        List<Event> events = List.of(
+        List<Object> events = List.of(
                 new Event.TransferSpan(0, 0, 0, 1, "activation", 0, 0, 10, 0, 2, 2.5),
                 new Event.TransferSpan(0, 0, 0, 1, "activation", 0, 1, 10, 2, 3, 3.5),
                 new Event.TransferSpan(0, 0, 0, 1, "activation", 0, 2, 10, 2, 3.5, 4),
                 new Event.TransferSpan(0, 0, 0, 1, "activation", 0, 3, 10, 4, 4, 4.5),
                 new Event.CreditStall(0, 0, 0, 1, 2, 2.5), new Event.CreditStall(0, 0, 0, 1, 3, 3.25),
                 new Event.CreditStall(0, 0, 1, 0, 1, 1.5));
-        List<LinkStats> links = RunAggregate.of(info, events).links(0);
+        List<LinkStats> links = RunAggregate.of(info, Events.batched(events)).links(0);
         assertThat(links).containsExactly(
                 new LinkStats(0, 0, 1, 40, 2.0, 4, 0.75, 2),
                 new LinkStats(0, 1, 0, 0, 0.0, 0, 0.5, 0));
@@ -171,8 +171,8 @@ class RunAggregateTest {
         backward += 0.1;
         backward += 0.1;
         assertThat(forward).isNotEqualTo(backward);
-        LinkStats inOrder = RunAggregate.of(TinyGPipe.info(), List.of(a, b, c, s1, s2, s3)).links(0).get(0);
-        LinkStats reversed = RunAggregate.of(TinyGPipe.info(), List.of(s3, s2, s1, c, b, a)).links(0).get(0);
+        LinkStats inOrder = RunAggregate.of(TinyGPipe.info(), Events.batched(List.of(a, b, c, s1, s2, s3))).links(0).get(0);
+        LinkStats reversed = RunAggregate.of(TinyGPipe.info(), Events.batched(List.of(s3, s2, s1, c, b, a))).links(0).get(0);
         assertThat(reversed).isEqualTo(inOrder);
         assertThat(inOrder.busySeconds()).isEqualTo(forward);
         assertThat(inOrder.stallSeconds()).isEqualTo(forward);
@@ -180,9 +180,9 @@ class RunAggregateTest {
 
     @Test
     void allReduceSecondsAndBytesPerStage() {
-        List<Event> events = List.of(new Event.AllReduceSpan(0, 0, 1, 100, 8, 9.5),
-                new Event.AllReduceSpan(0, 1, 1, 100, 8, 9), new Event.AllReduceSpan(0, 0, 0, 50, 9, 9.25));
-        RunAggregate a = RunAggregate.of(TinyGPipe.info(), events);
+        List<Object> events = List.of(new Event.AllReduceSpan(0, 0, 1, 1, 100, 8, 9.5),
+                new Event.AllReduceSpan(0, 1, 1, 1, 100, 8, 9), new Event.AllReduceSpan(0, 0, 0, 0, 50, 9, 9.25));
+        RunAggregate a = RunAggregate.of(TinyGPipe.info(), Events.batched(events));
         assertThat(a.allReduceSecondsByStage()).containsExactly(
                 org.assertj.core.api.Assertions.entry(0, 0.25), org.assertj.core.api.Assertions.entry(1, 2.5));
         assertThat(a.allReduceBytesByStage()).containsEntry(1, 200L).containsEntry(0, 50L);
@@ -190,11 +190,11 @@ class RunAggregateTest {
 
     @Test
     void totalsOverCompletedStepsOnly() {
-        List<Event> events = new ArrayList<>(TinyGPipe.events(2));
+        List<Object> events = new ArrayList<>(TinyGPipe.events(2));
         events.add(new Event.StepStarted(2, 20, TinyGPipe.B * 4L, 2));
         events.add(TinyGPipe.span(2, 0, Phase.F, 0, 0, 1));
         events.add(new Event.OutOfMemory(2, 0, 0, 0.5, 2_000_000_000L, 1_000_000_000L));
-        RunAggregate a = RunAggregate.of(TinyGPipe.info(), events);
+        RunAggregate a = RunAggregate.of(TinyGPipe.info(), Events.batched(events));
         RunTotals t = a.totals();
         assertThat(t).isEqualTo(new RunTotals(2, 20.0, 10.0, 10.0, TinyGPipe.B * 4L, TinyGPipe.B * 4L * 8, 26.0, 8000, 0.0, 1));
         assertThat(a.completedSteps()).containsExactly(0, 1);
@@ -238,8 +238,8 @@ class RunAggregateTest {
 
     @Test
     void shuffledEventsAlsoGiveTheSameSpansToTheGantt() {
-        List<Event> events = new ArrayList<>(TinyGPipe.events(1));
+        List<Object> events = new ArrayList<>(TinyGPipe.events(1));
         Collections.shuffle(events, new Random(3));
-        assertThat(TextGantt.render(events, 0, 20)).isEqualTo(TextGantt.render(TinyGPipe.events(1), 0, 20));
+        assertThat(TextGantt.render(Events.batched(events), 0, 20)).isEqualTo(TextGantt.render(TinyGPipe.events(1), 0, 20));
     }
 }

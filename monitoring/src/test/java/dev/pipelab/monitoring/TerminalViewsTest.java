@@ -50,9 +50,9 @@ class TerminalViewsTest {
 
     @Test
     void summaryCountsOutOfMemoryEvents() {
-        List<Event> events = new ArrayList<>(TinyGPipe.events(1));
+        List<Object> events = new ArrayList<>(TinyGPipe.events(1));
         events.add(new Event.OutOfMemory(0, 0, 1, 2.25, 2, 1));
-        RunReport report = RunReport.of(RunAggregate.of(TinyGPipe.info(), events), new WallClock("t", 0));
+        RunReport report = RunReport.of(RunAggregate.of(TinyGPipe.info(), Events.batched(events)), new WallClock("t", 0));
         assertThat(SummaryTable.render(report)).endsWith("out of memory: 1 event\n").contains("1 step  virtual clock");
     }
 
@@ -77,19 +77,19 @@ class TerminalViewsTest {
 
     @Test
     void ganttShowsSplitPhasesAndRecompute() {
-        List<Event> events = List.of(
+        List<Object> events = List.of(
                 new Event.ActionSpan(0, 0, 0, 0, Phase.F, 0, 0, 1), new Event.ActionSpan(0, 0, 0, 0, Phase.R, 0, 1, 2),
                 new Event.ActionSpan(0, 0, 0, 0, Phase.B, 0, 2, 3), new Event.ActionSpan(0, 0, 0, 0, Phase.W, 0, 3, 4));
-        assertThat(TextGantt.render(events, 0, 8).lines().toList().get(1)).isEqualTo("rank 0 |FFRRBBWW|");
+        assertThat(TextGantt.render(Events.batched(events), 0, 8).lines().toList().get(1)).isEqualTo("rank 0 |FFRRBBWW|");
     }
 
     @Test
     void ganttOfManyRanksShowsTheFirstAndLastEight() {
-        List<Event> events = new ArrayList<>();
+        List<Object> events = new ArrayList<>();
         int p = 20;
         for (int r = 0; r < p; r++) events.add(new Event.ActionSpan(0, 0, r, r, Phase.F, 0, r, r + 1));
         events.add(new Event.StepEnded(0, p, p, 1));
-        List<String> lines = TextGantt.render(events, 0, 20).lines().toList();
+        List<String> lines = TextGantt.render(Events.batched(events), 0, 20).lines().toList();
         assertThat(lines).hasSize(1 + 16 + 1 + 2);
         assertThat(lines.get(1)).isEqualTo("rank  0 |F...................|");
         assertThat(lines.get(8)).startsWith("rank  7 |");

@@ -42,7 +42,7 @@ final class TinyGPipe {
 
     static List<Event> step(int k) {
         long samples = (long) B * 2;
-        return List.of(
+        return Events.batched(List.of(
                 new Event.StepStarted(k, 10.0 * k, samples * k, 2),
                 span(k, 0, Phase.F, 0, 0, 1), span(k, 0, Phase.F, 1, 1, 2),
                 span(k, 1, Phase.F, 0, 1.25, 2.25), span(k, 1, Phase.F, 1, 2.25, 3.25),
@@ -58,7 +58,7 @@ final class TinyGPipe {
                 new Event.MemoryChanged(k, 0, 0, 9.5, 60),
                 new Event.MemoryChanged(k, 0, 1, 2.25, 90), new Event.MemoryChanged(k, 0, 1, 3.25, 140),
                 new Event.MemoryChanged(k, 0, 1, 5.25, 90), new Event.MemoryChanged(k, 0, 1, 7.25, 40),
-                new Event.StepEnded(k, 10.0, 10.0 * (k + 1), samples * (k + 1)));
+                new Event.StepEnded(k, 10.0, 10.0 * (k + 1), samples * (k + 1))));
     }
 
     static Event.ActionSpan span(int step, int rank, Phase phase, int mb, double start, double end) {

@@ -115,6 +115,24 @@ public final class DashboardState implements EventSink {
         int endedStep = -1;
         synchronized (this) {
             version++;
+            if (event instanceof Event.Batch b) {
+                for (Event.Detail detail : b.details()) detail(detail);
+            } else if (event instanceof Event.StepStarted s) {
+                step(s.step()).runStart = s.runSeconds();
+            } else if (event instanceof Event.StepEnded e) {
+                onStepEnded(e);
+                endedStep = e.step();
+            } else if (event instanceof Event.OutOfMemory o) {
+                StepAcc s = step(o.step());
+                double at = (Double.isNaN(s.runStart) ? runSeconds : s.runStart) + o.atSeconds();
+                marker(new Marker(at, "out of memory", "replica " + o.replica() + " rank " + o.rank() + ": "
+                        + o.bytes() + " of " + o.capacityBytes() + " bytes"));
+            }
+        }
+        if (endedStep >= 0) for (IntConsumer l : stepListeners) l.accept(endedStep);
+    }
+
+    private void detail(Event.Detail event) {
             if (event instanceof Event.ActionSpan a) {
                 StepAcc s = step(a.step());
                 s.busy[(a.replica() * p + a.rank()) * PHASES.length + a.phase().ordinal()] += a.seconds();
@@ -136,19 +154,7 @@ public final class DashboardState implements EventSink {
                 int i = m.replica() * p + m.rank();
                 liveMemory[i] = m.bytes();
                 peakMemory[i] = Math.max(peakMemory[i], m.bytes());
-            } else if (event instanceof Event.StepStarted s) {
-                step(s.step()).runStart = s.runSeconds();
-            } else if (event instanceof Event.StepEnded e) {
-                onStepEnded(e);
-                endedStep = e.step();
-            } else if (event instanceof Event.OutOfMemory o) {
-                StepAcc s = step(o.step());
-                double at = (Double.isNaN(s.runStart) ? runSeconds : s.runStart) + o.atSeconds();
-                marker(new Marker(at, "out of memory", "replica " + o.replica() + " rank " + o.rank() + ": "
-                        + o.bytes() + " of " + o.capacityBytes() + " bytes"));
             }
-        }
-        if (endedStep >= 0) for (IntConsumer l : stepListeners) l.accept(endedStep);
     }
 
     private void onStepEnded(Event.StepEnded e) {

@@ -206,6 +206,20 @@ public final class Metrics implements EventSink {
 
     @Override
     public void emit(Event event) {
+        if (event instanceof Event.Batch b) {
+            for (Event.Detail detail : b.details()) detail(detail);
+        } else if (event instanceof Event.StepStarted s) {
+            synchronized (this) {
+                microBatchesByStep.put(s.step(), s.microBatches());
+            }
+        } else if (event instanceof Event.StepEnded s) {
+            onStepEnded(s);
+        } else if (event instanceof Event.OutOfMemory) {
+            outOfMemory.inc();
+        }
+    }
+
+    private void detail(Event.Detail event) {
         if (event instanceof Event.ActionSpan a) {
             onSpan(a);
         } else if (event instanceof Event.TransferSpan t) {
@@ -215,14 +229,6 @@ public final class Metrics implements EventSink {
             if (s > 0) linkSeries(c.fromRank(), c.toRank()).stall().inc(s);
         } else if (event instanceof Event.MemoryChanged m) {
             onMemory(m);
-        } else if (event instanceof Event.StepStarted s) {
-            synchronized (this) {
-                microBatchesByStep.put(s.step(), s.microBatches());
-            }
-        } else if (event instanceof Event.StepEnded s) {
-            onStepEnded(s);
-        } else if (event instanceof Event.OutOfMemory) {
-            outOfMemory.inc();
         }
         // AllReduceSpan: communication, not stage compute; its bytes travel as TransferSpans of kind allreduce
     }

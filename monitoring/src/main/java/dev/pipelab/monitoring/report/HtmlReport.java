@@ -149,7 +149,7 @@ public final class HtmlReport {
         double stepSeconds = r.steps().isEmpty() ? 0 : r.steps().get(r.steps().size() - 1).stepSeconds();
         List<List<Event.ActionSpan>> rows = new ArrayList<>();
         for (int k = 0; k < p; k++) rows.add(new ArrayList<>());
-        for (Event e : events) {
+        for (Object e : dev.pipelab.monitoring.Events.expanded(events)) {
             if (e instanceof Event.ActionSpan a && a.step() == step && a.replica() == 0 && a.rank() < p) rows.get(a.rank()).add(a);
         }
         int width = 1160;

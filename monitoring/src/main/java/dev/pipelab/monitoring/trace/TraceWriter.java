@@ -225,11 +225,7 @@ public final class TraceWriter implements EventSink, Closeable {
     // ---------------------------------------------------------------- steps
 
     private static int stepOf(Event e) {
-        if (e instanceof Event.ActionSpan a) return a.step();
-        if (e instanceof Event.TransferSpan t) return t.step();
-        if (e instanceof Event.CreditStall c) return c.step();
-        if (e instanceof Event.MemoryChanged m) return m.step();
-        if (e instanceof Event.AllReduceSpan a) return a.step();
+        if (e instanceof Event.Batch b) return b.step();
         if (e instanceof Event.StepEnded s) return s.step();
         if (e instanceof Event.OutOfMemory o) return o.step();
         if (e instanceof Event.StepLoss l) return l.step();
@@ -258,7 +254,7 @@ public final class TraceWriter implements EventSink, Closeable {
 
     private void writeStep(double offset, List<Event> events) throws IOException {
         List<Pending> items = new ArrayList<>(events.size() * 2);
-        for (Event e : events) {
+        for (Object e : dev.pipelab.monitoring.Events.expanded(events)) {
             if (e instanceof Event.ActionSpan a) {
                 items.add(new Pending(micros(offset + a.startSeconds()), 2, seq++, e));
             } else if (e instanceof Event.TransferSpan t) {

@@ -13,7 +13,7 @@ import java.util.Random;
  * A synthetic GPipe run that list-schedules each step like the evaluator would: p ranks, d replicas, m micro-batches,
  * forward {@code f} seconds (times a seeded jitter), backward {@code 2f}, link time {@code 1.2f} plus latency
  * {@code 0.5f}, so transfers of one link queue, overlap each other and the compute. Invariant: the same arguments give the
- * same events; each step's events are sorted by when they happen (as a live run emits them), its spans never overlap
+ * same events; each step's spans are sorted by when they happen and batched ({@code Events.batched}), its spans never overlap
  * on one rank, and {@code busyMicros} holds each pid's compute.
  */
 public final class SyntheticRun {
@@ -54,7 +54,7 @@ public final class SyntheticRun {
         int p = info.pipeline();
         int m = info.microBatches();
         int k = step++;
-        List<Event> out = new ArrayList<>();
+        List<Object> out = new ArrayList<>();
         double stepEnd = 0;
         for (int replica = 0; replica < info.data(); replica++) {
             double[][] fEnd = new double[p][m];
@@ -108,7 +108,7 @@ public final class SyntheticRun {
                 double start = free[r];
                 if (info.data() > 1) {
                     double ar = 0.5 * f;
-                    out.add(new Event.AllReduceSpan(k, replica, r, 1L << 30, start, start + ar));
+                    out.add(new Event.AllReduceSpan(k, replica, r, r, 1L << 30, start, start + ar));
                     start += ar;
                 }
                 double end = start + 0.25 * f;
@@ -118,12 +118,12 @@ public final class SyntheticRun {
             }
             if (p > 1) out.add(new Event.CreditStall(k, replica, 0, 1, 0.5 * f, 0.6 * f));
         }
-        out.sort(Comparator.comparingDouble(Event::atSeconds));
+        out.sort(Comparator.comparingDouble(o -> ((Event.Detail) o).atSeconds()));
         long samples = (long) info.microBatchSize() * m * info.data();
         out.add(0, new Event.StepStarted(k, runSeconds, samples * k, m));
         runSeconds += stepEnd;
         out.add(new Event.StepEnded(k, stepEnd, runSeconds, samples * (k + 1)));
-        return out;
+        return dev.pipelab.monitoring.Events.batched(out);
     }
 
     /** {@code steps} steps back to back. */
