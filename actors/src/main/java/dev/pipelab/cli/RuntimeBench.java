@@ -74,13 +74,29 @@ final class RuntimeBench {
             out.printf(Locale.ROOT, "  %-8s %6s %15s %15s %9s %15s %9s %11s %10s%n", "round", "steps", "telemetry off/s",
                     "on, emulation/s", "on / off", "on, drained/s", "on / off", "trace after", "rt / eval");
             int steps = 100;
-            for (int round = 0; round <= rounds; round++) {
-                System.gc();
-                long t0 = System.nanoTime();
-                Emulator.run(system, spec, RunOptions.virtual(steps, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
-                double off = (System.nanoTime() - t0) / 1e9;
-                System.gc();
-                double on = monitored(system, plan, spec, steps);
+            int warmUps = 2;
+            double[] emulationRatio = new double[rounds];
+            double[] drainedRatio = new double[rounds];
+            double bestOff = Double.MAX_VALUE;
+            double bestEmulation = Double.MAX_VALUE;
+            double bestDrained = Double.MAX_VALUE;
+            for (int round = -warmUps + 1; round <= rounds; round++) {
+                // alternate which goes first, so the JIT's and the heap's drift does not always favour one side
+                boolean offFirst = (round & 1) == 0;
+                double off = 0;
+                double on = 0;
+                double emu = 0;
+                for (int half = 0; half < 2; half++) {
+                    System.gc();
+                    if ((half == 0) == offFirst) {
+                        long t0 = System.nanoTime();
+                        Emulator.run(system, spec, RunOptions.virtual(steps, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
+                        off = (System.nanoTime() - t0) / 1e9;
+                    } else {
+                        on = monitored(system, plan, spec, steps);
+                        emu = lastEmulationSeconds;
+                    }
+                }
                 System.gc();
                 long e0 = System.nanoTime();
                 int evals = 0;
@@ -90,10 +106,21 @@ final class RuntimeBench {
                     evals++;
                 }
                 double evaluatorStep = (System.nanoTime() - e0) / 1e9 / evals;
-                double emu = lastEmulationSeconds;
+                if (round >= 1) {
+                    emulationRatio[round - 1] = off / emu;
+                    drainedRatio[round - 1] = off / on;
+                    bestOff = Math.min(bestOff, off);
+                    bestEmulation = Math.min(bestEmulation, emu);
+                    bestDrained = Math.min(bestDrained, on);
+                }
                 out.printf(Locale.ROOT, "  %-8s %6d %,15.0f %,15.0f %8.1f%% %,15.0f %8.1f%% %9.2f s %9.0fx%n",
-                        round == 0 ? "warm-up" : Integer.toString(round), steps, perStep * steps / off, perStep * steps / emu,
+                        round < 1 ? "warm-up" : Integer.toString(round), steps, perStep * steps / off, perStep * steps / emu,
                         100 * off / emu, perStep * steps / on, 100 * off / on, lastTraceSeconds, (off / steps) / evaluatorStep);
+            }
+            if (rounds > 0) {
+                out.printf(Locale.ROOT, "  on / off: median of rounds %.1f%% (emulation), %.1f%% (drained); best against best "
+                                + "%.1f%% (emulation), %.1f%% (drained)%n", 100 * median(emulationRatio), 100 * median(drainedRatio),
+                        100 * bestOff / bestEmulation, 100 * bestOff / bestDrained);
             }
             out.println("  (actions+transfers per wall second. 'on' feeds the event log, run aggregate, dashboard state and");
             out.println("   Prometheus metrics through an EventPump, as 'pipelab run' does: 'emulation' until the run returns,");
@@ -132,6 +159,13 @@ final class RuntimeBench {
         }
         lastTraceSeconds = (System.nanoTime() - w0) / 1e9;
         return run;
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        java.util.Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     private double lastTraceSeconds;

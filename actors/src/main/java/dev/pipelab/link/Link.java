@@ -155,6 +155,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
      * live views move while a step runs) and when the count per step is unknown.
      */
     private void record(String kind, int stage, int microBatch, long bytes, double ready, LinkState.Transit transit) {
+        if (sink == EventSink.NONE) return; // telemetry off costs nothing
         activity.transfer(kind, stage, microBatch, bytes, ready, transit.start(), transit.arrival());
         if (!clock.isVirtual() || activity.size() >= setup.messagesPerStep()) flush();
     }

@@ -132,6 +132,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
      * after each action (wall time, so the live views move while a step runs).
      */
     private final RankActivity.Recorder activity;
+    /** False with {@link EventSink#NONE}: nothing is recorded, so "telemetry off" costs nothing. */
+    private final boolean telemetry;
     /** Real-numerics mode: the rank's layer shards; empty in emulated mode. */
     private final java.util.Optional<RealRank> real;
     private Connect wiring;
@@ -155,6 +157,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 setup.program().splitBackward()));
         this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real);
         this.activity = new RankActivity.Recorder(setup.replica(), setup.rank());
+        this.telemetry = sink != EventSink.NONE;
     }
 
     public static Behavior<Command> create(StageSetup setup, EventSink sink) {
@@ -278,6 +281,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         final int rank = setup.rank();
         for (StageState.Effect e : effects) {
             if (e instanceof StageState.Finished f) {
+                if (!telemetry) continue;
                 Phase phase = f.position() < 0 ? Phase.OPT : Phase.valueOf(f.kind().name());
                 int stage = f.position() < 0 ? -1 : f.stage();
                 activity.action(phase, stage, f.microBatch(), f.start(), f.end(), f.duration());
@@ -295,11 +299,11 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 wiring.ringLinks().get(0).tell(new Link.RingTransfer(step, epoch, r.stage(), r.index(), r.bytes(), r.link(),
                         r.ready(), payload));
             } else if (e instanceof StageState.Stall s) {
-                activity.stall(s.toRank(), s.from(), s.to());
+                if (telemetry) activity.stall(s.toRank(), s.from(), s.to());
             } else if (e instanceof StageState.Memory mem) {
-                activity.memory(mem.at(), mem.bytes());
+                if (telemetry) activity.memory(mem.at(), mem.bytes());
             } else if (e instanceof StageState.AllReduced a) {
-                activity.allReduce(a.stage(), a.bytes(), a.start(), a.end());
+                if (telemetry) activity.allReduce(a.stage(), a.bytes(), a.start(), a.end());
             } else if (e instanceof StageState.OutOfMemory o) {
                 sink.emit(new Event.OutOfMemory(step, replica, rank, o.at(), o.bytes(), o.capacityBytes()));
                 String what = "out of memory at step " + step + ": stage " + o.stage() + " (rank " + rank + ", replica "
