@@ -68,8 +68,8 @@ final class RuntimeBench {
         withSystem(system -> {
             Emulator.run(system, spec, RunOptions.virtual(1, counted).withOom(OomPolicy.WARN)).orThrow();
             long perStep = counted.actions.get() + counted.transfers.get();
-            out.printf(Locale.ROOT, "%nruntime, virtual time: llama2-70b t=8 p=8 d=4 m=64 1F1B+R: %,d compute actions + %,d transfers per step%n",
-                    counted.actions.get(), counted.transfers.get());
+            out.printf(Locale.ROOT, "%nruntime, virtual time: llama2-70b t=8 p=8 d=4 m=64 1F1B+R: %,d compute actions + %,d transfers per step, "
+                    + "reported in %,d batches%n", counted.actions.get(), counted.transfers.get(), counted.batches.get());
             CompiledSchedule compiled = Evaluator.compile(plan.schedule());
             out.printf(Locale.ROOT, "  %-8s %6s %15s %15s %9s %15s %9s %11s %10s%n", "round", "steps", "telemetry off/s",
                     "on, emulation/s", "on / off", "on, drained/s", "on / off", "trace after", "rt / eval");
@@ -277,12 +277,15 @@ final class RuntimeBench {
     private static final class EventCounter implements EventSink {
         final AtomicLong actions = new AtomicLong();
         final AtomicLong transfers = new AtomicLong();
+        final AtomicLong batches = new AtomicLong();
 
         @Override
         public void emit(Event e) {
             if (e instanceof dev.pipelab.monitoring.RankActivity a) {
+                batches.incrementAndGet();
                 for (int i = 0; i < a.actions(); i++) if (a.microBatch(i) >= 0) actions.incrementAndGet();
             } else if (e instanceof dev.pipelab.monitoring.LinkActivity l) {
+                batches.incrementAndGet();
                 transfers.addAndGet(l.transfers());
             }
         }

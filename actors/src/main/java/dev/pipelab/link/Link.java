@@ -109,11 +109,15 @@ public final class Link extends AbstractBehavior<Link.Command> {
     private final LinkState state;
     /** The current step's transfers, reported as one batch once the step's last has left (see {@link LinkSetup}). */
     private final LinkActivity.Recorder activity;
+    /** Transfers of the current step so far (a probe may have reported some of them already). */
+    private int carried;
     private final Map<Long, Stage.Command> due = new HashMap<>();
     private int step = -1;
     private long nextKey;
     private long sent;
     private long received;
+    /** {@link #received} at the previous probe (see {@code Stage.onProbe}). */
+    private long receivedAtProbe = -1;
 
     private Link(ActorContext<Command> context, TimerScheduler<Command> timers, LinkSetup setup, ActorRef<Stage.Command> target,
                  EventSink sink) {
@@ -146,6 +150,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         if (s != step) {
             flush();
             step = s;
+            carried = 0;
             state.reset();
         }
     }
@@ -157,7 +162,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
     private void record(String kind, int stage, int microBatch, long bytes, double ready, LinkState.Transit transit) {
         if (sink == EventSink.NONE) return; // telemetry off costs nothing
         activity.transfer(kind, stage, microBatch, bytes, ready, transit.start(), transit.arrival());
-        if (!clock.isVirtual() || activity.size() >= setup.messagesPerStep()) flush();
+        carried++;
+        if (!clock.isVirtual() || carried >= setup.messagesPerStep()) flush();
     }
 
     private void flush() {
@@ -203,6 +209,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
     }
 
     private Behavior<Command> onProbe(Probe p) {
+        if (received == receivedAtProbe) flush(); // a step that may never complete: report its transfers so far
+        receivedAtProbe = received;
         p.replyTo().tell(new Quiescence.Report(p.wave(), setup.name(), Integer.MAX_VALUE, sent, received, due.isEmpty(), Quiescence.Report.NO_STEP, true, java.util.List.of()));
         return this;
     }

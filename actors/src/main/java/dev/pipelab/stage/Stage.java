@@ -145,6 +145,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private final List<Command> early = new ArrayList<>();
     private long sent;
     private long received;
+    /** {@link #received} at the previous probe: unchanged means no progress since, perhaps a deadlock. */
+    private long receivedAtProbe = -1;
 
     private Stage(ActorContext<Command> context, TimerScheduler<Command> timers, StageSetup setup, EventSink sink) {
         super(context);
@@ -327,6 +329,11 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onProbe(Probe p) {
         noticeOutstanding = false;
+        // no message since the last probe: report the step's spans so far, so that a deadlocked step's partial
+        // timeline reaches the trace (the trainer declares a deadlock only after a second unchanged wave, whose replies
+        // follow this flush); a progressing run rarely gets here, and a split batch is still a valid batch
+        if (received == receivedAtProbe && !reported) flush();
+        receivedAtProbe = received;
         boolean idle = !state.isRunning() || clock.isVirtual();
         List<String> stuck = state.stuck();
         if (setup.replicas() > 1) stuck = stuck.stream().map(s -> "replica " + setup.replica() + " " + s).toList();

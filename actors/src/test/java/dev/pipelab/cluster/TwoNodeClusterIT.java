@@ -1,6 +1,7 @@
 package dev.pipelab.cluster;
 
 import dev.pipelab.monitoring.EventLog;
+import dev.pipelab.monitoring.Events;
 import dev.pipelab.pipeline.Emulator;
 import dev.pipelab.pipeline.RunOptions;
 import dev.pipelab.pipeline.RunResult;
@@ -118,8 +119,8 @@ class TwoNodeClusterIT {
         assertThat(logA.size()).isPositive();
         assertThat(logB.size()).isPositive();
         List<String> split2 = new ArrayList<>();
-        for (EventLog log : List.of(logA, logB, coordinator)) log.events().forEach(e -> split2.add(e.toString()));
-        List<String> single = new ArrayList<>(oneLog.events().stream().map(Object::toString).toList());
+        for (EventLog log : List.of(logA, logB, coordinator)) Events.expanded(log.events()).forEach(e -> split2.add(e.toString()));
+        List<String> single = new ArrayList<>(Events.expanded(oneLog.events()).stream().map(Object::toString).toList());
         Collections.sort(split2);
         Collections.sort(single);
         assertThat(split2).isEqualTo(single);

@@ -110,9 +110,13 @@ class RunBehaviourTest {
     void aConsumerOrderContradictingTheFifoDeadlocksWithOneSlotAndIsReportedNotHung() {
         Schedule s = contradictingFifo();
         List<StageCost> costs = Collections.nCopies(2, StageCost.compute(1, 1, 1));
-        RunResult r = run(new RunSpec(s, costs, Network.free(), 1, 1, Long.MAX_VALUE), RunOptions.virtual(1, new EventLog()));
+        EventLog log = new EventLog();
+        RunResult r = run(new RunSpec(s, costs, Network.free(), 1, 1, Long.MAX_VALUE), RunOptions.virtual(1, log));
         assertThat(r.status()).isEqualTo(RunResult.Status.DEADLOCKED);
         assertThat(r.steps()).isEmpty();
+        // the partial step reaches the telemetry: 0F0 ran and its activation crossed the link
+        assertThat(log.details()).contains(new Event.ActionSpan(0, 0, 0, 0, dev.pipelab.monitoring.Phase.F, 0, 0, 1, 1),
+                new Event.TransferSpan(0, 0, 0, 1, "activation", 0, 0, 0, 1, 1, 1));
         RunResult.Deadlock d = r.deadlock().orElseThrow();
         assertThat(d.stuckActions()).containsExactly(
                 "rank 0 action #1 0F1: waits for credit on link 0->1 (buffer 1 full until 1F0 starts)",
