@@ -5,26 +5,33 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventSink;
+import dev.pipelab.monitoring.LinkActivity;
 import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RankActivity;
 import dev.pipelab.monitoring.RunInfo;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntConsumer;
 
 /**
- * What the live dashboard shows, folded incrementally from events. Invariant: every event costs O(1) work under one
- * short lock (no per-event allocation beyond list slots for the recent steps' spans), and {@link #snapshot} reads a
- * consistent state: per-rank numbers aggregated over replicas (so the payload has p rows, not p·d), Gantt segments
- * only for the requested replica and the last {@value #GANTT_STEPS} steps, histories capped at
- * {@value #HISTORY} entries.
+ * What the live dashboard shows, folded incrementally from events. Invariant: a batch costs O(1) work plus one tight
+ * loop over its primitive columns, under one short lock, and allocates nothing per span: busy seconds are added into
+ * the step's array in the loop, and the Gantt keeps references to the recent steps' {@link RankActivity} batches
+ * (immutable, so safe to hold) and turns them into segments only in {@link #snapshot}, for the requested replica. Why:
+ * the state is fed on one thread that competes with the emulation for the same cores, about 100,000 spans a second.
+ *
+ * <p>{@link #snapshot} reads a consistent state: per-rank numbers aggregated over replicas (so the payload has p rows,
+ * not p·d), Gantt segments only for the requested replica and the last {@value #GANTT_STEPS} steps, histories capped at
+ * {@value #HISTORY} entries. A step reported in several batches per rank (wall-clock runs) gives the snapshot of one
+ * batch per rank: busy seconds bit for bit, since a (replica, rank, phase) adds its spans in the rank's order either
+ * way. What may differ: {@code version} (it counts events), the order of Gantt segments (arrival) and the last bits
+ * of a link's stall seconds (its ranks' and replicas' waits add in arrival order).
  *
  * <p>Utilisation of a (replica, rank) is busy seconds / step seconds of the latest completed step (of the running
  * step before any has completed). The state outlives the run: after {@link #finish()} it still answers snapshots.
@@ -50,15 +57,44 @@ public final class DashboardState implements EventSink {
         double stepSeconds = Double.NaN;
         double lastEnd;
         boolean ended;
+        /** Busy seconds by (replica, rank, phase); each cell adds its spans in arrival order, as span by span did. */
         final double[] busy = new double[d * p * PHASES.length];
-        final List<List<Event.ActionSpan>> spans = new ArrayList<>(d);
-        final HashMap<Long, long[]> linkBytes = new HashMap<>(); // link key -> [bytes]
-        final HashMap<Long, List<double[]>> queueWaits = new HashMap<>(); // link key -> waits of every replica, by replica
-        final HashMap<Long, Integer> queueDepth = new HashMap<>();
+        /** Per replica, the step's batches that hold actions, in arrival order; null until the replica's first. */
+        final List<RankActivity>[] gantt;
+        /** Per replica, the actions in {@link #gantt}: the segments it would send, known without a pass over them. */
+        final int[] segments = new int[d];
+        /** Bytes by link id ({@link LinkTotals#id}); grows as links appear. */
+        long[] linkBytes = new long[8];
+        /** Waits by (replica, link id), see {@link #waitsKey}. */
+        final LongMap<QueueWaits> waits = new LongMap<>();
 
+        @SuppressWarnings("unchecked")
         StepAcc(int step) {
             this.step = step;
-            for (int i = 0; i < d; i++) spans.add(new ArrayList<>());
+            this.gantt = new List[d];
+        }
+
+        void addGantt(int replica, RankActivity a) {
+            if (gantt[replica] == null) gantt[replica] = new ArrayList<>();
+            gantt[replica].add(a);
+            segments[replica] += a.actions();
+        }
+
+        void addLinkBytes(int link, long bytes) {
+            if (link >= linkBytes.length) {
+                linkBytes = Arrays.copyOf(linkBytes, Math.max(link + 1, 2 * linkBytes.length));
+            }
+            linkBytes[link] += bytes;
+        }
+
+        QueueWaits waits(int replica, int link) {
+            long key = waitsKey(replica, link);
+            QueueWaits w = waits.get(key);
+            if (w == null) {
+                w = new QueueWaits();
+                waits.put(key, w);
+            }
+            return w;
         }
     }
 
@@ -67,13 +103,31 @@ public final class DashboardState implements EventSink {
 
     private record Marker(double runSeconds, String kind, String detail) {}
 
-    private record LinkTotals(int from, int to, long[] bytes, double[] stall, int[] lastDepth, double[] lastThroughput) {}
+    /** One link's totals over replicas; {@code id} numbers links densely in order of appearance. */
+    private static final class LinkTotals {
+        final int from;
+        final int to;
+        final int id;
+        long bytes;
+        double stall;
+        int lastDepth;
+        double lastThroughput;
 
-    private final TreeMap<Integer, StepAcc> steps = new TreeMap<>();
+        LinkTotals(int from, int to, int id) {
+            this.from = from;
+            this.to = to;
+            this.id = id;
+        }
+    }
+
+    /** The steps kept, ascending: the Gantt window and stragglers; a handful, so a linear search beats boxing a key. */
+    private final List<StepAcc> steps = new ArrayList<>();
     private StepAcc lastEnded;
     private final long[] liveMemory;
     private final long[] peakMemory;
-    private final HashMap<Long, LinkTotals> links = new HashMap<>();
+    private final LongMap<LinkTotals> links = new LongMap<>();
+    /** The same links by id. */
+    private final List<LinkTotals> linkList = new ArrayList<>();
     private final Deque<StepPoint> history = new ArrayDeque<>();
     private final Deque<double[]> loss = new ArrayDeque<>();
     private final Deque<Marker> markers = new ArrayDeque<>();
@@ -115,8 +169,10 @@ public final class DashboardState implements EventSink {
         int endedStep = -1;
         synchronized (this) {
             version++;
-            if (event instanceof Event.Batch b) {
-                for (Event.Detail detail : b.details()) detail(detail);
+            if (event instanceof RankActivity a) {
+                rankActivity(a);
+            } else if (event instanceof LinkActivity l) {
+                linkActivity(l);
             } else if (event instanceof Event.StepStarted s) {
                 step(s.step()).runStart = s.runSeconds();
             } else if (event instanceof Event.StepEnded e) {
@@ -132,29 +188,66 @@ public final class DashboardState implements EventSink {
         if (endedStep >= 0) for (IntConsumer l : stepListeners) l.accept(endedStep);
     }
 
-    private void detail(Event.Detail event) {
-            if (event instanceof Event.ActionSpan a) {
-                StepAcc s = step(a.step());
-                s.busy[(a.replica() * p + a.rank()) * PHASES.length + a.phase().ordinal()] += a.seconds();
-                s.spans.get(a.replica()).add(a);
-                s.lastEnd = Math.max(s.lastEnd, a.endSeconds());
-            } else if (event instanceof Event.TransferSpan t) {
-                StepAcc s = step(t.step());
-                long key = linkKey(t.fromRank(), t.toRank());
-                s.linkBytes.computeIfAbsent(key, k -> new long[1])[0] += t.bytes();
-                link(t.fromRank(), t.toRank()).bytes()[0] += t.bytes();
-                if (t.startSeconds() > t.readySeconds()) {
-                    // waits of one replica's link, keyed apart per replica: (replica, from, to)
-                    s.queueWaits.computeIfAbsent(((long) t.replica() << 40) ^ key, k -> new ArrayList<>())
-                            .add(new double[] {t.readySeconds(), t.startSeconds()});
-                }
-            } else if (event instanceof Event.CreditStall c) {
-                link(c.fromRank(), c.toRank()).stall()[0] += c.endSeconds() - c.startSeconds();
-            } else if (event instanceof Event.MemoryChanged m) {
-                int i = m.replica() * p + m.rank();
-                liveMemory[i] = m.bytes();
-                peakMemory[i] = Math.max(peakMemory[i], m.bytes());
+    /** Folds one rank's batch: the loops add straight into the state's arrays, in the order span by span would. */
+    private void rankActivity(RankActivity a) {
+        int replica = a.replica();
+        int rank = a.rank();
+        if (replica < 0 || replica >= d || rank < 0 || rank >= p) {
+            throw new IllegalArgumentException("replica " + replica + " rank " + rank + " outside d=" + d + " p=" + p);
+        }
+        int n = a.actions();
+        if (n > 0) {
+            StepAcc s = step(a.step());
+            double[] busy = s.busy;
+            int base = (replica * p + rank) * PHASES.length;
+            double lastEnd = s.lastEnd;
+            for (int i = 0; i < n; i++) {
+                busy[base + a.phase(i).ordinal()] += a.duration(i);
+                lastEnd = Math.max(lastEnd, a.end(i));
             }
+            s.lastEnd = lastEnd;
+            s.addGantt(replica, a);
+        }
+        int m = a.memoryChanges();
+        if (m > 0) {
+            int i = replica * p + rank;
+            long peak = peakMemory[i];
+            for (int k = 0; k < m; k++) peak = Math.max(peak, a.memoryBytes(k));
+            liveMemory[i] = a.memoryBytes(m - 1); // the latest in stream order, as span by span
+            peakMemory[i] = peak;
+        }
+        int stalls = a.stalls();
+        for (int k = 0; k < stalls; ) {
+            // a rank's waits go to one or two neighbours: one lookup per run of the same link, not per wait
+            int to = a.stallTo(k);
+            LinkTotals l = link(rank, to);
+            do {
+                l.stall += a.stallEnd(k) - a.stallStart(k);
+                k++;
+            } while (k < stalls && a.stallTo(k) == to);
+        }
+        // all-reduces: communication, whose bytes the ring links report as transfers
+    }
+
+    /** Folds one link's batch: bytes summed in the loop, waits copied into the step's columns for its end. */
+    private void linkActivity(LinkActivity l) {
+        int n = l.transfers();
+        if (n == 0) return;
+        StepAcc s = step(l.step());
+        LinkTotals t = link(l.fromRank(), l.toRank());
+        long bytes = 0;
+        QueueWaits waits = null;
+        for (int i = 0; i < n; i++) {
+            bytes += l.bytes(i);
+            double ready = l.ready(i);
+            double start = l.start(i);
+            if (start > ready) {
+                if (waits == null) waits = s.waits(l.replica(), t.id);
+                waits.add(ready, start);
+            }
+        }
+        t.bytes += bytes;
+        s.addLinkBytes(t.id, bytes);
     }
 
     private void onStepEnded(Event.StepEnded e) {
@@ -173,40 +266,48 @@ public final class DashboardState implements EventSink {
         history.addLast(new StepPoint(e.step(), e.stepSeconds(), e.runSeconds(), sps, sps * info.seqLength(),
                 total > 0 ? (total - busy) / total : 0));
         while (history.size() > HISTORY) history.removeFirst();
-        HashMap<Long, Integer> depth = new HashMap<>();
-        for (Map.Entry<Long, List<double[]>> w : s.queueWaits.entrySet()) {
-            depth.merge(w.getKey() & LINK_MASK, maxDepth(w.getValue()), Math::max);
-        }
-        s.queueWaits.clear();
-        for (Map.Entry<Long, LinkTotals> l : links.entrySet()) {
-            long[] bytes = s.linkBytes.get(l.getKey());
-            l.getValue().lastThroughput()[0] = bytes != null && e.stepSeconds() > 0 ? bytes[0] / e.stepSeconds() : 0;
-            l.getValue().lastDepth()[0] = depth.getOrDefault(l.getKey(), 0);
+        int[] depth = new int[linkList.size()];
+        s.waits.forEach((key, w) -> {
+            int link = (int) key;
+            depth[link] = Math.max(depth[link], w.maxDepth());
+        });
+        s.waits.clear();
+        for (LinkTotals l : linkList) {
+            long bytes = l.id < s.linkBytes.length ? s.linkBytes[l.id] : 0;
+            l.lastThroughput = e.stepSeconds() > 0 ? bytes / e.stepSeconds() : 0;
+            l.lastDepth = depth[l.id];
         }
         // keep the Gantt window: the last GANTT_STEPS steps (ended or running)
-        while (steps.size() > GANTT_STEPS + 1 && steps.firstKey() < e.step()) steps.pollFirstEntry();
+        while (steps.size() > GANTT_STEPS + 1 && steps.get(0).step < e.step()) steps.remove(0);
     }
 
     private StepAcc step(int step) {
-        StepAcc s = steps.get(step);
-        if (s == null) {
-            s = new StepAcc(step);
-            steps.put(step, s);
-            // a straggler of a long-gone step gets its own accumulator, dropped at the next step end
+        int i = steps.size() - 1;
+        for (; i >= 0; i--) {
+            StepAcc s = steps.get(i);
+            if (s.step == step) return s;
+            if (s.step < step) break;
         }
+        // a straggler of a long-gone step gets its own accumulator, dropped at the next step end
+        StepAcc s = new StepAcc(step);
+        steps.add(i + 1, s);
         return s;
     }
 
-    /** Ranks below 2^20 each, so a replica fits above bit 40 of a waits key. */
-    private static final long LINK_MASK = (1L << 40) - 1;
-
-    private static long linkKey(int from, int to) {
-        return ((long) from << 20) | to;
+    /** A replica above bit 32 and a link id below: a wait's key within its step. */
+    private static long waitsKey(int replica, int link) {
+        return ((long) replica << 32) | link;
     }
 
     private LinkTotals link(int from, int to) {
-        return links.computeIfAbsent(linkKey(from, to), k -> new LinkTotals(from, to, new long[1], new double[1], new int[1],
-                new double[1]));
+        long key = ((long) from << 32) | (to & 0xffffffffL);
+        LinkTotals l = links.get(key);
+        if (l == null) {
+            l = new LinkTotals(from, to, linkList.size());
+            links.put(key, l);
+            linkList.add(l);
+        }
+        return l;
     }
 
     /** Records the loss of a step (real-numerics runs); the events do not carry it. */
@@ -267,7 +368,7 @@ public final class DashboardState implements EventSink {
         ArrayNode phases = root.putArray("phases");
         for (Phase ph : PHASES) phases.add(ph.name());
 
-        StepAcc util = lastEnded != null ? lastEnded : (steps.isEmpty() ? null : steps.lastEntry().getValue());
+        StepAcc util = lastEnded != null ? lastEnded : (steps.isEmpty() ? null : steps.get(steps.size() - 1));
         double utilSeconds = util == null ? 0 : (util.ended ? util.stepSeconds : util.lastEnd);
         root.put("utilisationStep", util == null ? -1 : util.step);
         ArrayNode ranks = root.putArray("ranks");
@@ -307,16 +408,16 @@ public final class DashboardState implements EventSink {
         }
 
         ArrayNode linkArray = root.putArray("links");
-        List<LinkTotals> sorted = new ArrayList<>(links.values());
-        sorted.sort(java.util.Comparator.comparingInt(LinkTotals::from).thenComparingInt(LinkTotals::to));
-        sorted.forEach(l -> {
+        List<LinkTotals> sorted = new ArrayList<>(linkList);
+        sorted.sort(java.util.Comparator.<LinkTotals>comparingInt(l -> l.from).thenComparingInt(l -> l.to));
+        for (LinkTotals l : sorted) {
             ObjectNode o = linkArray.addObject();
-            o.put("link", l.from() + "->" + l.to());
-            o.put("bytes", l.bytes()[0]);
-            o.put("throughputBytesPerSecond", l.lastThroughput()[0]);
-            o.put("queueDepth", l.lastDepth()[0]);
-            o.put("stallSeconds", l.stall()[0]);
-        });
+            o.put("link", l.from + "->" + l.to);
+            o.put("bytes", l.bytes);
+            o.put("throughputBytesPerSecond", l.lastThroughput);
+            o.put("queueDepth", l.lastDepth);
+            o.put("stallSeconds", l.stall);
+        }
 
         ArrayNode stepArray = root.putArray("steps");
         for (StepPoint s : history) {
@@ -337,12 +438,12 @@ public final class DashboardState implements EventSink {
         gantt.put("replica", rep);
         ArrayNode gsteps = gantt.putArray("steps");
         ArrayNode segments = gantt.putArray("segments");
-        List<StepAcc> window = new ArrayList<>(steps.descendingMap().values());
         int total = 0;
         List<StepAcc> shown = new ArrayList<>();
-        for (StepAcc s : window) {
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            StepAcc s = steps.get(i);
             if (shown.size() == GANTT_STEPS || Double.isNaN(s.runStart)) continue;
-            int n = s.spans.get(rep).size();
+            int n = s.segments[rep];
             if (!shown.isEmpty() && total + n > MAX_SEGMENTS) break;
             shown.add(0, s);
             total += n;
@@ -353,10 +454,12 @@ public final class DashboardState implements EventSink {
             o.put("runStart", s.runStart);
             o.put("seconds", s.ended ? s.stepSeconds : s.lastEnd);
             o.put("ended", s.ended);
-            for (Event.ActionSpan a : s.spans.get(rep)) {
-                ArrayNode seg = segments.addArray();
-                seg.add(a.rank()).add(a.phase().ordinal()).add(a.microBatch())
-                        .add(s.runStart + a.startSeconds()).add(s.runStart + a.endSeconds());
+            if (s.gantt[rep] == null) continue;
+            for (RankActivity a : s.gantt[rep]) {
+                for (int i = 0; i < a.actions(); i++) {
+                    segments.addArray().add(a.rank()).add(a.phase(i).ordinal()).add(a.microBatch(i))
+                            .add(s.runStart + a.start(i)).add(s.runStart + a.end(i));
+                }
             }
         }
         return root;
@@ -369,21 +472,5 @@ public final class DashboardState implements EventSink {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    static int maxDepth(List<double[]> waits) {
-        List<double[]> points = new ArrayList<>();
-        for (double[] w : waits) {
-            points.add(new double[] {w[0], +1});
-            points.add(new double[] {w[1], -1});
-        }
-        points.sort((a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0]) : Double.compare(a[1], b[1]));
-        int depth = 0;
-        int max = 0;
-        for (double[] q : points) {
-            depth += (int) q[1];
-            max = Math.max(max, depth);
-        }
-        return max;
     }
 }

@@ -2,7 +2,9 @@ package dev.pipelab.monitoring.metrics;
 
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventSink;
+import dev.pipelab.monitoring.LinkActivity;
 import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RankActivity;
 import dev.pipelab.monitoring.RunInfo;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
@@ -19,12 +21,9 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The run's Prometheus metrics (DESIGN §7) on a registry of their own, fed as an {@link EventSink}. Invariant: every
@@ -34,8 +33,15 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Label {@code stage} is the pipeline rank (report.json's {@code stages[].index}); {@code link} is
  * {@code "from->to"} summed over replicas, so label sets stay small at 2,048 devices; no label ever holds a
- * micro-batch. Series are created on first use and cached, so a span costs an array read, a short synchronized
- * block on its rank and a lock-free add.
+ * micro-batch. Series are created on first use and cached.
+ *
+ * <p>Batches are read from their columns: a {@link RankActivity} costs one short synchronized block on its rank, a loop
+ * that sums busy seconds per phase into the rank's scratch array, one {@code inc} per phase it computed in and one
+ * memory gauge {@code set}; a {@link LinkActivity} one block on the metrics, a loop over its transfers and one
+ * {@code inc} of its bytes. Nothing is allocated or locked per span. Why: the sink is fed on one thread that competes
+ * with the emulation for the same cores, about 100,000 spans a second. How a step is cut into batches (one per rank,
+ * or a slice per action in wall-clock runs) changes only the last bits of the busy and stall counters, which add a
+ * batch's sum at once; every other value is the same however the step was cut.
  *
  * <pre>
  * pipelab_stage_busy_seconds_total{stage,replica,phase}  compute seconds (phase F, B, W, R, OPT)
@@ -84,23 +90,72 @@ public final class Metrics implements EventSink {
 
     /** Per (replica, rank): the cached series and the bookkeeping that keeps busy + idle = elapsed. */
     private final Rank[][] ranks;
-    private final ConcurrentHashMap<Long, LinkSeries> links = new ConcurrentHashMap<>();
-    /** Per step, link and replica: (ready, start) waiting intervals, for the queue depth at step end. */
-    private final TreeMap<Integer, Map<String, Map<Integer, List<double[]>>>> queues = new TreeMap<>();
+    /** Link series by (from, to); guarded by {@code this}. */
+    private final LongMap<LinkSeries> links = new LongMap<>();
+    /** The same series by {@link LinkSeries#id}; guarded by {@code this}. */
+    private final List<LinkSeries> linkList = new ArrayList<>();
+    /** Steps not ended yet (and stragglers of ended ones, dropped at the next step end), each with its transfers' waits
+     *  for the queue depth at its end; a handful, so a linear search beats boxing a key. Guarded by {@code this}. */
+    private final List<StepQueues> queues = new ArrayList<>();
     private final TreeMap<Integer, Integer> microBatchesByStep = new TreeMap<>();
     private double elapsed;
 
-    private record LinkSeries(String name, CounterDataPoint bytes, CounterDataPoint stall, GaugeDataPoint queue) {}
+    /** A link's series; {@code id} numbers links densely in order of appearance, {@code depth} is step-end scratch. */
+    private static final class LinkSeries {
+        final int id;
+        final CounterDataPoint bytes;
+        final CounterDataPoint stall;
+        final GaugeDataPoint queue;
+        int depth;
 
+        LinkSeries(int id, CounterDataPoint bytes, CounterDataPoint stall, GaugeDataPoint queue) {
+            this.id = id;
+            this.bytes = bytes;
+            this.stall = stall;
+            this.queue = queue;
+        }
+    }
+
+    /** One step's waits by (replica, link id): the replica above bit 32, the id below. */
+    private record StepQueues(int step, LongMap<QueueWaits> waits) {}
+
+    /** The series of link {@code from -> to}, created on first use; the caller holds {@code this}. */
     private LinkSeries linkSeries(int from, int to) {
-        return links.computeIfAbsent(((long) from << 32) | (to & 0xffffffffL), k -> {
+        long key = ((long) from << 32) | (to & 0xffffffffL);
+        LinkSeries l = links.get(key);
+        if (l == null) {
             String name = link(from, to);
-            return new LinkSeries(name, linkBytes.labelValues(name), linkStall.labelValues(name), linkQueue.labelValues(name));
-        });
+            l = new LinkSeries(linkList.size(), linkBytes.labelValues(name), linkStall.labelValues(name),
+                    linkQueue.labelValues(name));
+            links.put(key, l);
+            linkList.add(l);
+        }
+        return l;
+    }
+
+    /** The waits of {@code step}'s transfers on {@code link} of {@code replica}; the caller holds {@code this}. */
+    private QueueWaits waits(int step, int replica, LinkSeries link) {
+        StepQueues q = null;
+        for (int i = queues.size() - 1; i >= 0 && q == null; i--) {
+            if (queues.get(i).step() == step) q = queues.get(i);
+        }
+        if (q == null) {
+            q = new StepQueues(step, new LongMap<>());
+            queues.add(q);
+        }
+        long key = ((long) replica << 32) | link.id;
+        QueueWaits w = q.waits().get(key);
+        if (w == null) {
+            w = new QueueWaits();
+            q.waits().put(key, w);
+        }
+        return w;
     }
 
     private static final class Rank {
         final CounterDataPoint[] busy = new CounterDataPoint[PHASES.length];
+        /** A batch's busy seconds per phase while it is summed; zero between batches. Guarded by the rank. */
+        final double[] phaseSeconds = new double[PHASES.length];
         CounterDataPoint idle; // set once in the constructor, before the sink is shared
         GaugeDataPoint memory;
         GaugeDataPoint peak;
@@ -206,8 +261,10 @@ public final class Metrics implements EventSink {
 
     @Override
     public void emit(Event event) {
-        if (event instanceof Event.Batch b) {
-            for (Event.Detail detail : b.details()) detail(detail);
+        if (event instanceof RankActivity a) {
+            onRank(a);
+        } else if (event instanceof LinkActivity l) {
+            onLink(l);
         } else if (event instanceof Event.StepStarted s) {
             synchronized (this) {
                 microBatchesByStep.put(s.step(), s.microBatches());
@@ -219,76 +276,135 @@ public final class Metrics implements EventSink {
         }
     }
 
-    private void detail(Event.Detail event) {
-        if (event instanceof Event.ActionSpan a) {
-            onSpan(a);
-        } else if (event instanceof Event.TransferSpan t) {
-            onTransfer(t);
-        } else if (event instanceof Event.CreditStall c) {
-            double s = c.endSeconds() - c.startSeconds();
-            if (s > 0) linkSeries(c.fromRank(), c.toRank()).stall().inc(s);
-        } else if (event instanceof Event.MemoryChanged m) {
-            onMemory(m);
+    private void onRank(RankActivity a) {
+        int actions = a.actions();
+        int changes = a.memoryChanges();
+        if (actions > 0 || changes > 0) {
+            Rank r = ranks[checkedReplica(a.replica(), a.rank())][a.rank()];
+            synchronized (r) {
+                if (actions > 0) busy(r, a, actions);
+                if (changes > 0) memory(r, a, changes);
+            }
         }
-        // AllReduceSpan: communication, not stage compute; its bytes travel as TransferSpans of kind allreduce
+        // outside the rank's lock: onStepEnded takes this, then ranks, so rank then this could deadlock
+        if (a.stalls() > 0) stalls(a);
+        // all-reduces: communication, not stage compute; their bytes travel as transfers of kind allreduce
     }
 
-    private void onSpan(Event.ActionSpan a) {
-        double seconds = a.seconds();
-        if (!(seconds > 0)) return;
-        Rank r = ranks[checkedReplica(a.replica(), a.rank())][a.rank()];
-        CounterDataPoint series;
-        synchronized (r) {
-            series = r.busy[a.phase().ordinal()];
+    /**
+     * Adds a batch's compute to its rank: one {@code inc} per phase, one slot update; the caller holds {@code r}. The
+     * step's open busy seconds add span by span in the loop, as they did when spans came one by one, so idle seconds
+     * and the bubble ratio do not depend on how a step is cut into batches; only the busy counters do, in the last
+     * bits.
+     */
+    private void busy(Rank r, RankActivity a, int actions) {
+        int step = a.step();
+        int slot = Math.floorMod(step, RING);
+        boolean open = r.openStep[slot] == step;
+        double openBusy = open ? r.openBusy[slot] : 0;
+        boolean computed = false;
+        double[] sums = r.phaseSeconds;
+        for (int i = 0; i < actions; i++) {
+            double seconds = a.duration(i);
+            if (seconds > 0) { // a span of no time counts nowhere and creates no series
+                sums[a.phase(i).ordinal()] += seconds;
+                openBusy += seconds;
+                computed = true;
+            }
+        }
+        if (!computed) return;
+        if (!open) {
+            // the slot held an older step that never ended (or a late span): count it at the next step end
+            r.lateBusy += r.openBusy[slot];
+            r.openStep[slot] = step;
+        }
+        r.openBusy[slot] = openBusy;
+        for (int k = 0; k < sums.length; k++) {
+            double seconds = sums[k];
+            if (seconds == 0) continue;
+            sums[k] = 0;
+            CounterDataPoint series = r.busy[k];
             if (series == null) {
-                series = busy.labelValues(Integer.toString(a.rank()), Integer.toString(a.replica()), a.phase().name());
-                r.busy[a.phase().ordinal()] = series;
+                series = busy.labelValues(Integer.toString(a.rank()), Integer.toString(a.replica()), PHASES[k].name());
+                r.busy[k] = series;
             }
-            int slot = Math.floorMod(a.step(), RING);
-            if (r.openStep[slot] != a.step()) {
-                // the slot held an older step that never ended (or a late span): count it at the next step end
-                r.lateBusy += r.openBusy[slot];
-                r.openBusy[slot] = 0;
-                r.openStep[slot] = a.step();
-            }
-            r.openBusy[slot] += seconds;
-        }
-        series.inc(seconds);
-    }
-
-    private void onTransfer(Event.TransferSpan t) {
-        LinkSeries l = linkSeries(t.fromRank(), t.toRank());
-        if (t.bytes() > 0) l.bytes().inc((double) t.bytes());
-        if (t.startSeconds() > t.readySeconds()) {
-            synchronized (this) {
-                queues.computeIfAbsent(t.step(), k -> new HashMap<>())
-                        .computeIfAbsent(l.name(), k -> new HashMap<>())
-                        .computeIfAbsent(t.replica(), k -> new ArrayList<>())
-                        .add(new double[] {t.readySeconds(), t.startSeconds()});
-            }
+            series.inc(seconds);
         }
     }
 
-    private void onMemory(Event.MemoryChanged m) {
-        Rank r = ranks[checkedReplica(m.replica(), m.rank())][m.rank()];
-        synchronized (r) {
-            if (r.memory == null) {
-                String stage = Integer.toString(m.rank());
-                String replica = Integer.toString(m.replica());
-                r.memory = memory.labelValues(stage, replica);
-                r.peak = peakMemory.labelValues(stage, replica);
+    /**
+     * Sets the memory gauge once per batch: to its latest change by time, ties to the later one, if that is later than
+     * what the gauge shows (by step, then time), which is what setting it change by change ends with.
+     */
+    private void memory(Rank r, RankActivity a, int changes) {
+        if (r.memory == null) {
+            String stage = Integer.toString(a.rank());
+            String replica = Integer.toString(a.replica());
+            r.memory = memory.labelValues(stage, replica);
+            r.peak = peakMemory.labelValues(stage, replica);
+        }
+        int latest = 0;
+        double at = a.memoryAt(0);
+        long most = a.memoryBytes(0);
+        for (int i = 1; i < changes; i++) {
+            if (a.memoryAt(i) >= at) {
+                latest = i;
+                at = a.memoryAt(i);
             }
-            // the latest change wins: by step, then by time within the step
-            if (m.step() > r.memoryStep || (m.step() == r.memoryStep && m.atSeconds() >= r.memoryAt)) {
-                r.memoryStep = m.step();
-                r.memoryAt = m.atSeconds();
-                r.memory.set(m.bytes());
-            }
-            if (m.bytes() > r.peakBytes) {
-                r.peakBytes = m.bytes();
-                r.peak.set(m.bytes());
+            most = Math.max(most, a.memoryBytes(i));
+        }
+        if (a.step() > r.memoryStep || (a.step() == r.memoryStep && at >= r.memoryAt)) {
+            r.memoryStep = a.step();
+            r.memoryAt = at;
+            r.memory.set(a.memoryBytes(latest));
+        }
+        if (most > r.peakBytes) {
+            r.peakBytes = most;
+            r.peak.set(most);
+        }
+    }
+
+    /** A rank waits for one or two neighbours: one lookup and one {@code inc} per run of waits on the same link. */
+    private void stalls(RankActivity a) {
+        int n = a.stalls();
+        for (int i = 0; i < n; ) {
+            int to = a.stallTo(i);
+            double seconds = 0;
+            do {
+                double s = a.stallEnd(i) - a.stallStart(i);
+                if (s > 0) seconds += s;
+                i++;
+            } while (i < n && a.stallTo(i) == to);
+            if (seconds > 0) {
+                LinkSeries l;
+                synchronized (this) {
+                    l = linkSeries(a.rank(), to);
+                }
+                l.stall.inc(seconds);
             }
         }
+    }
+
+    private void onLink(LinkActivity l) {
+        int n = l.transfers();
+        if (n == 0) return;
+        long bytes = 0;
+        LinkSeries series;
+        synchronized (this) {
+            series = linkSeries(l.fromRank(), l.toRank());
+            QueueWaits waits = null;
+            for (int i = 0; i < n; i++) {
+                long b = l.bytes(i);
+                if (b > 0) bytes += b;
+                double ready = l.ready(i);
+                double start = l.start(i);
+                if (start > ready) {
+                    if (waits == null) waits = waits(l.step(), l.replica(), series);
+                    waits.add(ready, start);
+                }
+            }
+        }
+        if (bytes > 0) series.bytes.inc((double) bytes);
     }
 
     private void onStepEnded(Event.StepEnded s) {
@@ -318,13 +434,19 @@ public final class Metrics implements EventSink {
                 }
             }
             // queue depth: the deepest of any replica in this step; links that did not queue show 0
-            Map<String, Map<Integer, List<double[]>>> waits = queues.getOrDefault(s.step(), Map.of());
-            for (LinkSeries l : links.values()) {
-                int depth = 0;
-                for (List<double[]> w : waits.getOrDefault(l.name(), Map.of()).values()) depth = Math.max(depth, maxDepth(w));
-                l.queue().set(depth);
+            for (LinkSeries l : linkList) l.depth = 0;
+            for (int i = queues.size() - 1; i >= 0; i--) {
+                StepQueues q = queues.get(i);
+                if (q.step() > s.step()) continue;
+                if (q.step() == s.step()) {
+                    q.waits().forEach((key, w) -> {
+                        LinkSeries l = linkList.get((int) key);
+                        l.depth = Math.max(l.depth, w.maxDepth());
+                    });
+                }
+                queues.remove(i); // late waits of ended steps were never counted; they go with them
             }
-            queues.headMap(s.step(), true).clear();
+            for (LinkSeries l : linkList) l.queue.set(l.depth);
             int m = microBatchesByStep.getOrDefault(s.step(), info.microBatches());
             microBatchesByStep.headMap(s.step(), true).clear();
             steps.inc();
@@ -335,23 +457,6 @@ public final class Metrics implements EventSink {
             bubble.set(total > 0 ? (total - stepBusy) / total : 0);
             samplesPerSecond.set(s.stepSeconds() > 0 ? (double) info.microBatchSize() * m * info.data() / s.stepSeconds() : 0);
         }
-    }
-
-    /** The most intervals open at once; an interval that ends where another begins does not stack on it. */
-    static int maxDepth(List<double[]> intervals) {
-        List<double[]> points = new ArrayList<>();
-        for (double[] i : intervals) {
-            points.add(new double[] {i[0], +1});
-            points.add(new double[] {i[1], -1});
-        }
-        points.sort((a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0]) : Double.compare(a[1], b[1]));
-        int depth = 0;
-        int max = 0;
-        for (double[] p : points) {
-            depth += (int) p[1];
-            max = Math.max(max, depth);
-        }
-        return max;
     }
 
     private int checkedReplica(int replica, int rank) {

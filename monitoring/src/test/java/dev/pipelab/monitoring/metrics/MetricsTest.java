@@ -1,19 +1,25 @@
 package dev.pipelab.monitoring.metrics;
 
 import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.Events;
+import dev.pipelab.monitoring.LinkActivity;
 import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RankActivity;
 import dev.pipelab.monitoring.RunAggregate;
 import dev.pipelab.monitoring.StepStats;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 class MetricsTest {
@@ -101,6 +107,229 @@ class MetricsTest {
             }
             assertThat(text.value("pipelab_run_seconds", Map.of())).isEqualTo(ended.runSeconds());
         }
+    }
+
+    @Test
+    void busyCountersAreTheSumOfDurationsPerPhase() {
+        SyntheticRun run = new SyntheticRun(3, 2, 4, 0.2, 0.5, 3);
+        List<Event> events = new ArrayList<>(run.steps(3));
+        // a span of no time (and one of negative time) counts nowhere and creates no series
+        RankActivity.Recorder r = new RankActivity.Recorder(1, 2);
+        r.action(Phase.W, 2, 0, 0.1, 0.1, 0);
+        r.action(Phase.R, 2, 0, 0.2, 0.1, -0.1);
+        r.action(Phase.F, 2, 0, 0.3, 0.4, 0.1);
+        events.add(events.size() - 1, r.take(2));
+        Metrics metrics = new Metrics(run.info(), "test");
+        events.forEach(metrics::emit);
+
+        Map<Map<String, String>, Double> expected = new HashMap<>();
+        for (Event.Detail x : Events.details(events)) {
+            if (x instanceof Event.ActionSpan a && a.seconds() > 0) {
+                expected.merge(Map.of("stage", "" + a.rank(), "replica", "" + a.replica(), "phase", a.phase().name()),
+                        a.seconds(), Double::sum);
+            }
+        }
+        PromText text = PromText.parse(metrics.scrape());
+        List<PromText.Sample> busy = text.named("pipelab_stage_busy_seconds_total");
+        assertThat(busy).hasSize(expected.size()).hasSize(3 * 2 * 3); // F, B, OPT per (stage, replica)
+        for (PromText.Sample s : busy) {
+            assertThat(s.value()).as(s.labels().toString()).isCloseTo(expected.get(s.labels()), within(1e-12));
+        }
+    }
+
+    @Test
+    void severalSlicesPerRankGiveTheScrapeOfOneBatchPerRank() {
+        // SyntheticRun sorts a step's spans by time before batching, so its ranks come in many slices each
+        List<Event> sliced = new SyntheticRun(4, 3, 4, 0.1, 0.3, 11).steps(4);
+        List<Event> perRank = onePerRank(sliced);
+        assertThat(sliced.stream().filter(e -> e instanceof RankActivity).count()).isGreaterThan(4 * 3 * 4);
+        assertThat(perRank.stream().filter(e -> e instanceof RankActivity).count()).isEqualTo(4 * 3 * 4);
+        SyntheticRun shape = new SyntheticRun(4, 3, 4, 0.1, 0.3, 11);
+        List<List<PromText>> byStream = new ArrayList<>();
+        for (List<Event> events : List.of(perRank, sliced, onePerSpan(sliced))) {
+            Metrics metrics = new Metrics(shape.info(), "test");
+            List<PromText> scrapes = new ArrayList<>();
+            for (Event e : events) {
+                metrics.emit(e);
+                if (e instanceof Event.StepEnded) scrapes.add(PromText.parse(metrics.scrape()));
+            }
+            byStream.add(scrapes);
+        }
+        for (int k = 1; k < byStream.size(); k++) {
+            for (int step = 0; step < 4; step++) {
+                PromText one = byStream.get(0).get(step);
+                PromText other = byStream.get(k).get(step);
+                assertThat(other.types).isEqualTo(one.types);
+                assertThat(other.samples).hasSameSizeAs(one.samples);
+                for (int i = 0; i < one.samples.size(); i++) {
+                    PromText.Sample a = one.samples.get(i);
+                    PromText.Sample b = other.samples.get(i);
+                    assertThat(b.name() + b.labels()).isEqualTo(a.name() + a.labels());
+                    if (a.name().equals("pipelab_stage_busy_seconds_total")
+                            || a.name().equals("pipelab_link_stall_seconds_total")) {
+                        // one inc per batch: the sums differ in how they are grouped, so in the last bits
+                        assertThat(b.value()).as(a.name() + a.labels()).isCloseTo(a.value(), within(1e-12));
+                    } else {
+                        // idle, bubble, queue depth, memory, bytes: the same bits however the step was cut
+                        assertThat(b.value()).as(a.name() + a.labels()).isEqualTo(a.value());
+                    }
+                }
+            }
+        }
+        assertThat(byStream.get(0).get(3).value("pipelab_link_queue_depth", Map.of("link", "0->1")))
+                .isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aLateBatchStillAddsUpAtTheNextStepEnd() {
+        SyntheticRun run = new SyntheticRun(3, 2, 3, 0.2, 0.5, 9);
+        List<Event> step0 = new ArrayList<>(run.nextStep());
+        List<Event> step1 = run.nextStep();
+        // the last compute batch of step 0 arrives after its StepEnded, while step 1 runs
+        int lateAt = step0.size() - 2;
+        while (!(step0.get(lateAt) instanceof RankActivity batch && batch.actions() > 0)) lateAt--;
+        RankActivity late = (RankActivity) step0.remove(lateAt);
+        List<Event> events = new ArrayList<>(step0);
+        events.add(step1.get(0));
+        events.add(late);
+        events.addAll(step1.subList(1, step1.size()));
+
+        Metrics metrics = new Metrics(run.info(), "test");
+        Map<String, Double> previous = new HashMap<>();
+        for (Event e : events) {
+            metrics.emit(e);
+            checkMonotonic(PromText.parse(metrics.scrape()), previous);
+        }
+        PromText text = PromText.parse(metrics.scrape());
+        Event.StepEnded ended = (Event.StepEnded) step1.get(step1.size() - 1);
+        for (int replica = 0; replica < 2; replica++) {
+            for (int stage = 0; stage < 3; stage++) {
+                String st = "" + stage;
+                String rp = "" + replica;
+                double busy = text.named("pipelab_stage_busy_seconds_total").stream()
+                        .filter(s -> s.labels().get("stage").equals(st) && s.labels().get("replica").equals(rp))
+                        .mapToDouble(PromText.Sample::value).sum();
+                double idle = text.value("pipelab_stage_idle_seconds_total", Map.of("stage", st, "replica", rp));
+                assertThat(busy + idle).as("stage %d replica %d", stage, replica)
+                        .isCloseTo(ended.runSeconds(), within(1e-9));
+            }
+        }
+        // the late batch's compute is in its rank's busy seconds
+        double computed = Events.details(events).stream()
+                .filter(x -> x instanceof Event.ActionSpan span && span.rank() == late.rank()
+                        && span.replica() == late.replica())
+                .mapToDouble(x -> ((Event.ActionSpan) x).seconds()).sum();
+        double counted = text.named("pipelab_stage_busy_seconds_total").stream()
+                .filter(s -> s.labels().get("stage").equals("" + late.rank())
+                        && s.labels().get("replica").equals("" + late.replica()))
+                .mapToDouble(PromText.Sample::value).sum();
+        assertThat(counted).isCloseTo(computed, within(1e-12));
+    }
+
+    @Test
+    void theMemoryGaugeShowsTheLatestChangeByStepThenTimeTiesToTheLaterOne() {
+        SyntheticRun shape = new SyntheticRun(2, 1, 1, 1, 0, 1);
+        Metrics metrics = new Metrics(shape.info(), "test");
+        Map<String, String> rank1 = Map.of("stage", "1", "replica", "0");
+        metrics.emit(memory(0, new double[][] {{1.0, 100}, {2.0, 300}, {2.0, 200}, {1.5, 400}}));
+        assertThat(PromText.parse(metrics.scrape()).value("pipelab_stage_memory_bytes", rank1)).isEqualTo(200);
+        metrics.emit(memory(0, new double[][] {{1.9, 50}}));
+        assertThat(PromText.parse(metrics.scrape()).value("pipelab_stage_memory_bytes", rank1)).isEqualTo(200);
+        metrics.emit(memory(0, new double[][] {{1.9, 60}, {2.0, 70}}));
+        assertThat(PromText.parse(metrics.scrape()).value("pipelab_stage_memory_bytes", rank1)).isEqualTo(70);
+        metrics.emit(memory(1, new double[][] {{0.1, 10}}));
+        metrics.emit(memory(0, new double[][] {{5.0, 20}}));
+        PromText text = PromText.parse(metrics.scrape());
+        assertThat(text.value("pipelab_stage_memory_bytes", rank1)).isEqualTo(10);
+        assertThat(text.value("pipelab_stage_peak_memory_bytes", rank1)).isEqualTo(400);
+        assertThat(text.named("pipelab_stage_memory_bytes")).hasSize(1); // rank 0 never changed
+    }
+
+    @Test
+    void queueDepthCountsWaitsOfAllSlicesOfAStepAndTheDeepestReplica() {
+        SyntheticRun shape = new SyntheticRun(2, 2, 1, 1, 0, 1);
+        Metrics metrics = new Metrics(shape.info(), "test");
+        metrics.emit(new Event.StepStarted(0, 0, 0, 1));
+        // replica 0: waits [0,2) and [1,3) in one slice, [1.5,4) in the next: three at once at 1.5
+        metrics.emit(transfers(0, 0, new double[][] {{0, 2}, {1, 3}}));
+        metrics.emit(transfers(0, 0, new double[][] {{1.5, 4}, {5, 5}}));
+        // replica 1: a wait that ends where the next begins does not stack on it
+        metrics.emit(transfers(0, 1, new double[][] {{0, 1}, {1, 2}, {2, 3}}));
+        metrics.emit(new Event.StepEnded(0, 10, 10, 0));
+        PromText text = PromText.parse(metrics.scrape());
+        assertThat(text.value("pipelab_link_queue_depth", Map.of("link", "0->1"))).isEqualTo(3);
+        assertThat(text.value("pipelab_link_transferred_bytes_total", Map.of("link", "0->1"))).isEqualTo(700);
+
+        // the next step: only replica 1's chain, so depth 1; a late transfer of step 0 is counted in bytes only
+        metrics.emit(new Event.StepStarted(1, 10, 0, 1));
+        metrics.emit(transfers(1, 1, new double[][] {{0, 1}, {1, 2}}));
+        metrics.emit(transfers(0, 0, new double[][] {{0, 9}, {0, 9}, {0, 9}, {0, 9}}));
+        metrics.emit(new Event.StepEnded(1, 10, 20, 0));
+        text = PromText.parse(metrics.scrape());
+        assertThat(text.value("pipelab_link_queue_depth", Map.of("link", "0->1"))).isEqualTo(1);
+        assertThat(text.value("pipelab_link_transferred_bytes_total", Map.of("link", "0->1"))).isEqualTo(1300);
+    }
+
+    @Test
+    void aBatchOfARankOutsideTheRunIsRefused() {
+        Metrics metrics = new Metrics(new SyntheticRun(2, 2, 1, 1, 0, 1).info(), "test");
+        RankActivity.Recorder r = new RankActivity.Recorder(0, 2);
+        r.action(Phase.F, 0, 0, 0, 1, 1);
+        assertThatThrownBy(() -> metrics.emit(r.take(0))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("replica 0 rank 2 outside d=2 p=2");
+    }
+
+    /** Memory changes of rank 1, replica 0: (time, bytes) pairs in the order given. */
+    private static RankActivity memory(int step, double[][] changes) {
+        RankActivity.Recorder r = new RankActivity.Recorder(0, 1);
+        for (double[] c : changes) r.memory(c[0], (long) c[1]);
+        return r.take(step);
+    }
+
+    /** Link 0->1 of {@code replica}: one 100-byte transfer per (ready, start) pair. */
+    private static LinkActivity transfers(int step, int replica, double[][] waits) {
+        LinkActivity.Recorder r = new LinkActivity.Recorder(replica, 0, 1);
+        for (double[] w : waits) r.transfer("activation", 0, 0, 100, w[0], w[1], w[1] + 0.5);
+        return r.take(step);
+    }
+
+    /** The same spans with each step's spans of one rank (of one link) in one batch, in the order they came. */
+    private static List<Event> onePerRank(List<Event> events) {
+        List<Event> out = new ArrayList<>();
+        Map<List<Integer>, List<Event.Detail>> groups = new LinkedHashMap<>();
+        for (Event e : events) {
+            if (e instanceof Event.Batch b) {
+                for (Event.Detail x : b.details()) groups.computeIfAbsent(key(x), k -> new ArrayList<>()).add(x);
+                continue;
+            }
+            for (List<Event.Detail> g : groups.values()) out.addAll(Events.batched(g));
+            groups.clear();
+            out.add(e);
+        }
+        for (List<Event.Detail> g : groups.values()) out.addAll(Events.batched(g));
+        return out;
+    }
+
+    /** The same spans, each in a batch of its own. */
+    private static List<Event> onePerSpan(List<Event> events) {
+        List<Event> out = new ArrayList<>();
+        for (Event e : events) {
+            if (e instanceof Event.Batch b) {
+                for (Event.Detail x : b.details()) out.addAll(Events.batched(List.of(x)));
+            } else {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private static List<Integer> key(Event.Detail x) {
+        if (x instanceof Event.TransferSpan t) return List.of(1, t.step(), t.replica(), t.fromRank(), t.toRank());
+        if (x instanceof Event.ActionSpan a) return List.of(0, a.step(), a.replica(), a.rank());
+        if (x instanceof Event.MemoryChanged m) return List.of(0, m.step(), m.replica(), m.rank());
+        if (x instanceof Event.CreditStall c) return List.of(0, c.step(), c.replica(), c.fromRank());
+        Event.AllReduceSpan a = (Event.AllReduceSpan) x;
+        return List.of(0, a.step(), a.replica(), a.rank());
     }
 
     private static PromText checkMonotonic(PromText text, Map<String, Double> previous) {
