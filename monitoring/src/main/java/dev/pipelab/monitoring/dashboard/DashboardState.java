@@ -9,6 +9,8 @@ import dev.pipelab.monitoring.LinkActivity;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RankActivity;
 import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.util.LongMap;
+import dev.pipelab.monitoring.util.QueueWaits;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

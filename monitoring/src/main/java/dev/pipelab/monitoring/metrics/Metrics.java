@@ -6,6 +6,8 @@ import dev.pipelab.monitoring.LinkActivity;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RankActivity;
 import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.util.LongMap;
+import dev.pipelab.monitoring.util.QueueWaits;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;

@@ -1,4 +1,4 @@
-package dev.pipelab.monitoring.dashboard;
+package dev.pipelab.monitoring.util;
 
 import java.util.Arrays;
 
@@ -8,18 +8,15 @@ import java.util.Arrays;
  * runs, so the deepest queue is known only at step end, and keeping a {@code double[]} pair per transfer until then
  * would be an object per span. Invariant: not thread-safe (its owner's lock guards it); every wait has
  * {@code start > ready}.
- *
- * <p>{@code metrics} has a copy of this class: sharing one would make it public API of
- * {@code dev.pipelab.monitoring} for two internal users.
  */
-final class QueueWaits {
+public final class QueueWaits {
 
     private double[] ready = new double[8];
     private double[] start = new double[8];
     private int size;
 
     /** A transfer that was ready at {@code readyAt} and left at {@code startAt} (later). */
-    void add(double readyAt, double startAt) {
+    public void add(double readyAt, double startAt) {
         if (size == ready.length) {
             ready = Arrays.copyOf(ready, size * 2);
             start = Arrays.copyOf(start, size * 2);
@@ -29,7 +26,7 @@ final class QueueWaits {
         size++;
     }
 
-    int size() {
+    public int size() {
         return size;
     }
 
@@ -41,7 +38,7 @@ final class QueueWaits {
      * before it, so only the two sorted sequences matter; and since every start follows its own ready, the i-th
      * smallest start follows the i-th smallest ready, so the sweep never takes more starts than readies.
      */
-    int maxDepth() {
+    public int maxDepth() {
         Arrays.sort(ready, 0, size);
         Arrays.sort(start, 0, size);
         int depth = 0;

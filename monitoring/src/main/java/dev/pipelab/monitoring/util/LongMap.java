@@ -1,20 +1,18 @@
-package dev.pipelab.monitoring.dashboard;
+package dev.pipelab.monitoring.util;
 
 import java.util.Arrays;
 
 /**
- * Values keyed by a primitive {@code long}, by open addressing with linear probing. Why: the state looks a link up per
- * batch on the event thread, and a {@code HashMap<Long, V>} would box a key for every lookup. Invariant: not
+ * Values keyed by a primitive {@code long}, by open addressing with linear probing. Why: the dashboard state and the
+ * metrics look a link up per batch on the event thread, and a {@code HashMap<Long, V>} would box a key for every
+ * lookup. Invariant: not
  * thread-safe (its owner's lock guards it); values are never null (null marks a free slot); at most half the slots are
  * used, so a probe ends soon.
- *
- * <p>{@code metrics} has a copy of this class: sharing one would make it public API of
- * {@code dev.pipelab.monitoring} for two internal users.
  */
-final class LongMap<V> {
+public final class LongMap<V> {
 
     /** Receives each entry of {@link #forEach}. */
-    interface Visitor<V> {
+    public interface Visitor<V> {
         void visit(long key, V value);
     }
 
@@ -24,7 +22,7 @@ final class LongMap<V> {
 
     /** The value of {@code key}, or null. */
     @SuppressWarnings("unchecked")
-    V get(long key) {
+    public V get(long key) {
         int mask = keys.length - 1;
         for (int i = slot(key, mask); ; i = (i + 1) & mask) {
             Object v = values[i];
@@ -34,24 +32,24 @@ final class LongMap<V> {
     }
 
     /** Maps {@code key} to {@code value} (not null), replacing what it held. */
-    void put(long key, V value) {
+    public void put(long key, V value) {
         if (value == null) throw new NullPointerException("value");
         if (2 * (size + 1) > keys.length) grow();
         insert(key, value);
     }
 
-    int size() {
+    public int size() {
         return size;
     }
 
-    void clear() {
+    public void clear() {
         Arrays.fill(values, null);
         size = 0;
     }
 
     /** Every entry, in no particular order. */
     @SuppressWarnings("unchecked")
-    void forEach(Visitor<? super V> visitor) {
+    public void forEach(Visitor<? super V> visitor) {
         for (int i = 0; i < values.length; i++) {
             if (values[i] != null) visitor.visit(keys[i], (V) values[i]);
         }

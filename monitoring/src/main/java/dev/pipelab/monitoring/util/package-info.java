@@ -1,0 +1,2 @@
+/** Small primitive collections the live consumers (dashboard state, metrics) share; internal to pipelab. */
+package dev.pipelab.monitoring.util;
