@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -36,7 +37,9 @@ import java.util.TreeMap;
  * keeps its actions, transfers, credit stalls and all-reduces as sorted primitive columns (33 bytes an action, 41 a
  * transfer), because a late batch must be able to re-fold it exactly: its sums are floating-point additions in span
  * order, so one span added in the middle changes every rounding after it, and no fixed-size summary can absorb it.
- * So a long run still keeps every span, as columns rather than as objects in hash maps of lists.
+ * A step shares columns equal to the neighbouring step's, so a run whose steps repeat keeps one step's columns and a
+ * few references per step (emulated steps do repeat: their times count from the step's start; 1F1B, interleaved and
+ * ZB-H1 runs in both clocks kept exactly one step's spans). A run whose steps all differ keeps every span.
  */
 public final class RunAggregate {
 
@@ -130,10 +133,13 @@ public final class RunAggregate {
         return d;
     }
 
-    /** The step's fold with its pending batches folded in. */
+    /** The step's fold with its pending batches folded in; a neighbouring step lends equal columns to share. */
     private StepFold fold(int step, StepData d) {
         if (!d.hasPending()) return d.fold;
-        d.fold = d.fold.with(d.rankBatches, d.rankBatchCount, d.linkBatches, d.linkBatchCount);
+        Map.Entry<Integer, StepData> near = steps.lowerEntry(step);
+        if (near == null) near = steps.higherEntry(step);
+        StepFold neighbour = near != null ? near.getValue().fold : null;
+        d.fold = d.fold.with(d.rankBatches, d.rankBatchCount, d.linkBatches, d.linkBatchCount, neighbour);
         d.rankBatches = null;
         d.rankBatchCount = 0;
         d.linkBatches = null;
@@ -143,6 +149,21 @@ public final class RunAggregate {
 
     private StepFold fold(Map.Entry<Integer, StepData> e) {
         return fold(e.getKey(), e.getValue());
+    }
+
+    /** Spans kept by this aggregate, each shared column counted once, pending batches included (for tests). */
+    synchronized long retainedSpans() {
+        Set<Object> seen = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        long n = 0;
+        for (StepData d : steps.values()) {
+            n += d.fold.retainedSpans(seen);
+            for (int i = 0; i < d.rankBatchCount; i++) {
+                RankActivity r = d.rankBatches[i];
+                n += r.actions() + r.stalls() + r.allReduces();
+            }
+            for (int i = 0; i < d.linkBatchCount; i++) n += d.linkBatches[i].transfers();
+        }
+        return n;
     }
 
     // ---------------------------------------------------------------- steps

@@ -12,7 +12,9 @@ import java.util.List;
  * <p>Why the spans themselves stay (as sorted primitive columns) and not only their sums: a batch may arrive after its
  * step was folded, and the sums are floating-point additions in span order, so a span that sorts in the middle changes
  * the rounding of every addition after it. {@link #with} therefore merges late batches into the columns and sums
- * again.
+ * again. Why that costs little memory in practice: {@link #with} shares each block, and each side, with the
+ * neighbouring step's when their contents are equal, and the steps of an emulated run repeat (see
+ * {@link RunAggregate}), so a long run keeps one step's columns plus a few references per step.
  */
 final class StepFold {
 
@@ -42,16 +44,29 @@ final class StepFold {
 
     /**
      * This fold with {@code rankBatches[0 .. rankCount)} and {@code linkBatches[0 .. linkCount)} added, each list in
-     * arrival order (which decides ties, as the lists of spans did).
+     * arrival order (which decides ties, as the lists of spans did). {@code neighbour}, another step's fold or null,
+     * is only a source of equal blocks to share.
      */
-    StepFold with(RankActivity[] rankBatches, int rankCount, LinkActivity[] linkBatches, int linkCount) {
+    StepFold with(RankActivity[] rankBatches, int rankCount, LinkActivity[] linkBatches, int linkCount, StepFold neighbour) {
+        StepFold hint = neighbour != null ? neighbour : EMPTY;
         double last = lastEnd;
         for (int b = 0; b < rankCount; b++) {
             RankActivity r = rankBatches[b];
             for (int i = 0, n = r.actions(); i < n; i++) last = Math.max(last, r.end(i));
         }
-        return new StepFold(ranks.with(rankBatches, rankCount),
-                links.with(rankBatches, rankCount, linkBatches, linkCount), allReduces.with(rankBatches, rankCount), last);
+        return new StepFold(ranks.with(rankBatches, rankCount, hint.ranks),
+                links.with(rankBatches, rankCount, linkBatches, linkCount, hint.links),
+                allReduces.with(rankBatches, rankCount, hint.allReduces), last);
+    }
+
+    /** Every span this fold keeps, for tests of sharing: blocks seen before (by identity) are not counted again. */
+    long retainedSpans(java.util.Set<Object> seen) {
+        long n = 0;
+        for (ActionBlock a : ranks.actions) if (a != null && seen.add(a)) n += a.n;
+        for (TransferBlock t : links.transfers) if (t != null && seen.add(t)) n += t.n;
+        for (StallBlock s : links.stalls) if (s != null && seen.add(s)) n += s.n;
+        if (seen.add(allReduces)) n += allReduces.n;
+        return n;
     }
 
     // ------------------------------------------------------------------------------------------------ rank side
@@ -131,7 +146,7 @@ final class StepFold {
             return busyTotal;
         }
 
-        RankSide with(RankActivity[] batches, int count) {
+        RankSide with(RankActivity[] batches, int count, RankSide hint) {
             int touching = 0;
             for (int b = 0; b < count; b++) if (batches[b].actions() > 0 || batches[b].memoryChanges() > 0) touching++;
             if (touching == 0) return this;
@@ -196,6 +211,7 @@ final class StepFold {
                 }
                 if (newActions > 0) {
                     block = ActionBlock.merged(block, grouped, groupStart[g], groupStart[g + 1], newActions);
+                    block = block.sharedWith(hint.actionsOf(gr, gk));
                 }
                 rep[k] = gr;
                 rk[k] = gk;
@@ -211,8 +227,9 @@ final class StepFold {
                 copy(o, rep, rk, act, seen, at, last, peak, k++);
                 o++;
             }
-            return new RankSide(Arrays.copyOf(rep, k), Arrays.copyOf(rk, k), Arrays.copyOf(act, k),
+            RankSide out = new RankSide(Arrays.copyOf(rep, k), Arrays.copyOf(rk, k), Arrays.copyOf(act, k),
                     Arrays.copyOf(seen, k), Arrays.copyOf(at, k), Arrays.copyOf(last, k), Arrays.copyOf(peak, k));
+            return out.sharedWith(hint);
         }
 
         private void copy(int from, int[] rep, int[] rk, ActionBlock[] act, boolean[] seen, double[] at, long[] last,
@@ -226,6 +243,16 @@ final class StepFold {
             peak[to] = memoryPeak[from];
         }
 
+        /** {@code other} when it holds the same keys, the same (shared) blocks and the same memory; else this. */
+        private RankSide sharedWith(RankSide other) {
+            if (other == this || other.n != n || !Arrays.equals(replica, other.replica) || !Arrays.equals(rank, other.rank)
+                    || !Arrays.equals(memorySeen, other.memorySeen) || !sameBits(memoryAt, other.memoryAt)
+                    || !Arrays.equals(memoryLast, other.memoryLast) || !Arrays.equals(memoryPeak, other.memoryPeak)) {
+                return this;
+            }
+            for (int i = 0; i < n; i++) if (actions[i] != other.actions[i]) return this;
+            return other;
+        }
     }
 
     /**
@@ -312,6 +339,14 @@ final class StepFold {
                     permute(e, rows), permute(d, rows));
         }
 
+        ActionBlock sharedWith(ActionBlock other) {
+            if (other == null || other == this || other.n != n || !Arrays.equals(phase, other.phase)
+                    || !Arrays.equals(stage, other.stage) || !Arrays.equals(microBatch, other.microBatch)
+                    || !sameBits(start, other.start) || !sameBits(end, other.end) || !sameBits(duration, other.duration)) {
+                return this;
+            }
+            return other;
+        }
     }
 
     /**
@@ -387,7 +422,7 @@ final class StepFold {
                     t == null ? 0 : t.n, s == null ? 0.0 : s.stall, t == null ? 0 : t.maxQueueDepth);
         }
 
-        LinkSide with(RankActivity[] rankBatches, int rankCount, LinkActivity[] linkBatches, int linkCount) {
+        LinkSide with(RankActivity[] rankBatches, int rankCount, LinkActivity[] linkBatches, int linkCount, LinkSide hint) {
             // transfers: batches grouped by link, each group in arrival order
             int carrying = 0;
             for (int b = 0; b < linkCount; b++) if (linkBatches[b].transfers() > 0) carrying++;
@@ -477,6 +512,8 @@ final class StepFold {
                 }
                 if (gEnd > g) {
                     transfer = TransferBlock.merged(transfer, grouped, g, gEnd);
+                    int h = hint.find(kr, kf, kt);
+                    transfer = transfer.sharedWith(h < 0 ? null : hint.transfers[h]);
                     g = gEnd;
                 }
                 int sEndRow = s;
@@ -486,6 +523,8 @@ final class StepFold {
                 }
                 if (sEndRow > s) {
                     stall = StallBlock.merged(stall, stallRows, s, sEndRow, sStart, sEnd);
+                    int h = hint.find(kr, kf, kt);
+                    stall = stall.sharedWith(h < 0 ? null : hint.stalls[h]);
                     s = sEndRow;
                 }
                 rep[out] = kr;
@@ -495,10 +534,19 @@ final class StepFold {
                 sb[out] = stall;
                 out++;
             }
-            return new LinkSide(Arrays.copyOf(rep, out), Arrays.copyOf(fr, out), Arrays.copyOf(tt, out),
+            LinkSide side = new LinkSide(Arrays.copyOf(rep, out), Arrays.copyOf(fr, out), Arrays.copyOf(tt, out),
                     Arrays.copyOf(tb, out), Arrays.copyOf(sb, out));
+            return side.sharedWith(hint);
         }
 
+        private LinkSide sharedWith(LinkSide other) {
+            if (other == this || other.n != n || !Arrays.equals(replica, other.replica) || !Arrays.equals(from, other.from)
+                    || !Arrays.equals(to, other.to)) {
+                return this;
+            }
+            for (int i = 0; i < n; i++) if (transfers[i] != other.transfers[i] || stalls[i] != other.stalls[i]) return this;
+            return other;
+        }
     }
 
     /**
@@ -593,6 +641,15 @@ final class StepFold {
                     permute(rd, rows), permute(s, rows), permute(e, rows));
         }
 
+        TransferBlock sharedWith(TransferBlock other) {
+            if (other == null || other == this || other.n != n || !Arrays.equals(kind, other.kind)
+                    || !Arrays.equals(stage, other.stage) || !Arrays.equals(microBatch, other.microBatch)
+                    || !Arrays.equals(byteCounts, other.byteCounts) || !sameBits(ready, other.ready)
+                    || !sameBits(start, other.start) || !sameBits(end, other.end)) {
+                return this;
+            }
+            return other;
+        }
     }
 
     /**
@@ -671,6 +728,12 @@ final class StepFold {
             return order == null ? new StallBlock(s, e) : new StallBlock(permute(s, order), permute(e, order));
         }
 
+        StallBlock sharedWith(StallBlock other) {
+            if (other == null || other == this || other.n != n || !sameBits(start, other.start) || !sameBits(end, other.end)) {
+                return this;
+            }
+            return other;
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ all-reduces
@@ -698,7 +761,7 @@ final class StepFold {
             this.bytes = bytes;
         }
 
-        AllReduces with(RankActivity[] batches, int count) {
+        AllReduces with(RankActivity[] batches, int count, AllReduces hint) {
             int added = 0;
             for (int b = 0; b < count; b++) added += batches[b].allReduces();
             if (added == 0) return this;
@@ -727,10 +790,18 @@ final class StepFold {
                 c = Double.compare(s[a], s[b]);
                 return c != 0 ? c : Double.compare(e[a], e[b]);
             });
-            return rows == null ? new AllReduces(stg, rep, s, e, by)
+            AllReduces out = rows == null ? new AllReduces(stg, rep, s, e, by)
                     : new AllReduces(permute(stg, rows), permute(rep, rows), permute(s, rows), permute(e, rows), permute(by, rows));
+            return out.sharedWith(hint);
         }
 
+        private AllReduces sharedWith(AllReduces other) {
+            if (other == this || other.n != n || !Arrays.equals(stage, other.stage) || !Arrays.equals(replica, other.replica)
+                    || !sameBits(start, other.start) || !sameBits(end, other.end) || !Arrays.equals(bytes, other.bytes)) {
+                return this;
+            }
+            return other;
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
@@ -745,6 +816,15 @@ final class StepFold {
         if (c != 0) return c;
         c = Integer.compare(b1, b2);
         return c != 0 ? c : Integer.compare(c1, c2);
+    }
+
+    /** Equal bit patterns: sharing must not swap one NaN or zero for another. */
+    private static boolean sameBits(double[] a, double[] b) {
+        if (a.length != b.length) return false;
+        for (int i = 0; i < a.length; i++) {
+            if (Double.doubleToRawLongBits(a[i]) != Double.doubleToRawLongBits(b[i])) return false;
+        }
+        return true;
     }
 
     private static int[] kindOrder(List<String> kinds) {

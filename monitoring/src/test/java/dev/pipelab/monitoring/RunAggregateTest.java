@@ -538,6 +538,26 @@ class RunAggregateTest {
     }
 
     @Test
+    void identicalStepsShareTheirColumnsAndStillAnswerPerStep() {
+        RunAggregate one = RunAggregate.of(TinyGPipe.info(), TinyGPipe.events(1));
+        RunAggregate ten = RunAggregate.of(TinyGPipe.info(), TinyGPipe.events(10));
+        // 10 actions, 4 transfers per step: ten repeating steps keep one step's spans
+        assertThat(one.retainedSpans()).isEqualTo(14);
+        assertThat(ten.retainedSpans()).isEqualTo(14);
+        assertThat(ten.ranksOverRun()).isEqualTo(one.ranksOverRun());
+        for (int k = 0; k < 10; k++) assertThat(ten.ranks(k)).isEqualTo(one.ranks(0));
+
+        // a late batch of step 4 re-folds step 4 alone: it stops sharing, the others still do
+        List<Event> events = new ArrayList<>(TinyGPipe.events(10));
+        events.add(Events.batched(List.of(TinyGPipe.span(4, 1, Phase.F, 2, 8, 9))).get(0));
+        RunAggregate late = RunAggregate.of(TinyGPipe.info(), events);
+        assertThat(late.retainedSpans()).isEqualTo(14 + 6);
+        assertThat(late.rank(4, 0, 1).busySeconds()).isEqualTo(7.5);
+        assertThat(late.rank(3, 0, 1).busySeconds()).isEqualTo(6.5);
+        assertThat(late.rank(5, 0, 1)).isEqualTo(one.rank(0, 0, 1));
+    }
+
+    @Test
     void aStepAskedAboutWhileItRunsEndsWithTheSameNumbers() {
         for (long seed = 1; seed <= 5; seed++) {
             List<Event> stream = TinyGPipe.shuffled(2, seed);
