@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * What the batches of one step fold into for {@link RunAggregate}: per (replica, rank) its actions in span order with
  * their sums and its memory, per link its transfers and credit stalls in order with their sums, and the step's
- * all-reduces in order. Invariant: immutable; every number is the one the aggregate used to compute from its lists of
- * span objects, in the same order of additions, so a fold answers bit for bit as the spans did.
+ * all-reduces in order. Invariant: immutable (but for {@link RankSide}'s cache of one derived sum, kept under the
+ * aggregate's lock), which is what lets steps share blocks; every number is the one the aggregate used to compute from
+ * its lists of span objects, in the same order of additions, so a fold answers bit for bit as the spans did.
  *
  * <p>Why the spans themselves stay (as sorted primitive columns) and not only their sums: a batch may arrive after its
  * step was folded, and the sums are floating-point additions in span order, so a span that sorts in the middle changes
