@@ -5,8 +5,6 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,57 +15,72 @@ import java.util.TreeMap;
 
 /**
  * Folds telemetry events into per-step, per-rank and per-link numbers. Invariant: every query depends only on the
- * set of events accepted, never on the order in which they arrived (spans are sorted before anything is summed),
- * so two runs that emit the same events report the same numbers bit for bit.
+ * set of events accepted, never on the order in which they arrived (spans are sorted before anything is summed), so
+ * two runs that emit the same events report the same numbers bit for bit. Where two spans tie on every field they
+ * are sorted by but differ in duration, or two memory changes of a rank share a time, the one that arrived later
+ * comes later, as it always has; and a repeated {@code StepStarted}, {@code StepEnded} or {@code StepLoss} of a step
+ * replaces the earlier one.
  *
  * <p>Incremental: {@link #accept} one event at a time (it is synchronized, so it can sit behind a live sink) and
- * query at any moment. A step's numbers are final once its {@link Event.StepEnded} has arrived.
+ * query at any moment. A step's numbers are final once its {@link Event.StepEnded} has arrived, unless a batch of
+ * the step arrives after it, which is then counted exactly as if it had come before.
+ *
+ * <p>How: {@link #accept} keeps a reference to each batch ({@link RankActivity}, {@link LinkActivity}) and nothing
+ * else: no object per span, no boxing, no lookup per span. Why: it runs on the telemetry consumer's thread, which
+ * shares the machine's cores with the emulation, at about 100,000 spans per second. A step's batches are folded
+ * ({@link StepFold}) when its {@code StepEnded} arrives, or earlier when a query needs the step: grouped by rank and
+ * by link, sorted in the orders the span lists were sorted in (actions by start, end, phase, stage, micro-batch; one
+ * pass when they already are, as a rank's one slice per step is) and summed in the same order as before. A batch for a step already folded is folded in at once: the step's sorted columns and the new spans
+ * are sorted together and summed again, so late and early batches give the same bits.
+ *
+ * <p>Memory: a folded step drops its batches and its memory changes (their numbers fold exactly in arrival order) but
+ * keeps its actions, transfers, credit stalls and all-reduces as sorted primitive columns (33 bytes an action, 41 a
+ * transfer), because a late batch must be able to re-fold it exactly: its sums are floating-point additions in span
+ * order, so one span added in the middle changes every rounding after it, and no fixed-size summary can absorb it.
+ * A step shares columns equal to the neighbouring step's, so a run whose steps repeat keeps one step's columns and a
+ * few references per step (emulated steps do repeat: their times count from the step's start; 1F1B, interleaved and
+ * ZB-H1 runs in both clocks kept exactly one step's spans). A run whose steps all differ keeps every span.
  */
 public final class RunAggregate {
 
-    /** Start order; ties broken by every other field so the order is total. */
-    private static final Comparator<Event.ActionSpan> SPAN_ORDER = Comparator
-            .comparingDouble(Event.ActionSpan::startSeconds)
-            .thenComparingDouble(Event.ActionSpan::endSeconds)
-            .thenComparing(Event.ActionSpan::phase)
-            .thenComparingInt(Event.ActionSpan::stage)
-            .thenComparingInt(Event.ActionSpan::microBatch);
-
-    private static final Comparator<Event.TransferSpan> TRANSFER_ORDER = Comparator
-            .comparingDouble(Event.TransferSpan::startSeconds)
-            .thenComparingDouble(Event.TransferSpan::endSeconds)
-            .thenComparingDouble(Event.TransferSpan::readySeconds)
-            .thenComparing(Event.TransferSpan::kind)
-            .thenComparingInt(Event.TransferSpan::stage)
-            .thenComparingInt(Event.TransferSpan::microBatch)
-            .thenComparingLong(Event.TransferSpan::bytes);
-
-    private record RankKey(int replica, int rank) {}
-
-    private record LinkKey(int replica, int fromRank, int toRank) {}
-
-    /** Live and peak bytes of a rank within a step; the latest change by time wins, ties by arrival. */
-    private static final class Memory {
-        double lastAt = Double.NEGATIVE_INFINITY;
-        long last;
-        long peak = Long.MIN_VALUE;
-    }
+    /** The pending batches of a step: an array grown by doubling, so that {@link #accept} is one store. */
+    private static final int FIRST_PENDING = 16;
 
     private static final class StepData {
         Event.StepStarted started;
         Event.StepEnded ended;
-        double lastEnd;
-        final Map<RankKey, List<Event.ActionSpan>> spans = new HashMap<>();
-        final Map<RankKey, Memory> memory = new HashMap<>();
-        final Map<LinkKey, List<Event.TransferSpan>> transfers = new HashMap<>();
-        final Map<LinkKey, List<Event.CreditStall>> stalls = new HashMap<>();
-        final List<Event.AllReduceSpan> allReduces = new ArrayList<>();
+        /** Every batch accepted before the pending ones. */
+        StepFold fold = StepFold.EMPTY;
+        /** Batches not folded yet, in arrival order; null when none. Invariant: none once the step has ended. */
+        RankActivity[] rankBatches;
+        int rankBatchCount;
+        LinkActivity[] linkBatches;
+        int linkBatchCount;
+
+        void add(RankActivity r) {
+            if (rankBatches == null) rankBatches = new RankActivity[FIRST_PENDING];
+            else if (rankBatchCount == rankBatches.length) rankBatches = java.util.Arrays.copyOf(rankBatches, rankBatchCount * 2);
+            rankBatches[rankBatchCount++] = r;
+        }
+
+        void add(LinkActivity l) {
+            if (linkBatches == null) linkBatches = new LinkActivity[FIRST_PENDING];
+            else if (linkBatchCount == linkBatches.length) linkBatches = java.util.Arrays.copyOf(linkBatches, linkBatchCount * 2);
+            linkBatches[linkBatchCount++] = l;
+        }
+
+        boolean hasPending() {
+            return rankBatchCount > 0 || linkBatchCount > 0;
+        }
     }
 
     private final RunInfo info;
     private final TreeMap<Integer, StepData> steps = new TreeMap<>();
     private final List<Event.OutOfMemory> outOfMemory = new ArrayList<>();
-    private final java.util.TreeMap<Integer, Double> losses = new java.util.TreeMap<>();
+    private final TreeMap<Integer, Double> losses = new TreeMap<>();
+    /** The step {@link #data} found last: batches come step by step, so most need no map lookup (nor a boxed key). */
+    private int lastStep;
+    private StepData lastData;
 
     public RunAggregate(RunInfo info) {
         this.info = Objects.requireNonNull(info, "info");
@@ -86,12 +99,23 @@ public final class RunAggregate {
 
     public synchronized void accept(Event event) {
         Objects.requireNonNull(event, "event");
-        if (event instanceof Event.Batch b) {
-            for (Event.Detail detail : b.details()) accept(detail);
+        if (event instanceof RankActivity r) {
+            // a batch without spans mentions no step, as its (absent) spans did not
+            if (r.actions() == 0 && r.memoryChanges() == 0 && r.stalls() == 0 && r.allReduces() == 0) return;
+            StepData d = data(r.step());
+            d.add(r);
+            if (d.ended != null) fold(r.step(), d);
+        } else if (event instanceof LinkActivity l) {
+            if (l.transfers() == 0) return;
+            StepData d = data(l.step());
+            d.add(l);
+            if (d.ended != null) fold(l.step(), d);
         } else if (event instanceof Event.StepStarted s) {
             data(s.step()).started = s;
         } else if (event instanceof Event.StepEnded s) {
-            data(s.step()).ended = s;
+            StepData d = data(s.step());
+            d.ended = s;
+            fold(s.step(), d);
         } else if (event instanceof Event.OutOfMemory o) {
             outOfMemory.add(o);
         } else if (event instanceof Event.StepLoss l) {
@@ -101,31 +125,45 @@ public final class RunAggregate {
         }
     }
 
-    private void accept(Event.Detail event) {
-        if (event instanceof Event.ActionSpan s) {
-            StepData d = data(s.step());
-            d.spans.computeIfAbsent(new RankKey(s.replica(), s.rank()), k -> new ArrayList<>()).add(s);
-            d.lastEnd = Math.max(d.lastEnd, s.endSeconds());
-        } else if (event instanceof Event.TransferSpan t) {
-            data(t.step()).transfers
-                    .computeIfAbsent(new LinkKey(t.replica(), t.fromRank(), t.toRank()), k -> new ArrayList<>()).add(t);
-        } else if (event instanceof Event.CreditStall c) {
-            data(c.step()).stalls
-                    .computeIfAbsent(new LinkKey(c.replica(), c.fromRank(), c.toRank()), k -> new ArrayList<>()).add(c);
-        } else if (event instanceof Event.MemoryChanged m) {
-            Memory mem = data(m.step()).memory.computeIfAbsent(new RankKey(m.replica(), m.rank()), k -> new Memory());
-            if (m.atSeconds() >= mem.lastAt) {
-                mem.lastAt = m.atSeconds();
-                mem.last = m.bytes();
-            }
-            mem.peak = Math.max(mem.peak, m.bytes());
-        } else if (event instanceof Event.AllReduceSpan a) {
-            data(a.step()).allReduces.add(a);
-        }
+    private StepData data(int step) {
+        if (lastData != null && lastStep == step) return lastData;
+        StepData d = steps.computeIfAbsent(step, k -> new StepData());
+        lastStep = step;
+        lastData = d;
+        return d;
     }
 
-    private StepData data(int step) {
-        return steps.computeIfAbsent(step, k -> new StepData());
+    /** The step's fold with its pending batches folded in; a neighbouring step lends equal columns to share. */
+    private StepFold fold(int step, StepData d) {
+        if (!d.hasPending()) return d.fold;
+        Map.Entry<Integer, StepData> near = steps.lowerEntry(step);
+        if (near == null) near = steps.higherEntry(step);
+        StepFold neighbour = near != null ? near.getValue().fold : null;
+        d.fold = d.fold.with(d.rankBatches, d.rankBatchCount, d.linkBatches, d.linkBatchCount, neighbour);
+        d.rankBatches = null;
+        d.rankBatchCount = 0;
+        d.linkBatches = null;
+        d.linkBatchCount = 0;
+        return d.fold;
+    }
+
+    private StepFold fold(Map.Entry<Integer, StepData> e) {
+        return fold(e.getKey(), e.getValue());
+    }
+
+    /** Spans kept by this aggregate, each shared column counted once, pending batches included (for tests). */
+    synchronized long retainedSpans() {
+        Set<Object> seen = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        long n = 0;
+        for (StepData d : steps.values()) {
+            n += d.fold.retainedSpans(seen);
+            for (int i = 0; i < d.rankBatchCount; i++) {
+                RankActivity r = d.rankBatches[i];
+                n += r.actions() + r.stalls() + r.allReduces();
+            }
+            for (int i = 0; i < d.linkBatchCount; i++) n += d.linkBatches[i].transfers();
+        }
+        return n;
     }
 
     // ---------------------------------------------------------------- steps
@@ -158,12 +196,7 @@ public final class RunAggregate {
 
     private StepStats stepStats(int step, StepData d) {
         double stepSeconds = d.ended.stepSeconds();
-        double busy = 0;
-        for (int replica = 0; replica < info.data(); replica++) {
-            for (int rank = 0; rank < info.pipeline(); rank++) {
-                busy += busySeconds(spans(d, replica, rank));
-            }
-        }
+        double busy = fold(step, d).ranks.busyOver(info.data(), info.pipeline());
         long samples = samplesOf(d);
         double samplesPerSecond = rate(samples, stepSeconds);
         double tokensPerSecond = rate((double) samples * info.seqLength(), stepSeconds);
@@ -193,8 +226,8 @@ public final class RunAggregate {
      */
     public synchronized RankStats rank(int step, int replica, int rank) {
         StepData d = steps.get(step);
-        if (d == null) d = new StepData();
-        return rankStats(d, replica, rank);
+        if (d == null) return rankStats(StepFold.EMPTY, null, replica, rank);
+        return rankStats(fold(step, d), d.ended, replica, rank);
     }
 
     /** {@link #rank} for every replica and rank of the step, by replica then rank. */
@@ -212,100 +245,91 @@ public final class RunAggregate {
      * memory is the latest step's.
      */
     public synchronized List<RankStats> ranksOverRun() {
-        List<Integer> done = completedSteps();
+        List<StepFold> folds = new ArrayList<>(steps.size());
+        List<StepFold> doneFolds = new ArrayList<>();
+        List<Event.StepEnded> doneEnds = new ArrayList<>();
+        for (Map.Entry<Integer, StepData> e : steps.entrySet()) {
+            StepFold f = fold(e);
+            folds.add(f);
+            if (e.getValue().ended != null) {
+                doneFolds.add(f);
+                doneEnds.add(e.getValue().ended);
+            }
+        }
+        int n = doneFolds.size();
+        Phase[] phases = Phase.values();
         List<RankStats> out = new ArrayList<>();
         for (int replica = 0; replica < info.data(); replica++) {
             for (int rank = 0; rank < info.pipeline(); rank++) {
-                int n = done.size();
-                double[][] byPhase = new double[Phase.values().length][n];
+                double[][] byPhase = new double[phases.length][n];
                 double[] busy = new double[n];
                 double[] stepSeconds = new double[n];
                 double[] fraction = new double[n];
                 for (int i = 0; i < n; i++) {
-                    RankStats r = rankStats(steps.get(done.get(i)), replica, rank);
-                    for (Phase phase : Phase.values()) byPhase[phase.ordinal()][i] = r.busySeconds(phase);
-                    busy[i] = r.busySeconds();
-                    stepSeconds[i] = r.stepSeconds();
-                    fraction[i] = r.busyFraction();
+                    StepFold.ActionBlock a = doneFolds.get(i).ranks.actionsOf(replica, rank);
+                    for (Phase phase : phases) byPhase[phase.ordinal()][i] = a == null ? 0.0 : a.busyByPhase[phase.ordinal()];
+                    busy[i] = a == null ? 0 : a.busy;
+                    stepSeconds[i] = doneEnds.get(i).stepSeconds();
+                    fraction[i] = stepSeconds[i] > 0 ? busy[i] / stepSeconds[i] : 0;
                 }
                 long live = info.staticBytesPerRank().get(rank);
                 long peak = live;
                 int inFlight = 0;
                 boolean seenMemory = false;
-                for (StepData d : steps.values()) {
-                    Memory mem = d.memory.get(new RankKey(replica, rank));
-                    if (mem != null) {
-                        peak = seenMemory ? Math.max(peak, mem.peak) : mem.peak;
+                for (StepFold f : folds) {
+                    int k = f.ranks.find(replica, rank);
+                    if (k < 0) continue;
+                    if (f.ranks.memorySeen[k]) {
+                        peak = seenMemory ? Math.max(peak, f.ranks.memoryPeak[k]) : f.ranks.memoryPeak[k];
                         seenMemory = true;
-                        live = mem.last;
+                        live = f.ranks.memoryLast[k];
                     }
-                    inFlight = Math.max(inFlight, peakInFlight(spans(d, replica, rank)));
+                    StepFold.ActionBlock a = f.ranks.actions[k];
+                    if (a != null) inFlight = Math.max(inFlight, a.peakInFlight);
                 }
-                Map<Phase, Double> phases = new EnumMap<>(Phase.class);
-                for (Phase phase : Phase.values()) phases.put(phase, Mean.of(byPhase[phase.ordinal()]));
+                Map<Phase, Double> means = new EnumMap<>(Phase.class);
+                for (Phase phase : phases) means.put(phase, Mean.of(byPhase[phase.ordinal()]));
                 double meanBusy = Mean.of(busy);
                 double meanStep = Mean.of(stepSeconds);
-                out.add(new RankStats(replica, rank, phases, meanBusy, meanStep, Mean.of(fraction), meanStep - meanBusy,
+                out.add(new RankStats(replica, rank, means, meanBusy, meanStep, Mean.of(fraction), meanStep - meanBusy,
                         live, peak, inFlight));
             }
         }
         return out;
     }
 
-    private RankStats rankStats(StepData d, int replica, int rank) {
-        List<Event.ActionSpan> spans = spans(d, replica, rank);
+    private RankStats rankStats(StepFold f, Event.StepEnded ended, int replica, int rank) {
+        int k = f.ranks.find(replica, rank);
+        StepFold.ActionBlock a = k < 0 ? null : f.ranks.actions[k];
         Map<Phase, Double> byPhase = new EnumMap<>(Phase.class);
-        for (Phase phase : Phase.values()) byPhase.put(phase, 0.0);
-        for (Event.ActionSpan s : spans) byPhase.merge(s.phase(), s.seconds(), Double::sum);
-        double busy = busySeconds(spans);
-        double stepSeconds = d.ended != null ? d.ended.stepSeconds() : d.lastEnd;
-        Memory mem = d.memory.get(new RankKey(replica, rank));
+        for (Phase phase : Phase.values()) byPhase.put(phase, a == null ? 0.0 : a.busyByPhase[phase.ordinal()]);
+        double busy = a == null ? 0 : a.busy;
+        double stepSeconds = ended != null ? ended.stepSeconds() : f.lastEnd;
+        boolean memory = k >= 0 && f.ranks.memorySeen[k];
         long staticBytes = info.staticBytesPerRank().get(rank);
-        long live = mem != null ? mem.last : staticBytes;
-        long peak = mem != null ? mem.peak : staticBytes;
+        long live = memory ? f.ranks.memoryLast[k] : staticBytes;
+        long peak = memory ? f.ranks.memoryPeak[k] : staticBytes;
         return new RankStats(replica, rank, byPhase, busy, stepSeconds, stepSeconds > 0 ? busy / stepSeconds : 0,
-                stepSeconds - busy, live, peak, peakInFlight(spans));
-    }
-
-    /** The rank's spans of the step in start order. */
-    private static List<Event.ActionSpan> spans(StepData d, int replica, int rank) {
-        List<Event.ActionSpan> spans = new ArrayList<>(d.spans.getOrDefault(new RankKey(replica, rank), List.of()));
-        spans.sort(SPAN_ORDER);
-        return spans;
+                stepSeconds - busy, live, peak, a == null ? 0 : a.peakInFlight);
     }
 
     /**
-     * Compute seconds summed in the evaluator's order (Evaluator: the optimizer's seconds first, then each action
-     * in the rank's order), so that a virtual-time step reproduces the evaluator's busy seconds and bubble.
-     */
-    private static double busySeconds(List<Event.ActionSpan> sortedSpans) {
-        double busy = 0;
-        for (Event.ActionSpan s : sortedSpans) if (s.phase() == Phase.OPT) busy += s.seconds();
-        for (Event.ActionSpan s : sortedSpans) if (s.phase() != Phase.OPT) busy += s.seconds();
-        return busy;
-    }
-
-    /**
-     * Replays spans in start order: +1 at each F, -1 at the last backward of that (stage, micro-batch), which is
-     * its W when the schedule splits the backward (any W span for it), else its B. The peak is taken after each
-     * span, before its decrement, exactly as the evaluator walks a rank's actions.
+     * Replays spans in the given order (start order): +1 at each F, -1 at the last backward of that (stage,
+     * micro-batch), which is its W when the schedule splits the backward (any W span for it), else its B. The peak is
+     * taken after each span, before its decrement, exactly as the evaluator walks a rank's actions.
      */
     static int peakInFlight(List<Event.ActionSpan> sortedSpans) {
-        Set<Long> split = new HashSet<>();
-        for (Event.ActionSpan s : sortedSpans) if (s.phase() == Phase.W) split.add(key(s));
-        int inFlight = 0;
-        int peak = 0;
-        for (Event.ActionSpan s : sortedSpans) {
-            if (s.phase() == Phase.F) inFlight++;
-            peak = Math.max(peak, inFlight);
-            boolean last = split.contains(key(s)) ? s.phase() == Phase.W : s.phase() == Phase.B;
-            if (last) inFlight--;
+        int n = sortedSpans.size();
+        byte[] phase = new byte[n];
+        int[] stage = new int[n];
+        int[] microBatch = new int[n];
+        for (int i = 0; i < n; i++) {
+            Event.ActionSpan s = sortedSpans.get(i);
+            phase[i] = (byte) s.phase().ordinal();
+            stage[i] = s.stage();
+            microBatch[i] = s.microBatch();
         }
-        return peak;
-    }
-
-    private static long key(Event.ActionSpan s) {
-        return ((long) s.stage() << 32) | (s.microBatch() & 0xffffffffL);
+        return StepFold.peakInFlight(n, phase, stage, microBatch);
     }
 
     // ---------------------------------------------------------------- links
@@ -314,15 +338,20 @@ public final class RunAggregate {
     public synchronized List<LinkStats> links(int step) {
         StepData d = steps.get(step);
         if (d == null) return List.of();
-        return linkStats(d);
+        return linkStats(fold(step, d));
     }
 
     /** Every link over every step seen: sums, and the deepest queue of any step. By replica, from, to. */
     public synchronized List<LinkStats> linksOverRun() {
-        TreeMap<LinkKey, LinkStats> sum = new TreeMap<>(linkKeyOrder());
-        for (StepData d : steps.values()) {
-            for (LinkStats l : linkStats(d)) {
-                LinkKey k = new LinkKey(l.replica(), l.fromRank(), l.toRank());
+        // the sums run over the steps in ascending order, each link's first step giving its numbers as they are
+        record Key(int replica, int fromRank, int toRank) {}
+        TreeMap<Key, LinkStats> sum = new TreeMap<>(Comparator.comparingInt(Key::replica).thenComparingInt(Key::fromRank)
+                .thenComparingInt(Key::toRank));
+        for (Map.Entry<Integer, StepData> e : steps.entrySet()) {
+            StepFold.LinkSide links = fold(e).links;
+            for (int i = 0; i < links.n; i++) {
+                LinkStats l = links.stats(i);
+                Key k = new Key(l.replica(), l.fromRank(), l.toRank());
                 LinkStats a = sum.get(k);
                 sum.put(k, a == null ? l : new LinkStats(l.replica(), l.fromRank(), l.toRank(), a.bytes() + l.bytes(),
                         a.busySeconds() + l.busySeconds(), a.transfers() + l.transfers(),
@@ -332,31 +361,9 @@ public final class RunAggregate {
         return List.copyOf(sum.values());
     }
 
-    private static Comparator<LinkKey> linkKeyOrder() {
-        return Comparator.comparingInt(LinkKey::replica).thenComparingInt(LinkKey::fromRank).thenComparingInt(LinkKey::toRank);
-    }
-
-    private static List<LinkStats> linkStats(StepData d) {
-        TreeMap<LinkKey, Boolean> keys = new TreeMap<>(linkKeyOrder());
-        d.transfers.keySet().forEach(k -> keys.put(k, true));
-        d.stalls.keySet().forEach(k -> keys.put(k, true));
-        List<LinkStats> out = new ArrayList<>();
-        for (LinkKey k : keys.keySet()) {
-            List<Event.TransferSpan> transfers = new ArrayList<>(d.transfers.getOrDefault(k, List.of()));
-            transfers.sort(TRANSFER_ORDER);
-            long bytes = 0;
-            double busy = 0;
-            for (Event.TransferSpan t : transfers) {
-                bytes += t.bytes();
-                busy += t.endSeconds() - t.startSeconds();
-            }
-            List<Event.CreditStall> stalls = new ArrayList<>(d.stalls.getOrDefault(k, List.of()));
-            stalls.sort(Comparator.comparingDouble(Event.CreditStall::startSeconds).thenComparingDouble(Event.CreditStall::endSeconds));
-            double stall = 0;
-            for (Event.CreditStall c : stalls) stall += c.endSeconds() - c.startSeconds();
-            out.add(new LinkStats(k.replica(), k.fromRank(), k.toRank(), bytes, busy, transfers.size(), stall,
-                    maxQueueDepth(transfers)));
-        }
+    private static List<LinkStats> linkStats(StepFold f) {
+        List<LinkStats> out = new ArrayList<>(f.links.n);
+        for (int i = 0; i < f.links.n; i++) out.add(f.links.stats(i));
         return out;
     }
 
@@ -365,33 +372,26 @@ public final class RunAggregate {
      * start is counted before a ready, so a transfer that leaves as another becomes ready does not stack on it.
      */
     static int maxQueueDepth(List<Event.TransferSpan> transfers) {
-        List<double[]> points = new ArrayList<>();
-        for (Event.TransferSpan t : transfers) {
-            if (t.startSeconds() > t.readySeconds()) {
-                points.add(new double[] {t.readySeconds(), +1});
-                points.add(new double[] {t.startSeconds(), -1});
-            }
+        int n = transfers.size();
+        double[] ready = new double[n];
+        double[] start = new double[n];
+        for (int i = 0; i < n; i++) {
+            ready[i] = transfers.get(i).readySeconds();
+            start[i] = transfers.get(i).startSeconds();
         }
-        points.sort(Comparator.<double[]>comparingDouble(p -> p[0]).thenComparingDouble(p -> p[1]));
-        int depth = 0;
-        int max = 0;
-        for (double[] p : points) {
-            depth += (int) p[1];
-            max = Math.max(max, depth);
-        }
-        return max;
+        return StepFold.maxQueueDepth(n, ready, start);
     }
 
     // ---------------------------------------------------------------- all-reduce, faults, totals
 
     /** All-reduce seconds per model stage, summed over replicas and steps. */
     public synchronized SortedMap<Integer, Double> allReduceSecondsByStage() {
+        // one chain of additions per stage across the steps in ascending order, each step's spans by stage, replica,
+        // start, end: the first span of a stage gives its value as it is
         TreeMap<Integer, Double> out = new TreeMap<>();
-        for (StepData d : steps.values()) {
-            List<Event.AllReduceSpan> spans = new ArrayList<>(d.allReduces);
-            spans.sort(Comparator.comparingInt(Event.AllReduceSpan::stage).thenComparingInt(Event.AllReduceSpan::replica)
-                    .thenComparingDouble(Event.AllReduceSpan::startSeconds).thenComparingDouble(Event.AllReduceSpan::endSeconds));
-            for (Event.AllReduceSpan a : spans) out.merge(a.stage(), a.endSeconds() - a.startSeconds(), Double::sum);
+        for (Map.Entry<Integer, StepData> e : steps.entrySet()) {
+            StepFold.AllReduces a = fold(e).allReduces;
+            for (int i = 0; i < a.n; i++) out.merge(a.stage[i], a.end[i] - a.start[i], Double::sum);
         }
         return Collections.unmodifiableSortedMap(out);
     }
@@ -399,16 +399,19 @@ public final class RunAggregate {
     /** All-reduce bytes per model stage, summed over replicas and steps. */
     public synchronized SortedMap<Integer, Long> allReduceBytesByStage() {
         TreeMap<Integer, Long> out = new TreeMap<>();
-        for (StepData d : steps.values()) for (Event.AllReduceSpan a : d.allReduces) out.merge(a.stage(), a.bytes(), Long::sum);
+        for (Map.Entry<Integer, StepData> e : steps.entrySet()) {
+            StepFold.AllReduces a = fold(e).allReduces;
+            for (int i = 0; i < a.n; i++) out.merge(a.stage[i], a.bytes[i], Long::sum);
+        }
         return Collections.unmodifiableSortedMap(out);
     }
 
-    /** Every out-of-memory event, by step, replica, rank, time. */
     /** Real-numerics runs: the loss of each step that reported one, in step order (empty otherwise). */
     public synchronized List<Double> losses() {
         return List.copyOf(losses.values());
     }
 
+    /** Every out-of-memory event, by step, replica, rank, time. */
     public synchronized List<Event.OutOfMemory> outOfMemory() {
         List<Event.OutOfMemory> out = new ArrayList<>(outOfMemory);
         out.sort(Comparator.comparingInt(Event.OutOfMemory::step).thenComparingInt(Event.OutOfMemory::replica)
@@ -438,10 +441,12 @@ public final class RunAggregate {
         }
         long linkBytes = 0;
         double stall = 0;
-        for (Integer step : completedSteps()) {
-            for (LinkStats l : linkStats(steps.get(step))) {
-                linkBytes += l.bytes();
-                stall += l.stallSeconds();
+        for (Map.Entry<Integer, StepData> e : steps.entrySet()) {
+            if (e.getValue().ended == null) continue;
+            StepFold.LinkSide links = fold(e).links;
+            for (int i = 0; i < links.n; i++) {
+                linkBytes += links.transfers[i] == null ? 0 : links.transfers[i].bytes;
+                stall += links.stalls[i] == null ? 0.0 : links.stalls[i].stall;
             }
         }
         double last = done.isEmpty() ? 0 : done.get(done.size() - 1).stepSeconds();
