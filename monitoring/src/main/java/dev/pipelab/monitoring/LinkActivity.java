@@ -29,20 +29,22 @@ public final class LinkActivity implements Event.Batch {
     private final double[] start;
     private final double[] end;
 
-    private LinkActivity(Recorder r, int step) {
+    /** The recorder's columns; each equal to {@code previous}'s (may be null) is shared with it instead of copied. */
+    private LinkActivity(Recorder r, int step, LinkActivity previous) {
+        boolean p = previous != null;
         this.step = step;
         this.replica = r.replica;
         this.fromRank = r.fromRank;
         this.toRank = r.toRank;
         this.atSeconds = r.atSeconds;
         this.transfers = r.transfers;
-        this.kind = Arrays.copyOf(r.kind, transfers);
-        this.stage = Arrays.copyOf(r.stage, transfers);
-        this.microBatch = Arrays.copyOf(r.microBatch, transfers);
-        this.bytes = Arrays.copyOf(r.bytes, transfers);
-        this.ready = Arrays.copyOf(r.ready, transfers);
-        this.start = Arrays.copyOf(r.start, transfers);
-        this.end = Arrays.copyOf(r.end, transfers);
+        this.kind = Columns.of(p ? previous.kind : null, r.kind, transfers);
+        this.stage = Columns.of(p ? previous.stage : null, r.stage, transfers);
+        this.microBatch = Columns.of(p ? previous.microBatch : null, r.microBatch, transfers);
+        this.bytes = Columns.of(p ? previous.bytes : null, r.bytes, transfers);
+        this.ready = Columns.of(p ? previous.ready : null, r.ready, transfers);
+        this.start = Columns.of(p ? previous.start : null, r.start, transfers);
+        this.end = Columns.of(p ? previous.end : null, r.end, transfers);
     }
 
     @Override
@@ -89,6 +91,21 @@ public final class LinkActivity implements Event.Batch {
                 start[i], end[i]);
     }
 
+    // the columns themselves, for this package's folds; never written (a batch is immutable)
+    byte[] kindColumn() { return kind; }
+
+    int[] stageColumn() { return stage; }
+
+    int[] microBatchColumn() { return microBatch; }
+
+    long[] bytesColumn() { return bytes; }
+
+    double[] readyColumn() { return ready; }
+
+    double[] startColumn() { return start; }
+
+    double[] endColumn() { return end; }
+
     @Override
     public List<Event.Detail> details() {
         List<Event.Detail> out = new ArrayList<>(transfers);
@@ -124,6 +141,7 @@ public final class LinkActivity implements Event.Batch {
         private double[] ready = new double[16];
         private double[] start = new double[16];
         private double[] end = new double[16];
+        private LinkActivity previous;
 
         public Recorder(int replica, int fromRank, int toRank) {
             this.replica = replica;
@@ -165,9 +183,13 @@ public final class LinkActivity implements Event.Batch {
             return transfers == 0;
         }
 
-        /** Everything recorded since the last take, as the batch of {@code step}; the recorder is empty after. */
+        /**
+         * Everything recorded since the last take, as the batch of {@code step}; the recorder is empty after. Columns
+         * equal to the previous batch's are shared with it (see {@link RankActivity.Recorder#take}).
+         */
         public LinkActivity take(int step) {
-            LinkActivity out = new LinkActivity(this, step);
+            LinkActivity out = new LinkActivity(this, step, previous);
+            previous = out;
             clear();
             return out;
         }

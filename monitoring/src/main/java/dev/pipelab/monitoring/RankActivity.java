@@ -45,30 +45,32 @@ public final class RankActivity implements Event.Batch {
     private final double[] allReduceStart;
     private final double[] allReduceEnd;
 
-    private RankActivity(Recorder r, int step) {
+    /** The recorder's columns; each equal to {@code previous}'s (may be null) is shared with it instead of copied. */
+    private RankActivity(Recorder r, int step, RankActivity previous) {
+        boolean p = previous != null;
         this.step = step;
         this.replica = r.replica;
         this.rank = r.rank;
         this.atSeconds = r.atSeconds;
         this.actions = r.actions;
-        this.phase = Arrays.copyOf(r.phase, r.actions);
-        this.stage = Arrays.copyOf(r.stage, r.actions);
-        this.microBatch = Arrays.copyOf(r.microBatch, r.actions);
-        this.start = Arrays.copyOf(r.start, r.actions);
-        this.end = Arrays.copyOf(r.end, r.actions);
-        this.duration = Arrays.copyOf(r.duration, r.actions);
+        this.phase = Columns.of(p ? previous.phase : null, r.phase, r.actions);
+        this.stage = Columns.of(p ? previous.stage : null, r.stage, r.actions);
+        this.microBatch = Columns.of(p ? previous.microBatch : null, r.microBatch, r.actions);
+        this.start = Columns.of(p ? previous.start : null, r.start, r.actions);
+        this.end = Columns.of(p ? previous.end : null, r.end, r.actions);
+        this.duration = Columns.of(p ? previous.duration : null, r.duration, r.actions);
         this.memoryChanges = r.memoryChanges;
-        this.memoryAt = Arrays.copyOf(r.memoryAt, r.memoryChanges);
-        this.memoryBytes = Arrays.copyOf(r.memoryBytes, r.memoryChanges);
+        this.memoryAt = Columns.of(p ? previous.memoryAt : null, r.memoryAt, r.memoryChanges);
+        this.memoryBytes = Columns.of(p ? previous.memoryBytes : null, r.memoryBytes, r.memoryChanges);
         this.stalls = r.stalls;
-        this.stallTo = Arrays.copyOf(r.stallTo, r.stalls);
-        this.stallStart = Arrays.copyOf(r.stallStart, r.stalls);
-        this.stallEnd = Arrays.copyOf(r.stallEnd, r.stalls);
+        this.stallTo = Columns.of(p ? previous.stallTo : null, r.stallTo, r.stalls);
+        this.stallStart = Columns.of(p ? previous.stallStart : null, r.stallStart, r.stalls);
+        this.stallEnd = Columns.of(p ? previous.stallEnd : null, r.stallEnd, r.stalls);
         this.allReduces = r.allReduces;
-        this.allReduceStage = Arrays.copyOf(r.allReduceStage, r.allReduces);
-        this.allReduceBytes = Arrays.copyOf(r.allReduceBytes, r.allReduces);
-        this.allReduceStart = Arrays.copyOf(r.allReduceStart, r.allReduces);
-        this.allReduceEnd = Arrays.copyOf(r.allReduceEnd, r.allReduces);
+        this.allReduceStage = Columns.of(p ? previous.allReduceStage : null, r.allReduceStage, r.allReduces);
+        this.allReduceBytes = Columns.of(p ? previous.allReduceBytes : null, r.allReduceBytes, r.allReduces);
+        this.allReduceStart = Columns.of(p ? previous.allReduceStart : null, r.allReduceStart, r.allReduces);
+        this.allReduceEnd = Columns.of(p ? previous.allReduceEnd : null, r.allReduceEnd, r.allReduces);
     }
 
     @Override
@@ -154,6 +156,19 @@ public final class RankActivity implements Event.Batch {
                 allReduceEnd[i]);
     }
 
+    // the columns themselves, for this package's folds; never written (a batch is immutable)
+    byte[] phaseColumn() { return phase; }
+
+    int[] stageColumn() { return stage; }
+
+    int[] microBatchColumn() { return microBatch; }
+
+    double[] startColumn() { return start; }
+
+    double[] endColumn() { return end; }
+
+    double[] durationColumn() { return duration; }
+
     @Override
     public List<Event.Detail> details() {
         List<Event.Detail> out = new ArrayList<>(actions + memoryChanges + stalls + allReduces);
@@ -202,6 +217,7 @@ public final class RankActivity implements Event.Batch {
         private long[] allReduceBytes = new long[4];
         private double[] allReduceStart = new double[4];
         private double[] allReduceEnd = new double[4];
+        private RankActivity previous;
 
         public Recorder(int replica, int rank) {
             this.replica = replica;
@@ -279,9 +295,14 @@ public final class RankActivity implements Event.Batch {
             return actions == 0 && memoryChanges == 0 && stalls == 0 && allReduces == 0;
         }
 
-        /** Everything recorded since the last take, as the batch of {@code step}; the recorder is empty after. */
+        /**
+         * Everything recorded since the last take, as the batch of {@code step}; the recorder is empty after. A column
+         * equal to the same column of the previous batch is shared with it, not copied: in virtual time every step of
+         * a run repeats the same spans, so a run of any length keeps one step's columns (the batches are immutable).
+         */
         public RankActivity take(int step) {
-            RankActivity out = new RankActivity(this, step);
+            RankActivity out = new RankActivity(this, step, previous);
+            previous = out;
             clear();
             return out;
         }

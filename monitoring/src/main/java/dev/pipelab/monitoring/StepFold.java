@@ -211,8 +211,15 @@ final class StepFold {
                     }
                 }
                 if (newActions > 0) {
-                    block = ActionBlock.merged(block, grouped, groupStart[g], groupStart[g + 1], newActions);
-                    block = block.sharedWith(hint.actionsOf(gr, gk));
+                    ActionBlock neighbours = hint.actionsOf(gr, gk);
+                    ActionBlock whole = block == null && groupStart[g + 1] - groupStart[g] == 1
+                            ? ActionBlock.of(grouped[groupStart[g]], neighbours) : null;
+                    if (whole != null) {
+                        block = whole == neighbours ? whole : whole.sharedWith(neighbours);
+                    } else {
+                        block = ActionBlock.merged(block, grouped, groupStart[g], groupStart[g + 1], newActions);
+                        block = block.sharedWith(neighbours);
+                    }
                 }
                 rep[k] = gr;
                 rk[k] = gk;
@@ -290,6 +297,34 @@ final class StepFold {
             for (int i = 0; i < n; i++) if (phase[i] != OPT) b += duration[i];
             this.busy = b;
             this.peakInFlight = peakInFlight(n, phase, stage, microBatch);
+        }
+
+        /**
+         * The block of a rank whose step came as the one batch {@code r}, without copying: {@code neighbour} itself when
+         * it was built from the very same columns (batches share columns equal to the previous step's, so a steady run
+         * folds each rank in O(1)), else {@code r}'s columns when they are already in span order; null when they are not
+         * (then {@link #merged} sorts a copy).
+         */
+        static ActionBlock of(RankActivity r, ActionBlock neighbour) {
+            byte[] ph = r.phaseColumn();
+            int[] stg = r.stageColumn();
+            int[] mb = r.microBatchColumn();
+            double[] s = r.startColumn();
+            double[] e = r.endColumn();
+            double[] d = r.durationColumn();
+            if (neighbour != null && neighbour.phase == ph && neighbour.stage == stg && neighbour.microBatch == mb
+                    && neighbour.start == s && neighbour.end == e && neighbour.duration == d) {
+                return neighbour;
+            }
+            for (int i = 1; i < ph.length; i++) {
+                int c = Double.compare(s[i - 1], s[i]);
+                if (c == 0) c = Double.compare(e[i - 1], e[i]);
+                if (c == 0) c = Integer.compare(ph[i - 1], ph[i]);
+                if (c == 0) c = Integer.compare(stg[i - 1], stg[i]);
+                if (c == 0) c = Integer.compare(mb[i - 1], mb[i]);
+                if (c > 0) return null;
+            }
+            return new ActionBlock(ph, stg, mb, s, e, d);
         }
 
         /** {@code old}'s spans (may be null) then those of {@code batches[from, to)}, in that order, sorted. */
@@ -512,9 +547,15 @@ final class StepFold {
                     gEnd++;
                 }
                 if (gEnd > g) {
-                    transfer = TransferBlock.merged(transfer, grouped, g, gEnd);
                     int h = hint.find(kr, kf, kt);
-                    transfer = transfer.sharedWith(h < 0 ? null : hint.transfers[h]);
+                    TransferBlock neighbours = h < 0 ? null : hint.transfers[h];
+                    TransferBlock whole = transfer == null && gEnd - g == 1 ? TransferBlock.of(grouped[g], neighbours) : null;
+                    if (whole != null) {
+                        transfer = whole == neighbours ? whole : whole.sharedWith(neighbours);
+                    } else {
+                        transfer = TransferBlock.merged(transfer, grouped, g, gEnd);
+                        transfer = transfer.sharedWith(neighbours);
+                    }
                     g = gEnd;
                 }
                 int sEndRow = s;
@@ -587,6 +628,32 @@ final class StepFold {
             this.bytes = total;
             this.busy = b;
             this.maxQueueDepth = maxQueueDepth(n, ready, start);
+        }
+
+        /** As {@link ActionBlock#of}: {@code neighbour} when built from the same columns, else {@code l}'s when sorted, else null. */
+        static TransferBlock of(LinkActivity l, TransferBlock neighbour) {
+            byte[] kd = l.kindColumn();
+            int[] stg = l.stageColumn();
+            int[] mb = l.microBatchColumn();
+            long[] by = l.bytesColumn();
+            double[] rd = l.readyColumn();
+            double[] s = l.startColumn();
+            double[] e = l.endColumn();
+            if (neighbour != null && neighbour.kind == kd && neighbour.stage == stg && neighbour.microBatch == mb
+                    && neighbour.byteCounts == by && neighbour.ready == rd && neighbour.start == s && neighbour.end == e) {
+                return neighbour;
+            }
+            for (int i = 1; i < kd.length; i++) {
+                int c = Double.compare(s[i - 1], s[i]);
+                if (c == 0) c = Double.compare(e[i - 1], e[i]);
+                if (c == 0) c = Double.compare(rd[i - 1], rd[i]);
+                if (c == 0) c = Integer.compare(KIND_ORDER[kd[i - 1]], KIND_ORDER[kd[i]]);
+                if (c == 0) c = Integer.compare(stg[i - 1], stg[i]);
+                if (c == 0) c = Integer.compare(mb[i - 1], mb[i]);
+                if (c == 0) c = Long.compare(by[i - 1], by[i]);
+                if (c > 0) return null;
+            }
+            return new TransferBlock(kd, stg, mb, by, rd, s, e);
         }
 
         static TransferBlock merged(TransferBlock old, LinkActivity[] batches, int from, int to) {
@@ -821,6 +888,7 @@ final class StepFold {
 
     /** Equal bit patterns: sharing must not swap one NaN or zero for another. */
     private static boolean sameBits(double[] a, double[] b) {
+        if (a == b) return true;
         if (a.length != b.length) return false;
         for (int i = 0; i < a.length; i++) {
             if (Double.doubleToRawLongBits(a[i]) != Double.doubleToRawLongBits(b[i])) return false;
