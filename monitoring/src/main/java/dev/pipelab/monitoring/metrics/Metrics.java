@@ -35,7 +35,8 @@ import java.util.TreeMap;
  *
  * <p>Label {@code stage} is the pipeline rank (report.json's {@code stages[].index}); {@code link} is
  * {@code "from->to"} summed over replicas, so label sets stay small at 2,048 devices; no label ever holds a
- * micro-batch. Series are created on first use and cached.
+ * micro-batch. Series are created on first use and cached. Exemplars are off: a run has no trace context to link
+ * them to, and sampling one at every increment showed in profiles.
  *
  * <p>Batches are read from their columns: a {@link RankActivity} costs one short synchronized block on its rank, a loop
  * that sums busy seconds per phase into the rank's scratch array, one {@code inc} per phase it computed in and one
@@ -179,37 +180,37 @@ public final class Metrics implements EventSink {
         Objects.requireNonNull(version, "version");
         busy = Counter.builder().name("pipelab_stage_busy_seconds_total")
                 .help("Emulated seconds a stage (pipeline rank) spent computing, per phase")
-                .labelNames("stage", "replica", "phase").register(registry);
+                .labelNames("stage", "replica", "phase").withoutExemplars().register(registry);
         idle = Counter.builder().name("pipelab_stage_idle_seconds_total")
                 .help("Emulated seconds a stage waited; busy + idle = elapsed run time at each step end")
-                .labelNames("stage", "replica").register(registry);
+                .labelNames("stage", "replica").withoutExemplars().register(registry);
         memory = Gauge.builder().name("pipelab_stage_memory_bytes").help("Live bytes of a stage's device")
-                .labelNames("stage", "replica").register(registry);
+                .labelNames("stage", "replica").withoutExemplars().register(registry);
         peakMemory = Gauge.builder().name("pipelab_stage_peak_memory_bytes").help("The most bytes a stage's device held")
-                .labelNames("stage", "replica").register(registry);
+                .labelNames("stage", "replica").withoutExemplars().register(registry);
         linkBytes = Counter.builder().name("pipelab_link_transferred_bytes_total")
-                .help("Bytes that crossed a link (from->to, summed over replicas)").labelNames("link").register(registry);
+                .help("Bytes that crossed a link (from->to, summed over replicas)").labelNames("link").withoutExemplars().register(registry);
         linkQueue = Gauge.builder().name("pipelab_link_queue_depth")
                 .help("The most transfers waiting on a link at once in the latest completed step").labelNames("link")
-                .register(registry);
+                .withoutExemplars().register(registry);
         linkStall = Counter.builder().name("pipelab_link_stall_seconds_total")
-                .help("Emulated seconds senders waited for a receiver's credit").labelNames("link").register(registry);
+                .help("Emulated seconds senders waited for a receiver's credit").labelNames("link").withoutExemplars().register(registry);
         stepDuration = Histogram.builder().name("pipelab_step_duration_seconds")
                 .help("Emulated seconds per training step").classicOnly()
-                .classicExponentialUpperBounds(0.001, 2, 24).register(registry);
+                .classicExponentialUpperBounds(0.001, 2, 24).withoutExemplars().register(registry);
         lastStep = Gauge.builder().name("pipelab_last_step_duration_seconds")
-                .help("Emulated seconds of the latest completed step").register(registry);
-        steps = Counter.builder().name("pipelab_steps_total").help("Completed training steps").register(registry);
+                .help("Emulated seconds of the latest completed step").withoutExemplars().register(registry);
+        steps = Counter.builder().name("pipelab_steps_total").help("Completed training steps").withoutExemplars().register(registry);
         runSeconds = Gauge.builder().name("pipelab_run_seconds")
-                .help("Emulated run time at the latest step end").register(registry);
+                .help("Emulated run time at the latest step end").withoutExemplars().register(registry);
         bubble = Gauge.builder().name("pipelab_bubble_ratio")
-                .help("Idle stage-time / total stage-time of the latest step").register(registry);
+                .help("Idle stage-time / total stage-time of the latest step").withoutExemplars().register(registry);
         samplesPerSecond = Gauge.builder().name("pipelab_samples_per_second")
-                .help("Samples of the latest step per emulated second").register(registry);
+                .help("Samples of the latest step per emulated second").withoutExemplars().register(registry);
         faults = Counter.builder().name("pipelab_faults_total").help("Faults injected, by kind")
-                .labelNames("kind").register(registry);
+                .labelNames("kind").withoutExemplars().register(registry);
         outOfMemory = Counter.builder().name("pipelab_out_of_memory_total")
-                .help("Ranks whose live memory would exceed the device's").register(registry);
+                .help("Ranks whose live memory would exceed the device's").withoutExemplars().register(registry);
         Info build = Info.builder().name("pipelab_build_info").help("pipelab version").labelNames("version")
                 .register(registry);
         build.setLabelValues(version);
