@@ -6,6 +6,7 @@ import dev.pipelab.model.LinkSpec;
 import dev.pipelab.monitoring.LinkActivity;
 import dev.pipelab.monitoring.EventSink;
 import dev.pipelab.pipeline.Quiescence;
+import dev.pipelab.pipeline.Trainer;
 import dev.pipelab.stage.Stage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -29,7 +30,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
 
     /** What a link understands. */
     public sealed interface Command extends CborSerializable
-            permits Transfer, RingTransfer, Probe, Stop, Due {}
+            permits Transfer, RingTransfer, Probe, Flush, Stop, Due {}
 
     /**
      * Carry the output of {@code stage}'s action for {@code microBatch} (message {@code seq} of the step on this
@@ -95,6 +96,9 @@ public final class Link extends AbstractBehavior<Link.Command> {
     /** Report counters for quiescence detection. */
     public record Probe(int wave, ActorRef<Quiescence.Report> replyTo) implements Command {}
 
+    /** Report the transfers of the step so far (see {@link Stage.Flush}). Pairing: one {@link Trainer.Flushed}. */
+    public record Flush(ActorRef<Trainer.Command> replyTo) implements Command {}
+
     /** Stop (end of run). */
     public enum Stop implements Command { INSTANCE }
 
@@ -116,8 +120,6 @@ public final class Link extends AbstractBehavior<Link.Command> {
     private long nextKey;
     private long sent;
     private long received;
-    /** {@link #received} at the previous probe (see {@code Stage.onProbe}). */
-    private long receivedAtProbe = -1;
 
     private Link(ActorContext<Command> context, TimerScheduler<Command> timers, LinkSetup setup, ActorRef<Stage.Command> target,
                  EventSink sink) {
@@ -142,6 +144,11 @@ public final class Link extends AbstractBehavior<Link.Command> {
                 .onMessage(RingTransfer.class, this::onRingTransfer)
                 .onMessage(Due.class, this::onDue)
                 .onMessage(Probe.class, this::onProbe)
+                .onMessage(Flush.class, f -> {
+                    flush();
+                    f.replyTo().tell(new Trainer.Flushed(setup.name()));
+                    return this;
+                })
                 .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                 .build();
     }
@@ -209,8 +216,6 @@ public final class Link extends AbstractBehavior<Link.Command> {
     }
 
     private Behavior<Command> onProbe(Probe p) {
-        if (received == receivedAtProbe) flush(); // a step that may never complete: report its transfers so far
-        receivedAtProbe = received;
         p.replyTo().tell(new Quiescence.Report(p.wave(), setup.name(), Integer.MAX_VALUE, sent, received, due.isEmpty(), Quiescence.Report.NO_STEP, true, java.util.List.of()));
         return this;
     }

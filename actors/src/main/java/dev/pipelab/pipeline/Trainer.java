@@ -41,7 +41,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     /** What the trainer understands. */
     public sealed interface Command extends CborSerializable
-            permits StagesReady, ReplicaReady, ReplicaDone, Failed, StageBlocked, ProbeReply, WeightsReported {}
+            permits StagesReady, ReplicaReady, ReplicaDone, Failed, StageBlocked, ProbeReply, ProbeNow, WeightsReported, Flushed {}
 
     /** A replica's stages are spawned (by rank). */
     public record StagesReady(int replica, Map<Integer, ActorRef<Stage.Command>> stages) implements Command {}
@@ -97,6 +97,12 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     record ProbeReply(Quiescence.Report report) implements Command {}
 
+    /** Time to send probe wave {@code wave}, which {@link #probe} put off. */
+    record ProbeNow(int wave) implements Command {}
+
+    /** A stage or link ({@code who}) reported its telemetry so far, after a {@link Stage.Flush} or {@link Link.Flush}. */
+    public record Flushed(String who) implements Command {}
+
     /** Name of the child that receives weights files; {@code large-message-destinations} in pipelab.conf matches it. */
     public static final String WEIGHTS_INBOX = "real-weights";
 
@@ -107,6 +113,13 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private final List<ActorRef<Pipeline.Command>> pipelines = new ArrayList<>();
     private final Map<Integer, Map<Integer, ActorRef<Stage.Command>>> stagesByReplica = new TreeMap<>();
     private final List<ActorRef<Stage.Command>> probedStages = new ArrayList<>();
+    /** Least wall time between two probe waves (see {@link #probe}). */
+    private static final long PROBE_GAP_NANOS = 10_000_000L;
+    private long lastProbeNanos = System.nanoTime() - PROBE_GAP_NANOS;
+    private boolean probeScheduled;
+    /** Set once a deadlock is found; the run ends when every stage and link has flushed ({@link Flushed}). */
+    private RunResult.Deadlock deadlock;
+    private int flushesLeft;
     private final List<ActorRef<Link.Command>> probedLinks = new ArrayList<>();
     private final ActorRef<Quiescence.Report> probeAdapter;
     private List<Param> finalWeights = List.of();
@@ -184,6 +197,12 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                 .onMessage(Failed.class, this::onFailed)
                 .onMessage(StageBlocked.class, this::onStageBlocked)
                 .onMessage(ProbeReply.class, this::onProbeReply)
+                .onMessage(ProbeNow.class, p -> {
+                    probeScheduled = false;
+                    sendProbes();
+                    return this;
+                })
+                .onMessage(Flushed.class, this::onFlushed)
                 .onMessage(WeightsReported.class, this::onWeightsReported)
                 .onSignal(Terminated.class, this::onTerminated)
                 .build();
@@ -294,14 +313,42 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         Quiescence.Next next = quiescence.reply(r.report());
         if (next == Quiescence.Next.PROBE) {
             probe();
-        } else if (next == Quiescence.Next.DEADLOCK) {
-            RunResult.Deadlock deadlock = new RunResult.Deadlock(step, quiescence.stuck(), ScheduleText.grid(spec.schedule()));
-            return finish(RunResult.Status.DEADLOCKED, Optional.of(deadlock), Optional.empty());
+        } else if (next == Quiescence.Next.DEADLOCK && deadlock == null) {
+            // the stuck step never completes, so its stages and links have not reported its telemetry: ask them to,
+            // and end the run once all have (their events are in the sink before the result is)
+            deadlock = new RunResult.Deadlock(step, quiescence.stuck(), ScheduleText.grid(spec.schedule()));
+            flushesLeft = probedStages.size() + probedLinks.size();
+            for (ActorRef<Stage.Command> s : probedStages) s.tell(new Stage.Flush(getContext().getSelf()));
+            for (ActorRef<Link.Command> l : probedLinks) l.tell(new Link.Flush(getContext().getSelf()));
+            if (flushesLeft == 0) return finish(RunResult.Status.DEADLOCKED, Optional.of(deadlock), Optional.empty());
         }
         return this;
     }
 
+    private Behavior<Command> onFlushed(Flushed f) {
+        if (deadlock == null) return this;
+        if (--flushesLeft == 0) return finish(RunResult.Status.DEADLOCKED, Optional.of(deadlock), Optional.empty());
+        return this;
+    }
+
+    /**
+     * Sends the wave {@link Quiescence} asked for, but never sooner than {@link #PROBE_GAP_NANOS} after the previous
+     * one. Why: while a pipeline runs, stages block all the time, and back-to-back waves (each a probe and a reply per
+     * stage and link) were a third of a virtual run's messages, about 13 waves per step; their cost grew with how long
+     * a step took, so any slowdown fed itself. Deadlock detection only needs the waves to come eventually.
+     */
     private void probe() {
+        long wait = lastProbeNanos + PROBE_GAP_NANOS - System.nanoTime();
+        if (wait <= 0) {
+            sendProbes();
+        } else if (!probeScheduled) {
+            probeScheduled = true;
+            getContext().scheduleOnce(java.time.Duration.ofNanos(wait), getContext().getSelf(), new ProbeNow(quiescence.wave()));
+        }
+    }
+
+    private void sendProbes() {
+        lastProbeNanos = System.nanoTime();
         int wave = quiescence.wave();
         for (ActorRef<Stage.Command> s : probedStages) s.tell(new Stage.Probe(wave, probeAdapter));
         for (ActorRef<Link.Command> l : probedLinks) l.tell(new Link.Probe(wave, probeAdapter));

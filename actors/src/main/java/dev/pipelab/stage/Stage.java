@@ -38,7 +38,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     /** What a stage understands. */
     public sealed interface Command extends CborSerializable
-            permits Connect, RunStep, Deliver, CreditGranted, RingChunk, Probe, ReportWeights, Stop, Tick {}
+            permits Connect, RunStep, Deliver, CreditGranted, RingChunk, Probe, ReportWeights, Flush, Stop, Tick {}
 
     /**
      * Wire the stage: {@code links} by destination rank, {@code peers} (stages of the same replica) by rank for
@@ -114,6 +114,12 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     /** Report counters and what this stage waits for, for quiescence detection. */
     public record Probe(int wave, ActorRef<Quiescence.Report> replyTo) implements Command {}
 
+    /**
+     * Report the telemetry of the step so far (the run ends in a deadlock, so the step will never complete). Pairing:
+     * one {@link Trainer.Flushed}.
+     */
+    public record Flush(ActorRef<Trainer.Command> replyTo) implements Command {}
+
     /** Stop (end of run). */
     public enum Stop implements Command { INSTANCE }
 
@@ -121,6 +127,9 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     record Tick(int step) implements Command {}
 
     private static final byte[] NO_PAYLOAD = new byte[0];
+    /** The telemetry phase of each action kind, by ordinal (an enum lookup by name per action showed in profiles). */
+    private static final Phase[] PHASE_OF_KIND = java.util.Arrays.stream(dev.pipelab.schedule.Action.Kind.values())
+            .map(k -> Phase.valueOf(k.name())).toArray(Phase[]::new);
 
     private final StageSetup setup;
     private final EventSink sink;
@@ -145,8 +154,6 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private final List<Command> early = new ArrayList<>();
     private long sent;
     private long received;
-    /** {@link #received} at the previous probe: unchanged means no progress since, perhaps a deadlock. */
-    private long receivedAtProbe = -1;
 
     private Stage(ActorContext<Command> context, TimerScheduler<Command> timers, StageSetup setup, EventSink sink) {
         super(context);
@@ -177,6 +184,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 .onMessage(Tick.class, this::onTick)
                 .onMessage(Probe.class, this::onProbe)
                 .onMessage(ReportWeights.class, this::onReportWeights)
+                .onMessage(Flush.class, this::onFlush)
                 .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                 .build();
     }
@@ -284,7 +292,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         for (StageState.Effect e : effects) {
             if (e instanceof StageState.Finished f) {
                 if (!telemetry) continue;
-                Phase phase = f.position() < 0 ? Phase.OPT : Phase.valueOf(f.kind().name());
+                Phase phase = f.position() < 0 ? Phase.OPT : PHASE_OF_KIND[f.kind().ordinal()];
                 int stage = f.position() < 0 ? -1 : f.stage();
                 activity.action(phase, stage, f.microBatch(), f.start(), f.end(), f.duration());
             } else if (e instanceof StageState.Send s) {
@@ -321,6 +329,12 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         }
     }
 
+    private Behavior<Command> onFlush(Flush f) {
+        if (!reported) flush();
+        f.replyTo().tell(new Trainer.Flushed(setup.name()));
+        return this;
+    }
+
     private Behavior<Command> onReportWeights(ReportWeights w) {
         List<byte[]> weights = real.map(RealRank::weights).orElse(List.of());
         w.replyTo().tell(new Trainer.WeightsReported(setup.replica(), setup.rank(), weights));
@@ -329,11 +343,6 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onProbe(Probe p) {
         noticeOutstanding = false;
-        // no message since the last probe: report the step's spans so far, so that a deadlocked step's partial
-        // timeline reaches the trace (the trainer declares a deadlock only after a second unchanged wave, whose replies
-        // follow this flush); a progressing run rarely gets here, and a split batch is still a valid batch
-        if (received == receivedAtProbe && !reported) flush();
-        receivedAtProbe = received;
         boolean idle = !state.isRunning() || clock.isVirtual();
         List<String> stuck = state.stuck();
         if (setup.replicas() > 1) stuck = stuck.stream().map(s -> "replica " + setup.replica() + " " + s).toList();
