@@ -43,6 +43,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Scenario for the search benchmark (default: llama2-70b on 2,048 devices, global batch 1,024).")
     Path searchScenario;
 
+    /** Internal: run one mode of the runtime benchmark in this (forked) JVM; see RuntimeBench#emulation. */
+    @Option(names = "--fork", hidden = true)
+    String fork;
+
     @Spec
     CommandSpec spec;
 
@@ -53,6 +57,10 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (!(seconds > 0) || rounds < 1) throw new UserException("--seconds must be > 0 and --rounds >= 1");
         PrintWriter out = spec.commandLine().getOut();
+        if (fork != null) {
+            new RuntimeBench(out, rounds).forked(fork);
+            return 0;
+        }
         out.printf(Locale.ROOT, "machine: %d cores, %s %s, max heap %d MB%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name"), System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20);
         boolean all = what.equals("all");

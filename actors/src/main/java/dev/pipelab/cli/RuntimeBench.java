@@ -33,7 +33,9 @@ import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.util.ArrayList;
 import java.util.List;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -61,43 +63,26 @@ final class RuntimeBench {
                 new Scenario.Batch(1, microBatches), s.training(), Optional.empty(), 0);
     }
 
+    /** Runs measured per forked JVM and mode, after {@link #FORK_WARM_UPS} warm-up runs; steps per run. */
+    static final int FORK_RUNS = 6;
+    static final int FORK_WARM_UPS = 4;
+    static final int FORK_STEPS = 200;
+
+    /**
+     * Emulation speed with telemetry off and with all monitoring on, each in JVMs of its own ({@code rounds} forks per
+     * mode, alternating which starts first). Why forks: in one JVM, switching between the two modes deoptimises the
+     * stages' compiled code each time, and whichever mode runs second after a switch pays for it; a real run never
+     * switches. Each fork warms up, then reports every measured run.
+     */
     void emulation() {
         Plan plan = Planner.plan(emulationScenario(4, 8, 64));
         RunSpec spec = RunSpec.of(plan);
         EventCounter counted = new EventCounter();
+        double[] evaluatorStep = new double[1];
         withSystem(system -> {
             Emulator.run(system, spec, RunOptions.virtual(1, counted).withOom(OomPolicy.WARN)).orThrow();
-            long perStep = counted.actions.get() + counted.transfers.get();
-            out.printf(Locale.ROOT, "%nruntime, virtual time: llama2-70b t=8 p=8 d=4 m=64 1F1B+R: %,d compute actions + %,d transfers per step, "
-                    + "reported in %,d batches%n", counted.actions.get(), counted.transfers.get(), counted.batches.get());
             CompiledSchedule compiled = Evaluator.compile(plan.schedule());
-            out.printf(Locale.ROOT, "  %-8s %6s %15s %15s %9s %15s %9s %11s %10s%n", "round", "steps", "telemetry off/s",
-                    "on, emulation/s", "on / off", "on, drained/s", "on / off", "trace after", "rt / eval");
-            int steps = 100;
-            int warmUps = 2;
-            double[] emulationRatio = new double[rounds];
-            double[] drainedRatio = new double[rounds];
-            double bestOff = Double.MAX_VALUE;
-            double bestEmulation = Double.MAX_VALUE;
-            double bestDrained = Double.MAX_VALUE;
-            for (int round = -warmUps + 1; round <= rounds; round++) {
-                // alternate which goes first, so the JIT's and the heap's drift does not always favour one side
-                boolean offFirst = (round & 1) == 0;
-                double off = 0;
-                double on = 0;
-                double emu = 0;
-                for (int half = 0; half < 2; half++) {
-                    System.gc();
-                    if ((half == 0) == offFirst) {
-                        long t0 = System.nanoTime();
-                        Emulator.run(system, spec, RunOptions.virtual(steps, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
-                        off = (System.nanoTime() - t0) / 1e9;
-                    } else {
-                        on = monitored(system, plan, spec, steps);
-                        emu = lastEmulationSeconds;
-                    }
-                }
-                System.gc();
+            for (int pass = 0; pass < 2; pass++) { // the first pass warms up
                 long e0 = System.nanoTime();
                 int evals = 0;
                 while (System.nanoTime() - e0 < 1_000_000_000L) {
@@ -105,35 +90,140 @@ final class RuntimeBench {
                     if (t.stepTimeSeconds() <= 0) throw new IllegalStateException();
                     evals++;
                 }
-                double evaluatorStep = (System.nanoTime() - e0) / 1e9 / evals;
-                if (round >= 1) {
-                    emulationRatio[round - 1] = off / emu;
-                    drainedRatio[round - 1] = off / on;
-                    bestOff = Math.min(bestOff, off);
-                    bestEmulation = Math.min(bestEmulation, emu);
-                    bestDrained = Math.min(bestDrained, on);
+                evaluatorStep[0] = (System.nanoTime() - e0) / 1e9 / evals;
+            }
+        });
+        long perStep = counted.actions.get() + counted.transfers.get();
+        out.printf(Locale.ROOT, "%nruntime, virtual time: llama2-70b t=8 p=8 d=4 m=64 1F1B+R: %,d compute actions + %,d transfers per step, "
+                + "reported in %,d batches%n", counted.actions.get(), counted.transfers.get(), counted.batches.get());
+        out.printf(Locale.ROOT, "  %d forked JVMs per mode; each: %d warm-up runs, then %d runs of %d steps (medians)%n", rounds,
+                FORK_WARM_UPS, FORK_RUNS, FORK_STEPS);
+        out.printf(Locale.ROOT, "  %-6s %-5s %15s %15s %10s %10s %11s%n", "fork", "mode", "emulation/s", "drained/s", "cpu/run",
+                "consumers", "trace after");
+        List<Double> offRates = new ArrayList<>();
+        List<Double> onRates = new ArrayList<>();
+        List<Double> onDrained = new ArrayList<>();
+        List<Double> offCpu = new ArrayList<>();
+        List<Double> onCpu = new ArrayList<>();
+        List<Double> consumerCpu = new ArrayList<>();
+        for (int fork = 1; fork <= rounds; fork++) {
+            List<String> modes = fork % 2 == 1 ? List.of("off", "on") : List.of("on", "off");
+            for (String mode : modes) {
+                ForkResult r = fork(mode);
+                double emu = perStep * FORK_STEPS / median(r.emulationSeconds);
+                double drained = perStep * FORK_STEPS / median(r.drainedSeconds);
+                (mode.equals("off") ? offRates : onRates).add(emu);
+                (mode.equals("off") ? offCpu : onCpu).add(median(r.cpuSeconds));
+                if (mode.equals("on")) {
+                    onDrained.add(drained);
+                    consumerCpu.add(median(r.consumerSeconds));
                 }
-                out.printf(Locale.ROOT, "  %-8s %6d %,15.0f %,15.0f %8.1f%% %,15.0f %8.1f%% %9.2f s %9.0fx%n",
-                        round < 1 ? "warm-up" : Integer.toString(round), steps, perStep * steps / off, perStep * steps / emu,
-                        100 * off / emu, perStep * steps / on, 100 * off / on, lastTraceSeconds, (off / steps) / evaluatorStep);
+                out.printf(Locale.ROOT, "  %-6d %-5s %,15.0f %,15.0f %8.2f s %8.2f s %9s%n", fork, mode, emu, drained,
+                        median(r.cpuSeconds), median(r.consumerSeconds),
+                        mode.equals("on") ? String.format(Locale.ROOT, "%.2f s", r.traceSeconds) : "");
+                out.flush();
             }
-            if (rounds > 0) {
-                out.printf(Locale.ROOT, "  on / off: median of rounds %.1f%% (emulation), %.1f%% (drained); best against best "
-                                + "%.1f%% (emulation), %.1f%% (drained)%n", 100 * median(emulationRatio), 100 * median(drainedRatio),
-                        100 * bestOff / bestEmulation, 100 * bestOff / bestDrained);
+        }
+        double off = median(offRates);
+        double on = median(onRates);
+        out.printf(Locale.ROOT, "  medians: telemetry off %,.0f/s, all monitoring on %,.0f/s (%,.0f/s drained): on / off %.1f%% "
+                        + "(emulation), %.1f%% (drained)%n", off, on, median(onDrained), 100 * on / off, 100 * median(onDrained) / off);
+        out.printf(Locale.ROOT, "  cpu per run: off %.2f s, on %.2f s (off / on %.1f%%), of which the consumers %.2f s%n",
+                median(offCpu), median(onCpu), 100 * median(offCpu) / median(onCpu), median(consumerCpu));
+        out.printf(Locale.ROOT, "  runtime / evaluator, time per step: %.0fx%n", perStep / off / evaluatorStep[0]);
+        out.println("  (actions+transfers per wall second. 'on' feeds the event log, run aggregate, dashboard state and");
+        out.println("   Prometheus metrics through an EventPump, as 'pipelab run' does: 'emulation' until the run returns,");
+        out.println("   'drained' until the pump has delivered every event; 'cpu' is the process's cpu seconds per run, all");
+        out.println("   threads, 'consumers' the part the pump's consumers took; 'trace after' writes trace.json of the last run)");
+    }
+
+    private record ForkResult(double[] emulationSeconds, double[] drainedSeconds, double[] cpuSeconds, double[] consumerSeconds,
+                              double traceSeconds) {}
+
+    /** Starts a JVM like this one (same options, e.g. PIPELAB_JAVA_OPTS) that runs {@link #forked} and reads its lines. */
+    private ForkResult fork(String mode) {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench", "runtime",
+                "--fork", mode));
+        List<double[]> runs = new ArrayList<>();
+        double trace = 0;
+        StringBuilder all = new StringBuilder();
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    all.append(line).append('\n');
+                    String[] f = line.trim().split("\\s+");
+                    if (f[0].equals("RUN") && f.length == 5) {
+                        runs.add(new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]),
+                                Double.parseDouble(f[4])});
+                    } else if (f[0].equals("TRACE") && f.length == 2) {
+                        trace = Double.parseDouble(f[1]);
+                    }
+                }
             }
-            out.println("  (actions+transfers per wall second. 'on' feeds the event log, run aggregate, dashboard state and");
-            out.println("   Prometheus metrics through an EventPump, as 'pipelab run' does: 'emulation' until the run returns,");
-            out.println("   'drained' until the pump has delivered every event; 'trace after' writes trace.json from the log;");
-            out.println("   'rt / eval' is the runtime's time per step over the analytic evaluator's)");
+            int code = process.waitFor();
+            if (code != 0 || runs.size() != FORK_RUNS) {
+                throw new IllegalStateException("forked benchmark (" + mode + ") exited with " + code + " after " + runs.size()
+                        + " runs:\n" + all);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start a forked benchmark JVM: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        double[][] columns = new double[4][runs.size()];
+        for (int i = 0; i < runs.size(); i++) for (int c = 0; c < 4; c++) columns[c][i] = runs.get(i)[c];
+        return new ForkResult(columns[0], columns[1], columns[2], columns[3], trace);
+    }
+
+    /**
+     * The forked side of {@link #emulation}: {@code mode} {@code off} (EventSink.NONE) or {@code on} (as
+     * {@link #monitored}); prints {@code RUN emulationSeconds drainedSeconds cpuSeconds consumerSeconds} per measured
+     * run and, for {@code on}, {@code TRACE seconds} for writing the last run's trace.
+     */
+    void forked(String mode) {
+        if (!mode.equals("off") && !mode.equals("on")) throw new UserException("--fork must be off or on, got '" + mode + "'");
+        Plan plan = Planner.plan(emulationScenario(4, 8, 64));
+        RunSpec spec = RunSpec.of(plan);
+        withSystem(system -> {
+            for (int run = -FORK_WARM_UPS + 1; run <= FORK_RUNS; run++) {
+                System.gc();
+                double emulation;
+                double drained;
+                double cpu;
+                double consumers = 0;
+                if (mode.equals("off")) {
+                    long c0 = processCpuNanos();
+                    long t0 = System.nanoTime();
+                    Emulator.run(system, spec, RunOptions.virtual(FORK_STEPS, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
+                    emulation = (System.nanoTime() - t0) / 1e9;
+                    drained = emulation;
+                    cpu = (processCpuNanos() - c0) / 1e9;
+                } else {
+                    drained = monitored(system, plan, spec, FORK_STEPS, run == FORK_RUNS);
+                    emulation = lastEmulationSeconds;
+                    cpu = lastCpuSeconds;
+                    consumers = lastConsumerCpuSeconds;
+                }
+                if (run >= 1) out.printf(Locale.ROOT, "RUN %.6f %.6f %.6f %.6f%n", emulation, drained, cpu, consumers);
+            }
+            if (mode.equals("on")) out.printf(Locale.ROOT, "TRACE %.6f%n", lastTraceSeconds);
         });
     }
 
     /**
      * One monitored run. {@code -Dpipelab.bench.consumers=log,aggregate,dashboard,metrics} (the default; {@code none}
-     * drops every event) picks the consumers, to see what each costs.
+     * drops every event after the pump; {@code unpumped} drops it at the sink, without a pump) picks the consumers, to
+     * see what each costs.
      */
-    private double monitored(ActorSystem<?> system, Plan plan, RunSpec spec, int steps) {
+    private double monitored(ActorSystem<?> system, Plan plan, RunSpec spec, int steps, boolean writeTrace) {
         RunInfo info = RunInfos.of(plan, PlanReport.of(plan, plan.evaluate()), "virtual", 1.0);
         EventLog log = new EventLog();
         RunAggregate aggregate = new RunAggregate(info);
@@ -146,11 +236,25 @@ final class RuntimeBench {
         if (only.contains("aggregate")) consumers.add(aggregate::accept);
         if (only.contains("dashboard")) consumers.add(dashboard);
         if (only.contains("metrics")) consumers.add(metrics);
-        try (EventPump all = new EventPump(consumers, 200)) {
+        long c0 = processCpuNanos();
+        if (only.equals("unpumped")) {
+            // the stages and links record and hand out their batches, and nothing takes them: the producers' cost alone
+            Emulator.run(system, spec, RunOptions.virtual(steps, event -> { }).withOom(OomPolicy.WARN)).orThrow();
+            lastEmulationSeconds = (System.nanoTime() - t0) / 1e9;
+            lastCpuSeconds = (processCpuNanos() - c0) / 1e9;
+            lastConsumerCpuSeconds = 0;
+            lastTraceSeconds = 0;
+            return lastEmulationSeconds;
+        }
+        EventPump all = new EventPump(consumers, 200);
+        try (all) {
             Emulator.run(system, spec, RunOptions.virtual(steps, all).withOom(OomPolicy.WARN)).orThrow();
             lastEmulationSeconds = (System.nanoTime() - t0) / 1e9;
         }
+        lastCpuSeconds = (processCpuNanos() - c0) / 1e9;
+        lastConsumerCpuSeconds = all.consumerCpuNanos() / 1e9;
         double run = (System.nanoTime() - t0) / 1e9;
+        if (!writeTrace) return run;
         long w0 = System.nanoTime();
         try {
             TraceWriter.write(info, log.events(), OutputStream.nullOutputStream());
@@ -161,6 +265,10 @@ final class RuntimeBench {
         return run;
     }
 
+    private static double median(List<Double> values) {
+        return median(values.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
     private static double median(double[] values) {
         double[] v = values.clone();
         java.util.Arrays.sort(v);
@@ -168,6 +276,15 @@ final class RuntimeBench {
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return 0;
+    }
+
+    private double lastConsumerCpuSeconds;
+    private double lastCpuSeconds;
     private double lastTraceSeconds;
     private double lastEmulationSeconds;
 
