@@ -36,7 +36,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "5", description = "Measured seconds per round (default ${DEFAULT-VALUE}).")
     double seconds;
 
-    @Option(names = "--rounds", defaultValue = "3", description = "Measured rounds, after one warm-up round (default ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", defaultValue = "3", description = "Measured rounds, after one warm-up round; for runtime, forked JVMs per mode (default ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--search-scenario", paramLabel = "FILE",
