@@ -4,19 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pipelab.monitoring.Event;
-import dev.pipelab.monitoring.Events;
 import dev.pipelab.monitoring.LinkActivity;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RankActivity;
 import dev.pipelab.monitoring.RankStats;
 import dev.pipelab.monitoring.RunAggregate;
+import dev.pipelab.monitoring.synthetic.Cuts;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -72,8 +70,8 @@ class DashboardStateTest {
     void severalSlicesPerRankGiveTheSnapshotOfOneBatchPerRank() {
         // SyntheticRun sorts a step's spans by time before batching, so its ranks come in many slices each
         List<Event> sliced = new SyntheticRun(4, 3, 4, 0.1, 0.3, 11).steps(5);
-        List<Event> perRank = onePerRank(sliced);
-        List<Event> perSpan = onePerSpan(sliced);
+        List<Event> perRank = Cuts.onePerRank(sliced);
+        List<Event> perSpan = Cuts.onePerSpan(sliced);
         assertThat(sliced.stream().filter(e -> e instanceof RankActivity).count()).isGreaterThan(5 * 3 * 4);
         assertThat(perRank.stream().filter(e -> e instanceof RankActivity).count()).isEqualTo(5 * 3 * 4);
 
@@ -180,42 +178,4 @@ class DashboardStateTest {
         return snapshot;
     }
 
-    /** The same spans with each step's spans of one rank (of one link) in one batch, in the order they came. */
-    static List<Event> onePerRank(List<Event> events) {
-        List<Event> out = new ArrayList<>();
-        Map<List<Integer>, List<Event.Detail>> groups = new LinkedHashMap<>();
-        for (Event e : events) {
-            if (e instanceof Event.Batch b) {
-                for (Event.Detail x : b.details()) groups.computeIfAbsent(key(x), k -> new ArrayList<>()).add(x);
-                continue;
-            }
-            for (List<Event.Detail> g : groups.values()) out.addAll(Events.batched(g));
-            groups.clear();
-            out.add(e);
-        }
-        for (List<Event.Detail> g : groups.values()) out.addAll(Events.batched(g));
-        return out;
-    }
-
-    /** The same spans, each in a batch of its own. */
-    static List<Event> onePerSpan(List<Event> events) {
-        List<Event> out = new ArrayList<>();
-        for (Event e : events) {
-            if (e instanceof Event.Batch b) {
-                for (Event.Detail x : b.details()) out.addAll(Events.batched(List.of(x)));
-            } else {
-                out.add(e);
-            }
-        }
-        return out;
-    }
-
-    private static List<Integer> key(Event.Detail x) {
-        if (x instanceof Event.TransferSpan t) return List.of(1, t.step(), t.replica(), t.fromRank(), t.toRank());
-        if (x instanceof Event.ActionSpan a) return List.of(0, a.step(), a.replica(), a.rank());
-        if (x instanceof Event.MemoryChanged m) return List.of(0, m.step(), m.replica(), m.rank());
-        if (x instanceof Event.CreditStall c) return List.of(0, c.step(), c.replica(), c.fromRank());
-        Event.AllReduceSpan a = (Event.AllReduceSpan) x;
-        return List.of(0, a.step(), a.replica(), a.rank());
-    }
 }

@@ -1,6 +1,7 @@
 package dev.pipelab.monitoring.metrics;
 
 import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.synthetic.Cuts;
 import dev.pipelab.monitoring.Events;
 import dev.pipelab.monitoring.LinkActivity;
 import dev.pipelab.monitoring.Phase;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -141,12 +141,12 @@ class MetricsTest {
     void severalSlicesPerRankGiveTheScrapeOfOneBatchPerRank() {
         // SyntheticRun sorts a step's spans by time before batching, so its ranks come in many slices each
         List<Event> sliced = new SyntheticRun(4, 3, 4, 0.1, 0.3, 11).steps(4);
-        List<Event> perRank = onePerRank(sliced);
+        List<Event> perRank = Cuts.onePerRank(sliced);
         assertThat(sliced.stream().filter(e -> e instanceof RankActivity).count()).isGreaterThan(4 * 3 * 4);
         assertThat(perRank.stream().filter(e -> e instanceof RankActivity).count()).isEqualTo(4 * 3 * 4);
         SyntheticRun shape = new SyntheticRun(4, 3, 4, 0.1, 0.3, 11);
         List<List<PromText>> byStream = new ArrayList<>();
-        for (List<Event> events : List.of(perRank, sliced, onePerSpan(sliced))) {
+        for (List<Event> events : List.of(perRank, sliced, Cuts.onePerSpan(sliced))) {
             Metrics metrics = new Metrics(shape.info(), "test");
             List<PromText> scrapes = new ArrayList<>();
             for (Event e : events) {
@@ -293,44 +293,6 @@ class MetricsTest {
         return r.take(step);
     }
 
-    /** The same spans with each step's spans of one rank (of one link) in one batch, in the order they came. */
-    private static List<Event> onePerRank(List<Event> events) {
-        List<Event> out = new ArrayList<>();
-        Map<List<Integer>, List<Event.Detail>> groups = new LinkedHashMap<>();
-        for (Event e : events) {
-            if (e instanceof Event.Batch b) {
-                for (Event.Detail x : b.details()) groups.computeIfAbsent(key(x), k -> new ArrayList<>()).add(x);
-                continue;
-            }
-            for (List<Event.Detail> g : groups.values()) out.addAll(Events.batched(g));
-            groups.clear();
-            out.add(e);
-        }
-        for (List<Event.Detail> g : groups.values()) out.addAll(Events.batched(g));
-        return out;
-    }
-
-    /** The same spans, each in a batch of its own. */
-    private static List<Event> onePerSpan(List<Event> events) {
-        List<Event> out = new ArrayList<>();
-        for (Event e : events) {
-            if (e instanceof Event.Batch b) {
-                for (Event.Detail x : b.details()) out.addAll(Events.batched(List.of(x)));
-            } else {
-                out.add(e);
-            }
-        }
-        return out;
-    }
-
-    private static List<Integer> key(Event.Detail x) {
-        if (x instanceof Event.TransferSpan t) return List.of(1, t.step(), t.replica(), t.fromRank(), t.toRank());
-        if (x instanceof Event.ActionSpan a) return List.of(0, a.step(), a.replica(), a.rank());
-        if (x instanceof Event.MemoryChanged m) return List.of(0, m.step(), m.replica(), m.rank());
-        if (x instanceof Event.CreditStall c) return List.of(0, c.step(), c.replica(), c.fromRank());
-        Event.AllReduceSpan a = (Event.AllReduceSpan) x;
-        return List.of(0, a.step(), a.replica(), a.rank());
-    }
 
     private static PromText checkMonotonic(PromText text, Map<String, Double> previous) {
         for (PromText.Sample s : text.samples) {
