@@ -1,6 +1,7 @@
 package dev.pipelab.observe;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pipelab.monitoring.dashboard.HeadlessChromium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,12 +30,12 @@ class DashboardLiveRunIT {
 
     @Test
     void timelineHasOneRowPerRankAndTheStepAdvancesWhileTheRunProceeds(@TempDir Path tmp) throws Exception {
-        E2e.requireChromium();
+        HeadlessChromium.require();
         Files.createDirectories(E2e.TARGET);
         Path screenshot = E2e.TARGET.resolve("dashboard-run.png");
         Files.deleteIfExists(screenshot);
         // the browser first (its start-up is the slow part), then the run, then the page
-        try (E2e.Browser browser = new E2e.Browser("about:blank", E2e.TARGET.resolve("chromium-run.log"));
+        try (HeadlessChromium browser = new HeadlessChromium(HeadlessChromium.CHROMIUM, "about:blank", E2e.TARGET.resolve("chromium-run.log"));
              E2e.LiveRun run = new E2e.LiveRun("run", E2e.SCENARIOS.resolve("1f1b-4x8.yaml").toString(),
                      "--clock", "wall", "--speed", "20", "--steps", "6", "--port", "0", "--out", tmp.resolve("out").toString(),
                      "--serve")) {
@@ -67,7 +68,7 @@ class DashboardLiveRunIT {
     }
 
     /** Probes the page every 250 ms until {@code done} holds, for at most 3 minutes. */
-    private static JsonNode waitFor(E2e.Browser browser, Predicate<JsonNode> done) throws Exception {
+    private static JsonNode waitFor(HeadlessChromium browser, Predicate<JsonNode> done) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         Object last = null;
         while (System.nanoTime() < deadline) {

@@ -1,17 +1,11 @@
 package dev.pipelab.observe;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pipelab.cli.Main;
-import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,9 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -33,8 +25,8 @@ import static org.assertj.core.api.Assertions.fail;
 
 /**
  * Shared pieces of the end-to-end tests of {@code pipelab run}: the CLI in-process (blocking, or on a thread of its
- * own whose output can be polled), and monitoring's test helpers {@code HeadlessChromium} and {@code PromText}, taken
- * from monitoring's test-jar. Those two are package-private there, so they are reached by reflection rather than copied.
+ * own whose output can be polled). The browser ({@code HeadlessChromium}) and the Prometheus parser ({@code PromText})
+ * come from monitoring's test-jar.
  * Invariant: every wait has a deadline (minutes, not seconds: two busy cores must not make a test flaky).
  */
 final class E2e {
@@ -43,7 +35,6 @@ final class E2e {
     /** The shipped scenarios (failsafe runs in the actors module). */
     static final Path SCENARIOS = Path.of("..", "scenarios").toAbsolutePath().normalize();
     static final Path TARGET = Path.of("target").toAbsolutePath();
-    static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("PIPELAB_CHROMIUM", "/usr/bin/chromium"));
     static final Duration LONG = Duration.ofMinutes(3);
 
     private E2e() {}
@@ -155,108 +146,5 @@ final class E2e {
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new IOException(uri + ": HTTP " + r.statusCode());
         return r.body();
-    }
-
-    /** Fails when Chromium is missing and {@code CI} is set; skips the test otherwise. */
-    static void requireChromium() {
-        if (Files.isExecutable(CHROMIUM)) return;
-        String message = "Chromium not found at " + CHROMIUM + " (Debian: apt-get install -y chromium)";
-        if (System.getenv("CI") != null) fail(message + "; CI is set, so this is a failure, not a skip");
-        Assumptions.abort(message + "; skipped because CI is not set");
-    }
-
-    // ------------------------------------------------------------------ monitoring's test helpers, by reflection
-
-    private static Object invoke(Method m, Object target, Object... args) throws Exception {
-        try {
-            return m.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof Exception ex) throw ex;
-            if (e.getCause() instanceof Error er) throw er;
-            throw e;
-        }
-    }
-
-    private static Method method(Class<?> c, String name, Class<?>... types) throws NoSuchMethodException {
-        Method m = c.getDeclaredMethod(name, types);
-        m.setAccessible(true);
-        return m;
-    }
-
-    /** monitoring's {@code HeadlessChromium}: one headless browser driven over the DevTools protocol. */
-    static final class Browser implements AutoCloseable {
-        private final Object impl;
-        private final Method call;
-        private final Method evaluateJson;
-        private final Method screenshot;
-        private final Method close;
-
-        Browser(String url, Path log) throws Exception {
-            Class<?> c = Class.forName("dev.pipelab.monitoring.dashboard.HeadlessChromium");
-            Constructor<?> make = c.getDeclaredConstructor(Path.class, String.class, Path.class);
-            make.setAccessible(true);
-            try {
-                impl = make.newInstance(CHROMIUM, url, log);
-            } catch (InvocationTargetException e) {
-                throw e.getCause() instanceof Exception ex ? ex : e;
-            }
-            call = method(c, "call", String.class, ObjectNode.class);
-            evaluateJson = method(c, "evaluateJson", String.class);
-            screenshot = method(c, "screenshot");
-            close = method(c, "close");
-        }
-
-        /** Loads {@code url} in the page. */
-        void navigate(URI url) throws Exception {
-            invoke(call, impl, "Page.navigate", JSON.createObjectNode().put("url", url.toString()));
-        }
-
-        JsonNode evaluateJson(String expression) throws Exception {
-            return (JsonNode) invoke(evaluateJson, impl, expression);
-        }
-
-        byte[] screenshot() throws Exception {
-            return (byte[]) invoke(screenshot, impl);
-        }
-
-        @Override
-        public void close() throws Exception {
-            invoke(close, impl);
-        }
-    }
-
-    /** One sample of a Prometheus text exposition. */
-    record Sample(String name, Map<String, String> labels, double value) {}
-
-    /** A scrape parsed by monitoring's {@code PromText}: the samples and each family's {@code # TYPE}. */
-    record Scrape(List<Sample> samples, Map<String, String> types) {
-
-        @SuppressWarnings("unchecked")
-        static Scrape parse(String text) throws Exception {
-            Class<?> c = Class.forName("dev.pipelab.monitoring.metrics.PromText");
-            Object parsed = invoke(method(c, "parse", String.class), null, text);
-            var samplesField = c.getDeclaredField("samples");
-            samplesField.setAccessible(true);
-            var typesField = c.getDeclaredField("types");
-            typesField.setAccessible(true);
-            List<Sample> samples = new ArrayList<>();
-            for (Object s : (List<Object>) samplesField.get(parsed)) {
-                Class<?> r = s.getClass();
-                samples.add(new Sample((String) invoke(method(r, "name"), s),
-                        Map.copyOf((Map<String, String>) invoke(method(r, "labels"), s)),
-                        (double) invoke(method(r, "value"), s)));
-            }
-            return new Scrape(List.copyOf(samples), Map.copyOf((Map<String, String>) typesField.get(parsed)));
-        }
-
-        List<Sample> named(String name) {
-            return samples.stream().filter(s -> s.name().equals(name)).toList();
-        }
-
-        double value(String name, Map<String, String> labels) {
-            List<Sample> found = samples.stream().filter(s -> s.name().equals(name) && s.labels().equals(labels)).toList();
-            if (found.size() != 1) throw new AssertionError(found.size() + " samples " + name + labels);
-            return found.get(0).value();
-        }
     }
 }

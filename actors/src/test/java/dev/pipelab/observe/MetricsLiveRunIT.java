@@ -1,6 +1,7 @@
 package dev.pipelab.observe;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pipelab.monitoring.metrics.PromText;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,15 +34,15 @@ class MetricsLiveRunIT {
     void countersGrowAndBusyPlusIdleIsTheRunTime(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("out");
         HttpClient http = HttpClient.newHttpClient();
-        List<E2e.Scrape> during = new ArrayList<>();
-        E2e.Scrape after;
+        List<PromText> during = new ArrayList<>();
+        PromText after;
         // quickstart: ~0.19 emulated s a step; speed 0.2 makes a step ~1 s of wall time
         try (E2e.LiveRun run = new E2e.LiveRun("run", E2e.SCENARIOS.resolve("quickstart.yaml").toString(), "--clock", "wall",
                 "--speed", "0.2", "--steps", Integer.toString(STEPS), "--port", "0", "--out", out.toString(), "--serve")) {
             URI metrics = run.dashboard().resolve("/metrics");
             while (!run.out().contains("serving the finished run")) {
                 try {
-                    during.add(E2e.Scrape.parse(E2e.get(http, metrics)));
+                    during.add(PromText.parse(E2e.get(http, metrics)));
                 } catch (IOException e) {
                     if (!run.done()) throw e;
                 }
@@ -49,7 +50,7 @@ class MetricsLiveRunIT {
                 Thread.sleep(400);
             }
             run.awaitOutput(o -> o.contains("serving the finished run"));
-            after = E2e.Scrape.parse(E2e.get(http, metrics));
+            after = PromText.parse(E2e.get(http, metrics));
             assertThat(run.stop()).as(run.toString()).isZero();
         }
 
@@ -59,13 +60,13 @@ class MetricsLiveRunIT {
 
         assertThat(during).as("scrapes while the run proceeded").hasSizeGreaterThanOrEqualTo(3);
 
-        List<E2e.Scrape> all = new ArrayList<>(during);
+        List<PromText> all = new ArrayList<>(during);
         all.add(after);
         for (int i = 1; i < all.size(); i++) assertMonotonic(all.get(i - 1), all.get(i), i);
 
         // DESIGN §7: prefix pipelab_, labels from a small fixed set (never a micro-batch), _ratio within 0..1
-        for (E2e.Scrape scrape : all) {
-            for (E2e.Sample sample : scrape.samples()) {
+        for (PromText scrape : all) {
+            for (PromText.Sample sample : scrape.samples()) {
                 assertThat(sample.name()).startsWith("pipelab_");
                 assertThat(sample.labels().keySet()).as(sample.name())
                         .isSubsetOf("stage", "replica", "link", "phase", "le", "kind", "version");
@@ -85,7 +86,7 @@ class MetricsLiveRunIT {
                 .containsEntry("pipelab_run_seconds", "gauge")
                 .containsEntry("pipelab_stage_memory_bytes", "gauge")
                 .containsEntry("pipelab_build_info", "gauge");
-        for (E2e.Sample s : after.named("pipelab_stage_busy_seconds_total")) {
+        for (PromText.Sample s : after.named("pipelab_stage_busy_seconds_total")) {
             assertThat(s.labels()).containsOnlyKeys("stage", "replica", "phase");
             assertThat(s.labels().get("phase")).isIn("F", "B", "W", "R", "OPT");
         }
@@ -117,10 +118,10 @@ class MetricsLiveRunIT {
         assertThat(after.value("pipelab_run_seconds", Map.of())).isCloseTo(elapsed, withinRelative(elapsed));
         assertThat(after.value("pipelab_step_duration_seconds_sum", Map.of())).isCloseTo(elapsed, withinRelative(elapsed));
         Map<String, Double> busy = new TreeMap<>();
-        for (E2e.Sample s : after.named("pipelab_stage_busy_seconds_total")) {
+        for (PromText.Sample s : after.named("pipelab_stage_busy_seconds_total")) {
             busy.merge(s.labels().get("stage") + "/" + s.labels().get("replica"), s.value(), Double::sum);
         }
-        for (E2e.Sample s : after.named("pipelab_stage_idle_seconds_total")) {
+        for (PromText.Sample s : after.named("pipelab_stage_idle_seconds_total")) {
             String key = s.labels().get("stage") + "/" + s.labels().get("replica");
             double sum = busy.getOrDefault(key, 0.0) + s.value();
             assertThat(sum).as("busy + idle of stage/replica " + key).isCloseTo(elapsed, withinRelative(elapsed));
@@ -132,15 +133,15 @@ class MetricsLiveRunIT {
         return org.assertj.core.data.Offset.offset(1e-9 * Math.abs(value));
     }
 
-    private static double total(E2e.Scrape s, String name) {
-        return s.named(name).stream().mapToDouble(E2e.Sample::value).sum();
+    private static double total(PromText s, String name) {
+        return s.named(name).stream().mapToDouble(PromText.Sample::value).sum();
     }
 
     /** Every counter sample (and histogram count and sum) of {@code before} is still there and has not shrunk. */
-    private static void assertMonotonic(E2e.Scrape before, E2e.Scrape now, int index) {
+    private static void assertMonotonic(PromText before, PromText now, int index) {
         Map<String, Double> seen = new HashMap<>();
-        for (E2e.Sample s : now.samples()) seen.put(s.name() + s.labels(), s.value());
-        for (E2e.Sample s : before.samples()) {
+        for (PromText.Sample s : now.samples()) seen.put(s.name() + s.labels(), s.value());
+        for (PromText.Sample s : before.samples()) {
             String family = family(before, s.name());
             boolean growing = "counter".equals(family) || ("histogram".equals(before.types().get(stripHistogram(s.name()))));
             if (!growing) continue;
@@ -150,7 +151,7 @@ class MetricsLiveRunIT {
         }
     }
 
-    private static String family(E2e.Scrape s, String sample) {
+    private static String family(PromText s, String sample) {
         String type = s.types().get(sample);
         return type != null ? type : s.types().get(sample + "_total");
     }

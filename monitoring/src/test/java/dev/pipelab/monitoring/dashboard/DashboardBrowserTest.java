@@ -22,7 +22,6 @@ import static org.assertj.core.api.Assertions.fail;
  */
 class DashboardBrowserTest {
 
-    static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("PIPELAB_CHROMIUM", "/usr/bin/chromium"));
 
     /** What the test reads from the page: the timeline's rows, the utilisation values, the step and status. */
     private static final String PROBE = "JSON.stringify({"
@@ -36,11 +35,7 @@ class DashboardBrowserTest {
 
     @Test
     void timelineHasOneRowPerRankAndUtilisationMovesWhileTheRunProceeds() throws Exception {
-        if (!Files.isExecutable(CHROMIUM)) {
-            String message = "Chromium not found at " + CHROMIUM + " (Debian: apt-get install -y chromium)";
-            if (System.getenv("CI") != null) fail(message + "; CI is set, so this is a failure, not a skip");
-            Assumptions.abort(message + "; skipped because CI is not set");
-        }
+        HeadlessChromium.require();
         SyntheticRun run = new SyntheticRun(6, 2, 6, 0.05, 0.6, 21);
         DashboardState state = new DashboardState(run.info());
         Metrics metrics = new Metrics(run.info(), "browser-test");
@@ -49,7 +44,7 @@ class DashboardBrowserTest {
         state.fault(0.5, "link.latency", "replica 0 link 2->3");
         try (DashboardServer server = DashboardServer.start(state, metrics, DashboardServer.Options.loopback(0));
              LiveFeed feed = new LiveFeed(run, 300, 100_000, state, metrics);
-             HeadlessChromium browser = new HeadlessChromium(CHROMIUM, server.uri().toString(),
+             HeadlessChromium browser = new HeadlessChromium(HeadlessChromium.CHROMIUM, server.uri().toString(),
                      target.resolve("chromium.log"))) {
             JsonNode first = waitFor(browser, p -> p.get("rows").size() > 0 && p.get("step").asInt() >= 0);
             assertThat(first.get("rows")).extracting(JsonNode::asText).containsExactly("0", "1", "2", "3", "4", "5");

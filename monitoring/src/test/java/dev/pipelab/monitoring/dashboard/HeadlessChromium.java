@@ -31,9 +31,24 @@ import java.util.regex.Pattern;
 
 /**
  * A headless Chromium showing one page, driven over the DevTools protocol (a WebSocket; no driver to download).
- * Invariant: one browser process per instance, stopped by {@link #close()}; every call waits at most 60 s.
+ * Invariant: one browser process per instance, stopped by {@link #close()}; every call waits at most 60 s. Public for
+ * the actors module's end-to-end tests (this module's test-jar).
  */
-final class HeadlessChromium implements AutoCloseable {
+public final class HeadlessChromium implements AutoCloseable {
+
+    /** The browser: {@code PIPELAB_CHROMIUM}, else Debian's {@code /usr/bin/chromium}. */
+    public static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("PIPELAB_CHROMIUM", "/usr/bin/chromium"));
+
+    /**
+     * Returns when {@link #CHROMIUM} can run; otherwise fails the test when {@code CI} is set (a browser test must not
+     * pass unseen there) and skips it, saying why and how to install it, when it is not.
+     */
+    public static void require() {
+        if (Files.isExecutable(CHROMIUM)) return;
+        String message = "Chromium not found at " + CHROMIUM + " (Debian: apt-get install -y chromium)";
+        if (System.getenv("CI") != null) org.junit.jupiter.api.Assertions.fail(message + "; CI is set, so this is a failure, not a skip");
+        org.junit.jupiter.api.Assumptions.abort(message + "; skipped because CI is not set");
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Pattern LISTENING = Pattern.compile("DevTools listening on (ws://[^\\s]+)");
@@ -48,7 +63,7 @@ final class HeadlessChromium implements AutoCloseable {
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
 
-    HeadlessChromium(Path chromium, String url, Path log) throws Exception {
+    public HeadlessChromium(Path chromium, String url, Path log) throws Exception {
         Path profile = Files.createTempDirectory("pipelab-chromium");
         List<String> cmd = new ArrayList<>();
         cmd.add(chromium.toString());
@@ -122,8 +137,13 @@ final class HeadlessChromium implements AutoCloseable {
         }
     }
 
+    /** Loads {@code url} in the page. */
+    public void navigate(URI url) throws Exception {
+        call("Page.navigate", MAPPER.createObjectNode().put("url", url.toString()));
+    }
+
     /** Calls a DevTools method and returns its {@code result}. */
-    JsonNode call(String method, ObjectNode params) throws Exception {
+    public JsonNode call(String method, ObjectNode params) throws Exception {
         int id = ids.incrementAndGet();
         CompletableFuture<JsonNode> reply = new CompletableFuture<>();
         pending.put(id, reply);
@@ -136,7 +156,7 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** Evaluates a JavaScript expression that returns a JSON string in the page, and parses it. */
-    JsonNode evaluateJson(String expression) throws Exception {
+    public JsonNode evaluateJson(String expression) throws Exception {
         JsonNode result = call("Runtime.evaluate", MAPPER.createObjectNode().put("expression", expression)
                 .put("returnByValue", true)).get("result");
         if (!result.path("type").asText().equals("string")) throw new IOException("not a JSON string: " + result);
@@ -144,13 +164,13 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** A PNG of the viewport. */
-    byte[] screenshot() throws Exception {
+    public byte[] screenshot() throws Exception {
         JsonNode result = call("Page.captureScreenshot", MAPPER.createObjectNode().put("format", "png"));
         return Base64.getDecoder().decode(result.get("data").asText());
     }
 
     /** The browser's version line, e.g. {@code Chrome/131.0.6778.85}. */
-    String version() throws Exception {
+    public String version() throws Exception {
         return call("Browser.getVersion", MAPPER.createObjectNode()).path("product").asText();
     }
 

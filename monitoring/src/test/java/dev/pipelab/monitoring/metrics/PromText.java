@@ -10,16 +10,16 @@ import java.util.TreeMap;
 /**
  * A small parser of the Prometheus text exposition format (0.0.4) for tests. Invariant: every sample line is parsed
  * into name, labels and value, or the parse fails with the offending line; {@code # TYPE} lines give each family's
- * type.
+ * type. Public for the actors module's end-to-end tests (this module's test-jar).
  */
-final class PromText {
+public final class PromText {
 
-    record Sample(String name, Map<String, String> labels, double value) {}
+    public record Sample(String name, Map<String, String> labels, double value) {}
 
     final Map<String, String> types = new HashMap<>();
     final List<Sample> samples = new ArrayList<>();
 
-    static PromText parse(String text) {
+    public static PromText parse(String text) {
         PromText out = new PromText();
         for (String line : text.split("\n")) {
             if (line.isBlank()) continue;
@@ -73,13 +73,23 @@ final class PromText {
         return new Sample(name, new LinkedHashMap<>(labels), value);
     }
 
+    /** Every sample, in the order of the text. */
+    public List<Sample> samples() {
+        return List.copyOf(samples);
+    }
+
+    /** Each family's {@code # TYPE}, by family name. */
+    public Map<String, String> types() {
+        return Map.copyOf(types);
+    }
+
     /** The samples called {@code name}. */
-    List<Sample> named(String name) {
+    public List<Sample> named(String name) {
         return samples.stream().filter(s -> s.name().equals(name)).toList();
     }
 
     /** The value of the one sample {@code name} with exactly these labels. */
-    double value(String name, Map<String, String> labels) {
+    public double value(String name, Map<String, String> labels) {
         List<Sample> found = samples.stream().filter(s -> s.name().equals(name) && s.labels().equals(labels)).toList();
         if (found.size() != 1) throw new IllegalArgumentException(found.size() + " samples " + name + labels);
         return found.get(0).value();
