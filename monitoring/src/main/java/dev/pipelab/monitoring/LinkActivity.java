@@ -64,27 +64,27 @@ public final class LinkActivity implements Event.Batch {
     public int transfers() { return transfers; }
 
     /** One of {@link #KINDS}. */
-    public String kind(int i) { return KINDS.get(kind[check(i)]); }
+    public String kind(int i) { return KINDS.get(kind[i]); }
 
     /** The index of {@link #kind(int)} in {@link #KINDS}. */
-    public int kindIndex(int i) { return kind[check(i)]; }
+    public int kindIndex(int i) { return kind[i]; }
 
     /** The model stage whose output (or all-reduce chunk) this is. */
-    public int stage(int i) { return stage[check(i)]; }
+    public int stage(int i) { return stage[i]; }
 
     /** The micro-batch; -1 for all-reduce chunks. */
-    public int microBatch(int i) { return microBatch[check(i)]; }
+    public int microBatch(int i) { return microBatch[i]; }
 
-    public long bytes(int i) { return bytes[check(i)]; }
+    public long bytes(int i) { return bytes[i]; }
 
     /** When the payload was ready to leave. */
-    public double ready(int i) { return ready[check(i)]; }
+    public double ready(int i) { return ready[i]; }
 
     /** When it left (the link was free and the payload ready). */
-    public double start(int i) { return start[check(i)]; }
+    public double start(int i) { return start[i]; }
 
     /** When it arrived. */
-    public double end(int i) { return end[check(i)]; }
+    public double end(int i) { return end[i]; }
 
     public Event.TransferSpan transfer(int i) {
         return new Event.TransferSpan(step, replica, fromRank, toRank, kind(i), stage[i], microBatch[i], bytes[i], ready[i],
@@ -117,11 +117,6 @@ public final class LinkActivity implements Event.Batch {
     public String toString() {
         return "LinkActivity[step=" + step + ", replica=" + replica + ", " + fromRank + "->" + toRank + ", transfers="
                 + transfers + "]";
-    }
-
-    private int check(int i) {
-        if (i < 0 || i >= transfers) throw new IndexOutOfBoundsException("index " + i + " of " + transfers);
-        return i;
     }
 
     /**

@@ -8,7 +8,8 @@ import java.util.List;
  * What one pipeline rank of one replica did in one step (or, in wall time, in a slice of it), as columns: its compute
  * spans (the optimizer as phase {@link Phase#OPT}, stage -1, micro-batch -1), its memory changes, its waits for credit
  * and the all-reduces of its model stages. Invariant: immutable once built; each column group is in the order the rank
- * recorded it, which for actions is the rank's execution order (start order).
+ * recorded it, which for actions is the rank's execution order (start order); every column is exactly as long as its
+ * count, so an index out of range fails in the array access itself.
  *
  * <p>Consumers that care for speed read the columns ({@link #actions()}, {@link #duration(int)}, ...) without
  * allocating; {@link #details()} gives the same spans as {@link Event.Detail} values.
@@ -89,20 +90,20 @@ public final class RankActivity implements Event.Batch {
     /** How many compute spans (the optimizer included). */
     public int actions() { return actions; }
 
-    public Phase phase(int i) { return PHASES[phase[check(i, actions)]]; }
+    public Phase phase(int i) { return PHASES[phase[i]]; }
 
     /** The model stage of span {@code i}; -1 for the optimizer. */
-    public int stage(int i) { return stage[check(i, actions)]; }
+    public int stage(int i) { return stage[i]; }
 
     /** The micro-batch of span {@code i}; -1 for the optimizer. */
-    public int microBatch(int i) { return microBatch[check(i, actions)]; }
+    public int microBatch(int i) { return microBatch[i]; }
 
-    public double start(int i) { return start[check(i, actions)]; }
+    public double start(int i) { return start[i]; }
 
-    public double end(int i) { return end[check(i, actions)]; }
+    public double end(int i) { return end[i]; }
 
     /** The exact duration of span {@code i} (see {@link Event.ActionSpan}). */
-    public double duration(int i) { return duration[check(i, actions)]; }
+    public double duration(int i) { return duration[i]; }
 
     public Event.ActionSpan action(int i) {
         return new Event.ActionSpan(step, replica, rank, stage(i), phase(i), microBatch[i], start[i], end[i], duration[i]);
@@ -113,10 +114,10 @@ public final class RankActivity implements Event.Batch {
     /** How many memory changes. */
     public int memoryChanges() { return memoryChanges; }
 
-    public double memoryAt(int i) { return memoryAt[check(i, memoryChanges)]; }
+    public double memoryAt(int i) { return memoryAt[i]; }
 
     /** Static plus live bytes after change {@code i}. */
-    public long memoryBytes(int i) { return memoryBytes[check(i, memoryChanges)]; }
+    public long memoryBytes(int i) { return memoryBytes[i]; }
 
     public Event.MemoryChanged memoryChange(int i) {
         return new Event.MemoryChanged(step, replica, rank, memoryAt(i), memoryBytes[i]);
@@ -128,11 +129,11 @@ public final class RankActivity implements Event.Batch {
     public int stalls() { return stalls; }
 
     /** The rank whose credit wait {@code i} was for. */
-    public int stallTo(int i) { return stallTo[check(i, stalls)]; }
+    public int stallTo(int i) { return stallTo[i]; }
 
-    public double stallStart(int i) { return stallStart[check(i, stalls)]; }
+    public double stallStart(int i) { return stallStart[i]; }
 
-    public double stallEnd(int i) { return stallEnd[check(i, stalls)]; }
+    public double stallEnd(int i) { return stallEnd[i]; }
 
     public Event.CreditStall stall(int i) {
         return new Event.CreditStall(step, replica, rank, stallTo(i), stallStart[i], stallEnd[i]);
@@ -143,13 +144,13 @@ public final class RankActivity implements Event.Batch {
     /** How many all-reduces (one per model stage of the rank whose gradients were reduced). */
     public int allReduces() { return allReduces; }
 
-    public int allReduceStage(int i) { return allReduceStage[check(i, allReduces)]; }
+    public int allReduceStage(int i) { return allReduceStage[i]; }
 
-    public long allReduceBytes(int i) { return allReduceBytes[check(i, allReduces)]; }
+    public long allReduceBytes(int i) { return allReduceBytes[i]; }
 
-    public double allReduceStart(int i) { return allReduceStart[check(i, allReduces)]; }
+    public double allReduceStart(int i) { return allReduceStart[i]; }
 
-    public double allReduceEnd(int i) { return allReduceEnd[check(i, allReduces)]; }
+    public double allReduceEnd(int i) { return allReduceEnd[i]; }
 
     public Event.AllReduceSpan allReduce(int i) {
         return new Event.AllReduceSpan(step, replica, rank, allReduceStage(i), allReduceBytes[i], allReduceStart[i],
@@ -183,11 +184,6 @@ public final class RankActivity implements Event.Batch {
     public String toString() {
         return "RankActivity[step=" + step + ", replica=" + replica + ", rank=" + rank + ", actions=" + actions
                 + ", memoryChanges=" + memoryChanges + ", stalls=" + stalls + ", allReduces=" + allReduces + "]";
-    }
-
-    private static int check(int i, int n) {
-        if (i < 0 || i >= n) throw new IndexOutOfBoundsException("index " + i + " of " + n);
-        return i;
     }
 
     /**

@@ -316,15 +316,22 @@ final class StepFold {
                     && neighbour.start == s && neighbour.end == e && neighbour.duration == d) {
                 return neighbour;
             }
-            for (int i = 1; i < ph.length; i++) {
-                int c = Double.compare(s[i - 1], s[i]);
-                if (c == 0) c = Double.compare(e[i - 1], e[i]);
-                if (c == 0) c = Integer.compare(ph[i - 1], ph[i]);
-                if (c == 0) c = Integer.compare(stg[i - 1], stg[i]);
-                if (c == 0) c = Integer.compare(mb[i - 1], mb[i]);
-                if (c > 0) return null;
-            }
-            return new ActionBlock(ph, stg, mb, s, e, d);
+            return IndexSort.isSorted(ph.length, order(ph, stg, mb, s, e)) ? new ActionBlock(ph, stg, mb, s, e, d) : null;
+        }
+
+        /** Span order: start, end, phase, stage, micro-batch. */
+        private static IndexSort.RowOrder order(byte[] ph, int[] stg, int[] mb, double[] s, double[] e) {
+            return (a, b) -> {
+                int c = Double.compare(s[a], s[b]);
+                if (c != 0) return c;
+                c = Double.compare(e[a], e[b]);
+                if (c != 0) return c;
+                c = Integer.compare(ph[a], ph[b]);
+                if (c != 0) return c;
+                c = Integer.compare(stg[a], stg[b]);
+                if (c != 0) return c;
+                return Integer.compare(mb[a], mb[b]);
+            };
         }
 
         /** {@code old}'s spans (may be null) then those of {@code batches[from, to)}, in that order, sorted. */
@@ -359,17 +366,7 @@ final class StepFold {
             }
             // the old spans are sorted and precede the new ones, so a stable sort of the concatenation orders ties
             // exactly as a stable sort of every span in arrival order would
-            int[] rows = IndexSort.sortedOrNull(n, (a, b) -> {
-                int c = Double.compare(s[a], s[b]);
-                if (c != 0) return c;
-                c = Double.compare(e[a], e[b]);
-                if (c != 0) return c;
-                c = Integer.compare(ph[a], ph[b]);
-                if (c != 0) return c;
-                c = Integer.compare(stg[a], stg[b]);
-                if (c != 0) return c;
-                return Integer.compare(mb[a], mb[b]);
-            });
+            int[] rows = IndexSort.sortedOrNull(n, order(ph, stg, mb, s, e));
             if (rows == null) return new ActionBlock(ph, stg, mb, s, e, d);
             return new ActionBlock(permute(ph, rows), permute(stg, rows), permute(mb, rows), permute(s, rows),
                     permute(e, rows), permute(d, rows));
@@ -643,17 +640,28 @@ final class StepFold {
                     && neighbour.byteCounts == by && neighbour.ready == rd && neighbour.start == s && neighbour.end == e) {
                 return neighbour;
             }
-            for (int i = 1; i < kd.length; i++) {
-                int c = Double.compare(s[i - 1], s[i]);
-                if (c == 0) c = Double.compare(e[i - 1], e[i]);
-                if (c == 0) c = Double.compare(rd[i - 1], rd[i]);
-                if (c == 0) c = Integer.compare(KIND_ORDER[kd[i - 1]], KIND_ORDER[kd[i]]);
-                if (c == 0) c = Integer.compare(stg[i - 1], stg[i]);
-                if (c == 0) c = Integer.compare(mb[i - 1], mb[i]);
-                if (c == 0) c = Long.compare(by[i - 1], by[i]);
-                if (c > 0) return null;
-            }
-            return new TransferBlock(kd, stg, mb, by, rd, s, e);
+            return IndexSort.isSorted(kd.length, order(kd, stg, mb, by, rd, s, e))
+                    ? new TransferBlock(kd, stg, mb, by, rd, s, e) : null;
+        }
+
+        /** Transfer order: start, end, ready, kind name, stage, micro-batch, bytes. */
+        private static IndexSort.RowOrder order(byte[] kd, int[] stg, int[] mb, long[] by, double[] rd, double[] s,
+                                                double[] e) {
+            return (a, b) -> {
+                int c = Double.compare(s[a], s[b]);
+                if (c != 0) return c;
+                c = Double.compare(e[a], e[b]);
+                if (c != 0) return c;
+                c = Double.compare(rd[a], rd[b]);
+                if (c != 0) return c;
+                c = Integer.compare(KIND_ORDER[kd[a]], KIND_ORDER[kd[b]]);
+                if (c != 0) return c;
+                c = Integer.compare(stg[a], stg[b]);
+                if (c != 0) return c;
+                c = Integer.compare(mb[a], mb[b]);
+                if (c != 0) return c;
+                return Long.compare(by[a], by[b]);
+            };
         }
 
         static TransferBlock merged(TransferBlock old, LinkActivity[] batches, int from, int to) {
@@ -689,21 +697,7 @@ final class StepFold {
                     e[k] = l.end(i);
                 }
             }
-            int[] rows = IndexSort.sortedOrNull(n, (a, b) -> {
-                int c = Double.compare(s[a], s[b]);
-                if (c != 0) return c;
-                c = Double.compare(e[a], e[b]);
-                if (c != 0) return c;
-                c = Double.compare(rd[a], rd[b]);
-                if (c != 0) return c;
-                c = Integer.compare(KIND_ORDER[kd[a]], KIND_ORDER[kd[b]]);
-                if (c != 0) return c;
-                c = Integer.compare(stg[a], stg[b]);
-                if (c != 0) return c;
-                c = Integer.compare(mb[a], mb[b]);
-                if (c != 0) return c;
-                return Long.compare(by[a], by[b]);
-            });
+            int[] rows = IndexSort.sortedOrNull(n, order(kd, stg, mb, by, rd, s, e));
             if (rows == null) return new TransferBlock(kd, stg, mb, by, rd, s, e);
             return new TransferBlock(permute(kd, rows), permute(stg, rows), permute(mb, rows), permute(by, rows),
                     permute(rd, rows), permute(s, rows), permute(e, rows));

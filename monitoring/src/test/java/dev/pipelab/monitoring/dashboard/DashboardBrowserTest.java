@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.pipelab.monitoring.metrics.Metrics;
 import dev.pipelab.monitoring.synthetic.LiveFeed;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -13,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
  * The dashboard in a real browser: headless Chromium, driven over the DevTools protocol, follows {@code /events} of a
