@@ -72,12 +72,17 @@ public final class Host extends AbstractBehavior<Host.Command> {
     public static final String REAL_STAGE_PREFIX = "real-stage-";
 
     private long realStages;
+    /** Real-numerics stages' dispatcher (pipelab.conf): one thread per core, apart from the default dispatcher. */
+    private static final org.apache.pekko.actor.typed.DispatcherSelector REAL_STAGE_DISPATCHER =
+            org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("pipelab.real-stage-dispatcher");
 
     private Behavior<Command> onSpawnStage(SpawnStage s) {
-        // real-numerics stages carry tensors: their name routes them through Artery's large-message lane (pipelab.conf)
+        // real-numerics stages carry tensors: their name routes them through Artery's large-message lane (pipelab.conf);
+        // they compute for milliseconds per message, so they run on threads of their own, not the dispatcher that
+        // carries every other message
         ActorRef<Stage.Command> stage = s.setup().real().isPresent()
                 ? getContext().spawn(Stage.create(s.setup(), sink), REAL_STAGE_PREFIX + s.setup().replica() + "-"
-                        + s.setup().rank() + "-" + (realStages++))
+                        + s.setup().rank() + "-" + (realStages++), REAL_STAGE_DISPATCHER)
                 : getContext().spawnAnonymous(Stage.create(s.setup(), sink));
         s.replyTo().tell(new StageSpawned(s.setup().replica(), s.setup().rank(), stage));
         return this;
