@@ -10,6 +10,7 @@ import dev.pipelab.link.LinkSetup;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.numerics.Param;
 import dev.pipelab.numerics.WeightsFile;
+import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.ScheduleText;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.Stage;
@@ -167,6 +168,17 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             context.watch(pipeline);
             pipelines.add(pipeline);
         }
+    }
+
+    /** The messages {@code sender} sends to {@code toRank} in a step, by sequence number. */
+    static List<LinkSetup.Message> messages(StageProgram sender, int toRank) {
+        LinkSetup.Message[] bySeq = new LinkSetup.Message[sender.messagesTo(toRank)];
+        for (int j = 0; j < sender.size(); j++) {
+            if (sender.outRank(j) != toRank) continue;
+            Action a = sender.action(j);
+            bySeq[sender.outSeq(j)] = new LinkSetup.Message(sender.outKind(j), a.stage(), a.microBatch(), sender.outBytes(j));
+        }
+        return List.of(bySeq);
     }
 
     /** Ring chunks a rank sends per step: every step of each of its model stages' all-reduce (0: it needs no ring). */

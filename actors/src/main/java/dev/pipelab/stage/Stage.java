@@ -5,7 +5,6 @@ import dev.pipelab.cluster.CborSerializable;
 import dev.pipelab.link.Link;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventSink;
-import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RankActivity;
 import dev.pipelab.pipeline.Pipeline;
 import dev.pipelab.pipeline.Quiescence;
@@ -127,9 +126,6 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     record Tick(int step) implements Command {}
 
     private static final byte[] NO_PAYLOAD = new byte[0];
-    /** The telemetry phase of each action kind, by ordinal (an enum lookup by name per action showed in profiles). */
-    private static final Phase[] PHASE_OF_KIND = java.util.Arrays.stream(dev.pipelab.schedule.Action.Kind.values())
-            .map(k -> Phase.valueOf(k.name())).toArray(Phase[]::new);
 
     private final StageSetup setup;
     private final EventSink sink;
@@ -137,12 +133,11 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private final TimerScheduler<Command> timers;
     private final StageState state;
     /**
-     * The current step's spans, reported as one {@link RankActivity} when the rank finishes the step (virtual time) or
-     * after each action (wall time, so the live views move while a step runs).
+     * The current step's spans, which {@link StageState} records as it computes them, reported as one
+     * {@link RankActivity} when the rank finishes the step (virtual time) or after each action (wall time, so the live
+     * views move while a step runs). Never written with {@link EventSink#NONE}: "telemetry off" costs nothing.
      */
     private final RankActivity.Recorder activity;
-    /** False with {@link EventSink#NONE}: nothing is recorded, so "telemetry off" costs nothing. */
-    private final boolean telemetry;
     /** Real-numerics mode: the rank's layer shards; empty in emulated mode. */
     private final java.util.Optional<RealRank> real;
     private Connect wiring;
@@ -164,9 +159,9 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         StageProgram program = StageProgram.of(setup.program());
         this.real = setup.real().map(r -> new RealRank(r, program, setup.replica(), setup.replicas(),
                 setup.program().splitBackward()));
-        this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real);
         this.activity = new RankActivity.Recorder(setup.replica(), setup.rank());
-        this.telemetry = sink != EventSink.NONE;
+        this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real,
+                sink == EventSink.NONE ? java.util.Optional.empty() : java.util.Optional.of(activity));
     }
 
     public static Behavior<Command> create(StageSetup setup, EventSink sink) {
@@ -282,6 +277,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     }
 
     private void flush() {
+        state.reportActions();
         if (!activity.isEmpty()) sink.emit(activity.take(state.step()));
     }
 
@@ -290,12 +286,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         final int replica = setup.replica();
         final int rank = setup.rank();
         for (StageState.Effect e : effects) {
-            if (e instanceof StageState.Finished f) {
-                if (!telemetry) continue;
-                Phase phase = f.position() < 0 ? Phase.OPT : PHASE_OF_KIND[f.kind().ordinal()];
-                int stage = f.position() < 0 ? -1 : f.stage();
-                activity.action(phase, stage, f.microBatch(), f.start(), f.end(), f.duration());
-            } else if (e instanceof StageState.Send s) {
+            if (e instanceof StageState.Send s) {
                 sent++;
                 byte[] payload = real.isPresent() ? real.get().takeOutput(s.toRank(), s.seq()) : NO_PAYLOAD;
                 wiring.links().get(s.toRank()).tell(new Link.Transfer(step, epoch, s.seq(), s.toPosition(), s.stage(),
@@ -308,18 +299,12 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 byte[] payload = real.isPresent() ? real.get().ringPayload(r.stage(), r.index()) : NO_PAYLOAD;
                 wiring.ringLinks().get(0).tell(new Link.RingTransfer(step, epoch, r.stage(), r.index(), r.bytes(), r.link(),
                         r.ready(), payload));
-            } else if (e instanceof StageState.Stall s) {
-                if (telemetry) activity.stall(s.toRank(), s.from(), s.to());
-            } else if (e instanceof StageState.Memory mem) {
-                if (telemetry) activity.memory(mem.at(), mem.bytes());
-            } else if (e instanceof StageState.AllReduced a) {
-                if (telemetry) activity.allReduce(a.stage(), a.bytes(), a.start(), a.end());
             } else if (e instanceof StageState.OutOfMemory o) {
                 sink.emit(new Event.OutOfMemory(step, replica, rank, o.at(), o.bytes(), o.capacityBytes()));
                 String what = "out of memory at step " + step + ": stage " + o.stage() + " (rank " + rank + ", replica "
                         + replica + ") needs " + o.bytes() + " bytes at " + o.at() + " s, the device has " + o.capacityBytes();
                 if (setup.oom() == OomPolicy.FAIL) {
-                    flush(); // what the rank did up to the failure stays in the trace
+                    flush(); // what the rank did up to the failure (and in the same pump) stays in the trace
                     failed = true;
                     wiring.pipeline().tell(new Pipeline.StageFailed(replica, rank, what));
                     return;

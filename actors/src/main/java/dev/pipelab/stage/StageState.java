@@ -2,6 +2,8 @@ package dev.pipelab.stage;
 
 import dev.pipelab.link.CreditWindow;
 import dev.pipelab.model.LinkSpec;
+import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RankActivity;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.RingAllReduce;
 import dev.pipelab.schedule.StageCost;
@@ -20,27 +22,19 @@ import java.util.List;
  * <p>Driving it: {@link #beginStep}, then feed what arrives ({@link #delivered}, {@link #granted},
  * {@link #ringChunk}); {@link #startNext} starts the next action (or the optimizer) when it can,
  * {@link #finishRunning} completes it; {@link #drain} hands out the effects to carry out, in order.
+ *
+ * <p>Telemetry is not an effect: the state records each credit wait, memory change and all-reduce straight into the
+ * rank's {@link RankActivity.Recorder} as it computes them, and hands over the finished actions, which it keeps in its
+ * own arrays anyway, as whole columns when asked ({@link #reportActions}); with telemetry off it does none of this. So
+ * the hot path allocates no object per span and writes nothing per action for telemetry.
  */
 public final class StageState {
 
     /** Something the actor must do or report, in the order the state produced it. */
     public sealed interface Effect {}
 
-    /** An action (or the optimizer, {@code action == null}) started; it ends at {@code end}. */
-    public record Started(int position, double start, double end) implements Effect {}
-
-    /** An action (position ≥ 0) or the optimizer (position -1) ended. */
-    public record Finished(int position, int stage, Action.Kind kind, int microBatch, double start, double end,
-                           double duration) implements Effect {}
-
     /** Tell the stage on {@code senderRank} that the consumer of its message {@code seq} started at {@code at}. */
     public record Grant(int senderRank, int seq, double at) implements Effect {}
-
-    /** The rank waited for credit alone on the link to {@code toRank} from {@code from} to {@code to}. */
-    public record Stall(int toRank, double from, double to) implements Effect {}
-
-    /** Static plus live bytes after a change at {@code at}. */
-    public record Memory(double at, long bytes) implements Effect {}
 
     /** The rank's live memory exceeds the device's: first time this step. */
     public record OutOfMemory(int stage, double at, long bytes, long capacityBytes) implements Effect {}
@@ -51,9 +45,6 @@ public final class StageState {
 
     /** Hand ring chunk {@code index} of {@code stage}'s all-reduce to the ring link (to the right neighbour). */
     public record RingSend(int stage, int index, long bytes, LinkSpec link, double ready) implements Effect {}
-
-    /** This replica's share of {@code stage}'s all-reduce ran from {@code start} to {@code end}. */
-    public record AllReduced(int stage, long bytes, double start, double end) implements Effect {}
 
     /**
      * Real work behind the actions (real-numerics mode): each call computes and returns the measured seconds,
@@ -67,8 +58,18 @@ public final class StageState {
         double optimize();
     }
 
+    /** The telemetry phase of each action kind, by ordinal. */
+    private static final Phase[] PHASE_OF_KIND = Arrays.stream(Action.Kind.values()).map(k -> Phase.valueOf(k.name()))
+            .toArray(Phase[]::new);
+
     private final StageProgram program;
+    /** Per position, then the optimizer at {@code n}: the telemetry's static action columns (phase ordinal, stage, micro-batch). */
+    private final byte[] phaseColumn;
+    private final int[] stageColumn;
+    private final int[] microBatchColumn;
     private final Work work;
+    /** Where spans go; null with telemetry off (the hot path tests a field). */
+    private final RankActivity.Recorder telemetry;
     private final double[] duration;
     private final CreditWindow[] windows;
     private final boolean bounded;
@@ -81,6 +82,8 @@ public final class StageState {
     private List<Long> offsets = List.of();
     private final List<Long> consumed = new ArrayList<>();
     private int cursor;
+    /** Finished actions already handed to the telemetry ({@link #reportActions}). */
+    private int reportedActions;
     private double rankFree;
     private final double[] arrival;
     private final double[] starts;
@@ -113,15 +116,34 @@ public final class StageState {
      * @param capacityBytes device memory; exceeding it is reported once per step
      */
     public StageState(StageProgram program, int linkBuffer, long capacityBytes) {
-        this(program, linkBuffer, capacityBytes, java.util.Optional.empty());
+        this(program, linkBuffer, capacityBytes, java.util.Optional.empty(), java.util.Optional.empty());
     }
 
-    /** With real {@code work} whose measured seconds replace the cost model's durations (empty: the cost model's), see {@link Work}. */
-    public StageState(StageProgram program, int linkBuffer, long capacityBytes, java.util.Optional<? extends Work> work) {
+    /**
+     * With real {@code work} whose measured seconds replace the cost model's durations (empty: the cost model's), see
+     * {@link Work}, and the recorder that receives the rank's spans (empty: telemetry off).
+     */
+    public StageState(StageProgram program, int linkBuffer, long capacityBytes, java.util.Optional<? extends Work> work,
+                      java.util.Optional<RankActivity.Recorder> telemetry) {
         this.program = program;
         this.work = work.orElse(null); // null inside only: the hot path tests a field, not an Optional
-        this.duration = new double[program.size()];
-        for (int j = 0; j < duration.length; j++) duration[j] = program.duration(j);
+        this.telemetry = telemetry.orElse(null);
+        int n = program.size();
+        // positions, then the optimizer at n (its duration is known once the all-reduces are dispatched)
+        this.duration = new double[n + 1];
+        for (int j = 0; j < n; j++) duration[j] = program.duration(j);
+        this.phaseColumn = new byte[n + 1];
+        this.stageColumn = new int[n + 1];
+        this.microBatchColumn = new int[n + 1];
+        for (int j = 0; j < n; j++) {
+            Action a = program.action(j);
+            phaseColumn[j] = (byte) PHASE_OF_KIND[a.kind().ordinal()].ordinal();
+            stageColumn[j] = a.stage();
+            microBatchColumn[j] = a.microBatch();
+        }
+        phaseColumn[n] = (byte) Phase.OPT.ordinal();
+        stageColumn[n] = -1;
+        microBatchColumn[n] = -1;
         int p = program.ranks();
         this.windows = new CreditWindow[p];
         for (int q : program.outgoingRanks()) windows[q] = new CreditWindow(linkBuffer, program.messagesTo(q));
@@ -130,10 +152,9 @@ public final class StageState {
         this.staticBytes = program.staticBytes();
         this.m = program.microBatches();
         this.chunks = program.chunks();
-        int n = program.size();
         this.arrival = new double[n];
-        this.starts = new double[n];
-        this.ends = new double[n];
+        this.starts = new double[n + 1];
+        this.ends = new double[n + 1];
         this.recomputed = new boolean[chunks * m];
         this.backwardsLeft = new int[chunks];
         this.stageDone = new double[chunks];
@@ -155,6 +176,7 @@ public final class StageState {
         this.offsets = List.copyOf(offsets);
         consumed.clear();
         cursor = 0;
+        reportedActions = 0;
         rankFree = 0;
         Arrays.fill(arrival, Double.NaN);
         Arrays.fill(starts, Double.NaN);
@@ -246,7 +268,7 @@ public final class StageState {
                     }
                 }
             }
-            if (creditFrom == creditFrom) effects.add(new Stall(to, creditFrom, ready));
+            if (creditFrom == creditFrom && telemetry != null) telemetry.stall(to, creditFrom, ready);
             Action a = program.action(j);
             if (work != null) duration[j] = work.run(j);
             double end = ready + duration[j];
@@ -276,13 +298,12 @@ public final class StageState {
             peakLive = Math.max(peakLive, live);
             peakInFlight = Math.max(peakInFlight, inFlight);
             if (live != before) {
-                effects.add(new Memory(ready, staticBytes + live));
+                if (telemetry != null) telemetry.memory(ready, staticBytes + live);
                 if (staticBytes + live > capacityBytes && !oomReported) {
                     oomReported = true;
                     effects.add(new OutOfMemory(a.stage(), ready, staticBytes + live, capacityBytes));
                 }
             }
-            effects.add(new Started(j, ready, end));
             pumpChannel();
             return true;
         }
@@ -293,7 +314,6 @@ public final class StageState {
         if (work != null) optimizerSeconds = work.optimize();
         optimizerEnd = s + optimizerSeconds;
         running = -1;
-        effects.add(new Started(-1, optimizerStart, optimizerEnd));
         return true;
     }
 
@@ -303,7 +323,10 @@ public final class StageState {
         if (running == -1) {
             running = -2;
             done = true;
-            effects.add(new Finished(-1, -1, null, -1, optimizerStart, optimizerEnd, optimizerSeconds));
+            int n = program.size();
+            starts[n] = optimizerStart;
+            ends[n] = optimizerEnd;
+            duration[n] = optimizerSeconds;
             return;
         }
         int j = running;
@@ -311,7 +334,6 @@ public final class StageState {
         cursor++;
         Action a = program.action(j);
         double end = ends[j];
-        effects.add(new Finished(j, a.stage(), a.kind(), a.microBatch(), starts[j], end, duration[j]));
         int to = program.outRank(j);
         if (to != StageProgram.NONE) {
             if (to == program.rank()) {
@@ -329,7 +351,7 @@ public final class StageState {
             live -= sc.stashBytes() + (recomputed[key] ? sc.recomputeBytes() : 0);
             recomputed[key] = false;
             inFlight--;
-            effects.add(new Memory(end, staticBytes + live));
+            if (telemetry != null) telemetry.memory(end, staticBytes + live);
             int c = program.chunkOf(a.stage());
             if (--backwardsLeft[c] == 0) {
                 stageDone[c] = end;
@@ -337,6 +359,17 @@ public final class StageState {
             }
         }
         pumpChannel();
+    }
+
+    /**
+     * Hands the actions finished since the last call (positions in order, then the optimizer) to the telemetry
+     * recorder as one range of the state's columns; nothing with telemetry off.
+     */
+    public void reportActions() {
+        int finished = cursor + (done ? 1 : 0);
+        if (telemetry == null || finished == reportedActions) return;
+        telemetry.actions(phaseColumn, stageColumn, microBatchColumn, starts, ends, duration, reportedActions, finished);
+        reportedActions = finished;
     }
 
     /** Effects produced since the last call, in order. */
@@ -390,7 +423,7 @@ public final class StageState {
             if (ring.steps() == 0) {
                 allReduceEnd[head] = ring.endFrom(s);
                 channelFree = allReduceEnd[head];
-                effects.add(new AllReduced(k, 0, s, allReduceEnd[head]));
+                if (telemetry != null) telemetry.allReduce(k, 0, s, allReduceEnd[head]);
                 continue;
             }
             ringChunk = head;
@@ -415,7 +448,7 @@ public final class StageState {
         allReduceEnd[c] = in;
         channelFree = in;
         ringChunk = -1;
-        effects.add(new AllReduced(program.stageOfChunk(c), ring.chunkBytes() * ring.steps(), s, in));
+        if (telemetry != null) telemetry.allReduce(program.stageOfChunk(c), ring.chunkBytes() * ring.steps(), s, in);
         return true;
     }
 
@@ -481,7 +514,8 @@ public final class StageState {
                 maxOutstanding[q] = windows[q].maxOutstanding();
             }
         }
-        return new StageReport(step, replica, program.rank(), starts.clone(), ends.clone(), busy, staticBytes + peakLive,
+        int n = program.size();
+        return new StageReport(step, replica, program.rank(), Arrays.copyOf(starts, n), Arrays.copyOf(ends, n), busy, staticBytes + peakLive,
                 peakInFlight, optimizerStart, optimizerEnd, allReduceStart.clone(), allReduceEnd.clone(), stall,
                 List.copyOf(consumed));
     }

@@ -1,6 +1,8 @@
 package dev.pipelab.stage;
 
 import dev.pipelab.model.LinkSpec;
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.RankActivity;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.DeadlockException;
 import dev.pipelab.schedule.Evaluator;
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -57,7 +60,9 @@ class StageStateTest {
     void creditGatesTheProducerAndTheWaitIsAStall() {
         Schedule s = Schedules.gpipe(2, 3);
         List<StageCost> costs = Collections.nCopies(2, StageCost.compute(1, 1, 0));
-        StageState rank0 = new StageState(StageProgram.of(s, costs, 0), 1, Long.MAX_VALUE);
+        RankActivity.Recorder spans = new RankActivity.Recorder(0, 0);
+        StageState rank0 = new StageState(StageProgram.of(s, costs, 0), 1, Long.MAX_VALUE, Optional.empty(),
+                Optional.of(spans));
         rank0.beginStep(0, List.of(0L, 1L, 2L));
         assertThat(rank0.startNext(Double.NEGATIVE_INFINITY)).isTrue();
         rank0.finishRunning();
@@ -66,8 +71,9 @@ class StageStateTest {
         assertThat(rank0.stuck()).containsExactly("rank 0 action #1 0F1: waits for credit on link 0->1 (buffer 1 full until 1F0 starts)");
         rank0.granted(1, 0, 4.0);
         assertThat(rank0.startNext(Double.NEGATIVE_INFINITY)).isTrue();
-        List<StageState.Effect> effects = rank0.drain();
-        assertThat(effects).contains(new StageState.Stall(1, 1.0, 4.0));
+        RankActivity recorded = spans.take(0);
+        assertThat(recorded.stalls()).isEqualTo(1);
+        assertThat(recorded.stall(0)).isEqualTo(new Event.CreditStall(0, 0, 0, 1, 1.0, 4.0));
         assertThat(rank0.runningEnd()).isEqualTo(5.0);
     }
 
@@ -75,14 +81,18 @@ class StageStateTest {
     void memoryIsAllocatedAtStartFreedAtTheLastBackwardAndOverflowIsReportedOnce() {
         Schedule s = Schedules.gpipe(1, 2).withRecompute();
         List<StageCost> costs = List.of(new StageCost(1, 1, 0, 1, 0, 0, 10, 50, 100, RingAllReduce.NONE, 0));
-        StageState st = new StageState(StageProgram.of(s, costs, 0), Evaluator.UNBOUNDED, 150);
+        RankActivity.Recorder spans = new RankActivity.Recorder(0, 0);
+        StageState st = new StageState(StageProgram.of(s, costs, 0), Evaluator.UNBOUNDED, 150, Optional.empty(),
+                Optional.of(spans));
         st.beginStep(3, List.of(0L, 1L));
         List<StageState.Effect> all = new ArrayList<>();
         while (st.startNext(Double.NEGATIVE_INFINITY)) {
             st.finishRunning();
             all.addAll(st.drain());
         }
-        List<Long> memory = all.stream().filter(e -> e instanceof StageState.Memory).map(e -> ((StageState.Memory) e).bytes()).toList();
+        RankActivity recorded = spans.take(3);
+        List<Long> memory = new ArrayList<>();
+        for (int i = 0; i < recorded.memoryChanges(); i++) memory.add(recorded.memoryBytes(i));
         // F0 F1 R0 B0 R1 B1
         assertThat(memory).containsExactly(110L, 120L, 170L, 110L, 160L, 100L);
         assertThat(all.stream().filter(e -> e instanceof StageState.OutOfMemory)).containsExactly(

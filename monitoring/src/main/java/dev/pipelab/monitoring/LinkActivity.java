@@ -1,7 +1,6 @@
 package dev.pipelab.monitoring;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -29,22 +28,70 @@ public final class LinkActivity implements Event.Batch {
     private final double[] start;
     private final double[] end;
 
-    /** The recorder's columns; each equal to {@code previous}'s (may be null) is shared with it instead of copied. */
+    /** The recorder's rows as columns; each equal to {@code previous}'s (may be null) is shared with it, not copied. */
     private LinkActivity(Recorder r, int step, LinkActivity previous) {
         boolean p = previous != null;
+        Rows t = r.rows;
         this.step = step;
         this.replica = r.replica;
         this.fromRank = r.fromRank;
         this.toRank = r.toRank;
         this.atSeconds = r.atSeconds;
-        this.transfers = r.transfers;
-        this.kind = Columns.of(p ? previous.kind : null, r.kind, transfers);
-        this.stage = Columns.of(p ? previous.stage : null, r.stage, transfers);
-        this.microBatch = Columns.of(p ? previous.microBatch : null, r.microBatch, transfers);
-        this.bytes = Columns.of(p ? previous.bytes : null, r.bytes, transfers);
-        this.ready = Columns.of(p ? previous.ready : null, r.ready, transfers);
-        this.start = Columns.of(p ? previous.start : null, r.start, transfers);
-        this.end = Columns.of(p ? previous.end : null, r.end, transfers);
+        if (r.segment != null) {
+            LinkActivity g = r.segment;
+            this.transfers = g.transfers;
+            this.kind = g.kind;
+            this.stage = g.stage;
+            this.microBatch = g.microBatch;
+            this.bytes = g.bytes;
+            this.ready = g.ready;
+            this.start = g.start;
+            this.end = g.end;
+            return;
+        }
+        this.transfers = t.count();
+        this.kind = t.bytes(0, p ? previous.kind : null);
+        this.stage = t.ints(1, p ? previous.stage : null);
+        this.microBatch = t.ints(2, p ? previous.microBatch : null);
+        this.bytes = t.longs(3, p ? previous.bytes : null);
+        this.ready = t.doubles(4, p ? previous.ready : null);
+        this.start = t.doubles(5, p ? previous.start : null);
+        this.end = t.doubles(6, p ? previous.end : null);
+    }
+
+    /** Frozen columns (a segment, see {@link Recorder#transfers(byte[], int[], int[], long[], double[], double[], double[], int, int)}). */
+    private LinkActivity(byte[] kind, int[] stage, int[] microBatch, long[] bytes, double[] ready, double[] start,
+                         double[] end) {
+        this.step = -1;
+        this.replica = -1;
+        this.fromRank = -1;
+        this.toRank = -1;
+        this.atSeconds = Double.NaN;
+        this.transfers = kind.length;
+        this.kind = kind;
+        this.stage = stage;
+        this.microBatch = microBatch;
+        this.bytes = bytes;
+        this.ready = ready;
+        this.start = start;
+        this.end = end;
+    }
+
+    /** {@code same}'s columns as the batch of {@code step}. */
+    private LinkActivity(LinkActivity same, int step) {
+        this.step = step;
+        this.replica = same.replica;
+        this.fromRank = same.fromRank;
+        this.toRank = same.toRank;
+        this.atSeconds = same.atSeconds;
+        this.transfers = same.transfers;
+        this.kind = same.kind;
+        this.stage = same.stage;
+        this.microBatch = same.microBatch;
+        this.bytes = same.bytes;
+        this.ready = same.ready;
+        this.start = same.start;
+        this.end = same.end;
     }
 
     @Override
@@ -120,22 +167,19 @@ public final class LinkActivity implements Event.Batch {
     }
 
     /**
-     * Records one link's transfers into growable primitive columns and hands them out as a {@link LinkActivity}.
-     * Invariant: not thread-safe (one actor owns it); {@link #take} leaves it empty for the next batch.
+     * Records one link's transfers into a growable table (by row, see {@link Rows}) and hands them out as a
+     * {@link LinkActivity}. Invariant: not thread-safe (one actor owns it); {@link #take} leaves it empty for the next
+     * batch.
      */
     public static final class Recorder {
         private final int replica;
         private final int fromRank;
         private final int toRank;
         private double atSeconds = Double.NEGATIVE_INFINITY;
-        private int transfers;
-        private byte[] kind = new byte[16];
-        private int[] stage = new int[16];
-        private int[] microBatch = new int[16];
-        private long[] bytes = new long[16];
-        private double[] ready = new double[16];
-        private double[] start = new double[16];
-        private double[] end = new double[16];
+        /** kind, stage, micro-batch, bytes, ready, start, end. */
+        private final Rows rows = new Rows(7, 16);
+        /** This batch's transfers given as one range of columns, frozen (null: span by span, in {@link #rows}). */
+        private LinkActivity segment;
         private LinkActivity previous;
 
         public Recorder(int replica, int fromRank, int toRank) {
@@ -146,36 +190,63 @@ public final class LinkActivity implements Event.Batch {
 
         /** A message of kind {@code k} (one of {@link #KINDS}). */
         public void transfer(String k, int stg, int mb, long size, double readyAt, double startAt, double endAt) {
-            int code = KINDS.indexOf(k);
-            if (code < 0) throw new IllegalArgumentException("transfer kind must be one of " + KINDS + ", got " + k);
-            if (transfers == kind.length) {
-                int n = transfers * 2;
-                kind = Arrays.copyOf(kind, n);
-                stage = Arrays.copyOf(stage, n);
-                microBatch = Arrays.copyOf(microBatch, n);
-                bytes = Arrays.copyOf(bytes, n);
-                ready = Arrays.copyOf(ready, n);
-                start = Arrays.copyOf(start, n);
-                end = Arrays.copyOf(end, n);
+            transfer(kindIndex(k), stg, mb, size, readyAt, startAt, endAt);
+        }
+
+        /**
+         * This batch's transfers at once, as entries {@code [from, to)} of whole columns ({@code kind} holds indexes in
+         * {@link #KINDS}): a link that keeps its step's messages in arrays (by sequence number) records them without a
+         * write per transfer into the recorder (in the runtime, a write per span was a cache miss per span). Each range
+         * equal to the previous batch's column is shared with it, otherwise copied now; the arrays stay the caller's.
+         * At most once per batch, and not together with per-transfer calls.
+         */
+        public void transfers(byte[] k, int[] stg, int[] mb, long[] size, double[] readyAt, double[] startAt, double[] endAt,
+                              int from, int to) {
+            if (segment != null || rows.count() > 0) {
+                throw new IllegalStateException("a batch's transfers come either one by one or as one range of columns");
             }
-            kind[transfers] = (byte) code;
-            stage[transfers] = stg;
-            microBatch[transfers] = mb;
-            bytes[transfers] = size;
-            ready[transfers] = readyAt;
-            start[transfers] = startAt;
-            end[transfers] = endAt;
-            transfers++;
+            Columns.sameLength(k.length, stg, mb, size, readyAt, startAt, endAt);
+            java.util.Objects.checkFromToIndex(from, to, k.length);
+            for (int i = from; i < to; i++) {
+                if (k[i] < 0 || k[i] >= KINDS.size()) {
+                    throw new IllegalArgumentException("transfer kind index must be in [0, " + KINDS.size() + "), got " + k[i]);
+                }
+            }
+            LinkActivity p = previous;
+            boolean q = p != null;
+            segment = new LinkActivity(Columns.share(q ? p.kind : null, k, from, to),
+                    Columns.share(q ? p.stage : null, stg, from, to), Columns.share(q ? p.microBatch : null, mb, from, to),
+                    Columns.share(q ? p.bytes : null, size, from, to), Columns.share(q ? p.ready : null, readyAt, from, to),
+                    Columns.share(q ? p.start : null, startAt, from, to), Columns.share(q ? p.end : null, endAt, from, to));
+            for (int i = from; i < to; i++) if (endAt[i] > atSeconds) atSeconds = endAt[i];
+        }
+
+        /** A message of kind {@code KINDS.get(k)}. */
+        public void transfer(int k, int stg, int mb, long size, double readyAt, double startAt, double endAt) {
+            if (segment != null) {
+                throw new IllegalStateException("a batch's transfers come either one by one or as one range of columns");
+            }
+            if (k < 0 || k >= KINDS.size()) throw new IllegalArgumentException("transfer kind index must be in [0, "
+                    + KINDS.size() + "), got " + k);
+            int at = rows.add();
+            long[] row = rows.array();
+            row[at] = k;
+            row[at + 1] = stg;
+            row[at + 2] = mb;
+            row[at + 3] = size;
+            row[at + 4] = Double.doubleToRawLongBits(readyAt);
+            row[at + 5] = Double.doubleToRawLongBits(startAt);
+            row[at + 6] = Double.doubleToRawLongBits(endAt);
             if (endAt > atSeconds) atSeconds = endAt;
         }
 
         /** How many transfers since the last take. */
         public int size() {
-            return transfers;
+            return segment != null ? segment.transfers : rows.count();
         }
 
         public boolean isEmpty() {
-            return transfers == 0;
+            return size() == 0;
         }
 
         /**
@@ -183,15 +254,36 @@ public final class LinkActivity implements Event.Batch {
          * equal to the previous batch's are shared with it (see {@link RankActivity.Recorder#take}).
          */
         public LinkActivity take(int step) {
-            LinkActivity out = new LinkActivity(this, step, previous);
+            LinkActivity out;
+            LinkActivity p = previous;
+            LinkActivity g = segment;
+            boolean same = p != null && (g != null
+                    ? g.kind == p.kind && g.stage == p.stage && g.microBatch == p.microBatch && g.bytes == p.bytes
+                            && g.ready == p.ready && g.start == p.start && g.end == p.end
+                    : rows.sameAsRemembered());
+            if (same) {
+                out = new LinkActivity(p, step); // same columns, so the same latest time
+            } else {
+                out = new LinkActivity(this, step, p);
+                if (g != null) rows.forget(); // the remembered rows describe the previous batch only
+                else rows.remember();
+            }
             previous = out;
             clear();
             return out;
         }
 
         public void clear() {
-            transfers = 0;
+            segment = null;
+            rows.clear();
             atSeconds = Double.NEGATIVE_INFINITY;
         }
+    }
+
+    /** The index of {@code kind} in {@link #KINDS}. */
+    public static int kindIndex(String kind) {
+        int code = KINDS.indexOf(kind);
+        if (code < 0) throw new IllegalArgumentException("transfer kind must be one of " + KINDS + ", got " + kind);
+        return code;
     }
 }

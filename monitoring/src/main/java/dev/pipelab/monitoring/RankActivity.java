@@ -1,8 +1,8 @@
 package dev.pipelab.monitoring;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What one pipeline rank of one replica did in one step (or, in wall time, in a slice of it), as columns: its compute
@@ -46,32 +46,73 @@ public final class RankActivity implements Event.Batch {
     private final double[] allReduceStart;
     private final double[] allReduceEnd;
 
-    /** The recorder's columns; each equal to {@code previous}'s (may be null) is shared with it instead of copied. */
+    /** The recorder's rows as columns; each equal to {@code previous}'s (may be null) is shared with it, not copied. */
     private RankActivity(Recorder r, int step, RankActivity previous) {
         boolean p = previous != null;
         this.step = step;
         this.replica = r.replica;
         this.rank = r.rank;
         this.atSeconds = r.atSeconds;
-        this.actions = r.actions;
-        this.phase = Columns.of(p ? previous.phase : null, r.phase, r.actions);
-        this.stage = Columns.of(p ? previous.stage : null, r.stage, r.actions);
-        this.microBatch = Columns.of(p ? previous.microBatch : null, r.microBatch, r.actions);
-        this.start = Columns.of(p ? previous.start : null, r.start, r.actions);
-        this.end = Columns.of(p ? previous.end : null, r.end, r.actions);
-        this.duration = Columns.of(p ? previous.duration : null, r.duration, r.actions);
-        this.memoryChanges = r.memoryChanges;
-        this.memoryAt = Columns.of(p ? previous.memoryAt : null, r.memoryAt, r.memoryChanges);
-        this.memoryBytes = Columns.of(p ? previous.memoryBytes : null, r.memoryBytes, r.memoryChanges);
-        this.stalls = r.stalls;
-        this.stallTo = Columns.of(p ? previous.stallTo : null, r.stallTo, r.stalls);
-        this.stallStart = Columns.of(p ? previous.stallStart : null, r.stallStart, r.stalls);
-        this.stallEnd = Columns.of(p ? previous.stallEnd : null, r.stallEnd, r.stalls);
-        this.allReduces = r.allReduces;
-        this.allReduceStage = Columns.of(p ? previous.allReduceStage : null, r.allReduceStage, r.allReduces);
-        this.allReduceBytes = Columns.of(p ? previous.allReduceBytes : null, r.allReduceBytes, r.allReduces);
-        this.allReduceStart = Columns.of(p ? previous.allReduceStart : null, r.allReduceStart, r.allReduces);
-        this.allReduceEnd = Columns.of(p ? previous.allReduceEnd : null, r.allReduceEnd, r.allReduces);
+        if (r.segment) {
+            this.actions = r.segmentPhase.length;
+            this.phase = r.segmentPhase;
+            this.stage = r.segmentStage;
+            this.microBatch = r.segmentMicroBatch;
+            this.start = r.segmentStart;
+            this.end = r.segmentEnd;
+            this.duration = r.segmentDuration;
+        } else {
+            Rows a = r.actionRows;
+            this.actions = a.count();
+            this.phase = a.bytes(0, p ? previous.phase : null);
+            this.stage = a.ints(1, p ? previous.stage : null);
+            this.microBatch = a.ints(2, p ? previous.microBatch : null);
+            this.start = a.doubles(3, p ? previous.start : null);
+            this.end = a.doubles(4, p ? previous.end : null);
+            this.duration = a.doubles(5, p ? previous.duration : null);
+        }
+        Rows m = r.memoryRows;
+        this.memoryChanges = m.count();
+        this.memoryAt = m.doubles(0, p ? previous.memoryAt : null);
+        this.memoryBytes = m.longs(1, p ? previous.memoryBytes : null);
+        Rows w = r.stallRows;
+        this.stalls = w.count();
+        this.stallTo = w.ints(0, p ? previous.stallTo : null);
+        this.stallStart = w.doubles(1, p ? previous.stallStart : null);
+        this.stallEnd = w.doubles(2, p ? previous.stallEnd : null);
+        Rows g = r.allReduceRows;
+        this.allReduces = g.count();
+        this.allReduceStage = g.ints(0, p ? previous.allReduceStage : null);
+        this.allReduceBytes = g.longs(1, p ? previous.allReduceBytes : null);
+        this.allReduceStart = g.doubles(2, p ? previous.allReduceStart : null);
+        this.allReduceEnd = g.doubles(3, p ? previous.allReduceEnd : null);
+    }
+
+    /** {@code same}'s columns as the batch of {@code step}. */
+    private RankActivity(RankActivity same, int step) {
+        this.step = step;
+        this.replica = same.replica;
+        this.rank = same.rank;
+        this.atSeconds = same.atSeconds;
+        this.actions = same.actions;
+        this.phase = same.phase;
+        this.stage = same.stage;
+        this.microBatch = same.microBatch;
+        this.start = same.start;
+        this.end = same.end;
+        this.duration = same.duration;
+        this.memoryChanges = same.memoryChanges;
+        this.memoryAt = same.memoryAt;
+        this.memoryBytes = same.memoryBytes;
+        this.stalls = same.stalls;
+        this.stallTo = same.stallTo;
+        this.stallStart = same.stallStart;
+        this.stallEnd = same.stallEnd;
+        this.allReduces = same.allReduces;
+        this.allReduceStage = same.allReduceStage;
+        this.allReduceBytes = same.allReduceBytes;
+        this.allReduceStart = same.allReduceStart;
+        this.allReduceEnd = same.allReduceEnd;
     }
 
     @Override
@@ -187,32 +228,30 @@ public final class RankActivity implements Event.Batch {
     }
 
     /**
-     * Records one rank's spans into growable primitive columns and hands them out as a {@link RankActivity}.
-     * Invariant: not thread-safe (one actor owns it); {@link #take} leaves it empty for the next batch.
+     * Records one rank's spans into growable tables (by row, see {@link Rows}) and hands them out as a
+     * {@link RankActivity}. Invariant: not thread-safe (one actor owns it); {@link #take} leaves it empty for the next
+     * batch.
      */
     public static final class Recorder {
         private final int replica;
         private final int rank;
         private double atSeconds = Double.NEGATIVE_INFINITY;
-        private int actions;
-        private byte[] phase = new byte[16];
-        private int[] stage = new int[16];
-        private int[] microBatch = new int[16];
-        private double[] start = new double[16];
-        private double[] end = new double[16];
-        private double[] duration = new double[16];
-        private int memoryChanges;
-        private double[] memoryAt = new double[16];
-        private long[] memoryBytes = new long[16];
-        private int stalls;
-        private int[] stallTo = new int[4];
-        private double[] stallStart = new double[4];
-        private double[] stallEnd = new double[4];
-        private int allReduces;
-        private int[] allReduceStage = new int[4];
-        private long[] allReduceBytes = new long[4];
-        private double[] allReduceStart = new double[4];
-        private double[] allReduceEnd = new double[4];
+        /** phase, stage, micro-batch, start, end, duration. */
+        private final Rows actionRows = new Rows(6, 16);
+        /** at, bytes. */
+        private final Rows memoryRows = new Rows(2, 16);
+        /** to rank, start, end. */
+        private final Rows stallRows = new Rows(3, 4);
+        /** stage, bytes, start, end. */
+        private final Rows allReduceRows = new Rows(4, 4);
+        /** Whether this batch's actions came as one range of columns ({@link #actions(byte[], int[], int[], double[], double[], double[], int, int) actions}). */
+        private boolean segment;
+        private byte[] segmentPhase;
+        private int[] segmentStage;
+        private int[] segmentMicroBatch;
+        private double[] segmentStart;
+        private double[] segmentEnd;
+        private double[] segmentDuration;
         private RankActivity previous;
 
         public Recorder(int replica, int rank) {
@@ -220,66 +259,72 @@ public final class RankActivity implements Event.Batch {
             this.rank = rank;
         }
 
+        /**
+         * This batch's compute spans at once, as entries {@code [from, to)} of whole columns ({@code phase} holds
+         * {@link Phase} ordinals): a rank's state keeps these arrays anyway, so recording them costs no write per span
+         * (in the runtime, a write per span was a cache miss per span). Each range equal to the previous batch's column
+         * is shared with it, otherwise copied now; the arrays stay the caller's. At most once per batch, and not
+         * together with {@link #action}.
+         */
+        public void actions(byte[] phase, int[] stage, int[] microBatch, double[] start, double[] end, double[] duration,
+                            int from, int to) {
+            if (segment || actionRows.count() > 0) {
+                throw new IllegalStateException("a batch's actions come either span by span or as one range of columns");
+            }
+            Columns.sameLength(phase.length, stage, microBatch, start, end, duration);
+            Objects.checkFromToIndex(from, to, phase.length);
+            boolean p = previous != null;
+            segment = true;
+            segmentPhase = Columns.share(p ? previous.phase : null, phase, from, to);
+            segmentStage = Columns.share(p ? previous.stage : null, stage, from, to);
+            segmentMicroBatch = Columns.share(p ? previous.microBatch : null, microBatch, from, to);
+            segmentStart = Columns.share(p ? previous.start : null, start, from, to);
+            segmentEnd = Columns.share(p ? previous.end : null, end, from, to);
+            segmentDuration = Columns.share(p ? previous.duration : null, duration, from, to);
+            for (int i = from; i < to; i++) at(end[i]);
+        }
+
         /** A compute span; the optimizer is {@code (Phase.OPT, -1, -1, ...)}. */
         public void action(Phase ph, int stg, int mb, double s, double e, double d) {
-            if (actions == phase.length) {
-                int n = actions * 2;
-                phase = Arrays.copyOf(phase, n);
-                stage = Arrays.copyOf(stage, n);
-                microBatch = Arrays.copyOf(microBatch, n);
-                start = Arrays.copyOf(start, n);
-                end = Arrays.copyOf(end, n);
-                duration = Arrays.copyOf(duration, n);
-            }
-            phase[actions] = (byte) ph.ordinal();
-            stage[actions] = stg;
-            microBatch[actions] = mb;
-            start[actions] = s;
-            end[actions] = e;
-            duration[actions] = d;
-            actions++;
+            if (segment) throw new IllegalStateException("a batch's actions come either span by span or as one range of columns");
+            int at = actionRows.add();
+            long[] row = actionRows.array();
+            row[at] = ph.ordinal();
+            row[at + 1] = stg;
+            row[at + 2] = mb;
+            row[at + 3] = Double.doubleToRawLongBits(s);
+            row[at + 4] = Double.doubleToRawLongBits(e);
+            row[at + 5] = Double.doubleToRawLongBits(d);
             at(e);
         }
 
         /** Static plus live bytes after a change at {@code at}. */
         public void memory(double at, long bytes) {
-            if (memoryChanges == memoryAt.length) {
-                memoryAt = Arrays.copyOf(memoryAt, memoryChanges * 2);
-                memoryBytes = Arrays.copyOf(memoryBytes, memoryChanges * 2);
-            }
-            memoryAt[memoryChanges] = at;
-            memoryBytes[memoryChanges] = bytes;
-            memoryChanges++;
+            int i = memoryRows.add();
+            long[] row = memoryRows.array();
+            row[i] = Double.doubleToRawLongBits(at);
+            row[i + 1] = bytes;
             at(at);
         }
 
         /** The rank waited for credit on its link to {@code toRank} from {@code s} to {@code e}. */
         public void stall(int toRank, double s, double e) {
-            if (stalls == stallTo.length) {
-                stallTo = Arrays.copyOf(stallTo, stalls * 2);
-                stallStart = Arrays.copyOf(stallStart, stalls * 2);
-                stallEnd = Arrays.copyOf(stallEnd, stalls * 2);
-            }
-            stallTo[stalls] = toRank;
-            stallStart[stalls] = s;
-            stallEnd[stalls] = e;
-            stalls++;
+            int at = stallRows.add();
+            long[] row = stallRows.array();
+            row[at] = toRank;
+            row[at + 1] = Double.doubleToRawLongBits(s);
+            row[at + 2] = Double.doubleToRawLongBits(e);
             at(e);
         }
 
         /** Model stage {@code stg}'s all-reduce ran from {@code s} to {@code e}, moving {@code bytes}. */
         public void allReduce(int stg, long bytes, double s, double e) {
-            if (allReduces == allReduceStage.length) {
-                allReduceStage = Arrays.copyOf(allReduceStage, allReduces * 2);
-                allReduceBytes = Arrays.copyOf(allReduceBytes, allReduces * 2);
-                allReduceStart = Arrays.copyOf(allReduceStart, allReduces * 2);
-                allReduceEnd = Arrays.copyOf(allReduceEnd, allReduces * 2);
-            }
-            allReduceStage[allReduces] = stg;
-            allReduceBytes[allReduces] = bytes;
-            allReduceStart[allReduces] = s;
-            allReduceEnd[allReduces] = e;
-            allReduces++;
+            int at = allReduceRows.add();
+            long[] row = allReduceRows.array();
+            row[at] = stg;
+            row[at + 1] = bytes;
+            row[at + 2] = Double.doubleToRawLongBits(s);
+            row[at + 3] = Double.doubleToRawLongBits(e);
             at(e);
         }
 
@@ -288,7 +333,8 @@ public final class RankActivity implements Event.Batch {
         }
 
         public boolean isEmpty() {
-            return actions == 0 && memoryChanges == 0 && stalls == 0 && allReduces == 0;
+            return !segment && actionRows.count() == 0 && memoryRows.count() == 0 && stallRows.count() == 0
+                    && allReduceRows.count() == 0;
         }
 
         /**
@@ -297,7 +343,23 @@ public final class RankActivity implements Event.Batch {
          * a run repeats the same spans, so a run of any length keeps one step's columns (the batches are immutable).
          */
         public RankActivity take(int step) {
-            RankActivity out = new RankActivity(this, step, previous);
+            RankActivity out;
+            boolean sameActions = previous != null && (segment
+                    ? segmentPhase == previous.phase && segmentStage == previous.stage
+                            && segmentMicroBatch == previous.microBatch && segmentStart == previous.start
+                            && segmentEnd == previous.end && segmentDuration == previous.duration
+                    : actionRows.sameAsRemembered());
+            if (sameActions && memoryRows.sameAsRemembered() && stallRows.sameAsRemembered()
+                    && allReduceRows.sameAsRemembered()) {
+                out = new RankActivity(previous, step); // same rows, so the same columns and latest time
+            } else {
+                out = new RankActivity(this, step, previous);
+                if (segment) actionRows.forget(); // the remembered rows describe the previous batch only
+                else actionRows.remember();
+                memoryRows.remember();
+                stallRows.remember();
+                allReduceRows.remember();
+            }
             previous = out;
             clear();
             return out;
@@ -305,10 +367,17 @@ public final class RankActivity implements Event.Batch {
 
         /** Forgets what was recorded. */
         public void clear() {
-            actions = 0;
-            memoryChanges = 0;
-            stalls = 0;
-            allReduces = 0;
+            segment = false;
+            segmentPhase = null;
+            segmentStage = null;
+            segmentMicroBatch = null;
+            segmentStart = null;
+            segmentEnd = null;
+            segmentDuration = null;
+            actionRows.clear();
+            memoryRows.clear();
+            stallRows.clear();
+            allReduceRows.clear();
             atSeconds = Double.NEGATIVE_INFINITY;
         }
     }

@@ -62,6 +62,146 @@ class BatchesTest {
     }
 
     @Test
+    void actionsGivenAsColumnRangesReadBackLikeSpansAndAreSharedOnlyWhenEqual() {
+        byte[] phase = {(byte) Phase.F.ordinal(), (byte) Phase.B.ordinal(), (byte) Phase.R.ordinal(), (byte) Phase.OPT.ordinal()};
+        int[] stage = {0, 0, 1, -1};
+        int[] mb = {0, 0, 1, -1};
+        double[] start = {0, 1, 2, 3};
+        double[] end = {1, 2, 3, 4.5};
+        double[] duration = {1, 1, 1, 1.5};
+        RankActivity.Recorder r = new RankActivity.Recorder(1, 2);
+        r.actions(phase, stage, mb, start, end, duration, 0, 4);
+        r.memory(0, 10);
+        RankActivity first = r.take(0);
+        assertThat(first.details()).containsExactly(new Event.ActionSpan(0, 1, 2, 0, Phase.F, 0, 0, 1, 1),
+                new Event.ActionSpan(0, 1, 2, 0, Phase.B, 0, 1, 2, 1), new Event.ActionSpan(0, 1, 2, 1, Phase.R, 1, 2, 3, 1),
+                new Event.ActionSpan(0, 1, 2, -1, Phase.OPT, -1, 3, 4.5, 1.5), new Event.MemoryChanged(0, 1, 2, 0, 10));
+        assertThat(first.atSeconds()).isEqualTo(4.5);
+
+        // the same step again: every column is the first batch's
+        r.actions(phase, stage, mb, start, end, duration, 0, 4);
+        r.memory(0, 10);
+        RankActivity same = r.take(1);
+        assertThat(same.startColumn()).isSameAs(first.startColumn());
+        assertThat(same.phaseColumn()).isSameAs(first.phaseColumn());
+        assertThat(same.step()).isEqualTo(1);
+
+        // the caller's arrays stay its own: rewriting one changes no batch, and a changed range is copied
+        start[1] = 1.25;
+        r.actions(phase, stage, mb, start, end, duration, 0, 4);
+        RankActivity changed = r.take(2);
+        assertThat(changed.start(1)).isEqualTo(1.25);
+        assertThat(first.start(1)).isEqualTo(1.0);
+        assertThat(changed.startColumn()).isNotSameAs(first.startColumn());
+        assertThat(changed.endColumn()).isSameAs(first.endColumn());
+        assertThat(changed.memoryChanges()).isZero();
+
+        // a slice (wall time) and the rules
+        r.actions(phase, stage, mb, start, end, duration, 1, 3);
+        RankActivity slice = r.take(3);
+        assertThat(slice.actions()).isEqualTo(2);
+        assertThat(slice.phase(0)).isEqualTo(Phase.B);
+        assertThat(slice.atSeconds()).isEqualTo(3.0);
+        r.actions(phase, stage, mb, start, end, duration, 0, 1);
+        assertThatThrownBy(() -> r.action(Phase.F, 0, 0, 0, 1, 1)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> r.actions(phase, stage, mb, start, end, duration, 0, 1))
+                .isInstanceOf(IllegalStateException.class);
+        r.clear();
+        assertThatThrownBy(() -> r.actions(phase, stage, mb, start, end, duration, 2, 5))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> r.actions(phase, stage, mb, start, new double[3], duration, 0, 1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aRecorderAlternatingSpansAndColumnRangesNeverSharesStaleColumns() {
+        // the fast path shares every column when the rows equal the remembered ones; it must never compare against rows
+        // that describe an older batch than the previous one
+        byte[] phase = {(byte) Phase.F.ordinal()};
+        RankActivity.Recorder r = new RankActivity.Recorder(0, 0);
+        r.action(Phase.F, 0, 0, 0, 1, 1);
+        RankActivity spans = r.take(0);
+        r.actions(phase, new int[] {0}, new int[] {0}, new double[] {5}, new double[] {6}, new double[] {1}, 0, 1);
+        RankActivity columns = r.take(1);
+        assertThat(columns.start(0)).isEqualTo(5.0);
+        r.action(Phase.F, 0, 0, 0, 1, 1); // equal to the batch before last, not to the previous one
+        RankActivity again = r.take(2);
+        assertThat(again.start(0)).isEqualTo(0.0);
+        assertThat(again.details()).isEqualTo(List.of(new Event.ActionSpan(2, 0, 0, 0, Phase.F, 0, 0, 1, 1)));
+        assertThat(spans.start(0)).isEqualTo(0.0);
+
+        LinkActivity.Recorder l = new LinkActivity.Recorder(0, 0, 1);
+        l.transfer(0, 0, 0, 8, 0, 0, 1);
+        l.take(0);
+        l.transfers(new byte[] {0}, new int[] {0}, new int[] {0}, new long[] {8}, new double[] {2}, new double[] {2},
+                new double[] {3}, 0, 1);
+        assertThat(l.take(1).start(0)).isEqualTo(2.0);
+        l.transfer(0, 0, 0, 8, 0, 0, 1);
+        assertThat(l.take(2).start(0)).isEqualTo(0.0);
+    }
+
+    @Test
+    void transfersGivenAsColumnRangesReadBackLikeTransfersAndAreSharedOnlyWhenEqual() {
+        byte[] kind = {0, 1, 0};
+        int[] stage = {3, 4, 3};
+        int[] mb = {0, 0, 1};
+        long[] bytes = {100, 200, 100};
+        double[] ready = {0, 1, 2};
+        double[] start = {0, 1.5, 2};
+        double[] end = {1, 2.5, 3.25};
+        LinkActivity.Recorder r = new LinkActivity.Recorder(0, 3, 4);
+        r.transfers(kind, stage, mb, bytes, ready, start, end, 0, 3);
+        assertThat(r.size()).isEqualTo(3);
+        LinkActivity first = r.take(0);
+        assertThat(first.details()).containsExactly(new Event.TransferSpan(0, 0, 3, 4, "activation", 3, 0, 100, 0, 0, 1),
+                new Event.TransferSpan(0, 0, 3, 4, "gradient", 4, 0, 200, 1, 1.5, 2.5),
+                new Event.TransferSpan(0, 0, 3, 4, "activation", 3, 1, 100, 2, 2, 3.25));
+        assertThat(first.atSeconds()).isEqualTo(3.25);
+        r.transfers(kind, stage, mb, bytes, ready, start, end, 0, 3);
+        LinkActivity same = r.take(1);
+        assertThat(same.endColumn()).isSameAs(first.endColumn());
+        assertThat(same.kindColumn()).isSameAs(first.kindColumn());
+        end[2] = 4;
+        r.transfers(kind, stage, mb, bytes, ready, start, end, 0, 3);
+        LinkActivity changed = r.take(2);
+        assertThat(changed.end(2)).isEqualTo(4.0);
+        assertThat(first.end(2)).isEqualTo(3.25);
+        assertThat(changed.atSeconds()).isEqualTo(4.0);
+        assertThat(changed.bytesColumn()).isSameAs(first.bytesColumn());
+        r.transfers(kind, stage, mb, bytes, ready, start, end, 2, 3);
+        assertThatThrownBy(() -> r.transfer(0, 0, 0, 1, 0, 0, 1)).isInstanceOf(IllegalStateException.class);
+        r.clear();
+        assertThatThrownBy(() -> r.transfers(new byte[] {7}, new int[1], new int[1], new long[1], new double[1],
+                new double[1], new double[1], 0, 1)).hasMessageContaining("kind index");
+    }
+
+    @Test
+    void aStepThatRepeatsSharesEveryColumnAndOneThatDiffersInOneFieldDoesNot() {
+        RankActivity.Recorder r = new RankActivity.Recorder(0, 0);
+        LinkActivity.Recorder l = new LinkActivity.Recorder(0, 0, 1);
+        RankActivity[] ranks = new RankActivity[3];
+        LinkActivity[] links = new LinkActivity[3];
+        for (int step = 0; step < 3; step++) {
+            for (int i = 0; i < 40; i++) {
+                r.action(Phase.F, 0, i, i, i + 1, 1);
+                r.memory(i, step == 2 && i == 39 ? 7 : 5); // step 2 differs in its last memory change only
+                l.transfer(0, 0, i, 8, i, i, step == 2 && i == 0 ? 1.5 : 1); // and in its first arrival
+            }
+            ranks[step] = r.take(step);
+            links[step] = l.take(step);
+        }
+        assertThat(ranks[1].startColumn()).isSameAs(ranks[0].startColumn());
+        assertThat(ranks[1].memoryChanges()).isEqualTo(40);
+        assertThat(ranks[2].startColumn()).isSameAs(ranks[0].startColumn());
+        assertThat(ranks[2].memoryBytes(39)).isEqualTo(7);
+        assertThat(ranks[0].memoryBytes(39)).isEqualTo(5);
+        assertThat(links[1].endColumn()).isSameAs(links[0].endColumn());
+        assertThat(links[2].end(0)).isEqualTo(1.5);
+        assertThat(links[2].startColumn()).isSameAs(links[0].startColumn());
+        assertThat(links[0].end(0)).isEqualTo(1.0);
+    }
+
+    @Test
     void batchingKeepsEveryEventWhereItWasAndExpandingGivesTheSpansBack() {
         Random random = new Random(11);
         for (int trial = 0; trial < 200; trial++) {
