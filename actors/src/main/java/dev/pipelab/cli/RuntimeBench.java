@@ -64,8 +64,8 @@ final class RuntimeBench {
     }
 
     /** Runs measured per forked JVM and mode, after {@link #FORK_WARM_UPS} warm-up runs; steps per run. */
-    static final int FORK_RUNS = 6;
-    static final int FORK_WARM_UPS = 4;
+    static final int FORK_RUNS = Integer.getInteger("pipelab.bench.runs", 6);
+    static final int FORK_WARM_UPS = Integer.getInteger("pipelab.bench.warmups", 4);
     static final int FORK_STEPS = 200;
 
     /**
