@@ -23,10 +23,11 @@ import java.util.List;
  * {@link #ringChunk}); {@link #startNext} starts the next action (or the optimizer) when it can,
  * {@link #finishRunning} completes it; {@link #drain} hands out the effects to carry out, in order.
  *
- * <p>Telemetry is not an effect: the state records each credit wait, memory change and all-reduce straight into the
- * rank's {@link RankActivity.Recorder} as it computes them, and hands over the finished actions, which it keeps in its
- * own arrays anyway, as whole columns when asked ({@link #reportActions}); with telemetry off it does none of this. So
- * the hot path allocates no object per span and writes nothing per action for telemetry.
+ * <p>Telemetry is not an effect: the state records each credit wait and all-reduce straight into the rank's
+ * {@link RankActivity.Recorder} as it computes them, and hands over the finished actions, which it keeps in its own
+ * arrays anyway, as whole columns with their memory changes replayed when asked ({@link #reportActions}); with
+ * telemetry off it does none of this. So the hot path allocates no object per span and writes nothing per action for
+ * telemetry.
  */
 public final class StageState {
 
@@ -94,6 +95,11 @@ public final class StageState {
     private int peakInFlight;
     private boolean oomReported;
     private final boolean[] recomputed;
+    /** Per position: the live bytes its start adds (0: no change), and those its end frees when it is a last backward. */
+    private final long[] startDelta;
+    private final long[] endRelease;
+    /** Live bytes after the actions already handed to the telemetry. */
+    private long reportedLive;
     private final int[] backwardsLeft;
     private final double[] stageDone;
     private final boolean[] queued;
@@ -156,6 +162,24 @@ public final class StageState {
         this.starts = new double[n + 1];
         this.ends = new double[n + 1];
         this.recomputed = new boolean[chunks * m];
+        // the memory changes each position makes, as startNext and finishRunning make them (positions run in order, so
+        // whether a recompute precedes a last backward is static)
+        this.startDelta = new long[n];
+        this.endRelease = new long[n];
+        boolean[] recomputeSeen = new boolean[chunks * m];
+        for (int j = 0; j < n; j++) {
+            Action a = program.action(j);
+            StageCost sc = program.cost(a.stage());
+            if (a.kind() == Action.Kind.F) startDelta[j] = sc.stashBytes();
+            if (a.kind() == Action.Kind.R) {
+                startDelta[j] = sc.recomputeBytes();
+                recomputeSeen[key(a)] = true;
+            }
+            if (program.lastBackward(j)) {
+                endRelease[j] = sc.stashBytes() + (recomputeSeen[key(a)] ? sc.recomputeBytes() : 0);
+                recomputeSeen[key(a)] = false;
+            }
+        }
         this.backwardsLeft = new int[chunks];
         this.stageDone = new double[chunks];
         this.queued = new boolean[chunks];
@@ -177,6 +201,7 @@ public final class StageState {
         consumed.clear();
         cursor = 0;
         reportedActions = 0;
+        reportedLive = 0;
         rankFree = 0;
         Arrays.fill(arrival, Double.NaN);
         Arrays.fill(starts, Double.NaN);
@@ -298,7 +323,6 @@ public final class StageState {
             peakLive = Math.max(peakLive, live);
             peakInFlight = Math.max(peakInFlight, inFlight);
             if (live != before) {
-                if (telemetry != null) telemetry.memory(ready, staticBytes + live);
                 if (staticBytes + live > capacityBytes && !oomReported) {
                     oomReported = true;
                     effects.add(new OutOfMemory(a.stage(), ready, staticBytes + live, capacityBytes));
@@ -351,7 +375,6 @@ public final class StageState {
             live -= sc.stashBytes() + (recomputed[key] ? sc.recomputeBytes() : 0);
             recomputed[key] = false;
             inFlight--;
-            if (telemetry != null) telemetry.memory(end, staticBytes + live);
             int c = program.chunkOf(a.stage());
             if (--backwardsLeft[c] == 0) {
                 stageDone[c] = end;
@@ -363,12 +386,26 @@ public final class StageState {
 
     /**
      * Hands the actions finished since the last call (positions in order, then the optimizer) to the telemetry
-     * recorder as one range of the state's columns; nothing with telemetry off.
+     * recorder as one range of the state's columns, with the memory changes they made (an action's start change is
+     * reported with the action, once it has finished); nothing with telemetry off.
      */
     public void reportActions() {
         int finished = cursor + (done ? 1 : 0);
         if (telemetry == null || finished == reportedActions) return;
         telemetry.actions(phaseColumn, stageColumn, microBatchColumn, starts, ends, duration, reportedActions, finished);
+        // the memory changes of these actions, replayed in one burst from the static deltas: the same sums, in the same
+        // order, as startNext and finishRunning compute them (a write per change as it happened was a cache miss each)
+        int n = program.size();
+        for (int j = reportedActions; j < finished && j < n; j++) {
+            if (startDelta[j] != 0) {
+                reportedLive += startDelta[j];
+                telemetry.memory(starts[j], staticBytes + reportedLive);
+            }
+            if (program.lastBackward(j)) {
+                reportedLive -= endRelease[j];
+                telemetry.memory(ends[j], staticBytes + reportedLive);
+            }
+        }
         reportedActions = finished;
     }
 

@@ -137,6 +137,9 @@ class ExactnessMatrixTest {
                     assertThat(a.start(i)).as("span start rank %d #%d", r, i).isEqualTo(t.start(r, i));
                     assertThat(a.end(i)).as("span end rank %d #%d", r, i).isEqualTo(t.end(r, i));
                 }
+                long peak = Long.MIN_VALUE;
+                for (int i = 0; i < a.memoryChanges(); i++) peak = Math.max(peak, a.memoryBytes(i));
+                if (a.memoryChanges() > 0) assertThat(peak).as("peak memory rank %d", r).isEqualTo(t.peakMemoryBytes(r));
             } else if (e instanceof LinkActivity l && l.fromRank() != l.toRank()) {
                 int r = l.fromRank();
                 for (int i = 0; i < l.transfers(); i++, transfers++) {

@@ -90,6 +90,7 @@ class StageStateTest {
             st.finishRunning();
             all.addAll(st.drain());
         }
+        st.reportActions();
         RankActivity recorded = spans.take(3);
         List<Long> memory = new ArrayList<>();
         for (int i = 0; i < recorded.memoryChanges(); i++) memory.add(recorded.memoryBytes(i));
