@@ -40,12 +40,10 @@ final class Columns {
         return Arrays.copyOfRange(column, from, to);
     }
 
-    /** Whether every column has {@code length} entries. */
-    static void sameLength(int length, Object... columns) {
-        for (Object c : columns) {
-            if (java.lang.reflect.Array.getLength(c) != length) {
-                throw new IllegalArgumentException("columns must have the same length");
-            }
+    /** Fails unless every column length equals {@code length}. */
+    static void sameLength(int length, int... lengths) {
+        for (int l : lengths) {
+            if (l != length) throw new IllegalArgumentException("columns must have the same length");
         }
     }
 }

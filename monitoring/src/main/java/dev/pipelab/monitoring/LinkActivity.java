@@ -38,8 +38,8 @@ public final class LinkActivity implements Event.Batch {
         this.toRank = r.toRank;
         this.atSeconds = r.atSeconds;
         if (r.segment != null) {
-            LinkActivity g = r.segment;
-            this.transfers = g.transfers;
+            Frozen g = r.segment;
+            this.transfers = g.kind.length;
             this.kind = g.kind;
             this.stage = g.stage;
             this.microBatch = g.microBatch;
@@ -57,24 +57,6 @@ public final class LinkActivity implements Event.Batch {
         this.ready = t.doubles(4, p ? previous.ready : null);
         this.start = t.doubles(5, p ? previous.start : null);
         this.end = t.doubles(6, p ? previous.end : null);
-    }
-
-    /** Frozen columns (a segment, see {@link Recorder#transfers(byte[], int[], int[], long[], double[], double[], double[], int, int)}). */
-    private LinkActivity(byte[] kind, int[] stage, int[] microBatch, long[] bytes, double[] ready, double[] start,
-                         double[] end) {
-        this.step = -1;
-        this.replica = -1;
-        this.fromRank = -1;
-        this.toRank = -1;
-        this.atSeconds = Double.NaN;
-        this.transfers = kind.length;
-        this.kind = kind;
-        this.stage = stage;
-        this.microBatch = microBatch;
-        this.bytes = bytes;
-        this.ready = ready;
-        this.start = start;
-        this.end = end;
     }
 
     /** {@code same}'s columns as the batch of {@code step}. */
@@ -179,7 +161,7 @@ public final class LinkActivity implements Event.Batch {
         /** kind, stage, micro-batch, bytes, ready, start, end. */
         private final Rows rows = new Rows(7, 16);
         /** This batch's transfers given as one range of columns, frozen (null: span by span, in {@link #rows}). */
-        private LinkActivity segment;
+        private Frozen segment;
         private LinkActivity previous;
 
         public Recorder(int replica, int fromRank, int toRank) {
@@ -205,7 +187,7 @@ public final class LinkActivity implements Event.Batch {
             if (segment != null || rows.count() > 0) {
                 throw new IllegalStateException("a batch's transfers come either one by one or as one range of columns");
             }
-            Columns.sameLength(k.length, stg, mb, size, readyAt, startAt, endAt);
+            Columns.sameLength(k.length, stg.length, mb.length, size.length, readyAt.length, startAt.length, endAt.length);
             java.util.Objects.checkFromToIndex(from, to, k.length);
             for (int i = from; i < to; i++) {
                 if (k[i] < 0 || k[i] >= KINDS.size()) {
@@ -214,7 +196,7 @@ public final class LinkActivity implements Event.Batch {
             }
             LinkActivity p = previous;
             boolean q = p != null;
-            segment = new LinkActivity(Columns.share(q ? p.kind : null, k, from, to),
+            segment = new Frozen(Columns.share(q ? p.kind : null, k, from, to),
                     Columns.share(q ? p.stage : null, stg, from, to), Columns.share(q ? p.microBatch : null, mb, from, to),
                     Columns.share(q ? p.bytes : null, size, from, to), Columns.share(q ? p.ready : null, readyAt, from, to),
                     Columns.share(q ? p.start : null, startAt, from, to), Columns.share(q ? p.end : null, endAt, from, to));
@@ -242,7 +224,7 @@ public final class LinkActivity implements Event.Batch {
 
         /** How many transfers since the last take. */
         public int size() {
-            return segment != null ? segment.transfers : rows.count();
+            return segment != null ? segment.kind.length : rows.count();
         }
 
         public boolean isEmpty() {
@@ -256,7 +238,7 @@ public final class LinkActivity implements Event.Batch {
         public LinkActivity take(int step) {
             LinkActivity out;
             LinkActivity p = previous;
-            LinkActivity g = segment;
+            Frozen g = segment;
             boolean same = p != null && (g != null
                     ? g.kind == p.kind && g.stage == p.stage && g.microBatch == p.microBatch && g.bytes == p.bytes
                             && g.ready == p.ready && g.start == p.start && g.end == p.end
@@ -279,6 +261,10 @@ public final class LinkActivity implements Event.Batch {
             atSeconds = Double.NEGATIVE_INFINITY;
         }
     }
+
+    /** A range of a link's columns, frozen by {@link Recorder#transfers}: shared with the previous batch or copied. */
+    private record Frozen(byte[] kind, int[] stage, int[] microBatch, long[] bytes, double[] ready, double[] start,
+                          double[] end) {}
 
     /** The index of {@code kind} in {@link #KINDS}. */
     public static int kindIndex(String kind) {

@@ -271,7 +271,7 @@ public final class RankActivity implements Event.Batch {
             if (segment || actionRows.count() > 0) {
                 throw new IllegalStateException("a batch's actions come either span by span or as one range of columns");
             }
-            Columns.sameLength(phase.length, stage, microBatch, start, end, duration);
+            Columns.sameLength(phase.length, stage.length, microBatch.length, start.length, end.length, duration.length);
             Objects.checkFromToIndex(from, to, phase.length);
             boolean p = previous != null;
             segment = true;
