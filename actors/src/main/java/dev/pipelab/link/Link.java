@@ -16,7 +16,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -118,25 +117,6 @@ public final class Link extends AbstractBehavior<Link.Command> {
     private final LinkActivity.Recorder activity;
     /** Transfers of the current step so far (a probe may have reported some of them already). */
     private int carried;
-    /**
-     * A pipeline link whose messages are known ({@link LinkSetup#messages()}) keeps, by sequence number, only each
-     * message's ready time; null otherwise (each transfer is recorded whole) and with telemetry off. At a flush it
-     * replays its FIFO arithmetic ({@link LinkState}, as {@link #onTransfer} computed it) over those ready times for
-     * the start and arrival times, or re-uses the last replay when the ready times are the same. Why: a write per
-     * transfer into a recorder was a cache miss per transfer, about a tenth of a virtual run's time.
-     */
-    private final byte[] messageKind;
-    private final int[] messageStage;
-    private final int[] messageMicroBatch;
-    private final long[] messageBytes;
-    private final double[] ready;
-    private final double[] replayedReady;
-    private final double[] replayedStart;
-    private final double[] replayedEnd;
-    /** How many of {@link #replayedReady} (and the times replayed from them) are valid. */
-    private int replayed;
-    /** Transfers of the current step already reported. */
-    private int reported;
     private final Map<Long, Stage.Command> due = new HashMap<>();
     private int step = -1;
     private long nextKey;
@@ -153,23 +133,6 @@ public final class Link extends AbstractBehavior<Link.Command> {
         this.clock = Clock.of(setup.clock(), setup.speed());
         this.state = new LinkState(setup.spec());
         this.activity = new LinkActivity.Recorder(setup.replica(), setup.fromRank(), setup.toRank());
-        int n = setup.messages().size();
-        boolean table = n > 0 && sink != EventSink.NONE;
-        this.messageKind = table ? new byte[n] : null;
-        this.messageStage = table ? new int[n] : null;
-        this.messageMicroBatch = table ? new int[n] : null;
-        this.messageBytes = table ? new long[n] : null;
-        this.ready = table ? new double[n] : null;
-        this.replayedReady = table ? new double[n] : null;
-        this.replayedStart = table ? new double[n] : null;
-        this.replayedEnd = table ? new double[n] : null;
-        for (int i = 0; table && i < n; i++) {
-            LinkSetup.Message m = setup.messages().get(i);
-            messageKind[i] = (byte) LinkActivity.kindIndex(m.kind());
-            messageStage[i] = m.stage();
-            messageMicroBatch[i] = m.microBatch();
-            messageBytes[i] = m.bytes();
-        }
     }
 
     public static Behavior<Command> create(LinkSetup setup, ActorRef<Stage.Command> target, EventSink sink) {
@@ -197,38 +160,23 @@ public final class Link extends AbstractBehavior<Link.Command> {
             flush();
             step = s;
             carried = 0;
-            reported = 0;
             state.reset();
         }
     }
 
     /**
      * Records a transfer; reports the batch when the step's transfers are complete, or at once in wall time (so the
-     * live views move while a step runs) and when the count per step is unknown.
+     * live views move while a step runs) and when the count per step is unknown. A link whose sender reports its
+     * transfers ({@link LinkSetup#senderReports()}) records nothing.
      */
     private void record(int kind, int stage, int microBatch, long bytes, double ready, LinkState.Transit transit) {
-        if (sink == EventSink.NONE) return; // telemetry off costs nothing
+        if (sink == EventSink.NONE || setup.senderReports()) return; // telemetry off costs nothing, nor does the sender's
         activity.transfer(kind, stage, microBatch, bytes, ready, transit.start(), transit.arrival());
         carried++;
         if (!clock.isVirtual() || carried >= setup.messagesPerStep()) flush();
     }
 
     private void flush() {
-        if (ready != null && carried > reported) {
-            if (replayed < carried || !Arrays.equals(ready, 0, carried, replayedReady, 0, carried)) {
-                LinkState replay = new LinkState(setup.spec());
-                for (int i = 0; i < carried; i++) {
-                    LinkState.Transit x = replay.send(messageBytes[i], ready[i], Double.NEGATIVE_INFINITY);
-                    replayedStart[i] = x.start();
-                    replayedEnd[i] = x.arrival();
-                }
-                System.arraycopy(ready, 0, replayedReady, 0, carried);
-                replayed = carried;
-            }
-            activity.transfers(messageKind, messageStage, messageMicroBatch, messageBytes, replayedReady, replayedStart,
-                    replayedEnd, reported, carried);
-            reported = carried;
-        }
         if (!activity.isEmpty()) sink.emit(activity.take(step));
     }
 
@@ -236,16 +184,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         received++;
         enterStep(t.step());
         LinkState.Transit transit = state.send(t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY); // see Stage.pump
-        if (ready != null) {
-            if (t.seq() != carried || carried >= ready.length) {
-                throw new IllegalStateException(setup.name() + ": message " + t.seq() + " of step " + t.step()
-                        + " arrived as number " + carried + " of " + ready.length + " (a link is FIFO, one sender)");
-            }
-            ready[carried++] = t.readySeconds();
-            if (!clock.isVirtual() || carried >= setup.messagesPerStep()) flush();
-        } else {
-            record(LinkActivity.kindIndex(t.kind()), t.stage(), t.microBatch(), t.bytes(), t.readySeconds(), transit);
-        }
+        record(LinkActivity.kindIndex(t.kind()), t.stage(), t.microBatch(), t.bytes(), t.readySeconds(), transit);
         deliver(new Stage.Deliver(t.step(), t.toPosition(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
         return this;
     }

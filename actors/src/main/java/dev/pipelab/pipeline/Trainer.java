@@ -154,12 +154,15 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             List<StageSetup> setups = new ArrayList<>(p);
             List<LinkSetup> links = new ArrayList<>();
             for (int r = 0; r < p; r++) {
-                setups.add(new StageSetup(x, d, programs.get(r).data(), spec.linkBuffer(), spec.memoryBytes(),
-                        options.oom(), options.clock(), options.speed(), spec.real()));
+                // each pipeline link's transfers are reported by its sender (see SentTransfers), the ring's by the links
+                List<StageSetup.SentLink> sent = new ArrayList<>();
                 for (int q : programs.get(r).outgoingRanks()) {
-                    links.add(LinkSetup.pipeline(x, r, q, spec.network().link(r, q), options.clock(), options.speed(),
+                    sent.add(new StageSetup.SentLink(q, spec.network().link(r, q)));
+                    links.add(LinkSetup.reportedBySender(x, r, q, spec.network().link(r, q), options.clock(), options.speed(),
                             programs.get(r).messagesTo(q)));
                 }
+                setups.add(new StageSetup(x, d, programs.get(r).data(), spec.linkBuffer(), spec.memoryBytes(),
+                        options.oom(), options.clock(), options.speed(), spec.real(), sent));
                 int ringMessages = ringMessages(programs.get(r));
                 if (ringMessages > 0) links.add(LinkSetup.ring(x, (x + 1) % d, r, options.clock(), options.speed(), ringMessages));
             }
@@ -168,17 +171,6 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             context.watch(pipeline);
             pipelines.add(pipeline);
         }
-    }
-
-    /** The messages {@code sender} sends to {@code toRank} in a step, by sequence number. */
-    static List<LinkSetup.Message> messages(StageProgram sender, int toRank) {
-        LinkSetup.Message[] bySeq = new LinkSetup.Message[sender.messagesTo(toRank)];
-        for (int j = 0; j < sender.size(); j++) {
-            if (sender.outRank(j) != toRank) continue;
-            Action a = sender.action(j);
-            bySeq[sender.outSeq(j)] = new LinkSetup.Message(sender.outKind(j), a.stage(), a.microBatch(), sender.outBytes(j));
-        }
-        return List.of(bySeq);
     }
 
     /** Ring chunks a rank sends per step: every step of each of its model stages' all-reduce (0: it needs no ring). */

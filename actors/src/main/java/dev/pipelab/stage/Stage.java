@@ -138,6 +138,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
      * views move while a step runs). Never written with {@link EventSink#NONE}: "telemetry off" costs nothing.
      */
     private final RankActivity.Recorder activity;
+    /** The outgoing pipeline links whose transfers this rank reports ({@link StageSetup#sentLinks()}); none with telemetry off. */
+    private final List<SentTransfers> sentLinks = new ArrayList<>();
     /** Real-numerics mode: the rank's layer shards; empty in emulated mode. */
     private final java.util.Optional<RealRank> real;
     private Connect wiring;
@@ -162,6 +164,11 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         this.activity = new RankActivity.Recorder(setup.replica(), setup.rank());
         this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real,
                 sink == EventSink.NONE ? java.util.Optional.empty() : java.util.Optional.of(activity));
+        if (sink != EventSink.NONE) {
+            for (StageSetup.SentLink l : setup.sentLinks()) {
+                sentLinks.add(new SentTransfers(program, setup.replica(), l.toRank(), l.spec()));
+            }
+        }
     }
 
     public static Behavior<Command> create(StageSetup setup, EventSink sink) {
@@ -279,6 +286,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private void flush() {
         state.reportActions();
         if (!activity.isEmpty()) sink.emit(activity.take(state.step()));
+        for (SentTransfers l : sentLinks) l.report(state.step(), state.endsColumn(), state.finishedPositions(), sink);
     }
 
     private void apply(List<StageState.Effect> effects) {

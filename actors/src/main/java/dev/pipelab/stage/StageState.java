@@ -25,9 +25,9 @@ import java.util.List;
  *
  * <p>Telemetry is not an effect: the state records each credit wait and all-reduce straight into the rank's
  * {@link RankActivity.Recorder} as it computes them, and hands over the finished actions, which it keeps in its own
- * arrays anyway, as whole columns with their memory changes replayed when asked ({@link #reportActions}); with
- * telemetry off it does none of this. So the hot path allocates no object per span and writes nothing per action for
- * telemetry.
+ * arrays anyway, as whole columns with their memory changes (static bytes, times gathered from those columns) when
+ * asked ({@link #reportActions}); with telemetry off it does none of this. So the hot path allocates no object per
+ * span and writes nothing per action for telemetry.
  */
 public final class StageState {
 
@@ -95,11 +95,17 @@ public final class StageState {
     private int peakInFlight;
     private boolean oomReported;
     private final boolean[] recomputed;
-    /** Per position: the live bytes its start adds (0: no change), and those its end frees when it is a last backward. */
-    private final long[] startDelta;
-    private final long[] endRelease;
-    /** Live bytes after the actions already handed to the telemetry. */
-    private long reportedLive;
+    /**
+     * The rank's memory changes in a step, in the order startNext and finishRunning make them (positions in order; a
+     * position's start change, then its end change): which position's start ({@code 2j}) or end ({@code 2j + 1}) each
+     * is at, and the static plus live bytes after it. All static: positions run in order, so whether a recompute
+     * precedes a last backward is known up front. {@code memoryOf[j]} is the first change of position {@code j}
+     * ({@code memoryOf[n]} their count); {@link #memoryAt} is where {@link #reportActions} gathers their times.
+     */
+    private final int[] memoryWhen;
+    private final long[] memoryBytes;
+    private final int[] memoryOf;
+    private final double[] memoryAt;
     private final int[] backwardsLeft;
     private final double[] stageDone;
     private final boolean[] queued;
@@ -164,22 +170,38 @@ public final class StageState {
         this.recomputed = new boolean[chunks * m];
         // the memory changes each position makes, as startNext and finishRunning make them (positions run in order, so
         // whether a recompute precedes a last backward is static)
-        this.startDelta = new long[n];
-        this.endRelease = new long[n];
         boolean[] recomputeSeen = new boolean[chunks * m];
+        int[] when = new int[2 * n];
+        long[] bytesAfter = new long[2 * n];
+        this.memoryOf = new int[n + 1];
+        int changes = 0;
+        long replayed = 0;
         for (int j = 0; j < n; j++) {
+            memoryOf[j] = changes;
             Action a = program.action(j);
             StageCost sc = program.cost(a.stage());
-            if (a.kind() == Action.Kind.F) startDelta[j] = sc.stashBytes();
+            long startDelta = 0;
+            if (a.kind() == Action.Kind.F) startDelta = sc.stashBytes();
             if (a.kind() == Action.Kind.R) {
-                startDelta[j] = sc.recomputeBytes();
+                startDelta = sc.recomputeBytes();
                 recomputeSeen[key(a)] = true;
             }
+            if (startDelta != 0) { // the same sums, in the same order, as startNext and finishRunning compute them
+                replayed += startDelta;
+                when[changes] = 2 * j;
+                bytesAfter[changes++] = staticBytes + replayed;
+            }
             if (program.lastBackward(j)) {
-                endRelease[j] = sc.stashBytes() + (recomputeSeen[key(a)] ? sc.recomputeBytes() : 0);
+                replayed -= sc.stashBytes() + (recomputeSeen[key(a)] ? sc.recomputeBytes() : 0);
                 recomputeSeen[key(a)] = false;
+                when[changes] = 2 * j + 1;
+                bytesAfter[changes++] = staticBytes + replayed;
             }
         }
+        memoryOf[n] = changes;
+        this.memoryWhen = Arrays.copyOf(when, changes);
+        this.memoryBytes = Arrays.copyOf(bytesAfter, changes);
+        this.memoryAt = new double[changes];
         this.backwardsLeft = new int[chunks];
         this.stageDone = new double[chunks];
         this.queued = new boolean[chunks];
@@ -201,7 +223,6 @@ public final class StageState {
         consumed.clear();
         cursor = 0;
         reportedActions = 0;
-        reportedLive = 0;
         rankFree = 0;
         Arrays.fill(arrival, Double.NaN);
         Arrays.fill(starts, Double.NaN);
@@ -393,21 +414,24 @@ public final class StageState {
         int finished = cursor + (done ? 1 : 0);
         if (telemetry == null || finished == reportedActions) return;
         telemetry.actions(phaseColumn, stageColumn, microBatchColumn, starts, ends, duration, reportedActions, finished);
-        // the memory changes of these actions, replayed in one burst from the static deltas: the same sums, in the same
-        // order, as startNext and finishRunning compute them (a write per change as it happened was a cache miss each)
+        // the memory changes of these actions, their times gathered in one burst (a write per change as it happened
+        // was a cache miss each), their bytes static
         int n = program.size();
-        for (int j = reportedActions; j < finished && j < n; j++) {
-            if (startDelta[j] != 0) {
-                reportedLive += startDelta[j];
-                telemetry.memory(starts[j], staticBytes + reportedLive);
-            }
-            if (program.lastBackward(j)) {
-                reportedLive -= endRelease[j];
-                telemetry.memory(ends[j], staticBytes + reportedLive);
-            }
+        int from = memoryOf[Math.min(reportedActions, n)];
+        int to = memoryOf[Math.min(finished, n)];
+        for (int k = from; k < to; k++) {
+            int w = memoryWhen[k];
+            memoryAt[k] = (w & 1) == 0 ? starts[w >> 1] : ends[w >> 1];
         }
+        if (to > from) telemetry.memoryChanges(memoryAt, memoryBytes, from, to);
         reportedActions = finished;
     }
+
+    /** The actions' end times by position (the optimizer's at {@code program.size()}), for this package's telemetry; never written there. */
+    double[] endsColumn() { return ends; }
+
+    /** How many positions of this step have finished (they finish in order). */
+    int finishedPositions() { return cursor; }
 
     /** Effects produced since the last call, in order. */
     public List<Effect> drain() {

@@ -78,8 +78,7 @@ class SerializationTest {
                 new StageCost(0.1, 0.2, 0.3, 0.05, 10, 20, 30, 40, 50, RingAllReduce.fixed(0.25), 0.01));
         StageSetup setup = new StageSetup(1, 3, StageProgram.of(schedule, costs, 1).data(), 2, 80_000_000_000L, OomPolicy.WARN,
                 ClockMode.WALL, 10.0);
-        LinkSetup linkSetup = LinkSetup.pipeline(0, 0, 1, LinkSpec.FREE, ClockMode.VIRTUAL, 1.0,
-                List.of(new LinkSetup.Message("activation", 0, 0, 4096), new LinkSetup.Message("activation", 0, 1, 4096)));
+        LinkSetup linkSetup = LinkSetup.reportedBySender(0, 0, 1, slow, ClockMode.VIRTUAL, 1.0, 6);
         StageReport report = new StageReport(2, 1, 0, new double[] {0, 1.5}, new double[] {1.5, 3}, 3.25, 123L, 2, 3.0, 3.25,
                 new double[] {3.0}, new double[] {3.0}, new double[] {0, 0.5}, List.of(12L, 13L));
         Quiescence.Report probeReport = new Quiescence.Report(3, "stage-0-1", 1, 10, 9, true, 0, false,
@@ -103,7 +102,8 @@ class SerializationTest {
                         OomPolicy.WARN, ClockMode.VIRTUAL, 1.0, java.util.Optional.of(dev.pipelab.stage.RealSetup.sgd(
                                 dev.pipelab.numerics.RealModel.mlp(6, 8, 4, 4, dev.pipelab.numerics.Activation.GELU, true,
                                         dev.pipelab.numerics.Loss.CROSS_ENTROPY, 42), 2, 9, 0.1, 0.9,
-                                dev.pipelab.model.Recompute.FULL, true))), stageSpawned),
+                                dev.pipelab.model.Recompute.FULL, true)), List.of(new StageSetup.SentLink(0, slow))),
+                        stageSpawned),
                 new Stage.Probe(2, reports),
                 new Stage.Flush(trainer),
                 Stage.Stop.INSTANCE,

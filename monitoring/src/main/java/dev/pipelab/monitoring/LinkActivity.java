@@ -76,6 +76,14 @@ public final class LinkActivity implements Event.Batch {
         this.end = same.end;
     }
 
+    /**
+     * This batch's transfers as the batch of {@code step}, sharing every column: for a producer that knows a step
+     * carried exactly what an earlier one did (in virtual time every step repeats the same timeline).
+     */
+    public LinkActivity withStep(int step) {
+        return step == this.step ? this : new LinkActivity(this, step);
+    }
+
     @Override
     public int step() { return step; }
 

@@ -71,10 +71,16 @@ public final class RankActivity implements Event.Batch {
             this.end = a.doubles(4, p ? previous.end : null);
             this.duration = a.doubles(5, p ? previous.duration : null);
         }
-        Rows m = r.memoryRows;
-        this.memoryChanges = m.count();
-        this.memoryAt = m.doubles(0, p ? previous.memoryAt : null);
-        this.memoryBytes = m.longs(1, p ? previous.memoryBytes : null);
+        if (r.memorySegment) {
+            this.memoryChanges = r.segmentMemoryAt.length;
+            this.memoryAt = r.segmentMemoryAt;
+            this.memoryBytes = r.segmentMemoryBytes;
+        } else {
+            Rows m = r.memoryRows;
+            this.memoryChanges = m.count();
+            this.memoryAt = m.doubles(0, p ? previous.memoryAt : null);
+            this.memoryBytes = m.longs(1, p ? previous.memoryBytes : null);
+        }
         Rows w = r.stallRows;
         this.stalls = w.count();
         this.stallTo = w.ints(0, p ? previous.stallTo : null);
@@ -211,6 +217,10 @@ public final class RankActivity implements Event.Batch {
 
     double[] durationColumn() { return duration; }
 
+    double[] memoryAtColumn() { return memoryAt; }
+
+    long[] memoryBytesColumn() { return memoryBytes; }
+
     @Override
     public List<Event.Detail> details() {
         List<Event.Detail> out = new ArrayList<>(actions + memoryChanges + stalls + allReduces);
@@ -252,6 +262,10 @@ public final class RankActivity implements Event.Batch {
         private double[] segmentStart;
         private double[] segmentEnd;
         private double[] segmentDuration;
+        /** Whether this batch's memory changes came as one range of columns ({@link #memoryChanges}). */
+        private boolean memorySegment;
+        private double[] segmentMemoryAt;
+        private long[] segmentMemoryBytes;
         private RankActivity previous;
 
         public Recorder(int replica, int rank) {
@@ -298,8 +312,30 @@ public final class RankActivity implements Event.Batch {
             at(e);
         }
 
+        /**
+         * This batch's memory changes at once, as entries {@code [from, to)} of whole columns (times, and static plus
+         * live bytes after each change), shared with the previous batch's columns when equal, otherwise copied now
+         * (see {@link #actions(byte[], int[], int[], double[], double[], double[], int, int) actions}). At most once
+         * per batch, and not together with {@link #memory}.
+         */
+        public void memoryChanges(double[] at, long[] bytes, int from, int to) {
+            if (memorySegment || memoryRows.count() > 0) {
+                throw new IllegalStateException("a batch's memory changes come either one by one or as one range of columns");
+            }
+            Columns.sameLength(at.length, bytes.length);
+            Objects.checkFromToIndex(from, to, at.length);
+            boolean p = previous != null;
+            memorySegment = true;
+            segmentMemoryAt = Columns.share(p ? previous.memoryAt : null, at, from, to);
+            segmentMemoryBytes = Columns.share(p ? previous.memoryBytes : null, bytes, from, to);
+            for (int i = from; i < to; i++) at(at[i]);
+        }
+
         /** Static plus live bytes after a change at {@code at}. */
         public void memory(double at, long bytes) {
+            if (memorySegment) {
+                throw new IllegalStateException("a batch's memory changes come either one by one or as one range of columns");
+            }
             int i = memoryRows.add();
             long[] row = memoryRows.array();
             row[i] = Double.doubleToRawLongBits(at);
@@ -333,7 +369,7 @@ public final class RankActivity implements Event.Batch {
         }
 
         public boolean isEmpty() {
-            return !segment && actionRows.count() == 0 && memoryRows.count() == 0 && stallRows.count() == 0
+            return !segment && actionRows.count() == 0 && !memorySegment && memoryRows.count() == 0 && stallRows.count() == 0
                     && allReduceRows.count() == 0;
         }
 
@@ -349,14 +385,17 @@ public final class RankActivity implements Event.Batch {
                             && segmentMicroBatch == previous.microBatch && segmentStart == previous.start
                             && segmentEnd == previous.end && segmentDuration == previous.duration
                     : actionRows.sameAsRemembered());
-            if (sameActions && memoryRows.sameAsRemembered() && stallRows.sameAsRemembered()
-                    && allReduceRows.sameAsRemembered()) {
+            boolean sameMemory = previous != null && (memorySegment
+                    ? segmentMemoryAt == previous.memoryAt && segmentMemoryBytes == previous.memoryBytes
+                    : memoryRows.sameAsRemembered());
+            if (sameActions && sameMemory && stallRows.sameAsRemembered() && allReduceRows.sameAsRemembered()) {
                 out = new RankActivity(previous, step); // same rows, so the same columns and latest time
             } else {
                 out = new RankActivity(this, step, previous);
                 if (segment) actionRows.forget(); // the remembered rows describe the previous batch only
                 else actionRows.remember();
-                memoryRows.remember();
+                if (memorySegment) memoryRows.forget();
+                else memoryRows.remember();
                 stallRows.remember();
                 allReduceRows.remember();
             }
@@ -374,6 +413,9 @@ public final class RankActivity implements Event.Batch {
             segmentStart = null;
             segmentEnd = null;
             segmentDuration = null;
+            memorySegment = false;
+            segmentMemoryAt = null;
+            segmentMemoryBytes = null;
             actionRows.clear();
             memoryRows.clear();
             stallRows.clear();

@@ -114,6 +114,68 @@ class BatchesTest {
     }
 
     @Test
+    void memoryChangesGivenAsColumnRangesReadBackLikeChangesAndAreSharedOnlyWhenEqual() {
+        byte[] phase = {(byte) Phase.F.ordinal(), (byte) Phase.B.ordinal()};
+        double[] start = {0, 1};
+        double[] end = {1, 2};
+        double[] at = {0, 1, 2};
+        long[] bytes = {100, 150, 50};
+        RankActivity.Recorder r = new RankActivity.Recorder(1, 2);
+        r.actions(phase, new int[] {0, 0}, new int[] {0, 0}, start, end, new double[] {1, 1}, 0, 2);
+        r.memoryChanges(at, bytes, 0, 3);
+        RankActivity first = r.take(0);
+        assertThat(first.details()).containsExactly(new Event.ActionSpan(0, 1, 2, 0, Phase.F, 0, 0, 1, 1),
+                new Event.ActionSpan(0, 1, 2, 0, Phase.B, 0, 1, 2, 1), new Event.MemoryChanged(0, 1, 2, 0, 100),
+                new Event.MemoryChanged(0, 1, 2, 1, 150), new Event.MemoryChanged(0, 1, 2, 2, 50));
+
+        // a repeat shares the whole batch; a changed time is copied, the caller's arrays stay its own
+        r.actions(phase, new int[] {0, 0}, new int[] {0, 0}, start, end, new double[] {1, 1}, 0, 2);
+        r.memoryChanges(at, bytes, 0, 3);
+        RankActivity same = r.take(1);
+        assertThat(same.memoryAtColumn()).isSameAs(first.memoryAtColumn());
+        assertThat(same.memoryBytesColumn()).isSameAs(first.memoryBytesColumn());
+        at[2] = 2.5;
+        r.actions(phase, new int[] {0, 0}, new int[] {0, 0}, start, end, new double[] {1, 1}, 0, 2);
+        r.memoryChanges(at, bytes, 0, 3);
+        RankActivity changed = r.take(2);
+        assertThat(changed.memoryAt(2)).isEqualTo(2.5);
+        assertThat(first.memoryAt(2)).isEqualTo(2.0);
+        assertThat(changed.memoryBytesColumn()).isSameAs(first.memoryBytesColumn());
+        assertThat(changed.startColumn()).isSameAs(first.startColumn());
+        assertThat(changed.atSeconds()).isEqualTo(2.5);
+
+        // changes one by one after a range must not be taken for the range (nor compared against it)
+        r.memory(0, 100);
+        RankActivity rows = r.take(3);
+        assertThat(rows.details()).containsExactly(new Event.MemoryChanged(3, 1, 2, 0, 100));
+
+        // a slice, and the rules
+        r.memoryChanges(at, bytes, 1, 2);
+        assertThat(r.take(4).details()).containsExactly(new Event.MemoryChanged(4, 1, 2, 1, 150));
+        r.memoryChanges(at, bytes, 0, 1);
+        assertThatThrownBy(() -> r.memory(0, 1)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> r.memoryChanges(at, bytes, 0, 1)).isInstanceOf(IllegalStateException.class);
+        r.clear();
+        assertThat(r.isEmpty()).isTrue();
+        assertThatThrownBy(() -> r.memoryChanges(at, bytes, 2, 4)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> r.memoryChanges(at, new long[2], 0, 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aLinkBatchWithAnotherStepSharesEveryColumn() {
+        LinkActivity.Recorder r = new LinkActivity.Recorder(0, 3, 4);
+        r.transfer(0, 3, 0, 100, 0, 0.5, 1);
+        LinkActivity first = r.take(2);
+        LinkActivity again = first.withStep(3);
+        assertThat(again.step()).isEqualTo(3);
+        assertThat(again.details()).containsExactly(new Event.TransferSpan(3, 0, 3, 4, "activation", 3, 0, 100, 0, 0.5, 1));
+        assertThat(again.endColumn()).isSameAs(first.endColumn());
+        assertThat(again.atSeconds()).isEqualTo(first.atSeconds());
+        assertThat(first.withStep(2)).isSameAs(first);
+        assertThat(first.step()).isEqualTo(2);
+    }
+
+    @Test
     void aRecorderAlternatingSpansAndColumnRangesNeverSharesStaleColumns() {
         // the fast path shares every column when the rows equal the remembered ones; it must never compare against rows
         // that describe an older batch than the previous one
