@@ -36,14 +36,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "5", description = "Measured seconds per round (default ${DEFAULT-VALUE}).")
     double seconds;
 
-    @Option(names = "--rounds", defaultValue = "3", description = "Measured rounds, after one warm-up round; for runtime, forked JVMs per mode (default ${DEFAULT-VALUE}).")
-    int rounds;
+    @Option(names = "--rounds", description = "Measured rounds, after one warm-up round (default 3); for runtime, forked "
+            + "JVMs, each running both modes (default " + RuntimeBench.DEFAULT_FORKS + ").")
+    Integer rounds;
 
     @Option(names = "--search-scenario", paramLabel = "FILE",
             description = "Scenario for the search benchmark (default: llama2-70b on 2,048 devices, global batch 1,024).")
     Path searchScenario;
 
-    /** Internal: run one mode of the runtime benchmark in this (forked) JVM; see RuntimeBench#emulation. */
+    /** Internal: run both modes (pair) or one of the runtime benchmark in this (forked) JVM; see RuntimeBench#forked. */
     @Option(names = "--fork", hidden = true)
     String fork;
 
@@ -55,7 +56,8 @@ final class BenchCommand implements Callable<Integer> {
         if (!List.of("evaluator", "search", "runtime", "scale", "wall", "real", "all").contains(what)) {
             throw new UserException("bench: WHAT must be evaluator, search, runtime, scale, wall, real or all, got '" + what + "'");
         }
-        if (!(seconds > 0) || rounds < 1) throw new UserException("--seconds must be > 0 and --rounds >= 1");
+        if (!(seconds > 0) || (rounds != null && rounds < 1)) throw new UserException("--seconds must be > 0 and --rounds >= 1");
+        int rounds = this.rounds != null ? this.rounds : 3;
         PrintWriter out = spec.commandLine().getOut();
         if (fork != null) {
             new RuntimeBench(out, rounds).forked(fork);
@@ -67,7 +69,8 @@ final class BenchCommand implements Callable<Integer> {
         if (all || what.equals("evaluator")) evaluator(out);
         if (all || what.equals("search")) search(out);
         RuntimeBench runtime = new RuntimeBench(out, rounds);
-        if (all || what.equals("runtime")) runtime.emulation();
+        // one fork's speed depends on its JIT's choices: its ratio of the two modes is steadier than its speed
+        if (all || what.equals("runtime")) new RuntimeBench(out, this.rounds != null ? rounds : RuntimeBench.DEFAULT_FORKS).emulation();
         if (all || what.equals("scale")) runtime.scale();
         if (all || what.equals("wall")) runtime.wall(0.005);
         if (what.equals("real")) new RealBench(out, rounds).run();

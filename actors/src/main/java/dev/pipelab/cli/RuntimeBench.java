@@ -63,16 +63,25 @@ final class RuntimeBench {
                 new Scenario.Batch(1, microBatches), s.training(), Optional.empty(), 0);
     }
 
-    /** Runs measured per forked JVM and mode, after {@link #FORK_WARM_UPS} warm-up runs; steps per run. */
-    static final int FORK_RUNS = Integer.getInteger("pipelab.bench.runs", 6);
-    static final int FORK_WARM_UPS = Integer.getInteger("pipelab.bench.warmups", 4);
+    /** Forked JVMs unless {@code --rounds} says otherwise. */
+    static final int DEFAULT_FORKS = 5;
+
+    /**
+     * Pairs of runs (one per mode) measured per forked JVM, after {@link #FORK_WARM_UPS} warm-up pairs (after four
+     * single-mode runs, the JIT was still compiling); steps per run.
+     */
+    static final int FORK_RUNS = Integer.getInteger("pipelab.bench.runs", 8);
+    static final int FORK_WARM_UPS = Integer.getInteger("pipelab.bench.warmups", 5);
     static final int FORK_STEPS = 200;
 
     /**
-     * Emulation speed with telemetry off and with all monitoring on, each in JVMs of its own ({@code rounds} forks per
-     * mode, alternating which starts first). Why forks: in one JVM, switching between the two modes deoptimises the
-     * stages' compiled code each time, and whichever mode runs second after a switch pays for it; a real run never
-     * switches. Each fork warms up, then reports every measured run.
+     * Emulation speed with telemetry off and with all monitoring on, in {@code rounds} forked JVMs that each run both
+     * modes in turn ({@code --fork pair}), and the ratio of the two within each JVM. Why pairs inside a JVM: the same
+     * code ran up to 1.7x faster in one JVM than in another (its JIT's choices), so comparing modes across JVMs needed
+     * more forks than a benchmark can afford, while within one JVM both modes run the same compiled code. Why
+     * alternate from the start: a mode first met after the other has warmed up would deoptimise the stages' code and
+     * pay for recompiling it; after the warm-up pairs, both modes' paths are compiled. Each fork's ratio is the median
+     * of its monitored runs over the median of its telemetry-off runs; the result is the median of the forks' ratios.
      */
     void emulation() {
         Plan plan = Planner.plan(emulationScenario(4, 8, 64));
@@ -96,59 +105,66 @@ final class RuntimeBench {
         long perStep = counted.actions.get() + counted.transfers.get();
         out.printf(Locale.ROOT, "%nruntime, virtual time: llama2-70b t=8 p=8 d=4 m=64 1F1B+R: %,d compute actions + %,d transfers per step, "
                 + "reported in %,d batches%n", counted.actions.get(), counted.transfers.get(), counted.batches.get());
-        out.printf(Locale.ROOT, "  %d forked JVMs per mode; each: %d warm-up runs, then %d runs of %d steps (medians)%n", rounds,
-                FORK_WARM_UPS, FORK_RUNS, FORK_STEPS);
-        out.printf(Locale.ROOT, "  %-6s %-5s %15s %15s %10s %10s %11s%n", "fork", "mode", "emulation/s", "drained/s", "cpu/run",
-                "consumers", "trace after");
+        out.printf(Locale.ROOT, "  %d forked JVMs; each: %d warm-up pairs of runs, then %d pairs (off and on in turn) of %d steps (medians)%n",
+                rounds, FORK_WARM_UPS, FORK_RUNS, FORK_STEPS);
+        out.printf(Locale.ROOT, "  %-5s %14s %14s %14s %8s %8s %9s %9s %10s %11s%n", "fork", "off/s", "on/s", "on drained/s",
+                "on/off", "drained", "cpu off", "cpu on", "consumers", "trace after");
         List<Double> offRates = new ArrayList<>();
         List<Double> onRates = new ArrayList<>();
-        List<Double> onDrained = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        List<Double> drainedRatios = new ArrayList<>();
         List<Double> offCpu = new ArrayList<>();
         List<Double> onCpu = new ArrayList<>();
         List<Double> consumerCpu = new ArrayList<>();
         for (int fork = 1; fork <= rounds; fork++) {
-            List<String> modes = fork % 2 == 1 ? List.of("off", "on") : List.of("on", "off");
-            for (String mode : modes) {
-                ForkResult r = fork(mode);
-                double emu = perStep * FORK_STEPS / median(r.emulationSeconds);
-                double drained = perStep * FORK_STEPS / median(r.drainedSeconds);
-                (mode.equals("off") ? offRates : onRates).add(emu);
-                (mode.equals("off") ? offCpu : onCpu).add(median(r.cpuSeconds));
-                if (mode.equals("on")) {
-                    onDrained.add(drained);
-                    consumerCpu.add(median(r.consumerSeconds));
-                }
-                out.printf(Locale.ROOT, "  %-6d %-5s %,15.0f %,15.0f %8.2f s %8.2f s %9s%n", fork, mode, emu, drained,
-                        median(r.cpuSeconds), median(r.consumerSeconds),
-                        mode.equals("on") ? String.format(Locale.ROOT, "%.2f s", r.traceSeconds) : "");
-                out.flush();
-            }
+            ForkResult r = fork();
+            double off = perStep * FORK_STEPS / median(r.off.emulationSeconds);
+            double on = perStep * FORK_STEPS / median(r.on.emulationSeconds);
+            double drained = perStep * FORK_STEPS / median(r.on.drainedSeconds);
+            offRates.add(off);
+            onRates.add(on);
+            ratios.add(on / off);
+            drainedRatios.add(drained / off);
+            offCpu.add(median(r.off.cpuSeconds));
+            onCpu.add(median(r.on.cpuSeconds));
+            consumerCpu.add(median(r.on.consumerSeconds));
+            out.printf(Locale.ROOT, "  %-5d %,14.0f %,14.0f %,14.0f %7.1f%% %7.1f%% %7.2f s %7.2f s %8.2f s %9.2f s%n", fork, off, on,
+                    drained, 100 * on / off, 100 * drained / off, median(r.off.cpuSeconds), median(r.on.cpuSeconds),
+                    median(r.on.consumerSeconds), r.traceSeconds);
+            out.flush();
         }
-        double off = median(offRates);
-        double on = median(onRates);
-        out.printf(Locale.ROOT, "  medians: telemetry off %,.0f/s, all monitoring on %,.0f/s (%,.0f/s drained): on / off %.1f%% "
-                        + "(emulation), %.1f%% (drained)%n", off, on, median(onDrained), 100 * on / off, 100 * median(onDrained) / off);
-        out.printf(Locale.ROOT, "  cpu per run: off %.2f s, on %.2f s (off / on %.1f%%), of which the consumers %.2f s%n",
-                median(offCpu), median(onCpu), 100 * median(offCpu) / median(onCpu), median(consumerCpu));
-        out.printf(Locale.ROOT, "  runtime / evaluator, time per step: %.0fx%n", perStep / off / evaluatorStep[0]);
+        out.printf(Locale.ROOT, "  medians: telemetry off %,.0f/s, all monitoring on %,.0f/s; on / off %.1f%% (forks %.1f%%-%.1f%%), "
+                        + "%.1f%% until every event is consumed%n", median(offRates), median(onRates), 100 * median(ratios),
+                100 * min(ratios), 100 * max(ratios), 100 * median(drainedRatios));
+        out.printf(Locale.ROOT, "  cpu per run: off %.2f s, on %.2f s, of which the consumers %.2f s%n",
+                median(offCpu), median(onCpu), median(consumerCpu));
+        out.printf(Locale.ROOT, "  runtime / evaluator, time per step: %.0fx%n", perStep / median(offRates) / evaluatorStep[0]);
         out.println("  (actions+transfers per wall second. 'on' feeds the event log, run aggregate, dashboard state and");
-        out.println("   Prometheus metrics through an EventPump, as 'pipelab run' does: 'emulation' until the run returns,");
-        out.println("   'drained' until the pump has delivered every event; 'cpu' is the process's cpu seconds per run, all");
-        out.println("   threads, 'consumers' the part the pump's consumers took; 'trace after' writes trace.json of the last run)");
+        out.println("   Prometheus metrics through an EventPump, as 'pipelab run' does, until the run returns; 'drained' until");
+        out.println("   the pump has delivered every event; 'cpu' is the process's cpu seconds per run, all threads; 'consumers'");
+        out.println("   the part the pump's consumers took; 'trace after' writes trace.json of the fork's last monitored run)");
     }
 
-    private record ForkResult(double[] emulationSeconds, double[] drainedSeconds, double[] cpuSeconds, double[] consumerSeconds,
-                              double traceSeconds) {}
+    private record Runs(double[] emulationSeconds, double[] drainedSeconds, double[] cpuSeconds, double[] consumerSeconds) {
+        static Runs of(List<double[]> runs) {
+            double[][] columns = new double[4][runs.size()];
+            for (int i = 0; i < runs.size(); i++) for (int c = 0; c < 4; c++) columns[c][i] = runs.get(i)[c];
+            return new Runs(columns[0], columns[1], columns[2], columns[3]);
+        }
+    }
 
-    /** Starts a JVM like this one (same options, e.g. PIPELAB_JAVA_OPTS) that runs {@link #forked} and reads its lines. */
-    private ForkResult fork(String mode) {
+    private record ForkResult(Runs off, Runs on, double traceSeconds) {}
+
+    /** Starts a JVM like this one (same options, e.g. PIPELAB_JAVA_OPTS) that runs {@link #forked} with both modes. */
+    private ForkResult fork() {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench", "runtime",
-                "--fork", mode));
-        List<double[]> runs = new ArrayList<>();
+                "--fork", "pair"));
+        List<double[]> off = new ArrayList<>();
+        List<double[]> on = new ArrayList<>();
         double trace = 0;
         StringBuilder all = new StringBuilder();
         try {
@@ -159,18 +175,18 @@ final class RuntimeBench {
                 while ((line = reader.readLine()) != null) {
                     all.append(line).append('\n');
                     String[] f = line.trim().split("\\s+");
-                    if (f[0].equals("RUN") && f.length == 5) {
-                        runs.add(new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]),
-                                Double.parseDouble(f[4])});
+                    if (f[0].equals("RUN") && f.length == 6 && (f[1].equals("off") || f[1].equals("on"))) {
+                        (f[1].equals("off") ? off : on).add(new double[] {Double.parseDouble(f[2]), Double.parseDouble(f[3]),
+                                Double.parseDouble(f[4]), Double.parseDouble(f[5])});
                     } else if (f[0].equals("TRACE") && f.length == 2) {
                         trace = Double.parseDouble(f[1]);
                     }
                 }
             }
             int code = process.waitFor();
-            if (code != 0 || runs.size() != FORK_RUNS) {
-                throw new IllegalStateException("forked benchmark (" + mode + ") exited with " + code + " after " + runs.size()
-                        + " runs:\n" + all);
+            if (code != 0 || off.size() != FORK_RUNS || on.size() != FORK_RUNS) {
+                throw new IllegalStateException("forked benchmark exited with " + code + " after " + off.size() + " + "
+                        + on.size() + " runs:\n" + all);
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot start a forked benchmark JVM: " + e.getMessage(), e);
@@ -178,43 +194,46 @@ final class RuntimeBench {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
-        double[][] columns = new double[4][runs.size()];
-        for (int i = 0; i < runs.size(); i++) for (int c = 0; c < 4; c++) columns[c][i] = runs.get(i)[c];
-        return new ForkResult(columns[0], columns[1], columns[2], columns[3], trace);
+        return new ForkResult(Runs.of(off), Runs.of(on), trace);
     }
 
     /**
-     * The forked side of {@link #emulation}: {@code mode} {@code off} (EventSink.NONE) or {@code on} (as
-     * {@link #monitored}); prints {@code RUN emulationSeconds drainedSeconds cpuSeconds consumerSeconds} per measured
-     * run and, for {@code on}, {@code TRACE seconds} for writing the last run's trace.
+     * The forked side of {@link #emulation}: {@code pair} runs both modes in turn (the measured pairs alternate which
+     * goes first), {@code off} (EventSink.NONE) or {@code on} (as {@link #monitored}) one mode only, for profiling;
+     * prints {@code RUN mode emulationSeconds drainedSeconds cpuSeconds consumerSeconds} per measured run and, after a
+     * monitored mode, {@code TRACE seconds} for writing its last run's trace.
      */
     void forked(String mode) {
-        if (!mode.equals("off") && !mode.equals("on")) throw new UserException("--fork must be off or on, got '" + mode + "'");
+        if (!List.of("off", "on", "pair").contains(mode)) throw new UserException("--fork must be off, on or pair, got '" + mode + "'");
         Plan plan = Planner.plan(emulationScenario(4, 8, 64));
         RunSpec spec = RunSpec.of(plan);
         withSystem(system -> {
             for (int run = -FORK_WARM_UPS + 1; run <= FORK_RUNS; run++) {
-                System.gc();
-                double emulation;
-                double drained;
-                double cpu;
-                double consumers = 0;
-                if (mode.equals("off")) {
-                    long c0 = processCpuNanos();
-                    long t0 = System.nanoTime();
-                    Emulator.run(system, spec, RunOptions.virtual(FORK_STEPS, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
-                    emulation = (System.nanoTime() - t0) / 1e9;
-                    drained = emulation;
-                    cpu = (processCpuNanos() - c0) / 1e9;
-                } else {
-                    drained = monitored(system, plan, spec, FORK_STEPS, run == FORK_RUNS);
-                    emulation = lastEmulationSeconds;
-                    cpu = lastCpuSeconds;
-                    consumers = lastConsumerCpuSeconds;
+                List<String> modes = !mode.equals("pair") ? List.of(mode) : run % 2 == 0 ? List.of("off", "on") : List.of("on", "off");
+                for (String m : modes) {
+                    System.gc();
+                    double emulation;
+                    double drained;
+                    double cpu;
+                    double consumers = 0;
+                    if (m.equals("off")) {
+                        long c0 = processCpuNanos();
+                        long t0 = System.nanoTime();
+                        Emulator.run(system, spec, RunOptions.virtual(FORK_STEPS, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
+                        emulation = (System.nanoTime() - t0) / 1e9;
+                        drained = emulation;
+                        cpu = (processCpuNanos() - c0) / 1e9;
+                    } else {
+                        drained = monitored(system, plan, spec, FORK_STEPS, run == FORK_RUNS);
+                        emulation = lastEmulationSeconds;
+                        cpu = lastCpuSeconds;
+                        consumers = lastConsumerCpuSeconds;
+                    }
+                    if (run >= 1) out.printf(Locale.ROOT, "RUN %s %.6f %.6f %.6f %.6f%n", m, emulation, drained, cpu, consumers);
+                    out.flush();
                 }
-                if (run >= 1) out.printf(Locale.ROOT, "RUN %.6f %.6f %.6f %.6f%n", emulation, drained, cpu, consumers);
             }
-            if (mode.equals("on")) out.printf(Locale.ROOT, "TRACE %.6f%n", lastTraceSeconds);
+            if (!mode.equals("off")) out.printf(Locale.ROOT, "TRACE %.6f%n", lastTraceSeconds);
         });
     }
 
@@ -263,6 +282,14 @@ final class RuntimeBench {
         }
         lastTraceSeconds = (System.nanoTime() - w0) / 1e9;
         return run;
+    }
+
+    private static double min(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+    }
+
+    private static double max(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
     }
 
     private static double median(List<Double> values) {
