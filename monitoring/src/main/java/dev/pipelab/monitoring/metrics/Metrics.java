@@ -60,6 +60,8 @@ import java.util.TreeMap;
  * pipelab_run_seconds                                    emulated run time at the latest step end
  * pipelab_bubble_ratio                                   idle stage-time / stage-time of the latest step
  * pipelab_samples_per_second                             samples of the latest step / its time
+ * pipelab_training_loss                                  the latest step's training loss (real numerics only:
+ *                                                        registered at the first loss, so emulated runs show none)
  * pipelab_faults_total{kind}                             faults injected ({@link #fault})
  * pipelab_out_of_memory_total                            out-of-memory events
  * pipelab_build_info{version}                            1
@@ -90,6 +92,9 @@ public final class Metrics implements EventSink {
     private final Gauge samplesPerSecond;
     private final Counter faults;
     private final Counter outOfMemory;
+    /** Registered at the first {@link Event.StepLoss}: an emulated run has no loss, and a gauge of 0 would claim one. */
+    private Gauge trainingLoss;
+    private int lossStep = -1;
 
     /** Per (replica, rank): the cached series and the bookkeeping that keeps busy + idle = elapsed. */
     private final Rank[][] ranks;
@@ -276,6 +281,20 @@ public final class Metrics implements EventSink {
             onStepEnded(s);
         } else if (event instanceof Event.OutOfMemory) {
             outOfMemory.inc();
+        } else if (event instanceof Event.StepLoss l) {
+            onLoss(l);
+        }
+    }
+
+    private synchronized void onLoss(Event.StepLoss l) {
+        if (trainingLoss == null) {
+            trainingLoss = Gauge.builder().name("pipelab_training_loss")
+                    .help("Training loss of the latest step (mean over replicas and micro-batches; real numerics)")
+                    .withoutExemplars().register(registry);
+        }
+        if (l.step() >= lossStep) { // a late loss of an earlier step does not replace the latest
+            lossStep = l.step();
+            trainingLoss.set(l.loss());
         }
     }
 

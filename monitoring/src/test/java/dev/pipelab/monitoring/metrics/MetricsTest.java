@@ -227,6 +227,22 @@ class MetricsTest {
     }
 
     @Test
+    void theLossGaugeAppearsWithTheFirstLossAndShowsTheLatestStepsLoss() {
+        SyntheticRun run = new SyntheticRun(2, 1, 2, 0.5, 0.2, 1);
+        Metrics metrics = new Metrics(run.info(), "test");
+        run.steps(1).forEach(metrics::emit);
+        PromText emulated = PromText.parse(metrics.scrape());
+        assertThat(emulated.types).doesNotContainKey("pipelab_training_loss"); // no loss: no gauge that claims one
+        metrics.emit(new Event.StepLoss(0, 2.25));
+        metrics.emit(new Event.StepLoss(2, 1.5));
+        metrics.emit(new Event.StepLoss(1, 1.75)); // late: an earlier step's loss does not replace the latest
+        PromText text = PromText.parse(metrics.scrape());
+        assertThat(text.types).containsEntry("pipelab_training_loss", "gauge");
+        assertThat(text.value("pipelab_training_loss", Map.of())).isEqualTo(1.5);
+        assertThat(text.named("pipelab_training_loss")).hasSize(1);
+    }
+
+    @Test
     void theMemoryGaugeShowsTheLatestChangeByStepThenTimeTiesToTheLaterOne() {
         SyntheticRun shape = new SyntheticRun(2, 1, 1, 1, 0, 1);
         Metrics metrics = new Metrics(shape.info(), "test");
