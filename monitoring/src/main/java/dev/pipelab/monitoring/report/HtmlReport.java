@@ -98,9 +98,18 @@ public final class HtmlReport {
                 + esc(gigabytes(info.deviceMemoryBytes())) + " per device</small></h2>\n");
         memory(out, r);
         out.write("</section>\n<section class=\"panel\"><h2>Step time</h2>\n");
-        chart(out, "steptime", r.steps(), true);
+        int[] stepNumbers = r.steps().stream().mapToInt(StepStats::step).toArray();
+        chart(out, "steptime", stepNumbers, r.steps().stream().mapToDouble(StepStats::stepSeconds).toArray(),
+                HtmlReport::seconds, "#4e79a7");
         out.write("</section>\n<section class=\"panel\"><h2>Throughput <small>samples/s</small></h2>\n");
-        chart(out, "throughput", r.steps(), false);
+        chart(out, "throughput", stepNumbers, r.steps().stream().mapToDouble(StepStats::samplesPerSecond).toArray(),
+                HtmlReport::number, "#59a14f");
+        if (!r.loss().isEmpty()) {
+            out.write("</section>\n<section class=\"panel\"><h2>Loss <small>training loss per step, mean over replicas "
+                    + "and micro-batches</small></h2>\n");
+            chart(out, "loss", java.util.stream.IntStream.range(0, r.loss().size()).toArray(),
+                    r.loss().stream().mapToDouble(Double::doubleValue).toArray(), HtmlReport::loss, "#e15759");
+        }
         out.write("</section>\n</div>\n");
 
         // links, all-reduce, memory plan, faults
@@ -213,7 +222,9 @@ public final class HtmlReport {
         out.write("</svg>\n");
     }
 
-    private static void chart(Writer out, String id, List<StepStats> steps, boolean time) throws IOException {
+    /** A line chart of {@code ys} by step ({@code xs}, ascending), labelled with {@code label}. */
+    private static void chart(Writer out, String id, int[] xs, double[] ys, java.util.function.DoubleFunction<String> label,
+                              String color) throws IOException {
         int width = 360;
         int height = 150;
         int left = 58;
@@ -221,16 +232,15 @@ public final class HtmlReport {
         int top = 8;
         int bottom = 20;
         out.write("<svg id=\"" + id + "\" viewBox=\"0 0 " + width + " " + height + "\" width=\"100%\">\n");
-        if (steps.isEmpty()) {
+        if (xs.length == 0) {
             out.write("<text x=\"" + width / 2 + "\" y=\"" + height / 2 + "\" text-anchor=\"middle\">no completed step</text></svg>\n");
             return;
         }
-        double x0 = steps.get(0).step();
-        double x1 = Math.max(x0 + 1, steps.get(steps.size() - 1).step());
+        double x0 = xs[0];
+        double x1 = Math.max(x0 + 1, xs[xs.length - 1]);
         double y0 = Double.POSITIVE_INFINITY;
         double y1 = Double.NEGATIVE_INFINITY;
-        for (StepStats s : steps) {
-            double v = time ? s.stepSeconds() : s.samplesPerSecond();
+        for (double v : ys) {
             y0 = Math.min(y0, v);
             y1 = Math.max(y1, v);
         }
@@ -242,25 +252,28 @@ public final class HtmlReport {
             double y = top + (1 - (v - y0) / (y1 - y0)) * (height - top - bottom);
             out.write("<line x1=\"" + left + "\" x2=\"" + (width - right) + "\" y1=\"" + fmt(y) + "\" y2=\"" + fmt(y)
                     + "\" stroke=\"#e3e6eb\"/><text x=\"" + (left - 4) + "\" y=\"" + fmt(y + 3) + "\" text-anchor=\"end\">"
-                    + esc(time ? seconds(v) : number(v)) + "</text>\n");
+                    + esc(label.apply(v)) + "</text>\n");
         }
         StringBuilder d = new StringBuilder();
         StringBuilder dots = new StringBuilder();
-        for (StepStats s : steps) {
-            double v = time ? s.stepSeconds() : s.samplesPerSecond();
-            double x = left + (s.step() - x0) / (x1 - x0) * (width - left - right);
+        for (int k = 0; k < xs.length; k++) {
+            double v = ys[k];
+            double x = left + (xs[k] - x0) / (x1 - x0) * (width - left - right);
             double y = top + (1 - (v - y0) / (y1 - y0)) * (height - top - bottom);
             d.append(d.length() == 0 ? "M" : "L").append(fmt(x)).append(',').append(fmt(y));
-            if (steps.size() <= 60) {
+            if (xs.length <= 60) {
                 dots.append("<circle cx=\"").append(fmt(x)).append("\" cy=\"").append(fmt(y)).append("\" r=\"2\"><title>step ")
-                        .append(s.step()).append(": ").append(esc(time ? seconds(v) : number(v))).append("</title></circle>");
+                        .append(xs[k]).append(": ").append(esc(label.apply(v))).append("</title></circle>");
             }
         }
-        String color = time ? "#4e79a7" : "#59a14f";
         out.write("<path d=\"" + d + "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.8\"/>\n");
         out.write("<g fill=\"" + color + "\">" + dots + "</g>\n");
         out.write("<text x=\"" + left + "\" y=\"" + (height - 5) + "\">step " + (int) x0 + "</text><text x=\"" + (width - right)
                 + "\" y=\"" + (height - 5) + "\" text-anchor=\"end\">step " + (int) x1 + "</text>\n</svg>\n");
+    }
+
+    private static String loss(double v) {
+        return String.format(java.util.Locale.ROOT, "%.4g", v);
     }
 
     private static void links(Writer out, List<LinkStats> links) throws IOException {

@@ -57,6 +57,7 @@ class HtmlReportTest {
         assertThat(byId(doc, "memory").getElementsByTagName("g").getLength()).isEqualTo(6);
         assertThat(byId(doc, "steptime").getElementsByTagName("circle").getLength()).isEqualTo(3);
         assertThat(byId(doc, "throughput").getElementsByTagName("path").getLength()).isEqualTo(1);
+        assertThat(html).doesNotContain("id=\"loss\""); // an emulated run has no loss to draw
         assertThat(byId(doc, "scenario").getTextContent()).isEqualTo("synthetic");
         assertThat(byId(doc, "plan").getTextContent()).contains("p=6 d=2").contains("12 devices");
         assertThat(byId(doc, "report-json").getTextContent()).contains("\"stepTimeSeconds\": " + report.stepTimeSeconds());
@@ -64,6 +65,29 @@ class HtmlReportTest {
 
         assertThat(html).doesNotContain("http:").doesNotContain("https:").doesNotContain("//")
                 .doesNotContain("src=").doesNotContain("href=").doesNotContain("url(").doesNotContain("@import");
+    }
+
+    @Test
+    void aRealRunDrawsItsLossPerStep() throws Exception {
+        SyntheticRun run = new SyntheticRun(2, 1, 2, 0.5, 0.2, 1);
+        List<Event> events = new ArrayList<>(run.steps(3));
+        double[] losses = {2.3026, 1.875, 0.5};
+        for (int k = 0; k < losses.length; k++) events.add(new Event.StepLoss(k, losses[k]));
+        RunReport report = RunReport.of(run.info(), events, new WallClock("2026-11-28T03:00:00Z", 1));
+        assertThat(report.loss()).containsExactly(2.3026, 1.875, 0.5);
+        String html = HtmlReport.render(report, events);
+        var factory = DocumentBuilderFactory.newInstance();
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", false);
+        Document doc = factory.newDocumentBuilder().parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
+        Element loss = byId(doc, "loss");
+        NodeList dots = loss.getElementsByTagName("circle");
+        assertThat(dots.getLength()).isEqualTo(3);
+        assertThat(dots.item(0).getTextContent()).isEqualTo("step 0: 2.303");
+        assertThat(dots.item(2).getTextContent()).isEqualTo("step 2: 0.5000");
+        // the highest loss is drawn highest (smallest y)
+        double y0 = Double.parseDouble(((Element) dots.item(0)).getAttribute("cy"));
+        double y2 = Double.parseDouble(((Element) dots.item(2)).getAttribute("cy"));
+        assertThat(y0).isLessThan(y2);
     }
 
     @Test
