@@ -10,15 +10,15 @@ import dev.pipelab.model.LinkSpec;
  * link ({@code ring}) carries all-reduce chunks of rank {@code fromRank == toRank} from replica {@code replica}
  * to replica {@code toReplica}. {@code messagesPerStep} is how many messages the link carries in a step (the link
  * reports a step's transfers as one batch once it has carried them all); 0 when unknown: each is reported alone.
- * With {@code senderReports}, a pipeline link records nothing: its sender's stage reports its transfers (see
- * {@link dev.pipelab.stage.StageSetup#sentLinks()}), from the end times it keeps anyway.
+ * With {@code senderReports}, the link records nothing: its sender's stage reports its transfers (see
+ * {@link dev.pipelab.stage.StageSetup#sentLinks()} and {@link dev.pipelab.stage.StageSetup#sentRing()}), from the
+ * times it keeps anyway.
  */
 public record LinkSetup(int replica, int toReplica, int fromRank, int toRank, boolean ring, LinkSpec spec, ClockMode clock,
                         double speed, int messagesPerStep, boolean senderReports) implements CborSerializable {
 
     public LinkSetup {
         if (messagesPerStep < 0) throw new IllegalArgumentException("messagesPerStep must be >= 0, got " + messagesPerStep);
-        if (ring && senderReports) throw new IllegalArgumentException("a ring link reports its own transfers");
     }
 
     /** A pipeline link that records its own transfers. */
@@ -35,6 +35,12 @@ public record LinkSetup(int replica, int toReplica, int fromRank, int toRank, bo
 
     public static LinkSetup ring(int replica, int toReplica, int rank, ClockMode clock, double speed, int messagesPerStep) {
         return new LinkSetup(replica, toReplica, rank, rank, true, LinkSpec.FREE, clock, speed, messagesPerStep, false);
+    }
+
+    /** A ring link whose transfers its sender's stage reports (the stage's setup must say {@code sentRing}). */
+    public static LinkSetup ringReportedBySender(int replica, int toReplica, int rank, ClockMode clock, double speed,
+                                                 int messagesPerStep) {
+        return new LinkSetup(replica, toReplica, rank, rank, true, LinkSpec.FREE, clock, speed, messagesPerStep, true);
     }
 
     public String name() {

@@ -154,17 +154,19 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             List<StageSetup> setups = new ArrayList<>(p);
             List<LinkSetup> links = new ArrayList<>();
             for (int r = 0; r < p; r++) {
-                // each pipeline link's transfers are reported by its sender (see SentTransfers), the ring's by the links
+                // every link's transfers are reported by its sender (see SentTransfers and SentRing), not by the link
                 List<StageSetup.SentLink> sent = new ArrayList<>();
                 for (int q : programs.get(r).outgoingRanks()) {
                     sent.add(new StageSetup.SentLink(q, spec.network().link(r, q)));
                     links.add(LinkSetup.reportedBySender(x, r, q, spec.network().link(r, q), options.clock(), options.speed(),
                             programs.get(r).messagesTo(q)));
                 }
-                setups.add(new StageSetup(x, d, programs.get(r).data(), spec.linkBuffer(), spec.memoryBytes(),
-                        options.oom(), options.clock(), options.speed(), spec.real(), sent));
                 int ringMessages = ringMessages(programs.get(r));
-                if (ringMessages > 0) links.add(LinkSetup.ring(x, (x + 1) % d, r, options.clock(), options.speed(), ringMessages));
+                setups.add(new StageSetup(x, d, programs.get(r).data(), spec.linkBuffer(), spec.memoryBytes(),
+                        options.oom(), options.clock(), options.speed(), spec.real(), sent, ringMessages > 0));
+                if (ringMessages > 0) {
+                    links.add(LinkSetup.ringReportedBySender(x, (x + 1) % d, r, options.clock(), options.speed(), ringMessages));
+                }
             }
             ActorRef<Pipeline.Command> pipeline = context.spawn(Pipeline.create(x, setups, links, hosts, placement, context.getSelf()),
                     "replica-" + x);

@@ -140,6 +140,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private final RankActivity.Recorder activity;
     /** The outgoing pipeline links whose transfers this rank reports ({@link StageSetup#sentLinks()}); none with telemetry off. */
     private final List<SentTransfers> sentLinks = new ArrayList<>();
+    /** The ring link whose transfers this rank reports ({@link StageSetup#sentRing()}); null when it does not. */
+    private final SentRing sentRing;
     /** Real-numerics mode: the rank's layer shards; empty in emulated mode. */
     private final java.util.Optional<RealRank> real;
     private Connect wiring;
@@ -169,6 +171,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 sentLinks.add(new SentTransfers(program, setup.replica(), l.toRank(), l.spec()));
             }
         }
+        this.sentRing = sink != EventSink.NONE && setup.sentRing()
+                ? new SentRing(setup.replica(), setup.rank(), state.ringMessagesPerStep()) : null;
     }
 
     public static Behavior<Command> create(StageSetup setup, EventSink sink) {
@@ -287,6 +291,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         state.reportActions();
         if (!activity.isEmpty()) sink.emit(activity.take(state.step()));
         for (SentTransfers l : sentLinks) l.report(state.step(), state.endsColumn(), state.finishedPositions(), sink);
+        if (sentRing != null) sentRing.report(state, sink);
     }
 
     private void apply(List<StageState.Effect> effects) {

@@ -9,12 +9,12 @@ import dev.pipelab.model.LinkSpec;
  * replica it is, its row of the schedule with its stages' costs and its routing ({@link StageProgram.Data}), the
  * receiver buffer per link, the device memory and what to do when it overflows, the clock, and in real-numerics
  * mode the real model ({@link RealSetup}), and the outgoing pipeline links whose transfers the stage reports
- * ({@code sentLinks}, see {@link SentTransfers}; the links themselves then record none, see
- * {@link dev.pipelab.link.LinkSetup#senderReports()}).
+ * ({@code sentLinks}, see {@link SentTransfers}) and whether it reports its ring link's ({@code sentRing}, see
+ * {@link SentRing}); the links themselves then record none, see {@link dev.pipelab.link.LinkSetup#senderReports()}.
  */
 public record StageSetup(int replica, int replicas, StageProgram.Data program, int linkBuffer,
                          long memoryBytes, OomPolicy oom, ClockMode clock, double speed, java.util.Optional<RealSetup> real,
-                         java.util.List<SentLink> sentLinks)
+                         java.util.List<SentLink> sentLinks, boolean sentRing)
         implements CborSerializable {
 
     /** The link to {@code toRank}, on {@code spec}, whose transfers this stage reports. */
@@ -23,7 +23,8 @@ public record StageSetup(int replica, int replicas, StageProgram.Data program, i
     /** Emulated mode, with the links reporting their own transfers. */
     public StageSetup(int replica, int replicas, StageProgram.Data program, int linkBuffer, long memoryBytes, OomPolicy oom,
                       ClockMode clock, double speed) {
-        this(replica, replicas, program, linkBuffer, memoryBytes, oom, clock, speed, java.util.Optional.empty(), java.util.List.of());
+        this(replica, replicas, program, linkBuffer, memoryBytes, oom, clock, speed, java.util.Optional.empty(), java.util.List.of(),
+                false);
     }
 
     public StageSetup {

@@ -113,6 +113,9 @@ public final class StageState {
     private final double[] allReduceStart;
     private final double[] allReduceEnd;
     private final double[][] ringArrival;
+    /** The chunks in the order their all-reduces took the channel this step (the first {@code dispatchedCount}). */
+    private final int[] dispatchOrder;
+    private int dispatchedCount;
     private int ringChunk = -1;     // chunk whose all-reduce is running on the channel, -1 when idle
     private int ringNextIndex;      // next chunk message index this replica sends
     private double channelFree;
@@ -208,6 +211,7 @@ public final class StageState {
         this.dispatched = new boolean[chunks];
         this.allReduceStart = new double[chunks];
         this.allReduceEnd = new double[chunks];
+        this.dispatchOrder = new int[chunks];
         this.ringArrival = new double[chunks][];
         for (int c = 0; c < chunks; c++) ringArrival[c] = new double[ring(c).steps()];
     }
@@ -223,6 +227,7 @@ public final class StageState {
         consumed.clear();
         cursor = 0;
         reportedActions = 0;
+        dispatchedCount = 0;
         rankFree = 0;
         Arrays.fill(arrival, Double.NaN);
         Arrays.fill(starts, Double.NaN);
@@ -433,6 +438,37 @@ public final class StageState {
     /** How many positions of this step have finished (they finish in order). */
     int finishedPositions() { return cursor; }
 
+    /** Ring messages (all-reduce chunks) this rank sends to the next replica in a step. */
+    int ringMessagesPerStep() {
+        int n = 0;
+        for (int c = 0; c < chunks; c++) n += ring(c).steps();
+        return n;
+    }
+
+    /**
+     * The ring messages sent this step so far, in the order they were sent ({@link RingSend}, as {@link #pumpChannel}
+     * and {@link #advanceRing} make them): each one's ready time, model stage, size and link, written from index 0;
+     * returns how many. The times come from what the state keeps anyway (each all-reduce's start, each chunk's
+     * arrival), by the same arithmetic.
+     */
+    int ringSends(double[] ready, int[] stage, long[] bytes, LinkSpec[] link) {
+        int n = 0;
+        for (int d = 0; d < dispatchedCount; d++) {
+            int c = dispatchOrder[d];
+            RingAllReduce ring = ring(c);
+            int sent = c == ringChunk ? ringNextIndex : ring.steps();
+            double s = allReduceStart[c];
+            for (int i = 0; i < sent; i++) {
+                ready[n] = i == 0 ? s : Math.max(s, ringArrival[c][i - 1]);
+                stage[n] = program.stageOfChunk(c);
+                bytes[n] = ring.chunkBytes();
+                link[n] = ring.link();
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Effects produced since the last call, in order. */
     public List<Effect> drain() {
         List<Effect> out = List.copyOf(effects);
@@ -476,6 +512,7 @@ public final class StageState {
                 for (int c = 0; c < head; c++) if (!queued[c]) return; // a smaller stage might still finish at t
             }
             dispatched[head] = true;
+            dispatchOrder[dispatchedCount++] = head;
             int k = program.stageOfChunk(head);
             double s = Math.max(channelFree, t);
             allReduceStart[head] = s;

@@ -102,7 +102,7 @@ class SerializationTest {
                         OomPolicy.WARN, ClockMode.VIRTUAL, 1.0, java.util.Optional.of(dev.pipelab.stage.RealSetup.sgd(
                                 dev.pipelab.numerics.RealModel.mlp(6, 8, 4, 4, dev.pipelab.numerics.Activation.GELU, true,
                                         dev.pipelab.numerics.Loss.CROSS_ENTROPY, 42), 2, 9, 0.1, 0.9,
-                                dev.pipelab.model.Recompute.FULL, true)), List.of(new StageSetup.SentLink(0, slow))),
+                                dev.pipelab.model.Recompute.FULL, true)), List.of(new StageSetup.SentLink(0, slow)), true),
                         stageSpawned),
                 new Stage.Probe(2, reports),
                 new Stage.Flush(trainer),

@@ -17,6 +17,8 @@ import java.util.Random;
 final class PureRun {
 
     final StageState[][] states;
+    /** Per replica and rank: each ring message in the order its link carried it, as {stage, bytes, ready, start, arrival}. */
+    final List<List<double[]>> ringCarried = new ArrayList<>();
     final List<String> stuck = new ArrayList<>();
 
     PureRun(Schedule schedule, List<StageCost> costs, Network network, int buffer, int d, long seed) {
@@ -31,6 +33,7 @@ final class PureRun {
                 states[x][r].beginStep(0, List.of());
                 ring[x][r] = new LinkState(dev.pipelab.model.LinkSpec.FREE);
                 for (int q = 0; q < p; q++) if (q != r) links[x][r][q] = new LinkState(network.link(r, q));
+                ringCarried.add(new ArrayList<>());
             }
         }
         List<Runnable> bag = new ArrayList<>();
@@ -55,6 +58,7 @@ final class PureRun {
                             bag.add(() -> states[fx][g.senderRank()].granted(fr, g.seq(), g.at()));
                         } else if (e instanceof StageState.RingSend rs) {
                             LinkState.Transit t = ring[x][r].send(rs.link(), rs.bytes(), rs.ready(), Double.NEGATIVE_INFINITY);
+                            ringCarried.get(x * p + r).add(new double[] {rs.stage(), rs.bytes(), rs.ready(), t.start(), t.arrival()});
                             int right = (x + 1) % d;
                             bag.add(() -> states[right][fr].ringChunk(rs.stage(), rs.index(), t.arrival()));
                         }
