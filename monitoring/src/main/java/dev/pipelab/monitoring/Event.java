@@ -1,5 +1,7 @@
 package dev.pipelab.monitoring;
 
+import java.util.List;
+
 /**
  * One telemetry event of a run. Invariant: events are plain immutable values with no Pekko types, so that
  * recorded or synthetic streams can be analysed without an actor system; spans are reported once, when they
@@ -19,7 +21,8 @@ package dev.pipelab.monitoring;
  * <p>Replica is the data-parallel index, rank the pipeline position (device within the pipeline), stage the
  * model stage (differs from rank with interleaved schedules).
  */
-public sealed interface Event permits Event.Batch, Event.StepStarted, Event.StepEnded, Event.OutOfMemory, Event.StepLoss {
+public sealed interface Event permits Event.Batch, Event.StepStarted, Event.StepEnded, Event.StepAbandoned, Event.OutOfMemory,
+        Event.StepLoss {
 
     /** When the event happened (a span: when it ended; a batch: when its last span ended). */
     double atSeconds();
@@ -92,10 +95,36 @@ public sealed interface Event permits Event.Batch, Event.StepStarted, Event.Step
 
     /**
      * A step completed on every replica after {@code stepSeconds}, at {@code runSeconds} of the run; the data
-     * loader committed offsets up to {@code committedOffset} (exclusive).
+     * loader committed offsets up to {@code committedOffset} (exclusive). {@code stages} and {@code links} are what
+     * every stage and link actor recorded of the step (none with telemetry off), in canonical order: stages by
+     * (replica, rank), pipeline links by (replica, fromRank, toRank), then ring links by (replica, rank).
      */
-    record StepEnded(int step, double stepSeconds, double runSeconds, long committedOffset) implements Event {
+    record StepEnded(int step, double stepSeconds, double runSeconds, long committedOffset, List<StageRecord> stages,
+                     List<LinkRecord> links) implements Event {
+        public StepEnded {
+            stages = List.copyOf(stages);
+            links = List.copyOf(links);
+        }
+
+        /** A step ended with no records (telemetry off). */
+        public StepEnded(int step, double stepSeconds, double runSeconds, long committedOffset) {
+            this(step, stepSeconds, runSeconds, committedOffset, List.of(), List.of());
+        }
+
         public double atSeconds() { return stepSeconds; }
+    }
+
+    /**
+     * A step that will never complete (the run deadlocked or failed): the records of what its actors did up to then,
+     * so that the trace and the report show what ran.
+     */
+    record StepAbandoned(int step, String reason, List<StageRecord> stages, List<LinkRecord> links) implements Event {
+        public StepAbandoned {
+            stages = List.copyOf(stages);
+            links = List.copyOf(links);
+        }
+
+        public double atSeconds() { return 0.0; }
     }
 
     /** A rank whose live memory would exceed the device's. */
