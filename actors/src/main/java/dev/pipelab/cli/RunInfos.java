@@ -3,6 +3,7 @@ package dev.pipelab.cli;
 import dev.pipelab.monitoring.MemoryInfo;
 import dev.pipelab.monitoring.RunInfo;
 import dev.pipelab.plan.Plan;
+import dev.pipelab.plan.PlanFlops;
 import dev.pipelab.plan.PlanReport;
 
 import java.util.List;
@@ -17,11 +18,11 @@ final class RunInfos {
         List<Integer> layers = analytic.stages().stream().map(PlanReport.Stage::layers).toList();
         List<Long> staticBytes = analytic.stages().stream().map(PlanReport.Stage::staticBytes).toList();
         PlanReport.Memory m = analytic.memory();
-        double hardwareFlops = analytic.mfu() > 0 ? analytic.modelFlopsPerStep() * analytic.hfu() / analytic.mfu()
-                : analytic.modelFlopsPerStep();
+        // derived as a sum, not from hfu / mfu, so that RunInfo's hardware >= model holds exactly
+        PlanFlops flops = PlanFlops.of(plan);
         return new RunInfo(plan.name(), plan.schedule().name(), plan.pipeline(), plan.data(), plan.tensor(),
                 plan.virtualStages(), plan.microBatchSize(), plan.microBatches(), plan.model().seqLength(), plan.devices(),
-                analytic.modelFlopsPerStep(), hardwareFlops, plan.device().peakFlopsPerSecond(), plan.device().memoryBytes(),
+                flops.modelPerStep(), flops.hardwarePerStep(), plan.device().peakFlopsPerSecond(), plan.device().memoryBytes(),
                 layers, staticBytes, clock, speed,
                 Optional.of(MemoryInfo.of(m.parametersBytes(), m.gradientsBytes(), m.optimizerBytes(), m.activationsBytes())));
     }

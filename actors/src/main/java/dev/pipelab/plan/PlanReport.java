@@ -79,15 +79,11 @@ public record PlanReport(String name, String schedule, int pipeline, int data, i
         // ---- throughput and utilisation ----
         long sequences = plan.globalBatch();
         double samplesPerSecond = sequences / step;
-        double flopsPerMicroBatch = t * (plan.model().layers()
-                * (cm.layerForwardFlops() + cm.layerBackwardInputFlops() + cm.layerBackwardWeightFlops())
-                + cm.outputLayerForwardFlops() + cm.outputLayerBackwardInputFlops() + cm.outputLayerBackwardWeightFlops());
-        double modelFlops = flopsPerMicroBatch * plan.microBatches() * plan.data();
-        double recomputeFlops = (double) t * plan.model().layers() * cm.layerRecomputeFlops(plan.recompute())
-                * plan.microBatches() * plan.data();
+        PlanFlops flops = PlanFlops.of(plan);
+        double modelFlops = flops.modelPerStep();
         double peak = plan.device().peakFlopsPerSecond() * plan.devices() * step;
         double mfu = modelFlops / peak;
-        double hfu = (modelFlops + recomputeFlops) / peak;
+        double hfu = flops.hardwarePerStep() / peak;
 
         // ---- per rank ----
         List<Stage> stages = new ArrayList<>(p);
