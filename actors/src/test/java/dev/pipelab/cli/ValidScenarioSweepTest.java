@@ -9,6 +9,7 @@ import dev.pipelab.scenario.Scenario;
 import dev.pipelab.scenario.ScenarioError;
 import dev.pipelab.scenario.ScenarioException;
 import dev.pipelab.scenario.ScenarioLoader;
+import dev.pipelab.schedule.DeadlockException;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,10 +30,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Every valid scenario runs to the end: from a fixed seed, scenarios are drawn over schedules × p × m × d × v ×
  * recomputation × link buffers × tensor degree × emulated/real numerics (real: transformer or MLP, model depth),
- * each checked by the scenario loader and the planner exactly as {@code pipelab run} checks them (the schema,
- * the cross-key rules, the schedule generators), and only the ones they accept are kept. Each kept scenario runs
- * through the CLI in-process ({@code pipelab run FILE --set ... --steps 2 --no-dashboard --quiet --out DIR}) and
- * must exit 0; an emulated run's every step time must equal the analytic evaluator's to the bit, and a real run's
+ * each checked exactly as {@code pipelab run} checks it before it starts (the schema, the cross-key rules, the
+ * planner, the analytic step), and only the ones accepted are kept. Each kept scenario runs through the CLI
+ * in-process ({@code pipelab run FILE --set ... --steps 2 --no-dashboard --quiet --out DIR}) and must exit 0; an emulated run's every step time must equal the analytic evaluator's to the bit, and a real run's
  * losses and weights file must equal those of the sequential reference ({@code --sequential}) to the bit.
  *
  * <p>Sized for about a minute on two cores: {@value #DEFAULT_RUNS} scenarios of 2 steps each (a third of them
@@ -136,11 +136,17 @@ class ValidScenarioSweepTest {
         return new Draw(index, real ? REAL : EMULATED, sets, real);
     }
 
-    /** Why {@code pipelab run} would refuse the scenario before running it (its first problem), or empty when valid. */
+    /**
+     * Why {@code pipelab run} would refuse the scenario before running it (its first problem), or empty when valid.
+     * The checks are the run's own, in its order: the schema and cross-key rules, the planner, the analytic step
+     * (a link buffer too small for the schedule deadlocks there, and the run stops with exit 2 and the stuck
+     * actions), and the real section.
+     */
     static Optional<String> rejection(Draw d) {
         try {
             Scenario scenario = ScenarioLoader.load(CliTest.SCENARIOS.resolve(d.file()), d.sets());
             Plan plan = Planner.plan(scenario);
+            plan.evaluate();
             if (scenario.realNumerics()) RealScenario.setup(scenario, plan);
             return Optional.empty();
         } catch (ScenarioException e) {
@@ -148,6 +154,8 @@ class ValidScenarioSweepTest {
             return Optional.of(first.path() + ": " + first.message());
         } catch (PlanningException e) {
             return Optional.of(e.problems().get(0));
+        } catch (DeadlockException e) {
+            return Optional.of("deadlock: " + e.stuckActions().get(0));
         } catch (UserException e) {
             return Optional.of(e.getMessage());
         }
