@@ -28,12 +28,14 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every valid scenario runs to the end: from a fixed seed, scenarios are drawn over schedules × p × m × d × v ×
- * recomputation × link buffers × tensor degree × emulated/real numerics (real: transformer or MLP, model depth),
- * each checked exactly as {@code pipelab run} checks it before it starts (the schema, the cross-key rules, the
- * planner, the analytic step), and only the ones accepted are kept. Each kept scenario runs through the CLI
- * in-process ({@code pipelab run FILE --set ... --steps 2 --no-dashboard --quiet --out DIR}) and must exit 0; an emulated run's every step time must equal the analytic evaluator's to the bit, and a real run's
- * losses and weights file must equal those of the sequential reference ({@code --sequential}) to the bit.
+ * Every valid scenario runs to the end. From a fixed seed, scenarios are drawn over schedules × p × m × d × v ×
+ * recomputation × link buffers × emulated/real numerics (with tensor degree, micro-batch size, partition, devices
+ * per node and sequence parallelism; real runs train a transformer or an MLP of drawn depth). Each is checked as
+ * {@code pipelab run} checks it before it starts (the schema, the cross-key rules, the planner, the analytic step)
+ * and kept only when accepted. Each kept scenario runs through the CLI in-process ({@code pipelab run FILE --set
+ * ... --steps 2 --no-dashboard --quiet --out DIR}) and must exit 0; an emulated run's every step time must equal
+ * the analytic evaluator's to the bit, and a real run's losses and weights file must equal those of the sequential
+ * reference ({@code --sequential}) to the bit.
  *
  * <p>Sized for about a minute on two cores: {@value #DEFAULT_RUNS} scenarios of 2 steps each (a third of them
  * real, each with its reference run). The schedule and the numerics cycle with the scenario's index, so every
@@ -121,6 +123,12 @@ class ValidScenarioSweepTest {
                 "training.recompute=" + RECOMPUTE.get(random.nextInt(RECOMPUTE.size()))));
         int buffer = random.nextInt(4);
         if (buffer > 0) sets.add("training.linkBuffer=" + buffer);
+        if (random.nextInt(3) == 0) sets.add("parallelism.tensor=2");
+        if (random.nextBoolean()) sets.add("batch.microBatchSize=" + (1 + random.nextInt(4)));
+        if (random.nextBoolean()) sets.add("parallelism.partition=balanced");
+        // one, two or four devices per node: pipeline and ring links within a node, across nodes, or both
+        if (random.nextBoolean()) sets.add("hardware.devicesPerNode=" + (1 << random.nextInt(3)));
+        if (random.nextInt(4) == 0) sets.add("parallelism.sequenceParallel=true");
         if (real) {
             // the planner's model and the trained model have the same depth, so p·v meets both alike
             int layers = 4 + 2 * random.nextInt(3);
@@ -130,8 +138,6 @@ class ValidScenarioSweepTest {
                 sets.add("real.model.kind=mlp");
                 sets.add("real.data.kind=teacher");
             }
-        } else if (random.nextInt(3) == 0) {
-            sets.add("parallelism.tensor=2");
         }
         return new Draw(index, real ? REAL : EMULATED, sets, real);
     }
