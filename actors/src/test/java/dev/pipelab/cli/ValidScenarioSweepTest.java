@@ -2,6 +2,7 @@ package dev.pipelab.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pipelab.model.DevicePresets;
 import dev.pipelab.model.Recompute;
 import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.Planner;
@@ -32,7 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Every valid scenario runs to the end. From a fixed seed, scenarios are drawn over schedules × p × m × d × v ×
  * recomputation × link buffers × emulated/real numerics (with tensor degree, micro-batch size, partition, devices
- * per node and sequence parallelism; real runs train a transformer or an MLP of drawn depth). Each is checked as
+ * per node and sequence parallelism; emulated runs also draw the device and its efficiency, real runs train a
+ * transformer or an MLP of drawn depth). Each is checked as
  * {@code pipelab run} checks it before it starts (the schema, the cross-key rules, the planner, the analytic step)
  * and kept only when accepted. Each kept scenario runs through the CLI in-process ({@code pipelab run FILE --set
  * ... --steps 2 --no-dashboard --quiet --out DIR}) and must exit 0; an emulated run's every step time must equal
@@ -57,6 +59,7 @@ class ValidScenarioSweepTest {
     /** Every generated schedule (a custom one needs a file of its own), so a new generator is swept at once. */
     static final List<String> SCHEDULES = Schedules.NAMES;
     static final List<Recompute> RECOMPUTE = List.of(Recompute.values());
+    static final List<String> DEVICES = DevicePresets.names();
     static final String EMULATED = "quickstart.yaml";
     static final String REAL = "tiny-transformer-real.yaml";
 
@@ -140,6 +143,10 @@ class ValidScenarioSweepTest {
                 sets.add("real.model.kind=mlp");
                 sets.add("real.data.kind=teacher");
             }
+        } else {
+            // other devices and efficiencies give other action times, which the runtime must still add up exactly
+            if (random.nextBoolean()) sets.add("hardware.device=" + DEVICES.get(random.nextInt(DEVICES.size())));
+            if (random.nextBoolean()) sets.add("hardware.efficiency=0." + (10 + random.nextInt(90)));
         }
         return new Draw(index, real ? REAL : EMULATED, sets, real);
     }
