@@ -1,12 +1,12 @@
 package dev.pipelab.stage;
 
-import dev.pipelab.cluster.CborSerializable;
 import dev.pipelab.model.Recompute;
 import dev.pipelab.numerics.DataSource;
 import dev.pipelab.numerics.OptimizerSpec;
 import dev.pipelab.numerics.RealModel;
 import dev.pipelab.numerics.SequenceData;
 import dev.pipelab.numerics.TeacherData;
+import dev.pipelab.protocol.CborSerializable;
 
 /**
  * Real-numerics mode as data (it travels with {@link StageSetup} to the node hosting the stage): the real model
