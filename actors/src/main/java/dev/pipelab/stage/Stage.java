@@ -1,5 +1,7 @@
 package dev.pipelab.stage;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.pipelab.clock.Clock;
 import dev.pipelab.link.Link;
 import dev.pipelab.monitoring.StageRecord;
@@ -100,6 +102,9 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     record Tick(int step) implements Command {}
 
     /** What a stage tells whoever connected it. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+    @JsonSubTypes({@JsonSubTypes.Type(value = Connected.class, name = "connected"),
+            @JsonSubTypes.Type(value = Done.class, name = "done"), @JsonSubTypes.Type(value = Failed.class, name = "failed")})
     public sealed interface Reply extends CborSerializable permits Connected, Done, Failed {}
 
     /** The stage is wired (reply to {@link Connect}). */
