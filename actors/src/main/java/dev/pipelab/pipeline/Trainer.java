@@ -44,6 +44,11 @@ import java.util.concurrent.CompletableFuture;
  * step-local time (each starts at 0; the run's axis is the running sum of step times), deadlock detection by
  * message counting. Invariant: step k+1 starts only after every replica completed and committed step k; the
  * result future completes exactly once, with the completed steps and how the run ended.
+ *
+ * <p>It is the only actor that emits telemetry: each stage's record of a step rides on its replica's
+ * {@link ReplicaDone}, each link hands over its own ({@link LinkRecorded}); once all of a step's are in, in whatever
+ * order they came, one {@link Event.StepEnded} carries them in canonical order. A step that will never complete
+ * (deadlock, failure) is emitted as {@link Event.StepAbandoned} with what its actors recorded, before the result.
  */
 public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
