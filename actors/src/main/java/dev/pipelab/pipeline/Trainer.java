@@ -15,7 +15,6 @@ import dev.pipelab.numerics.WeightsFile;
 import dev.pipelab.protocol.CborSerializable;
 import dev.pipelab.protocol.Control;
 import dev.pipelab.protocol.Payload;
-import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.ScheduleText;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.Stage;

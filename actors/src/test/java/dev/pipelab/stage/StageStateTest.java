@@ -1,6 +1,5 @@
 package dev.pipelab.stage;
 
-import dev.pipelab.model.LinkSpec;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.schedule.Action;
