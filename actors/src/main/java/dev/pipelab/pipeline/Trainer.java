@@ -31,7 +31,6 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -125,14 +124,11 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     /** Set once a deadlock is found; the run ends when every stage and link has flushed ({@link FlushedReply}). */
     private RunResult.Deadlock deadlock;
     private int flushesLeft;
-    private final List<StageRecord> flushedStages = new ArrayList<>();
     private final List<ActorRef<Link.Command>> probedLinks = new ArrayList<>();
     private final ActorRef<Control.Report> probeAdapter;
     private final ActorRef<Control.Flushed> flushAdapter;
-    /** Links that hand over a record each step: those that carry anything, unless telemetry is off. */
-    private int linkRecordsPerStep;
-    /** The current step's link records so far. */
-    private final List<LinkRecord> linkRecords = new ArrayList<>();
+    /** The current step's records so far. */
+    private final StepRecords records;
     /** Whether the current step has started and not ended. */
     private boolean stepOpen;
     private List<Param> finalWeights = List.of();
@@ -141,7 +137,6 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private int step = -1;
     private double runSeconds;
     private final Map<Integer, List<StageReport>> replicaReports = new TreeMap<>();
-    private final Map<Integer, List<StageRecord>> replicaRecords = new TreeMap<>();
     private final List<RunResult.StepResult> steps = new ArrayList<>();
     private final Map<Integer, List<Double>> replicaLosses = new TreeMap<>();
     private final List<Double> losses = new ArrayList<>();
@@ -159,6 +154,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         ActorRef<Stage.Blocked> blocked = context.messageAdapter(Stage.Blocked.class, Trainer::blocked);
         ActorRef<Link.Recorded> recorder = context.messageAdapter(Link.Recorded.class, Trainer::recorded);
         TelemetryLevel level = options.telemetry();
+        // links that hand over a record each step: those that carry anything, unless telemetry is off
+        int linkRecordsPerStep = 0;
         int p = spec.schedule().ranks();
         int d = spec.replicas();
         List<StageProgram> programs = StageProgram.all(spec.schedule(), spec.costs());
@@ -190,6 +187,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             context.watch(pipeline);
             pipelines.add(pipeline);
         }
+        this.records = new StepRecords(d, linkRecordsPerStep);
     }
 
     private static Command blocked(Stage.Blocked b) {
@@ -262,8 +260,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         step = k;
         stepOpen = true;
         replicaReports.clear();
-        replicaRecords.clear();
-        linkRecords.clear();
+        records.begin(k);
         replicaLosses.clear();
         quiescence.newStep(k);
         long perStep = (long) spec.schedule().microBatches() * spec.replicas();
@@ -275,14 +272,14 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private Behavior<Command> onReplicaDone(ReplicaDone d) {
         if (d.step() != step) return this;
         replicaReports.put(d.replica(), d.reports());
-        replicaRecords.put(d.replica(), d.records());
+        records.replicaDone(d.replica(), d.records());
         replicaLosses.put(d.replica(), d.losses());
         return endStepIfComplete();
     }
 
     private Behavior<Command> onLinkRecorded(LinkRecorded r) {
-        if (r.record().step() != step || !stepOpen) return this;
-        linkRecords.add(r.record());
+        if (!stepOpen) return this;
+        records.linkRecorded(r.record());
         return endStepIfComplete();
     }
 
@@ -291,7 +288,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
      * come in either order), with one {@link Event.StepEnded} holding every record in canonical order.
      */
     private Behavior<Command> endStepIfComplete() {
-        if (replicaReports.size() < spec.replicas() || linkRecords.size() < linkRecordsPerStep) return this;
+        if (!records.complete()) return this;
         stepOpen = false;
         if (spec.real().isPresent()) {
             // the sequential reference's order: replica by replica, micro-batch by micro-batch, from 0
@@ -312,10 +309,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         steps.add(new RunResult.StepResult(step, stepTime, runSeconds, all));
         runSeconds += stepTime;
         long perStep = (long) spec.schedule().microBatches() * spec.replicas();
-        List<StageRecord> stageRecords = new ArrayList<>();
-        for (List<StageRecord> records : replicaRecords.values()) stageRecords.addAll(records);
-        options.sink().emit(new Event.StepEnded(step, stepTime, runSeconds, (step + 1) * perStep, canonical(stageRecords),
-                canonicalLinks(linkRecords)));
+        options.sink().emit(new Event.StepEnded(step, stepTime, runSeconds, (step + 1) * perStep, records.stages(),
+                records.links()));
         if (step + 1 < options.steps()) {
             startStep(step + 1);
             return this;
@@ -351,39 +346,22 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     }
 
     private Behavior<Command> onFailed(Failed f) {
-        List<StageRecord> stages = new ArrayList<>(f.records());
-        for (List<StageRecord> records : replicaRecords.values()) stages.addAll(records);
-        abandon(f.message(), stages, linkRecords);
+        records.partial(f.records());
+        abandon(f.message());
         return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(f.message()));
     }
 
     private Behavior<Command> onTerminated(Terminated t) {
         String why = t.getRef().path().name() + " stopped unexpectedly";
-        List<StageRecord> stages = new ArrayList<>();
-        for (List<StageRecord> records : replicaRecords.values()) stages.addAll(records);
-        abandon(why, stages, linkRecords);
+        abandon(why);
         return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(why));
     }
 
     /** The open step will never complete: what its actors recorded of it, so that the trace and report show what ran. */
-    private void abandon(String reason, List<StageRecord> stages, List<LinkRecord> links) {
+    private void abandon(String reason) {
         if (!stepOpen) return;
         stepOpen = false;
-        List<StageRecord> ofStep = stages.stream().filter(r -> r.step() == step).toList();
-        List<LinkRecord> linksOfStep = links.stream().filter(r -> r.step() == step).toList();
-        options.sink().emit(new Event.StepAbandoned(step, reason, canonical(ofStep), canonicalLinks(linksOfStep)));
-    }
-
-    /** Stage records by (replica, rank). */
-    private static List<StageRecord> canonical(List<StageRecord> records) {
-        return records.stream().sorted(Comparator.comparingInt(StageRecord::replica).thenComparingInt(StageRecord::rank))
-                .toList();
-    }
-
-    /** Pipeline links by (replica, fromRank, toRank), then ring links by (replica, rank). */
-    private static List<LinkRecord> canonicalLinks(List<LinkRecord> records) {
-        return records.stream().sorted(Comparator.comparing(LinkRecord::ring).thenComparingInt(LinkRecord::replica)
-                .thenComparingInt(LinkRecord::fromRank).thenComparingInt(LinkRecord::toRank)).toList();
+        options.sink().emit(new Event.StepAbandoned(step, reason, records.stages(), records.links()));
     }
 
     private Behavior<Command> onStageBlocked(StageBlocked b) {
@@ -409,15 +387,15 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     private Behavior<Command> onFlushed(FlushedReply f) {
         if (deadlock == null) return this;
-        flushedStages.addAll(f.flushed().stages());
-        linkRecords.addAll(f.flushed().links());
+        records.partial(f.flushed().stages());
+        f.flushed().links().forEach(records::linkRecorded);
         if (--flushesLeft == 0) return deadlocked();
         return this;
     }
 
     /** Every stage and link has flushed: the stages' records are those of the flushes (done or not), the links' all in. */
     private Behavior<Command> deadlocked() {
-        abandon("deadlock at step " + step, flushedStages, linkRecords);
+        abandon("deadlock at step " + step);
         return finish(RunResult.Status.DEADLOCKED, Optional.of(deadlock), Optional.empty());
     }
 
