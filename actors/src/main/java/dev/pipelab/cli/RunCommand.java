@@ -20,6 +20,7 @@ import dev.pipelab.monitoring.report.HtmlReport;
 import dev.pipelab.monitoring.trace.TraceWriter;
 import dev.pipelab.pipeline.Emulator;
 import dev.pipelab.pipeline.RunOptions;
+import dev.pipelab.pipeline.TelemetryChoice;
 import dev.pipelab.pipeline.RunResult;
 import dev.pipelab.pipeline.RunSpec;
 import dev.pipelab.numerics.Param;
@@ -88,6 +89,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", description = "Steps to run (default: the scenario's training.steps).")
     Integer steps;
 
+    @Option(names = "--telemetry", paramLabel = "off|steps|spans",
+            description = "How much each stage and link records: spans (every action and transfer), steps (per-step sums), "
+                    + "off (default: the scenario's telemetry.level, auto: spans for small runs, steps for large ones).")
+    String telemetry;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: runs/<scenario>-<timestamp>).")
     Path out;
 
@@ -126,6 +132,9 @@ final class RunCommand implements Callable<Integer> {
         if (!(speed > 0) || Double.isInfinite(speed)) throw new UserException("--speed must be a positive number, got " + speed);
         if (steps != null && steps < 1) throw new UserException("--steps must be >= 1, got " + steps);
         if (port < 0 || port > 65535) throw new UserException("--port must be within 0..65535, got " + port);
+        if (telemetry != null && !List.of("off", "steps", "spans").contains(telemetry)) {
+            throw new UserException("--telemetry must be off, steps or spans, got '" + telemetry + "'");
+        }
 
         Path scenarioFile = file != null ? file : Path.of(System.getProperty("pipelab.home", "."), "scenarios", "quickstart.yaml");
         if (!Files.isRegularFile(scenarioFile)) throw new UserException("no scenario file at " + scenarioFile);
@@ -142,6 +151,9 @@ final class RunCommand implements Callable<Integer> {
         Path weightsFile = scenario.real().flatMap(Scenario.Real::weightsOut).map(Path::of).orElse(outDir.resolve("weights.plwt"));
         if (sequential) return runSequential(plan, real.orElseThrow(), stepCount, outDir, weightsFile, stdout);
         RunInfo info = RunInfos.of(plan, analyticReport, mode == ClockMode.WALL ? "wall" : "virtual", speed);
+        TelemetryChoice recording = telemetry != null
+                ? TelemetryChoice.of(telemetry, "--telemetry", plan.schedule(), plan.data())
+                : TelemetryChoice.of(scenario.telemetry().level(), "scenario", plan.schedule(), plan.data());
 
         // ---- telemetry: everything the run emits goes to the log, the live views and the trace ----
         EventLog log = new EventLog();
@@ -170,15 +182,16 @@ final class RunCommand implements Callable<Integer> {
 
         DashboardServer server = noDashboard ? null : startDashboard(dashboard, metrics, stdout);
         if (!quiet) {
-            stdout.printf(Locale.ROOT, "pipelab run: %s, %s, p=%d d=%d t=%d v=%d, m=%d, %d steps, %s clock%s%n", plan.name(),
+            stdout.printf(Locale.ROOT, "pipelab run: %s, %s, p=%d d=%d t=%d v=%d, m=%d, %d steps, %s clock%s, %s%n", plan.name(),
                     plan.schedule().name(), plan.pipeline(), plan.data(), plan.tensor(), plan.virtualStages(), plan.microBatches(),
-                    stepCount, info.clock(), mode == ClockMode.WALL ? " at speed " + speed : "");
+                    stepCount, info.clock(), mode == ClockMode.WALL ? " at speed " + speed : "", recording.reason());
             if (server != null) stdout.printf(Locale.ROOT, "dashboard %s   metrics %smetrics%n", server.uri(), server.uri());
             stdout.flush();
         }
 
         OomPolicy oom = scenario.training().onOutOfMemory().equals("fail") ? OomPolicy.FAIL : OomPolicy.WARN;
-        RunOptions options = new RunOptions(mode, speed, stepCount, sink, oom, Duration.ofHours(24));
+        RunOptions options = new RunOptions(mode, speed, stepCount, sink, oom, Duration.ofHours(24))
+                .withTelemetry(recording.level());
         RunResult result;
         try {
             RunSpec runSpec = real.isPresent() ? RunSpec.of(plan).withReal(real.get()) : RunSpec.of(plan);

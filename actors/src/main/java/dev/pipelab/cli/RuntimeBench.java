@@ -5,8 +5,10 @@ import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventLog;
 import dev.pipelab.monitoring.EventPump;
 import dev.pipelab.monitoring.EventSink;
+import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.RunAggregate;
 import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.dashboard.DashboardState;
 import dev.pipelab.monitoring.metrics.Metrics;
 import dev.pipelab.monitoring.trace.TraceWriter;
@@ -18,10 +20,10 @@ import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.PlanReport;
 import dev.pipelab.plan.Planner;
 import dev.pipelab.scenario.Scenario;
-import dev.pipelab.stage.OomPolicy;
 import dev.pipelab.schedule.CompiledSchedule;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Timeline;
+import dev.pipelab.stage.OomPolicy;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -425,12 +427,12 @@ final class RuntimeBench {
 
         @Override
         public void emit(Event e) {
-            if (e instanceof dev.pipelab.monitoring.RankActivity a) {
-                batches.incrementAndGet();
-                for (int i = 0; i < a.actions(); i++) if (a.microBatch(i) >= 0) actions.incrementAndGet();
-            } else if (e instanceof dev.pipelab.monitoring.LinkActivity l) {
-                batches.incrementAndGet();
-                transfers.addAndGet(l.transfers());
+            if (e instanceof Event.StepEnded s) {
+                batches.addAndGet(s.stages().size() + s.links().size());
+                for (StageRecord r : s.stages()) {
+                    for (StageRecord.Action a : r.actions()) if (a.microBatch() >= 0) actions.incrementAndGet();
+                }
+                for (LinkRecord l : s.links()) transfers.addAndGet(l.messages());
             }
         }
     }

@@ -1,12 +1,11 @@
 package dev.pipelab.cluster;
 
-import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
-import dev.pipelab.monitoring.EventSink;
-import dev.pipelab.stage.Stage;
+import dev.pipelab.protocol.CborSerializable;
 import dev.pipelab.stage.StageSetup;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -15,13 +14,23 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * One per node: spawns {@link Stage} and {@link Link} actors on request, so that the placement of (replica, rank)
- * on nodes is data. Invariant: it registers itself with the Receptionist under {@link #KEY}; the actors it
- * spawns emit telemetry to this node's {@link EventSink} (telemetry never crosses nodes).
+ * One per node: spawns stage and link actors on request, so that the placement of (replica, rank) on nodes is data.
+ * Invariant: it registers itself with the Receptionist under {@link #KEY}; what it spawns comes from the
+ * {@link Factories} its node gave it, so the host knows the setups (data) but not the actors' protocols, and the refs
+ * it hands back are typed by whoever asked.
  */
 public final class Host extends AbstractBehavior<Host.Command> {
 
     public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "pipelab-host");
+
+    /** How a node makes the actors it hosts; given where the node starts, never sent. */
+    public interface Factories {
+        /** A stage's behaviour. */
+        Behavior<?> stage(StageSetup setup);
+
+        /** A link's behaviour, delivering to {@code target} and handing its step records to {@code recorder}. */
+        Behavior<?> link(LinkSetup setup, ActorRef<?> target, ActorRef<?> recorder);
+    }
 
     /** What a host understands. */
     public sealed interface Command extends CborSerializable permits SpawnStage, SpawnLink, Stop {}
@@ -29,34 +38,38 @@ public final class Host extends AbstractBehavior<Host.Command> {
     /** Spawn a stage. Pairing: answered by one {@link StageSpawned}. */
     public record SpawnStage(StageSetup setup, ActorRef<StageSpawned> replyTo) implements Command {}
 
-    /** Spawn a link delivering to {@code target}. Pairing: answered by one {@link LinkSpawned}. */
-    public record SpawnLink(LinkSetup setup, ActorRef<Stage.Command> target, ActorRef<LinkSpawned> replyTo) implements Command {}
+    /**
+     * Spawn a link delivering to {@code target} and recording to {@code recorder} (see {@link Factories#link}).
+     * Pairing: answered by one {@link LinkSpawned}.
+     */
+    public record SpawnLink(LinkSetup setup, ActorRef<?> target, ActorRef<?> recorder, ActorRef<LinkSpawned> replyTo)
+            implements Command {}
 
     /** Stop this host and everything it spawned. */
     public enum Stop implements Command { INSTANCE }
 
-    /** A stage was spawned. */
-    public record StageSpawned(int replica, int rank, ActorRef<Stage.Command> stage) implements CborSerializable {}
+    /** A stage was spawned; {@code stage} accepts what {@link Factories#stage} made it accept. */
+    public record StageSpawned(int replica, int rank, ActorRef<?> stage) implements CborSerializable {}
 
-    /** A link was spawned. */
-    public record LinkSpawned(LinkSetup setup, ActorRef<Link.Command> link) implements CborSerializable {}
+    /** A link was spawned; {@code link} accepts what {@link Factories#link} made it accept. */
+    public record LinkSpawned(LinkSetup setup, ActorRef<?> link) implements CborSerializable {}
 
-    private final EventSink sink;
+    private final Factories factories;
 
-    private Host(ActorContext<Command> context, EventSink sink, boolean register) {
+    private Host(ActorContext<Command> context, Factories factories, boolean register) {
         super(context);
-        this.sink = sink;
+        this.factories = factories;
         if (register) context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
     }
 
     /** A host that registers with the Receptionist (cluster nodes). */
-    public static Behavior<Command> create(EventSink sink) {
-        return Behaviors.setup(ctx -> new Host(ctx, sink, true));
+    public static Behavior<Command> create(Factories factories) {
+        return Behaviors.setup(ctx -> new Host(ctx, factories, true));
     }
 
     /** A host known only to whoever spawned it (an embedded one-node run). */
-    public static Behavior<Command> createLocal(EventSink sink) {
-        return Behaviors.setup(ctx -> new Host(ctx, sink, false));
+    public static Behavior<Command> createLocal(Factories factories) {
+        return Behaviors.setup(ctx -> new Host(ctx, factories, false));
     }
 
     @Override
@@ -73,23 +86,23 @@ public final class Host extends AbstractBehavior<Host.Command> {
 
     private long realStages;
     /** Real-numerics stages' dispatcher (pipelab.conf): one thread per core, apart from the default dispatcher. */
-    private static final org.apache.pekko.actor.typed.DispatcherSelector REAL_STAGE_DISPATCHER =
-            org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("pipelab.real-stage-dispatcher");
+    private static final DispatcherSelector REAL_STAGE_DISPATCHER = DispatcherSelector.fromConfig("pipelab.real-stage-dispatcher");
 
     private Behavior<Command> onSpawnStage(SpawnStage s) {
         // real-numerics stages carry tensors: their name routes them through Artery's large-message lane (pipelab.conf);
         // they compute for milliseconds per message, so they run on threads of their own, not the dispatcher that
         // carries every other message
-        ActorRef<Stage.Command> stage = s.setup().real().isPresent()
-                ? getContext().spawn(Stage.create(s.setup(), sink), REAL_STAGE_PREFIX + s.setup().replica() + "-"
+        Behavior<?> behavior = factories.stage(s.setup());
+        ActorRef<?> stage = s.setup().real().isPresent()
+                ? getContext().spawn(behavior, REAL_STAGE_PREFIX + s.setup().replica() + "-"
                         + s.setup().rank() + "-" + (realStages++), REAL_STAGE_DISPATCHER)
-                : getContext().spawnAnonymous(Stage.create(s.setup(), sink));
+                : getContext().spawnAnonymous(behavior);
         s.replyTo().tell(new StageSpawned(s.setup().replica(), s.setup().rank(), stage));
         return this;
     }
 
     private Behavior<Command> onSpawnLink(SpawnLink s) {
-        ActorRef<Link.Command> link = getContext().spawnAnonymous(Link.create(s.setup(), s.target(), sink));
+        ActorRef<?> link = getContext().spawnAnonymous(factories.link(s.setup(), s.target(), s.recorder()));
         s.replyTo().tell(new LinkSpawned(s.setup(), link));
         return this;
     }

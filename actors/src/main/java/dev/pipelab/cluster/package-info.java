@@ -1,6 +1,6 @@
 /**
- * Nodes: the {@link dev.pipelab.cluster.CborSerializable} marker every message implements, the per-node
- * {@link dev.pipelab.cluster.Host} that spawns stages and links where a {@link dev.pipelab.cluster.NodePlacement}
- * puts them. Configuration: {@code pipelab.conf} on the class path, {@code cluster-config/} for multi-JVM setups.
+ * Nodes: the per-node {@link dev.pipelab.cluster.Host} that spawns stages and links, from the behaviour factories its
+ * node gave it, where a {@link dev.pipelab.cluster.NodePlacement} puts them. Configuration: {@code pipelab.conf} on
+ * the class path, {@code cluster-config/} for multi-JVM setups.
  */
 package dev.pipelab.cluster;

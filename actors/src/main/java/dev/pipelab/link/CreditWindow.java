@@ -68,7 +68,7 @@ public final class CreditWindow {
             grantedAt = Arrays.copyOf(grantedAt, Math.max(seq + 1, 2 * old));
             Arrays.fill(grantedAt, old, grantedAt.length, Double.NaN);
         }
-        if (grantedAt[seq] != grantedAt[seq]) {
+        if (Double.isNaN(grantedAt[seq])) {
             grantedAt[seq] = startSeconds;
             granted++;
         }

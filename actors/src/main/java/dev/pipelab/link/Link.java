@@ -1,13 +1,13 @@
 package dev.pipelab.link;
 
 import dev.pipelab.clock.Clock;
-import dev.pipelab.cluster.CborSerializable;
 import dev.pipelab.model.LinkSpec;
-import dev.pipelab.monitoring.LinkActivity;
-import dev.pipelab.monitoring.EventSink;
-import dev.pipelab.pipeline.Quiescence;
-import dev.pipelab.pipeline.Trainer;
-import dev.pipelab.stage.Stage;
+import dev.pipelab.monitoring.LinkRecord;
+import dev.pipelab.monitoring.TelemetryLevel;
+import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.protocol.CborSerializable;
+import dev.pipelab.protocol.Control;
+import dev.pipelab.protocol.Payload;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -16,15 +16,23 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * One direction of one link: a FIFO resource between two stages (or two replicas' ranks on the all-reduce ring).
  * Invariant: messages leave in the order the sender handed them over (one sender per link, and Pekko keeps
  * per-pair order); each arrives at {@code start + occupancy + latency} with {@code start = max(link free,
- * ready)}, and the delivery to the receiving {@link Stage} carries that arrival time. In wall time the delivery
- * waits for the wall instant of its arrival.
+ * ready)}, and the {@link Delivery} to the receiver carries that arrival time. In wall time the delivery
+ * waits for the wall instant of its arrival. The link records what it carried itself and hands its record of a step
+ * over once ({@link Recorded}), when it has carried the step's {@link LinkSetup#messagesPerStep()} messages.
+ *
+ * <p>The link knows no receiver's protocol: whoever creates it says how a {@link Delivery} becomes the receiver's
+ * message, and the conversion runs here, on the sender's node, so what crosses nodes is the receiver's own message.
  */
 public final class Link extends AbstractBehavior<Link.Command> {
 
@@ -35,69 +43,34 @@ public final class Link extends AbstractBehavior<Link.Command> {
     /**
      * Carry the output of {@code stage}'s action for {@code microBatch} (message {@code seq} of the step on this
      * link), ready at {@code readySeconds}, to the receiver's action at {@code toPosition}. Pairing: one
-     * {@link Stage.Deliver} per transfer.
+     * {@link Arrived} per transfer.
      */
-    public record Transfer(int step, long epoch, int seq, int toPosition, int stage, int microBatch, String kind, long bytes,
-                           double readySeconds, byte[] payload) implements Command {
-        /** Structural equality with the payload by content (an array component would compare by identity). */
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof Transfer o && java.util.Objects.equals(step, o.step)
-                    && java.util.Objects.equals(epoch, o.epoch)
-                    && java.util.Objects.equals(seq, o.seq)
-                    && java.util.Objects.equals(toPosition, o.toPosition)
-                    && java.util.Objects.equals(stage, o.stage)
-                    && java.util.Objects.equals(microBatch, o.microBatch)
-                    && java.util.Objects.equals(kind, o.kind)
-                    && java.util.Objects.equals(bytes, o.bytes)
-                    && java.util.Objects.equals(readySeconds, o.readySeconds)
-                    && java.util.Arrays.equals(payload, o.payload);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * java.util.Objects.hash(step, epoch, seq, toPosition, stage, microBatch, kind, bytes, readySeconds) + java.util.Arrays.hashCode(payload);
-        }
-
+    public record Transfer(int step, long epoch, int seq, int toPosition, int stage, int microBatch, TransferKind kind,
+                           long bytes, double readySeconds, Payload payload) implements Command {
         /** Emulated mode: sizes only, no tensor. */
-        public Transfer(int step, long epoch, int seq, int toPosition, int stage, int microBatch, String kind, long bytes,
+        public Transfer(int step, long epoch, int seq, int toPosition, int stage, int microBatch, TransferKind kind, long bytes,
                         double readySeconds) {
-            this(step, epoch, seq, toPosition, stage, microBatch, kind, bytes, readySeconds, new byte[0]);
+            this(step, epoch, seq, toPosition, stage, microBatch, kind, bytes, readySeconds, Payload.EMPTY);
         }
     }
 
-    /** Carry ring chunk {@code index} of {@code stage}'s all-reduce on {@code spec}. Pairing: one {@link Stage.RingChunk}. */
+    /** Carry ring chunk {@code index} of {@code stage}'s all-reduce on {@code spec}. Pairing: one {@link RingArrived}. */
     public record RingTransfer(int step, long epoch, int stage, int index, long bytes, LinkSpec spec, double readySeconds,
-                               byte[] payload) implements Command {
-        /** Structural equality with the payload by content (an array component would compare by identity). */
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof RingTransfer o && java.util.Objects.equals(step, o.step)
-                    && java.util.Objects.equals(epoch, o.epoch)
-                    && java.util.Objects.equals(stage, o.stage)
-                    && java.util.Objects.equals(index, o.index)
-                    && java.util.Objects.equals(bytes, o.bytes)
-                    && java.util.Objects.equals(spec, o.spec)
-                    && java.util.Objects.equals(readySeconds, o.readySeconds)
-                    && java.util.Arrays.equals(payload, o.payload);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * java.util.Objects.hash(step, epoch, stage, index, bytes, spec, readySeconds) + java.util.Arrays.hashCode(payload);
-        }
-
+                               Payload payload) implements Command {
         /** Emulated mode: sizes only, no gradient chunk. */
         public RingTransfer(int step, long epoch, int stage, int index, long bytes, LinkSpec spec, double readySeconds) {
-            this(step, epoch, stage, index, bytes, spec, readySeconds, new byte[0]);
+            this(step, epoch, stage, index, bytes, spec, readySeconds, Payload.EMPTY);
         }
     }
 
-    /** Report counters for quiescence detection. */
-    public record Probe(int wave, ActorRef<Quiescence.Report> replyTo) implements Command {}
+    /** Report counters for quiescence detection. Pairing: one {@link Control.Report}. */
+    public record Probe(int wave, ActorRef<Control.Report> replyTo) implements Command {}
 
-    /** Report the transfers of the step so far (see {@link Stage.Flush}). Pairing: one {@link Trainer.Flushed}. */
-    public record Flush(ActorRef<Trainer.Command> replyTo) implements Command {}
+    /**
+     * Hand over the record of the step so far (the step will never complete). Pairing: one {@link Control.Flushed},
+     * holding the record unless it was handed over already (or telemetry is off).
+     */
+    public record Flush(ActorRef<Control.Flushed> replyTo) implements Command {}
 
     /** Stop (end of run). */
     public enum Stop implements Command { INSTANCE }
@@ -105,38 +78,55 @@ public final class Link extends AbstractBehavior<Link.Command> {
     /** Wall time: delivery {@code key} is due. */
     record Due(long key) implements Command {}
 
-    private static final int ALLREDUCE = LinkActivity.kindIndex("allreduce");
+    /** What arrives at the receiver: a pipeline message ({@link Arrived}) or a ring chunk ({@link RingArrived}). */
+    public sealed interface Delivery permits Arrived, RingArrived {}
+
+    /** The input of the receiver's action at {@code position} arrived at {@code arrivalSeconds}. */
+    public record Arrived(int step, int position, double arrivalSeconds, Payload payload) implements Delivery {}
+
+    /** Ring chunk {@code index} of {@code stage}'s all-reduce arrived at {@code arrivalSeconds}. */
+    public record RingArrived(int step, int stage, int index, double arrivalSeconds, Payload payload) implements Delivery {}
+
+    /** What the link carried in one step, handed over once (to the ref it was created with). */
+    public record Recorded(LinkRecord record) implements CborSerializable {}
 
     private final LinkSetup setup;
-    private final ActorRef<Stage.Command> target;
-    private final EventSink sink;
+    private final Consumer<Delivery> deliverNow;
+    private final ActorRef<Recorded> recorder;
     private final Clock clock;
     private final TimerScheduler<Command> timers;
     private final LinkState state;
-    /** The current step's transfers, reported as one batch once the step's last has left (see {@link LinkSetup}). */
-    private final LinkActivity.Recorder activity;
-    /** Transfers of the current step so far (a probe may have reported some of them already). */
-    private int carried;
-    private final Map<Long, Stage.Command> due = new HashMap<>();
+    private final boolean recording;
+    /** The current step's transfers, at {@code SPANS} only. */
+    private final List<LinkRecord.Transfer> transfers = new ArrayList<>();
+    /** Whether the current step's record was handed over. */
+    private boolean handedOver;
+    private final Map<Long, Delivery> due = new HashMap<>();
     private int step = -1;
     private long nextKey;
     private long sent;
     private long received;
 
-    private Link(ActorContext<Command> context, TimerScheduler<Command> timers, LinkSetup setup, ActorRef<Stage.Command> target,
-                 EventSink sink) {
+    private <T> Link(ActorContext<Command> context, TimerScheduler<Command> timers, LinkSetup setup, ActorRef<T> target,
+                     Function<Delivery, T> deliver, ActorRef<Recorded> recorder) {
         super(context);
         this.setup = setup;
-        this.target = target;
-        this.sink = sink;
+        this.deliverNow = d -> target.tell(deliver.apply(d));
+        this.recorder = recorder;
         this.timers = timers;
         this.clock = Clock.of(setup.clock(), setup.speed());
         this.state = new LinkState(setup.spec());
-        this.activity = new LinkActivity.Recorder(setup.replica(), setup.fromRank(), setup.toRank());
+        this.recording = setup.telemetry() != TelemetryLevel.OFF;
     }
 
-    public static Behavior<Command> create(LinkSetup setup, ActorRef<Stage.Command> target, EventSink sink) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Link(ctx, timers, setup, target, sink)));
+    /**
+     * @param target   the receiving stage
+     * @param deliver  how a {@link Delivery} becomes {@code target}'s message
+     * @param recorder where the link hands over its record of each step
+     */
+    public static <T> Behavior<Command> create(LinkSetup setup, ActorRef<T> target, Function<Delivery, T> deliver,
+                                               ActorRef<Recorded> recorder) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Link(ctx, timers, setup, target, deliver, recorder)));
     }
 
     @Override
@@ -146,46 +136,43 @@ public final class Link extends AbstractBehavior<Link.Command> {
                 .onMessage(RingTransfer.class, this::onRingTransfer)
                 .onMessage(Due.class, this::onDue)
                 .onMessage(Probe.class, this::onProbe)
-                .onMessage(Flush.class, f -> {
-                    flush();
-                    f.replyTo().tell(new Trainer.Flushed(setup.name()));
-                    return this;
-                })
+                .onMessage(Flush.class, this::onFlush)
                 .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                 .build();
     }
 
     private void enterStep(int s) {
         if (s != step) {
-            flush();
             step = s;
-            carried = 0;
             state.reset();
+            transfers.clear();
+            handedOver = false;
         }
     }
 
-    /**
-     * Records a transfer; reports the batch when the step's transfers are complete, or at once in wall time (so the
-     * live views move while a step runs) and when the count per step is unknown. A link whose sender reports its
-     * transfers ({@link LinkSetup#senderReports()}) records nothing.
-     */
-    private void record(int kind, int stage, int microBatch, long bytes, double ready, LinkState.Transit transit) {
-        if (sink == EventSink.NONE || setup.senderReports()) return; // telemetry off costs nothing, nor does the sender's
-        activity.transfer(kind, stage, microBatch, bytes, ready, transit.start(), transit.arrival());
-        carried++;
-        if (!clock.isVirtual() || carried >= setup.messagesPerStep()) flush();
+    /** Records a transfer; hands the step's record over once the step's messages are all carried. */
+    private void record(TransferKind kind, int stage, int microBatch, long bytes, double ready, LinkState.Transit transit) {
+        if (!recording) return;
+        if (setup.telemetry().spans()) {
+            transfers.add(new LinkRecord.Transfer(kind, stage, microBatch, bytes, ready, transit.start(), transit.arrival()));
+        }
+        if (state.messages() == setup.messagesPerStep()) {
+            handedOver = true;
+            recorder.tell(new Recorded(stepRecord()));
+        }
     }
 
-    private void flush() {
-        if (!activity.isEmpty()) sink.emit(activity.take(step));
+    private LinkRecord stepRecord() {
+        return new LinkRecord(step, setup.replica(), setup.toReplica(), setup.fromRank(), setup.toRank(), setup.ring(),
+                state.bytes(), state.busySeconds(), state.messages(), state.maxQueueDepth(), transfers);
     }
 
     private Behavior<Command> onTransfer(Transfer t) {
         received++;
         enterStep(t.step());
         LinkState.Transit transit = state.send(t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY); // see Stage.pump
-        record(LinkActivity.kindIndex(t.kind()), t.stage(), t.microBatch(), t.bytes(), t.readySeconds(), transit);
-        deliver(new Stage.Deliver(t.step(), t.toPosition(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
+        record(t.kind(), t.stage(), t.microBatch(), t.bytes(), t.readySeconds(), transit);
+        deliver(new Arrived(t.step(), t.toPosition(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
         return this;
     }
 
@@ -193,15 +180,15 @@ public final class Link extends AbstractBehavior<Link.Command> {
         received++;
         enterStep(t.step());
         LinkState.Transit transit = state.send(t.spec(), t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY);
-        record(ALLREDUCE, t.stage(), -1, t.bytes(), t.readySeconds(), transit);
-        deliver(new Stage.RingChunk(t.step(), t.stage(), t.index(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
+        record(TransferKind.ALLREDUCE, t.stage(), -1, t.bytes(), t.readySeconds(), transit);
+        deliver(new RingArrived(t.step(), t.stage(), t.index(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
         return this;
     }
 
-    private void deliver(Stage.Command delivery, long epoch, double arrival) {
+    private void deliver(Delivery delivery, long epoch, double arrival) {
         if (clock.isVirtual()) {
             sent++;
-            target.tell(delivery);
+            deliverNow.accept(delivery);
             return;
         }
         long key = nextKey++;
@@ -210,16 +197,23 @@ public final class Link extends AbstractBehavior<Link.Command> {
     }
 
     private Behavior<Command> onDue(Due d) {
-        Stage.Command delivery = due.remove(d.key());
+        Delivery delivery = due.remove(d.key());
         if (delivery != null) {
             sent++;
-            target.tell(delivery);
+            deliverNow.accept(delivery);
         }
         return this;
     }
 
+    private Behavior<Command> onFlush(Flush f) {
+        boolean pending = recording && step >= 0 && !handedOver && state.messages() > 0;
+        f.replyTo().tell(new Control.Flushed(setup.name(), List.of(), pending ? List.of(stepRecord()) : List.of()));
+        return this;
+    }
+
     private Behavior<Command> onProbe(Probe p) {
-        p.replyTo().tell(new Quiescence.Report(p.wave(), setup.name(), Integer.MAX_VALUE, sent, received, due.isEmpty(), Quiescence.Report.NO_STEP, true, java.util.List.of()));
+        p.replyTo().tell(new Control.Report(p.wave(), setup.name(), Integer.MAX_VALUE, sent, received, due.isEmpty(),
+                Control.Report.NO_STEP, true, List.of()));
         return this;
     }
 }

@@ -4,8 +4,13 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.NodePlacement;
+import dev.pipelab.link.Link;
+import dev.pipelab.link.LinkSetup;
+import dev.pipelab.numerics.TensorCodec;
 import dev.pipelab.plan.Plan;
+import dev.pipelab.stage.Stage;
 import dev.pipelab.stage.StageProgram;
+import dev.pipelab.stage.StageSetup;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -33,6 +38,25 @@ public final class Emulator {
     public static final String SYSTEM_NAME = "pipelab";
 
     private static final AtomicLong RUNS = new AtomicLong();
+
+    /**
+     * What every node's {@link Host} spawns: {@link Stage}s, and {@link Link}s that deliver as {@link Stage} messages
+     * and hand their records to the trainer's adapter. Pass it to {@link Host#create} where a node starts.
+     */
+    public static final Host.Factories ACTORS = new Host.Factories() {
+        @Override
+        public Behavior<?> stage(StageSetup setup) {
+            return Stage.create(setup);
+        }
+
+        @Override
+        public Behavior<?> link(LinkSetup setup, ActorRef<?> target, ActorRef<?> recorder) {
+            // the pipeline asked for the link with a stage as its target and the trainer's adapter as its recorder
+            ActorRef<Stage.Command> stage = target.unsafeUpcast();
+            ActorRef<Link.Recorded> records = recorder.unsafeUpcast();
+            return Link.create(setup, stage, Stage::delivered, records);
+        }
+    };
 
     private Emulator() {}
 
@@ -70,10 +94,10 @@ public final class Emulator {
         return ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResources("pipelab.conf")));
     }
 
-    /** Runs on an existing ActorSystem with one local host emitting to {@code options.sink()}. */
+    /** Runs on an existing ActorSystem with one local host. */
     public static RunResult run(ActorSystem<?> system, RunSpec spec, RunOptions options) {
         long id = RUNS.incrementAndGet();
-        ActorRef<Host.Command> host = system.systemActorOf(Host.createLocal(options.sink()), "host-" + id, Props.empty());
+        ActorRef<Host.Command> host = system.systemActorOf(Host.createLocal(ACTORS), "host-" + id, Props.empty());
         try {
             return run(system, List.of(host), NodePlacement.ONE_NODE, spec, options);
         } finally {
@@ -96,7 +120,7 @@ public final class Emulator {
 
     /**
      * Runs with stages placed on the given hosts (one per node, typically found through the Receptionist under
-     * {@link Host#KEY}); the coordinator runs on {@code system}, and each host's stages emit to that host's sink.
+     * {@link Host#KEY}); the coordinator runs on {@code system} and alone emits to {@code options.sink()}.
      */
     public static RunResult run(ActorSystem<?> system, List<ActorRef<Host.Command>> hosts, NodePlacement placement,
                                 RunSpec spec, RunOptions options) {
@@ -107,7 +131,7 @@ public final class Emulator {
             long largest = spec.real().get().largestPayloadBytes(spec.schedule().stages());
             // real-numerics stages and the weights inbox use the large-message lane (pipelab.conf)
             long frame = system.settings().config().getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");
-            if (largest + dev.pipelab.numerics.TensorCodec.ENVELOPE_MARGIN_BYTES > frame) {
+            if (largest + TensorCodec.ENVELOPE_MARGIN_BYTES > frame) {
                 throw new IllegalArgumentException("real numerics across nodes: a message would carry " + largest
                         + " bytes, more than Artery's large-message frame of " + frame + " bytes (minus a 4 KiB envelope); "
                         + "use a smaller model, one node, or raise pekko.remote.artery.advanced.maximum-large-frame-size");

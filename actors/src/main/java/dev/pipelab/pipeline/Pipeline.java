@@ -1,10 +1,11 @@
 package dev.pipelab.pipeline;
 
-import dev.pipelab.cluster.CborSerializable;
 import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.NodePlacement;
 import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.protocol.CborSerializable;
 import dev.pipelab.stage.Stage;
 import dev.pipelab.stage.StageReport;
 import dev.pipelab.stage.StageSetup;
@@ -25,14 +26,14 @@ import java.util.TreeMap;
 /**
  * The supervisor of one data-parallel replica: has its stages and links spawned on their nodes' {@link Host}s,
  * wires them, starts each step with the data loader's offsets, watches every stage and link, and reports the
- * step to the {@link Trainer} once every rank has finished it and the consumed offsets committed. Invariant:
- * a step is reported only if stage 0 consumed exactly the step's m offsets, each once.
+ * step to the {@link Trainer} once every rank has finished it and the consumed offsets committed, with every rank's
+ * record of it. Invariant: a step is reported only if stage 0 consumed exactly the step's m offsets, each once.
  */
 public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
 
     /** What a pipeline understands. */
     public sealed interface Command extends CborSerializable
-            permits Wire, RunStep, StageConnected, StageDone, StageFailed, StageSpawnedReply, LinkSpawnedReply {}
+            permits Wire, RunStep, StageReplied, StageSpawnedReply, LinkSpawnedReply {}
 
     /** Spawn the links; {@code rightStages} are the next replica's stages by rank (ring neighbours). */
     public record Wire(Map<Integer, ActorRef<Stage.Command>> rightStages) implements Command {}
@@ -40,22 +41,8 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     /** Run step {@code step}; {@code epoch} anchors step-local time in wall time. Pairing: one {@link Trainer.ReplicaDone}. */
     public record RunStep(int step, long epoch) implements Command {}
 
-    /** A stage is wired (reply to {@link Stage.Connect}). */
-    public record StageConnected(int replica, int rank) implements Command {}
-
-    /** A stage finished the step; {@code losses}: real-numerics mode, the last stage's per-micro-batch losses. */
-    public record StageDone(StageReport report, List<Double> losses) implements Command {
-        public StageDone {
-            losses = List.copyOf(losses);
-        }
-
-        public StageDone(StageReport report) {
-            this(report, List.of());
-        }
-    }
-
-    /** A stage cannot go on (out of memory under {@code OomPolicy.FAIL}). */
-    public record StageFailed(int replica, int rank, String message) implements Command {}
+    /** A stage replied: connected, done with the step, or failed. */
+    record StageReplied(Stage.Reply reply) implements Command {}
 
     record StageSpawnedReply(Host.StageSpawned spawned) implements Command {}
 
@@ -67,19 +54,27 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     private final List<ActorRef<Host.Command>> hosts;
     private final NodePlacement placement;
     private final ActorRef<Trainer.Command> trainer;
+    private final ActorRef<Stage.Blocked> blocked;
+    private final ActorRef<Link.Recorded> recorder;
+    private final ActorRef<Stage.Reply> stageReplies;
     private final DataLoader loader;
     private final Map<Integer, ActorRef<Stage.Command>> stages = new TreeMap<>();
     private final List<Host.LinkSpawned> spawnedLinks = new ArrayList<>();
     private int linksExpected;
     private int connected;
     private final Map<Integer, StageReport> done = new TreeMap<>();
+    private final Map<Integer, StageRecord> records = new TreeMap<>();
     private List<Double> losses = List.of();
     private int step = -1;
     private boolean failed;
 
     private Pipeline(ActorContext<Command> context, int replica, List<StageSetup> setups, List<LinkSetup> links,
-                     List<ActorRef<Host.Command>> hosts, NodePlacement placement, ActorRef<Trainer.Command> trainer) {
+                     List<ActorRef<Host.Command>> hosts, NodePlacement placement, ActorRef<Trainer.Command> trainer,
+                     ActorRef<Stage.Blocked> blocked, ActorRef<Link.Recorded> recorder) {
         super(context);
+        this.blocked = blocked;
+        this.recorder = recorder;
+        this.stageReplies = context.messageAdapter(Stage.Reply.class, StageReplied::new);
         this.replica = replica;
         this.setups = setups;
         this.links = links;
@@ -94,13 +89,16 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
 
     /**
      * @param setups one per rank of this replica
-     * @param links  the replica's pipeline links and its outgoing ring links (each spawned on its sender's node)
+     * @param links    the replica's pipeline links and its outgoing ring links (each spawned on its sender's node)
+     * @param blocked  where the stages' {@link Stage.Blocked} notices go (the trainer's adapter)
+     * @param recorder where the links hand over their step records (the trainer's adapter)
      */
     public static Behavior<Command> create(int replica, List<StageSetup> setups, List<LinkSetup> links,
                                            List<ActorRef<Host.Command>> hosts, NodePlacement placement,
-                                           ActorRef<Trainer.Command> trainer) {
+                                           ActorRef<Trainer.Command> trainer, ActorRef<Stage.Blocked> blocked,
+                                           ActorRef<Link.Recorded> recorder) {
         return Behaviors.setup(ctx -> new Pipeline(ctx, replica, List.copyOf(setups), List.copyOf(links), List.copyOf(hosts),
-                placement, trainer));
+                placement, trainer, blocked, recorder));
     }
 
     @Override
@@ -109,18 +107,17 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
                 .onMessage(StageSpawnedReply.class, this::onStageSpawned)
                 .onMessage(Wire.class, this::onWire)
                 .onMessage(LinkSpawnedReply.class, this::onLinkSpawned)
-                .onMessage(StageConnected.class, this::onStageConnected)
+                .onMessage(StageReplied.class, this::onStageReplied)
                 .onMessage(RunStep.class, this::onRunStep)
-                .onMessage(StageDone.class, this::onStageDone)
-                .onMessage(StageFailed.class, this::onStageFailed)
                 .onSignal(Terminated.class, this::onTerminated)
                 .onSignal(PostStop.class, this::onPostStop)
                 .build();
     }
 
     private Behavior<Command> onStageSpawned(StageSpawnedReply r) {
-        stages.put(r.spawned().rank(), r.spawned().stage());
-        getContext().watch(r.spawned().stage());
+        ActorRef<Stage.Command> stage = r.spawned().stage().unsafeUpcast(); // the host made it with Stage.create
+        stages.put(r.spawned().rank(), stage);
+        getContext().watch(stage);
         if (stages.size() == setups.size()) trainer.tell(new Trainer.StagesReady(replica, Map.copyOf(stages)));
         return this;
     }
@@ -130,7 +127,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         linksExpected = links.size();
         for (LinkSetup l : links) {
             ActorRef<Stage.Command> target = l.ring() ? w.rightStages().get(l.toRank()) : stages.get(l.toRank());
-            hosts.get(placement.node(replica, l.fromRank())).tell(new Host.SpawnLink(l, target, adapter));
+            hosts.get(placement.node(replica, l.fromRank())).tell(new Host.SpawnLink(l, target, recorder, adapter));
         }
         if (linksExpected == 0) connect();
         return this;
@@ -138,9 +135,14 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
 
     private Behavior<Command> onLinkSpawned(LinkSpawnedReply r) {
         spawnedLinks.add(r.spawned());
-        getContext().watch(r.spawned().link());
+        getContext().watch(link(r.spawned()));
         if (spawnedLinks.size() == linksExpected) connect();
         return this;
+    }
+
+    /** The spawned link's ref, as {@link Link#create} made it. */
+    private static ActorRef<Link.Command> link(Host.LinkSpawned spawned) {
+        return spawned.link().unsafeUpcast();
     }
 
     private void connect() {
@@ -149,16 +151,23 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
             List<ActorRef<Link.Command>> ring = new ArrayList<>();
             for (Host.LinkSpawned l : spawnedLinks) {
                 if (l.setup().fromRank() != s.rank()) continue;
-                if (l.setup().ring()) ring.add(l.link());
-                else out.put(l.setup().toRank(), l.link());
+                if (l.setup().ring()) ring.add(link(l));
+                else out.put(l.setup().toRank(), link(l));
             }
-            stages.get(s.rank()).tell(new Stage.Connect(out, Map.copyOf(stages), ring, getContext().getSelf(), trainer));
+            stages.get(s.rank()).tell(new Stage.Connect(out, Map.copyOf(stages), ring, stageReplies, blocked));
         }
     }
 
-    private Behavior<Command> onStageConnected(StageConnected c) {
+    private Behavior<Command> onStageReplied(StageReplied r) {
+        Stage.Reply reply = r.reply();
+        if (reply instanceof Stage.Connected) return onStageConnected();
+        if (reply instanceof Stage.Done d) return onStageDone(d);
+        return onStageFailed((Stage.Failed) reply); // Reply is sealed: the only other kind
+    }
+
+    private Behavior<Command> onStageConnected() {
         if (++connected == setups.size()) {
-            List<ActorRef<Link.Command>> linkRefs = spawnedLinks.stream().map(Host.LinkSpawned::link).toList();
+            List<ActorRef<Link.Command>> linkRefs = spawnedLinks.stream().map(Pipeline::link).toList();
             trainer.tell(new Trainer.ReplicaReady(replica, List.copyOf(stages.values()), linkRefs));
         }
         return this;
@@ -167,6 +176,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     private Behavior<Command> onRunStep(RunStep r) {
         step = r.step();
         done.clear();
+        records.clear();
         List<Long> offsets = loader.offsets(step);
         for (Map.Entry<Integer, ActorRef<Stage.Command>> e : stages.entrySet()) {
             e.getValue().tell(new Stage.RunStep(step, r.epoch(), e.getKey() == 0 ? offsets : List.of()));
@@ -174,25 +184,27 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         return this;
     }
 
-    private Behavior<Command> onStageDone(StageDone d) {
+    private Behavior<Command> onStageDone(Stage.Done d) {
         if (d.report().step() != step || failed) return this;
         done.put(d.report().rank(), d.report());
+        d.record().ifPresent(x -> records.put(x.rank(), x));
         if (!d.losses().isEmpty()) losses = d.losses();
         if (done.size() < setups.size()) return this;
         String problem = loader.commit(step, done.get(0).consumedOffsets());
         if (!problem.isEmpty()) {
             failed = true;
-            trainer.tell(new Trainer.Failed(problem));
+            trainer.tell(new Trainer.Failed(problem, List.copyOf(records.values())));
             return this;
         }
-        trainer.tell(new Trainer.ReplicaDone(step, replica, List.copyOf(done.values()), losses));
+        trainer.tell(new Trainer.ReplicaDone(step, replica, List.copyOf(done.values()), List.copyOf(records.values()), losses));
         losses = List.of();
         return this;
     }
 
-    private Behavior<Command> onStageFailed(StageFailed f) {
+    private Behavior<Command> onStageFailed(Stage.Failed f) {
         failed = true;
-        trainer.tell(new Trainer.Failed(f.message()));
+        f.record().ifPresent(x -> records.put(x.rank(), x));
+        trainer.tell(new Trainer.Failed(f.message(), List.copyOf(records.values())));
         return this;
     }
 
@@ -210,8 +222,8 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
             stage.tell(Stage.Stop.INSTANCE);
         }
         for (Host.LinkSpawned l : spawnedLinks) {
-            getContext().unwatch(l.link());
-            l.link().tell(Link.Stop.INSTANCE);
+            getContext().unwatch(link(l));
+            link(l).tell(Link.Stop.INSTANCE);
         }
         return this;
     }

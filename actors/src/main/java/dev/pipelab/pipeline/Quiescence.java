@@ -1,8 +1,9 @@
 package dev.pipelab.pipeline;
 
-import dev.pipelab.cluster.CborSerializable;
+import dev.pipelab.protocol.Control.Report;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -12,24 +13,6 @@ import java.util.List;
  * waves (Mattern's four-counter method): then no message is in flight and no action can start, forever.
  */
 public final class Quiescence {
-
-    /**
-     * One participant's answer to a probe.
-     *
-     * @param order  where its stuck lines go in the deadlock report (stages: replica·p + rank)
-     * @param step   the stage's current step (-1 before its first), or {@link #NO_STEP} for a link
-     * @param done   whether the stage finished the step (links: always)
-     * @param stuck  what the stage waits for, in the evaluator's wording
-     */
-    public record Report(int wave, String who, int order, long sent, long received, boolean idle, int step, boolean done,
-                         List<String> stuck) implements CborSerializable {
-        /** The step of a participant that has none (a link). */
-        public static final int NO_STEP = Integer.MIN_VALUE;
-
-        public Report {
-            stuck = List.copyOf(stuck);
-        }
-    }
 
     /** What the caller must do next. */
     public enum Next { NOTHING, PROBE, DEADLOCK }
@@ -84,7 +67,7 @@ public final class Quiescence {
         replies.add(r);
         if (replies.size() < participants) return Next.NOTHING;
         inProgress = false;
-        replies.sort(java.util.Comparator.comparingInt(Report::order));
+        replies.sort(Comparator.comparingInt(Report::order));
         long sent = 0;
         long received = 0;
         boolean idle = true;

@@ -1,16 +1,20 @@
 package dev.pipelab.pipeline;
 
 import dev.pipelab.clock.Clock;
-import dev.pipelab.cluster.CborSerializable;
 import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.NodePlacement;
 import dev.pipelab.link.CreditWindow;
 import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
 import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.LinkRecord;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.numerics.Param;
 import dev.pipelab.numerics.WeightsFile;
-import dev.pipelab.schedule.Action;
+import dev.pipelab.protocol.CborSerializable;
+import dev.pipelab.protocol.Control;
+import dev.pipelab.protocol.Payload;
 import dev.pipelab.schedule.ScheduleText;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.Stage;
@@ -25,6 +29,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,12 +42,18 @@ import java.util.concurrent.CompletableFuture;
  * step-local time (each starts at 0; the run's axis is the running sum of step times), deadlock detection by
  * message counting. Invariant: step k+1 starts only after every replica completed and committed step k; the
  * result future completes exactly once, with the completed steps and how the run ended.
+ *
+ * <p>It is the only actor that emits telemetry: each stage's record of a step rides on its replica's
+ * {@link ReplicaDone}, each link hands over its own ({@link LinkRecorded}); once all of a step's are in, in whatever
+ * order they came, one {@link Event.StepEnded} carries them in canonical order. A step that will never complete
+ * (deadlock, failure) is emitted as {@link Event.StepAbandoned} with what its actors recorded, before the result.
  */
 public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     /** What the trainer understands. */
     public sealed interface Command extends CborSerializable
-            permits StagesReady, ReplicaReady, ReplicaDone, Failed, StageBlocked, ProbeReply, ProbeNow, WeightsReported, Flushed {}
+            permits StagesReady, ReplicaReady, ReplicaDone, Failed, StageBlocked, ProbeReply, ProbeNow, WeightsReported,
+            LinkRecorded, FlushedReply {}
 
     /** A replica's stages are spawned (by rank). */
     public record StagesReady(int replica, Map<Integer, ActorRef<Stage.Command>> stages) implements Command {}
@@ -52,57 +63,49 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             implements Command {}
 
     /**
-     * A replica completed and committed {@code step}; one report per rank; {@code losses}: real-numerics mode, the
-     * replica's per-micro-batch losses (empty otherwise).
+     * A replica completed and committed {@code step}; one report per rank, the ranks' records of the step (none with
+     * telemetry off); {@code losses}: real-numerics mode, the replica's per-micro-batch losses (empty otherwise).
      */
-    public record ReplicaDone(int step, int replica, List<StageReport> reports, List<Double> losses) implements Command {
+    public record ReplicaDone(int step, int replica, List<StageReport> reports, List<StageRecord> records, List<Double> losses)
+            implements Command {
         public ReplicaDone {
             reports = List.copyOf(reports);
+            records = List.copyOf(records);
             losses = List.copyOf(losses);
-        }
-
-        public ReplicaDone(int step, int replica, List<StageReport> reports) {
-            this(step, replica, reports, List.of());
         }
     }
 
-    /** Real-numerics mode: a rank's weights, one {@code WeightsFile} per model stage in chunk order (reply to {@link Stage.ReportWeights}). */
-    public record WeightsReported(int replica, int rank, List<byte[]> stages) implements Command {
+    /** Real-numerics mode: a rank's weights, one {@code WeightsFile} per model stage in chunk order (see {@link Stage.ReportWeights}). */
+    public record WeightsReported(int replica, int rank, List<Payload> stages) implements Command {
         public WeightsReported {
             stages = List.copyOf(stages);
         }
-
-        /** Structural equality with the files by content (arrays would compare by identity). */
-        @Override
-        public boolean equals(Object other) {
-            if (!(other instanceof WeightsReported o) || replica != o.replica || rank != o.rank || stages.size() != o.stages.size()) {
-                return false;
-            }
-            for (int i = 0; i < stages.size(); i++) if (!java.util.Arrays.equals(stages.get(i), o.stages.get(i))) return false;
-            return true;
-        }
-
-        @Override
-        public int hashCode() {
-            int h = 31 * replica + rank;
-            for (byte[] b : stages) h = 31 * h + java.util.Arrays.hashCode(b);
-            return h;
-        }
     }
 
-    /** The run cannot go on. */
-    public record Failed(String message) implements Command {}
+    /** The run cannot go on: why, and the records of the step's stages that had any (done or failed). */
+    public record Failed(String message, List<StageRecord> records) implements Command {
+        public Failed {
+            records = List.copyOf(records);
+        }
+
+        public Failed(String message) {
+            this(message, List.of());
+        }
+    }
 
     /** A stage of {@code step} has nothing it can start (it may be waiting for a message in flight). */
     public record StageBlocked(int step) implements Command {}
 
-    record ProbeReply(Quiescence.Report report) implements Command {}
+    record ProbeReply(Control.Report report) implements Command {}
+
+    /** A link handed over its record of a step. */
+    record LinkRecorded(LinkRecord record) implements Command {}
 
     /** Time to send probe wave {@code wave}, which {@link #probe} put off. */
     record ProbeNow(int wave) implements Command {}
 
-    /** A stage or link ({@code who}) reported its telemetry so far, after a {@link Stage.Flush} or {@link Link.Flush}. */
-    public record Flushed(String who) implements Command {}
+    /** A stage or link handed over its record so far, after a {@link Stage.Flush} or {@link Link.Flush}. */
+    record FlushedReply(Control.Flushed flushed) implements Command {}
 
     /** Name of the child that receives weights files; {@code large-message-destinations} in pipelab.conf matches it. */
     public static final String WEIGHTS_INBOX = "real-weights";
@@ -118,11 +121,16 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private static final long PROBE_GAP_NANOS = 10_000_000L;
     private long lastProbeNanos = System.nanoTime() - PROBE_GAP_NANOS;
     private boolean probeScheduled;
-    /** Set once a deadlock is found; the run ends when every stage and link has flushed ({@link Flushed}). */
+    /** Set once a deadlock is found; the run ends when every stage and link has flushed ({@link FlushedReply}). */
     private RunResult.Deadlock deadlock;
     private int flushesLeft;
     private final List<ActorRef<Link.Command>> probedLinks = new ArrayList<>();
-    private final ActorRef<Quiescence.Report> probeAdapter;
+    private final ActorRef<Control.Report> probeAdapter;
+    private final ActorRef<Control.Flushed> flushAdapter;
+    /** The current step's records so far. */
+    private final StepRecords records;
+    /** Whether the current step has started and not ended. */
+    private boolean stepOpen;
     private List<Param> finalWeights = List.of();
     private int ready;
     private Quiescence quiescence;
@@ -132,7 +140,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private final List<RunResult.StepResult> steps = new ArrayList<>();
     private final Map<Integer, List<Double>> replicaLosses = new TreeMap<>();
     private final List<Double> losses = new ArrayList<>();
-    private final Map<Integer, List<byte[]>> weightsByRank = new TreeMap<>();
+    private final Map<Integer, List<Payload>> weightsByRank = new TreeMap<>();
 
     private Trainer(ActorContext<Command> context, RunSpec spec, RunOptions options, List<ActorRef<Host.Command>> hosts,
                     NodePlacement placement, CompletableFuture<RunResult> result) {
@@ -141,7 +149,13 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         this.options = options;
         this.result = result;
         this.clock = Clock.of(options.clock(), options.speed());
-        this.probeAdapter = context.messageAdapter(Quiescence.Report.class, ProbeReply::new);
+        this.probeAdapter = context.messageAdapter(Control.Report.class, ProbeReply::new);
+        this.flushAdapter = context.messageAdapter(Control.Flushed.class, FlushedReply::new);
+        ActorRef<Stage.Blocked> blocked = context.messageAdapter(Stage.Blocked.class, Trainer::blocked);
+        ActorRef<Link.Recorded> recorder = context.messageAdapter(Link.Recorded.class, Trainer::recorded);
+        TelemetryLevel level = options.telemetry();
+        // links that hand over a record each step: those that carry anything, unless telemetry is off
+        int linkRecordsPerStep = 0;
         int p = spec.schedule().ranks();
         int d = spec.replicas();
         List<StageProgram> programs = StageProgram.all(spec.schedule(), spec.costs());
@@ -154,25 +168,34 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             List<StageSetup> setups = new ArrayList<>(p);
             List<LinkSetup> links = new ArrayList<>();
             for (int r = 0; r < p; r++) {
-                // every link's transfers are reported by its sender (see SentTransfers and SentRing), not by the link
-                List<StageSetup.SentLink> sent = new ArrayList<>();
                 for (int q : programs.get(r).outgoingRanks()) {
-                    sent.add(new StageSetup.SentLink(q, spec.network().link(r, q)));
-                    links.add(LinkSetup.reportedBySender(x, r, q, spec.network().link(r, q), options.clock(), options.speed(),
-                            programs.get(r).messagesTo(q)));
+                    links.add(LinkSetup.pipeline(x, r, q, spec.network().link(r, q), options.clock(), options.speed(),
+                            programs.get(r).messagesTo(q), level));
                 }
                 int ringMessages = ringMessages(programs.get(r));
                 setups.add(new StageSetup(x, d, programs.get(r).data(), spec.linkBuffer(), spec.memoryBytes(),
-                        options.oom(), options.clock(), options.speed(), spec.real(), sent, ringMessages > 0));
+                        options.oom(), options.clock(), options.speed(), spec.real(), level));
                 if (ringMessages > 0) {
-                    links.add(LinkSetup.ringReportedBySender(x, (x + 1) % d, r, options.clock(), options.speed(), ringMessages));
+                    links.add(LinkSetup.ring(x, (x + 1) % d, r, options.clock(), options.speed(), ringMessages, level));
                 }
             }
-            ActorRef<Pipeline.Command> pipeline = context.spawn(Pipeline.create(x, setups, links, hosts, placement, context.getSelf()),
-                    "replica-" + x);
+            if (level != TelemetryLevel.OFF) {
+                linkRecordsPerStep += (int) links.stream().filter(l -> l.messagesPerStep() > 0).count();
+            }
+            ActorRef<Pipeline.Command> pipeline = context.spawn(Pipeline.create(x, setups, links, hosts, placement,
+                    context.getSelf(), blocked, recorder), "replica-" + x);
             context.watch(pipeline);
             pipelines.add(pipeline);
         }
+        this.records = new StepRecords(d, linkRecordsPerStep);
+    }
+
+    private static Command blocked(Stage.Blocked b) {
+        return new StageBlocked(b.step());
+    }
+
+    private static Command recorded(Link.Recorded r) {
+        return new LinkRecorded(r.record());
     }
 
     /** Ring chunks a rank sends per step: every step of each of its model stages' all-reduce (0: it needs no ring). */
@@ -208,7 +231,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                     sendProbes();
                     return this;
                 })
-                .onMessage(Flushed.class, this::onFlushed)
+                .onMessage(FlushedReply.class, this::onFlushed)
+                .onMessage(LinkRecorded.class, this::onLinkRecorded)
                 .onMessage(WeightsReported.class, this::onWeightsReported)
                 .onSignal(Terminated.class, this::onTerminated)
                 .build();
@@ -234,7 +258,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     private void startStep(int k) {
         step = k;
+        stepOpen = true;
         replicaReports.clear();
+        records.begin(k);
         replicaLosses.clear();
         quiescence.newStep(k);
         long perStep = (long) spec.schedule().microBatches() * spec.replicas();
@@ -246,8 +272,24 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private Behavior<Command> onReplicaDone(ReplicaDone d) {
         if (d.step() != step) return this;
         replicaReports.put(d.replica(), d.reports());
+        records.replicaDone(d.replica(), d.records());
         replicaLosses.put(d.replica(), d.losses());
-        if (replicaReports.size() < spec.replicas()) return this;
+        return endStepIfComplete();
+    }
+
+    private Behavior<Command> onLinkRecorded(LinkRecorded r) {
+        if (!stepOpen) return this;
+        records.linkRecorded(r.record());
+        return endStepIfComplete();
+    }
+
+    /**
+     * Ends the step once every replica is done and every link that carries anything has handed over its record (they
+     * come in either order), with one {@link Event.StepEnded} holding every record in canonical order.
+     */
+    private Behavior<Command> endStepIfComplete() {
+        if (!records.complete()) return this;
+        stepOpen = false;
         if (spec.real().isPresent()) {
             // the sequential reference's order: replica by replica, micro-batch by micro-batch, from 0
             double sum = 0;
@@ -267,7 +309,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         steps.add(new RunResult.StepResult(step, stepTime, runSeconds, all));
         runSeconds += stepTime;
         long perStep = (long) spec.schedule().microBatches() * spec.replicas();
-        options.sink().emit(new Event.StepEnded(step, stepTime, runSeconds, (step + 1) * perStep));
+        options.sink().emit(new Event.StepEnded(step, stepTime, runSeconds, (step + 1) * perStep, records.stages(),
+                records.links()));
         if (step + 1 < options.steps()) {
             startStep(step + 1);
             return this;
@@ -275,9 +318,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         if (spec.real().isPresent()) {
             // weights files exceed the ordinary frame: they come through a named inbox on the large-message lane
             ActorRef<Command> self = getContext().getSelf();
-            ActorRef<Command> inbox = getContext().spawn(Behaviors.receive(Command.class)
-                    .onMessage(WeightsReported.class, w -> {
-                        self.tell(w);
+            ActorRef<Stage.WeightsReported> inbox = getContext().spawn(Behaviors.receive(Stage.WeightsReported.class)
+                    .onMessage(Stage.WeightsReported.class, w -> {
+                        self.tell(new WeightsReported(w.replica(), w.rank(), w.stages()));
                         return Behaviors.same();
                     }).build(), WEIGHTS_INBOX);
             for (ActorRef<Stage.Command> s : stagesByReplica.get(0).values()) s.tell(new Stage.ReportWeights(inbox));
@@ -293,7 +336,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         int p = spec.schedule().ranks();
         try {
             for (int k = 0; k < spec.schedule().stages(); k++) {
-                weights.addAll(WeightsFile.decode(weightsByRank.get(k % p).get(k / p), "stage " + k));
+                weights.addAll(WeightsFile.decode(weightsByRank.get(k % p).get(k / p).bytes(), "stage " + k));
             }
         } catch (WeightsFile.WeightsFormatException e) {
             return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of("weights of a stage: " + e.getMessage()));
@@ -303,11 +346,22 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     }
 
     private Behavior<Command> onFailed(Failed f) {
+        records.partial(f.records());
+        abandon(f.message());
         return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(f.message()));
     }
 
     private Behavior<Command> onTerminated(Terminated t) {
-        return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(t.getRef().path().name() + " stopped unexpectedly"));
+        String why = t.getRef().path().name() + " stopped unexpectedly";
+        abandon(why);
+        return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(why));
+    }
+
+    /** The open step will never complete: what its actors recorded of it, so that the trace and report show what ran. */
+    private void abandon(String reason) {
+        if (!stepOpen) return;
+        stepOpen = false;
+        options.sink().emit(new Event.StepAbandoned(step, reason, records.stages(), records.links()));
     }
 
     private Behavior<Command> onStageBlocked(StageBlocked b) {
@@ -320,21 +374,29 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         if (next == Quiescence.Next.PROBE) {
             probe();
         } else if (next == Quiescence.Next.DEADLOCK && deadlock == null) {
-            // the stuck step never completes, so its stages and links have not reported its telemetry: ask them to,
-            // and end the run once all have (their events are in the sink before the result is)
+            // the stuck step never completes, so its stages and links have not handed over their records: ask them to,
+            // and end the run once all have (the abandoned step is in the sink before the result is)
             deadlock = new RunResult.Deadlock(step, quiescence.stuck(), ScheduleText.grid(spec.schedule()));
             flushesLeft = probedStages.size() + probedLinks.size();
-            for (ActorRef<Stage.Command> s : probedStages) s.tell(new Stage.Flush(getContext().getSelf()));
-            for (ActorRef<Link.Command> l : probedLinks) l.tell(new Link.Flush(getContext().getSelf()));
-            if (flushesLeft == 0) return finish(RunResult.Status.DEADLOCKED, Optional.of(deadlock), Optional.empty());
+            for (ActorRef<Stage.Command> s : probedStages) s.tell(new Stage.Flush(flushAdapter));
+            for (ActorRef<Link.Command> l : probedLinks) l.tell(new Link.Flush(flushAdapter));
+            if (flushesLeft == 0) return deadlocked();
         }
         return this;
     }
 
-    private Behavior<Command> onFlushed(Flushed f) {
+    private Behavior<Command> onFlushed(FlushedReply f) {
         if (deadlock == null) return this;
-        if (--flushesLeft == 0) return finish(RunResult.Status.DEADLOCKED, Optional.of(deadlock), Optional.empty());
+        records.partial(f.flushed().stages());
+        f.flushed().links().forEach(records::linkRecorded);
+        if (--flushesLeft == 0) return deadlocked();
         return this;
+    }
+
+    /** Every stage and link has flushed: the stages' records are those of the flushes (done or not), the links' all in. */
+    private Behavior<Command> deadlocked() {
+        abandon("deadlock at step " + step);
+        return finish(RunResult.Status.DEADLOCKED, Optional.of(deadlock), Optional.empty());
     }
 
     /**
@@ -349,7 +411,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             sendProbes();
         } else if (!probeScheduled) {
             probeScheduled = true;
-            getContext().scheduleOnce(java.time.Duration.ofNanos(wait), getContext().getSelf(), new ProbeNow(quiescence.wave()));
+            getContext().scheduleOnce(Duration.ofNanos(wait), getContext().getSelf(), new ProbeNow(quiescence.wave()));
         }
     }
 

@@ -87,7 +87,8 @@ final class Binder {
         }
         Optional<Scenario.Real> real = Optional.empty();
         if (t.path("real").isObject()) real = Optional.of(real(t.path("real"), seed));
-        return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed, real);
+        Scenario.Telemetry telemetry = new Scenario.Telemetry(text(t.path("telemetry"), "level").orElse("auto"));
+        return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed, real, telemetry);
     }
 
     private Scenario.Real real(JsonNode r, long seed) {

@@ -10,9 +10,15 @@ import java.util.Optional;
  * Optional keys are {@link Optional}s or carry the documented default; there is no null.
  */
 public record Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch,
-                       Training training, Optional<Costs> costs, long seed, Optional<Real> real) {
+                       Training training, Optional<Costs> costs, long seed, Optional<Real> real, Telemetry telemetry) {
 
-    /** A scenario without a real section (emulated numerics). */
+    /** A scenario without a telemetry section (level {@code auto}). */
+    public Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch, Training training,
+                    Optional<Costs> costs, long seed, Optional<Real> real) {
+        this(name, model, hardware, parallelism, batch, training, costs, seed, real, Telemetry.AUTO);
+    }
+
+    /** A scenario without a real section (emulated numerics) nor a telemetry section. */
     public Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch, Training training,
                     Optional<Costs> costs, long seed) {
         this(name, model, hardware, parallelism, batch, training, costs, seed, Optional.empty());
@@ -75,6 +81,15 @@ public record Scenario(String name, Model model, Hardware hardware, Parallelism 
                        String activation, boolean layerNorm, String loss, String dataKind, long dataSeed, String optimizer,
                        double learningRate, double momentum, double beta1, double beta2, double epsilon, String allReduce,
                        Optional<String> weightsOut) {}
+
+    /**
+     * How much each actor of a run records: {@code level} is {@code auto} (spans for small runs, steps above a size),
+     * {@code off}, {@code steps} or {@code spans}.
+     */
+    public record Telemetry(String level) {
+        /** The default: the run's size decides. */
+        public static final Telemetry AUTO = new Telemetry("auto");
+    }
 
     /**
      * Profiled per-micro-batch times that replace the cost model. Each list has one entry (all stages) or

@@ -1,14 +1,14 @@
 package dev.pipelab.stage;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.pipelab.clock.Clock;
-import dev.pipelab.cluster.CborSerializable;
 import dev.pipelab.link.Link;
-import dev.pipelab.monitoring.Event;
-import dev.pipelab.monitoring.EventSink;
-import dev.pipelab.monitoring.RankActivity;
-import dev.pipelab.pipeline.Pipeline;
-import dev.pipelab.pipeline.Quiescence;
-import dev.pipelab.pipeline.Trainer;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.TelemetryLevel;
+import dev.pipelab.protocol.CborSerializable;
+import dev.pipelab.protocol.Control;
+import dev.pipelab.protocol.Payload;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -20,18 +20,22 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One pipeline rank (device) of one data-parallel replica. Invariant: it runs its row of the schedule strictly
  * in order, every start following {@link StageState}'s rule from the times carried in messages; it sends each
  * output through the link to its consumer's rank, grants credit to the sender when it starts a consumer, runs
  * each finished model stage's ring all-reduce with the same rank of the neighbouring replicas, then the
- * optimizer step, and reports the step to its {@link Pipeline}.
+ * optimizer step, and reports the step ({@link Done}, with its own {@link StageRecord}) to whoever connected it.
+ *
+ * <p>Its replies are its own ({@link Reply}, {@link Blocked}, {@link WeightsReported}, and the shared
+ * {@link Control} replies): the receiver adapts them, so the stage knows nothing of the actors that drive it.
  *
  * <p>Real-numerics mode ({@link StageSetup#real()}): a {@link RealRank} computes each action for real when
  * {@link StageState} starts it (its measured seconds are the duration), outputs travel as tensor bytes in
  * {@link Link.Transfer}/{@link Deliver}, ring messages carry real gradient chunks, and the losses ride on
- * {@link Pipeline.StageDone}.
+ * {@link Done}.
  */
 public final class Stage extends AbstractBehavior<Stage.Command> {
 
@@ -41,17 +45,18 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     /**
      * Wire the stage: {@code links} by destination rank, {@code peers} (stages of the same replica) by rank for
-     * credits, {@code ring} the link to the same rank of the next replica (or none: {@code ringLinks} empty).
-     * Pairing: answered by {@link Pipeline.StageConnected}.
+     * credits, {@code ring} the link to the same rank of the next replica (or none: {@code ringLinks} empty),
+     * {@code replyTo} where its {@link Reply}s go, {@code blocked} where its {@link Blocked} notices go. Pairing:
+     * answered by {@link Connected}.
      */
     public record Connect(Map<Integer, ActorRef<Link.Command>> links, Map<Integer, ActorRef<Command>> peers,
-                          List<ActorRef<Link.Command>> ringLinks, ActorRef<Pipeline.Command> pipeline,
-                          ActorRef<Trainer.Command> trainer) implements Command {}
+                          List<ActorRef<Link.Command>> ringLinks, ActorRef<Reply> replyTo, ActorRef<Blocked> blocked)
+            implements Command {}
 
     /**
      * Run step {@code step} (step-local time starts at 0; {@code epoch} anchors it in wall time); {@code offsets}
-     * are the data-loader offsets of stage 0's micro-batches (rank 0 only). Pairing: one
-     * {@link Pipeline.StageDone} (or {@link Pipeline.StageFailed}).
+     * are the data-loader offsets of stage 0's micro-batches (rank 0 only). Pairing: one {@link Done} (or
+     * {@link Failed}).
      */
     public record RunStep(int step, long epoch, List<Long> offsets) implements Command {}
 
@@ -59,23 +64,9 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
      * The input of the action at {@code position} arrived at {@code arrivalSeconds} (sent by a {@link Link});
      * {@code payload} is the tensor ({@code TensorCodec}) in real-numerics mode, empty otherwise.
      */
-    public record Deliver(int step, int position, double arrivalSeconds, byte[] payload) implements Command {
-        /** Structural equality with the payload by content (an array component would compare by identity). */
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof Deliver o && java.util.Objects.equals(step, o.step)
-                    && java.util.Objects.equals(position, o.position)
-                    && java.util.Objects.equals(arrivalSeconds, o.arrivalSeconds)
-                    && java.util.Arrays.equals(payload, o.payload);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * java.util.Objects.hash(step, position, arrivalSeconds) + java.util.Arrays.hashCode(payload);
-        }
-
+    public record Deliver(int step, int position, double arrivalSeconds, Payload payload) implements Command {
         public Deliver(int step, int position, double arrivalSeconds) {
-            this(step, position, arrivalSeconds, new byte[0]);
+            this(step, position, arrivalSeconds, Payload.EMPTY);
         }
     }
 
@@ -86,38 +77,23 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
      * Ring chunk {@code index} of {@code stage}'s all-reduce arrived from the left replica at {@code arrivalSeconds};
      * {@code payload} is the gradient chunk ({@code TensorCodec} vector) in real-numerics mode, empty otherwise.
      */
-    public record RingChunk(int step, int stage, int index, double arrivalSeconds, byte[] payload) implements Command {
-        /** Structural equality with the payload by content (an array component would compare by identity). */
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof RingChunk o && java.util.Objects.equals(step, o.step)
-                    && java.util.Objects.equals(stage, o.stage)
-                    && java.util.Objects.equals(index, o.index)
-                    && java.util.Objects.equals(arrivalSeconds, o.arrivalSeconds)
-                    && java.util.Arrays.equals(payload, o.payload);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * java.util.Objects.hash(step, stage, index, arrivalSeconds) + java.util.Arrays.hashCode(payload);
-        }
-
+    public record RingChunk(int step, int stage, int index, double arrivalSeconds, Payload payload) implements Command {
         public RingChunk(int step, int stage, int index, double arrivalSeconds) {
-            this(step, stage, index, arrivalSeconds, new byte[0]);
+            this(step, stage, index, arrivalSeconds, Payload.EMPTY);
         }
     }
 
-    /** Real-numerics mode: send this rank's weights. Pairing: one {@link Trainer.WeightsReported}. */
-    public record ReportWeights(ActorRef<Trainer.Command> replyTo) implements Command {}
+    /** Real-numerics mode: send this rank's weights. Pairing: one {@link WeightsReported}. */
+    public record ReportWeights(ActorRef<WeightsReported> replyTo) implements Command {}
 
-    /** Report counters and what this stage waits for, for quiescence detection. */
-    public record Probe(int wave, ActorRef<Quiescence.Report> replyTo) implements Command {}
+    /** Report counters and what this stage waits for, for quiescence detection. Pairing: one {@link Control.Report}. */
+    public record Probe(int wave, ActorRef<Control.Report> replyTo) implements Command {}
 
     /**
-     * Report the telemetry of the step so far (the run ends in a deadlock, so the step will never complete). Pairing:
-     * one {@link Trainer.Flushed}.
+     * Hand over the record of the current step so far (the run ends in a deadlock, so the step will never complete).
+     * Pairing: one {@link Control.Flushed}.
      */
-    public record Flush(ActorRef<Trainer.Command> replyTo) implements Command {}
+    public record Flush(ActorRef<Control.Flushed> replyTo) implements Command {}
 
     /** Stop (end of run). */
     public enum Stop implements Command { INSTANCE }
@@ -125,58 +101,74 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     /** Wall time: what is running has reached its emulated end. */
     record Tick(int step) implements Command {}
 
-    private static final byte[] NO_PAYLOAD = new byte[0];
+    /** What a stage tells whoever connected it. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+    @JsonSubTypes({@JsonSubTypes.Type(value = Connected.class, name = "connected"),
+            @JsonSubTypes.Type(value = Done.class, name = "done"), @JsonSubTypes.Type(value = Failed.class, name = "failed")})
+    public sealed interface Reply extends CborSerializable permits Connected, Done, Failed {}
+
+    /** The stage is wired (reply to {@link Connect}). */
+    public record Connected(int replica, int rank) implements Reply {}
+
+    /**
+     * The stage finished the step: its numbers, its record of the step (none with telemetry off) and, in
+     * real-numerics mode, the last stage's per-micro-batch losses.
+     */
+    public record Done(StageReport report, Optional<StageRecord> record, List<Double> losses) implements Reply {
+        public Done {
+            losses = List.copyOf(losses);
+        }
+    }
+
+    /** The stage cannot go on (out of memory under {@link OomPolicy#FAIL}): why, and what it did up to then. */
+    public record Failed(int replica, int rank, String message, Optional<StageRecord> record) implements Reply {}
+
+    /** The stage has nothing it can start in {@code step} (it may be waiting for a message in flight). */
+    public record Blocked(int step) implements CborSerializable {}
+
+    /** Real-numerics mode: a rank's weights, one {@code WeightsFile} per model stage in chunk order. */
+    public record WeightsReported(int replica, int rank, List<Payload> stages) implements CborSerializable {
+        public WeightsReported {
+            stages = List.copyOf(stages);
+        }
+    }
+
+    /** The stage's message for what a link delivers to it. */
+    public static Command delivered(Link.Delivery delivery) {
+        if (delivery instanceof Link.Arrived a) return new Deliver(a.step(), a.position(), a.arrivalSeconds(), a.payload());
+        Link.RingArrived r = (Link.RingArrived) delivery; // Delivery is sealed: the only other kind
+        return new RingChunk(r.step(), r.stage(), r.index(), r.arrivalSeconds(), r.payload());
+    }
 
     private final StageSetup setup;
-    private final EventSink sink;
     private final Clock clock;
     private final TimerScheduler<Command> timers;
     private final StageState state;
-    /**
-     * The current step's spans, which {@link StageState} records as it computes them, reported as one
-     * {@link RankActivity} when the rank finishes the step (virtual time) or after each action (wall time, so the live
-     * views move while a step runs). Never written with {@link EventSink#NONE}: "telemetry off" costs nothing.
-     */
-    private final RankActivity.Recorder activity;
-    /** The outgoing pipeline links whose transfers this rank reports ({@link StageSetup#sentLinks()}); none with telemetry off. */
-    private final List<SentTransfers> sentLinks = new ArrayList<>();
-    /** The ring link whose transfers this rank reports ({@link StageSetup#sentRing()}); null when it does not. */
-    private final SentRing sentRing;
     /** Real-numerics mode: the rank's layer shards; empty in emulated mode. */
-    private final java.util.Optional<RealRank> real;
+    private final Optional<RealRank> real;
     private Connect wiring;
     private long epoch;
     private boolean reported = true;
     private boolean failed;
-    /** A {@link Trainer.StageBlocked} was sent and no probe has come since: at most one notice is outstanding. */
+    /** A {@link Blocked} was sent and no probe has come since: at most one notice is outstanding. */
     private boolean noticeOutstanding;
     private final List<Command> early = new ArrayList<>();
     private long sent;
     private long received;
 
-    private Stage(ActorContext<Command> context, TimerScheduler<Command> timers, StageSetup setup, EventSink sink) {
+    private Stage(ActorContext<Command> context, TimerScheduler<Command> timers, StageSetup setup) {
         super(context);
         this.setup = setup;
-        this.sink = sink;
         this.timers = timers;
         this.clock = Clock.of(setup.clock(), setup.speed());
         StageProgram program = StageProgram.of(setup.program());
         this.real = setup.real().map(r -> new RealRank(r, program, setup.replica(), setup.replicas(),
                 setup.program().splitBackward()));
-        this.activity = new RankActivity.Recorder(setup.replica(), setup.rank());
-        this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real,
-                sink == EventSink.NONE ? java.util.Optional.empty() : java.util.Optional.of(activity));
-        if (sink != EventSink.NONE) {
-            for (StageSetup.SentLink l : setup.sentLinks()) {
-                sentLinks.add(new SentTransfers(program, setup.replica(), l.toRank(), l.spec()));
-            }
-        }
-        this.sentRing = sink != EventSink.NONE && setup.sentRing()
-                ? new SentRing(setup.replica(), setup.rank(), state.ringMessagesPerStep()) : null;
+        this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real, setup.telemetry());
     }
 
-    public static Behavior<Command> create(StageSetup setup, EventSink sink) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Stage(ctx, timers, setup, sink)));
+    public static Behavior<Command> create(StageSetup setup) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Stage(ctx, timers, setup)));
     }
 
     @Override
@@ -197,7 +189,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onConnect(Connect c) {
         wiring = c;
-        c.pipeline().tell(new Pipeline.StageConnected(setup.replica(), setup.rank()));
+        c.replyTo().tell(new Connected(setup.replica(), setup.rank()));
         return this;
     }
 
@@ -232,7 +224,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onDeliver(Deliver d) {
         if (!current(d.step(), d)) return this;
-        real.ifPresent(x -> x.input(d.position(), d.payload()));
+        real.ifPresent(x -> x.input(d.position(), d.payload().bytes()));
         state.delivered(d.position(), d.arrivalSeconds());
         pump();
         return this;
@@ -247,7 +239,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onRingChunk(RingChunk k) {
         if (!current(k.step(), k)) return this;
-        real.ifPresent(x -> x.ringReceived(k.stage(), k.index(), k.payload()));
+        real.ifPresent(x -> x.ringReceived(k.stage(), k.index(), k.payload().bytes()));
         state.ringChunk(k.stage(), k.index(), k.arrivalSeconds());
         pump();
         return this;
@@ -275,23 +267,21 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         }
         apply(state.drain());
         if (failed) return;
-        if (state.isDone() || !clock.isVirtual()) flush();
         if (state.isDone()) {
             reported = true;
             List<Double> losses = real.map(RealRank::losses).orElse(List.of());
-            wiring.pipeline().tell(new Pipeline.StageDone(state.report(setup.replica()), losses));
+            wiring.replyTo().tell(new Done(state.report(setup.replica()), record(), losses));
         } else if (!state.isRunning() && !noticeOutstanding) {
             // the notice makes the trainer probe; until a probe arrives, a further notice would add nothing
             noticeOutstanding = true;
-            wiring.trainer().tell(new Trainer.StageBlocked(state.step()));
+            wiring.blocked().tell(new Blocked(state.step()));
         }
     }
 
-    private void flush() {
-        state.reportActions();
-        if (!activity.isEmpty()) sink.emit(activity.take(state.step()));
-        for (SentTransfers l : sentLinks) l.report(state.step(), state.endsColumn(), state.finishedPositions(), sink);
-        if (sentRing != null) sentRing.report(state, sink);
+    /** The rank's record of the current step so far; none with telemetry off or before the first step. */
+    private Optional<StageRecord> record() {
+        if (setup.telemetry() == TelemetryLevel.OFF || state.step() < 0) return Optional.empty();
+        return Optional.of(state.record(setup.replica()));
     }
 
     private void apply(List<StageState.Effect> effects) {
@@ -301,7 +291,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         for (StageState.Effect e : effects) {
             if (e instanceof StageState.Send s) {
                 sent++;
-                byte[] payload = real.isPresent() ? real.get().takeOutput(s.toRank(), s.seq()) : NO_PAYLOAD;
+                Payload payload = real.isPresent() ? new Payload(real.get().takeOutput(s.toRank(), s.seq())) : Payload.EMPTY;
                 wiring.links().get(s.toRank()).tell(new Link.Transfer(step, epoch, s.seq(), s.toPosition(), s.stage(),
                         s.microBatch(), s.kind(), s.bytes(), s.ready(), payload));
             } else if (e instanceof StageState.Grant g) {
@@ -309,17 +299,16 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 wiring.peers().get(g.senderRank()).tell(new CreditGranted(step, rank, g.seq(), g.at()));
             } else if (e instanceof StageState.RingSend r) {
                 sent++;
-                byte[] payload = real.isPresent() ? real.get().ringPayload(r.stage(), r.index()) : NO_PAYLOAD;
+                Payload payload = real.isPresent() ? new Payload(real.get().ringPayload(r.stage(), r.index())) : Payload.EMPTY;
                 wiring.ringLinks().get(0).tell(new Link.RingTransfer(step, epoch, r.stage(), r.index(), r.bytes(), r.link(),
                         r.ready(), payload));
             } else if (e instanceof StageState.OutOfMemory o) {
-                sink.emit(new Event.OutOfMemory(step, replica, rank, o.at(), o.bytes(), o.capacityBytes()));
                 String what = "out of memory at step " + step + ": stage " + o.stage() + " (rank " + rank + ", replica "
                         + replica + ") needs " + o.bytes() + " bytes at " + o.at() + " s, the device has " + o.capacityBytes();
                 if (setup.oom() == OomPolicy.FAIL) {
-                    flush(); // what the rank did up to the failure (and in the same pump) stays in the trace
                     failed = true;
-                    wiring.pipeline().tell(new Pipeline.StageFailed(replica, rank, what));
+                    // what the rank did up to the failure (and in the same pump) stays in the trace
+                    wiring.replyTo().tell(new Failed(replica, rank, what, record()));
                     return;
                 }
                 getContext().getLog().warn(what);
@@ -328,14 +317,13 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     }
 
     private Behavior<Command> onFlush(Flush f) {
-        if (!reported) flush();
-        f.replyTo().tell(new Trainer.Flushed(setup.name()));
+        f.replyTo().tell(new Control.Flushed(setup.name(), record().stream().toList(), List.of()));
         return this;
     }
 
     private Behavior<Command> onReportWeights(ReportWeights w) {
-        List<byte[]> weights = real.map(RealRank::weights).orElse(List.of());
-        w.replyTo().tell(new Trainer.WeightsReported(setup.replica(), setup.rank(), weights));
+        List<Payload> weights = real.map(r -> r.weights().stream().map(Payload::new).toList()).orElse(List.of());
+        w.replyTo().tell(new WeightsReported(setup.replica(), setup.rank(), weights));
         return this;
     }
 
@@ -344,8 +332,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         boolean idle = !state.isRunning() || clock.isVirtual();
         List<String> stuck = state.stuck();
         if (setup.replicas() > 1) stuck = stuck.stream().map(s -> "replica " + setup.replica() + " " + s).toList();
-        p.replyTo().tell(new Quiescence.Report(p.wave(), setup.name(), setup.replica() * setup.program().ranks() + setup.rank(), sent, received, idle && !failed, state.step(),
-                state.isDone() || reported, stuck));
+        p.replyTo().tell(new Control.Report(p.wave(), setup.name(), setup.replica() * setup.program().ranks() + setup.rank(),
+                sent, received, idle && !failed, state.step(), state.isDone() || reported, stuck));
         return this;
     }
 }

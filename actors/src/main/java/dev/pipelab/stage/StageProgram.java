@@ -1,6 +1,7 @@
 package dev.pipelab.stage;
 
-import dev.pipelab.cluster.CborSerializable;
+import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.protocol.CborSerializable;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.StageCost;
@@ -231,8 +232,10 @@ public final class StageProgram {
     /** Bytes of the message this action sends. */
     public long outBytes(int position) { return outBytes[position]; }
 
-    /** {@code activation} for a forward's output, {@code gradient} for a backward's. */
-    public String outKind(int position) { return action(position).kind() == Action.Kind.F ? "activation" : "gradient"; }
+    /** {@link TransferKind#ACTIVATION} for a forward's output, {@link TransferKind#GRADIENT} for a backward's. */
+    public TransferKind outKind(int position) {
+        return action(position).kind() == Action.Kind.F ? TransferKind.ACTIVATION : TransferKind.GRADIENT;
+    }
 
     /** Whether the action is the last backward of its (stage, micro-batch): B, or W when the backward is split. */
     public boolean lastBackward(int position) { return lastBackward[position]; }

@@ -1,6 +1,6 @@
 package dev.pipelab.stage;
 
-import dev.pipelab.cluster.CborSerializable;
+import dev.pipelab.protocol.CborSerializable;
 
 import java.util.Arrays;
 import java.util.List;

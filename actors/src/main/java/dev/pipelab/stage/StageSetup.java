@@ -1,42 +1,32 @@
 package dev.pipelab.stage;
 
 import dev.pipelab.clock.ClockMode;
-import dev.pipelab.cluster.CborSerializable;
-import dev.pipelab.model.LinkSpec;
+import dev.pipelab.monitoring.TelemetryLevel;
+import dev.pipelab.protocol.CborSerializable;
+
+import java.util.Optional;
 
 /**
  * Everything a {@link Stage} needs, as data (it travels to the node that hosts the stage): which rank of which
  * replica it is, its row of the schedule with its stages' costs and its routing ({@link StageProgram.Data}), the
- * receiver buffer per link, the device memory and what to do when it overflows, the clock, and in real-numerics
- * mode the real model ({@link RealSetup}), and the outgoing pipeline links whose transfers the stage reports
- * ({@code sentLinks}, see {@link SentTransfers}) and whether it reports its ring link's ({@code sentRing}, see
- * {@link SentRing}); the links themselves then record none, see {@link dev.pipelab.link.LinkSetup#senderReports()}.
+ * receiver buffer per link, the device memory and what to do when it overflows, the clock, in real-numerics mode the
+ * real model ({@link RealSetup}), and how much of its own activity it records ({@code telemetry}). Invariant: the
+ * replica is one of {@code replicas} and the buffer holds at least one message.
  */
 public record StageSetup(int replica, int replicas, StageProgram.Data program, int linkBuffer,
-                         long memoryBytes, OomPolicy oom, ClockMode clock, double speed, java.util.Optional<RealSetup> real,
-                         java.util.List<SentLink> sentLinks, boolean sentRing)
-        implements CborSerializable {
+                         long memoryBytes, OomPolicy oom, ClockMode clock, double speed, Optional<RealSetup> real,
+                         TelemetryLevel telemetry) implements CborSerializable {
 
-    /** The link to {@code toRank}, on {@code spec}, whose transfers this stage reports. */
-    public record SentLink(int toRank, LinkSpec spec) implements CborSerializable {}
-
-    /** Emulated mode, with the links reporting their own transfers. */
+    /** Emulated mode, every span recorded. */
     public StageSetup(int replica, int replicas, StageProgram.Data program, int linkBuffer, long memoryBytes, OomPolicy oom,
                       ClockMode clock, double speed) {
-        this(replica, replicas, program, linkBuffer, memoryBytes, oom, clock, speed, java.util.Optional.empty(), java.util.List.of(),
-                false);
+        this(replica, replicas, program, linkBuffer, memoryBytes, oom, clock, speed, Optional.empty(), TelemetryLevel.SPANS);
     }
 
     public StageSetup {
         if (replica < 0 || replica >= replicas) throw new IllegalArgumentException("replica must be in [0, " + replicas + "), got " + replica);
         if (linkBuffer < 1) throw new IllegalArgumentException("linkBuffer must be >= 1, got " + linkBuffer);
-        sentLinks = java.util.List.copyOf(sentLinks);
-        for (SentLink l : sentLinks) {
-            if (l.toRank() == program.rank() || l.toRank() < 0 || l.toRank() >= program.ranks()) {
-                throw new IllegalArgumentException("a sent link must lead to another rank of [0, " + program.ranks()
-                        + "), got " + l.toRank() + " from rank " + program.rank());
-            }
-        }
+        if (telemetry == null) throw new IllegalArgumentException("telemetry must be given");
     }
 
     public int rank() {

@@ -3,14 +3,20 @@ package dev.pipelab.stage;
 import dev.pipelab.link.CreditWindow;
 import dev.pipelab.model.LinkSpec;
 import dev.pipelab.monitoring.Phase;
-import dev.pipelab.monitoring.RankActivity;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.TelemetryLevel;
+import dev.pipelab.monitoring.TransferKind;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.RingAllReduce;
 import dev.pipelab.schedule.StageCost;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The pure decisions of one pipeline rank of one replica during one step: which action runs next and when,
@@ -23,11 +29,10 @@ import java.util.List;
  * {@link #ringChunk}); {@link #startNext} starts the next action (or the optimizer) when it can,
  * {@link #finishRunning} completes it; {@link #drain} hands out the effects to carry out, in order.
  *
- * <p>Telemetry is not an effect: the state records each credit wait and all-reduce straight into the rank's
- * {@link RankActivity.Recorder} as it computes them, and hands over the finished actions, which it keeps in its own
- * arrays anyway, as whole columns with their memory changes (static bytes, times gathered from those columns) when
- * asked ({@link #reportActions}); with telemetry off it does none of this. So the hot path allocates no object per
- * span and writes nothing per action for telemetry.
+ * <p>Telemetry is not an effect: {@link #record} builds the rank's {@link StageRecord} of the step from what the state
+ * keeps anyway (every action's start, end and duration, the credit windows' stalls, each all-reduce's start and end),
+ * at the level it was given. Only the credit waits, which nothing else keeps, are written down as they happen, and only
+ * at {@link TelemetryLevel#SPANS}. So the hot path allocates no object per span.
  */
 public final class StageState {
 
@@ -41,7 +46,7 @@ public final class StageState {
     public record OutOfMemory(int stage, double at, long bytes, long capacityBytes) implements Effect {}
 
     /** Hand a message to the link towards {@code toRank}. */
-    public record Send(int toRank, int seq, int toPosition, int stage, int microBatch, String kind, long bytes,
+    public record Send(int toRank, int seq, int toPosition, int stage, int microBatch, TransferKind kind, long bytes,
                        double ready) implements Effect {}
 
     /** Hand ring chunk {@code index} of {@code stage}'s all-reduce to the ring link (to the right neighbour). */
@@ -64,13 +69,14 @@ public final class StageState {
             .toArray(Phase[]::new);
 
     private final StageProgram program;
-    /** Per position, then the optimizer at {@code n}: the telemetry's static action columns (phase ordinal, stage, micro-batch). */
-    private final byte[] phaseColumn;
-    private final int[] stageColumn;
-    private final int[] microBatchColumn;
+    /** Per position, then the optimizer at {@code n}: each action's telemetry phase. */
+    private final Phase[] phaseOf;
     private final Work work;
-    /** Where spans go; null with telemetry off (the hot path tests a field). */
-    private final RankActivity.Recorder telemetry;
+    private final TelemetryLevel telemetry;
+    /** The credit waits of the step, in the order they ended ({@code SPANS} only). */
+    private final List<StageRecord.CreditStall> stalls = new ArrayList<>();
+    /** The moments of the step the rank's memory exceeded the device's. */
+    private final List<StageRecord.OutOfMemory> outOfMemory = new ArrayList<>();
     private final double[] duration;
     private final CreditWindow[] windows;
     private final boolean bounded;
@@ -83,8 +89,6 @@ public final class StageState {
     private List<Long> offsets = List.of();
     private final List<Long> consumed = new ArrayList<>();
     private int cursor;
-    /** Finished actions already handed to the telemetry ({@link #reportActions}). */
-    private int reportedActions;
     private double rankFree;
     private final double[] arrival;
     private final double[] starts;
@@ -100,12 +104,11 @@ public final class StageState {
      * position's start change, then its end change): which position's start ({@code 2j}) or end ({@code 2j + 1}) each
      * is at, and the static plus live bytes after it. All static: positions run in order, so whether a recompute
      * precedes a last backward is known up front. {@code memoryOf[j]} is the first change of position {@code j}
-     * ({@code memoryOf[n]} their count); {@link #memoryAt} is where {@link #reportActions} gathers their times.
+     * ({@code memoryOf[n]} their count); {@link #record} reads their times from the actions' starts and ends.
      */
     private final int[] memoryWhen;
     private final long[] memoryBytes;
     private final int[] memoryOf;
-    private final double[] memoryAt;
     private final int[] backwardsLeft;
     private final double[] stageDone;
     private final boolean[] queued;
@@ -131,34 +134,25 @@ public final class StageState {
      * @param capacityBytes device memory; exceeding it is reported once per step
      */
     public StageState(StageProgram program, int linkBuffer, long capacityBytes) {
-        this(program, linkBuffer, capacityBytes, java.util.Optional.empty(), java.util.Optional.empty());
+        this(program, linkBuffer, capacityBytes, Optional.empty(), TelemetryLevel.SPANS);
     }
 
     /**
      * With real {@code work} whose measured seconds replace the cost model's durations (empty: the cost model's), see
-     * {@link Work}, and the recorder that receives the rank's spans (empty: telemetry off).
+     * {@link Work}, recording the step at {@code telemetry}.
      */
-    public StageState(StageProgram program, int linkBuffer, long capacityBytes, java.util.Optional<? extends Work> work,
-                      java.util.Optional<RankActivity.Recorder> telemetry) {
+    public StageState(StageProgram program, int linkBuffer, long capacityBytes, Optional<? extends Work> work,
+                      TelemetryLevel telemetry) {
         this.program = program;
         this.work = work.orElse(null); // null inside only: the hot path tests a field, not an Optional
-        this.telemetry = telemetry.orElse(null);
+        this.telemetry = telemetry;
         int n = program.size();
         // positions, then the optimizer at n (its duration is known once the all-reduces are dispatched)
         this.duration = new double[n + 1];
         for (int j = 0; j < n; j++) duration[j] = program.duration(j);
-        this.phaseColumn = new byte[n + 1];
-        this.stageColumn = new int[n + 1];
-        this.microBatchColumn = new int[n + 1];
-        for (int j = 0; j < n; j++) {
-            Action a = program.action(j);
-            phaseColumn[j] = (byte) PHASE_OF_KIND[a.kind().ordinal()].ordinal();
-            stageColumn[j] = a.stage();
-            microBatchColumn[j] = a.microBatch();
-        }
-        phaseColumn[n] = (byte) Phase.OPT.ordinal();
-        stageColumn[n] = -1;
-        microBatchColumn[n] = -1;
+        this.phaseOf = new Phase[n + 1];
+        for (int j = 0; j < n; j++) phaseOf[j] = PHASE_OF_KIND[program.action(j).kind().ordinal()];
+        phaseOf[n] = Phase.OPT;
         int p = program.ranks();
         this.windows = new CreditWindow[p];
         for (int q : program.outgoingRanks()) windows[q] = new CreditWindow(linkBuffer, program.messagesTo(q));
@@ -204,7 +198,6 @@ public final class StageState {
         memoryOf[n] = changes;
         this.memoryWhen = Arrays.copyOf(when, changes);
         this.memoryBytes = Arrays.copyOf(bytesAfter, changes);
-        this.memoryAt = new double[changes];
         this.backwardsLeft = new int[chunks];
         this.stageDone = new double[chunks];
         this.queued = new boolean[chunks];
@@ -226,8 +219,9 @@ public final class StageState {
         this.offsets = List.copyOf(offsets);
         consumed.clear();
         cursor = 0;
-        reportedActions = 0;
         dispatchedCount = 0;
+        stalls.clear();
+        outOfMemory.clear();
         rankFree = 0;
         Arrays.fill(arrival, Double.NaN);
         Arrays.fill(starts, Double.NaN);
@@ -301,7 +295,7 @@ public final class StageState {
             if (now > ready) ready = now;
             if (program.needsInput(j)) {
                 double in = arrival[j];
-                if (in != in) return false;
+                if (Double.isNaN(in)) return false;
                 if (in > ready) ready = in;
             }
             int to = program.outRank(j);
@@ -311,7 +305,7 @@ public final class StageState {
                 int seq = program.outSeq(j);
                 if (w.needsCredit(seq)) {
                     double credit = w.creditTime(seq);
-                    if (credit != credit) return false;
+                    if (Double.isNaN(credit)) return false;
                     if (credit > ready) {
                         w.stalled(credit - ready);
                         creditFrom = ready;
@@ -319,7 +313,9 @@ public final class StageState {
                     }
                 }
             }
-            if (creditFrom == creditFrom && telemetry != null) telemetry.stall(to, creditFrom, ready);
+            if (!Double.isNaN(creditFrom) && telemetry == TelemetryLevel.SPANS) {
+                stalls.add(new StageRecord.CreditStall(to, creditFrom, ready));
+            }
             Action a = program.action(j);
             if (work != null) duration[j] = work.run(j);
             double end = ready + duration[j];
@@ -352,6 +348,7 @@ public final class StageState {
                 if (staticBytes + live > capacityBytes && !oomReported) {
                     oomReported = true;
                     effects.add(new OutOfMemory(a.stage(), ready, staticBytes + live, capacityBytes));
+                    outOfMemory.add(new StageRecord.OutOfMemory(a.stage(), ready, staticBytes + live, capacityBytes));
                 }
             }
             pumpChannel();
@@ -411,62 +408,52 @@ public final class StageState {
     }
 
     /**
-     * Hands the actions finished since the last call (positions in order, then the optimizer) to the telemetry
-     * recorder as one range of the state's columns, with the memory changes they made (an action's start change is
-     * reported with the action, once it has finished); nothing with telemetry off.
+     * What the rank did in the step so far (all of it once {@link #isDone()}), at the state's telemetry level: the sums
+     * always, the actions (positions in order, then the optimizer), memory changes and credit waits at
+     * {@link TelemetryLevel#SPANS}. Busy time adds the finished actions' durations as {@link #report} does (the
+     * optimizer first, the evaluator's order); each phase's busy time adds them in start order.
      */
-    public void reportActions() {
-        int finished = cursor + (done ? 1 : 0);
-        if (telemetry == null || finished == reportedActions) return;
-        telemetry.actions(phaseColumn, stageColumn, microBatchColumn, starts, ends, duration, reportedActions, finished);
-        // the memory changes of these actions, their times gathered in one burst (a write per change as it happened
-        // was a cache miss each), their bytes static
+    public StageRecord record(int replica) {
         int n = program.size();
-        int from = memoryOf[Math.min(reportedActions, n)];
-        int to = memoryOf[Math.min(finished, n)];
-        for (int k = from; k < to; k++) {
-            int w = memoryWhen[k];
-            memoryAt[k] = (w & 1) == 0 ? starts[w >> 1] : ends[w >> 1];
-        }
-        if (to > from) telemetry.memoryChanges(memoryAt, memoryBytes, from, to);
-        reportedActions = finished;
-    }
-
-    /** The actions' end times by position (the optimizer's at {@code program.size()}), for this package's telemetry; never written there. */
-    double[] endsColumn() { return ends; }
-
-    /** How many positions of this step have finished (they finish in order). */
-    int finishedPositions() { return cursor; }
-
-    /** Ring messages (all-reduce chunks) this rank sends to the next replica in a step. */
-    int ringMessagesPerStep() {
-        int n = 0;
-        for (int c = 0; c < chunks; c++) n += ring(c).steps();
-        return n;
-    }
-
-    /**
-     * The ring messages sent this step so far, in the order they were sent ({@link RingSend}, as {@link #pumpChannel}
-     * and {@link #advanceRing} make them): each one's ready time, model stage, size and link, written from index 0;
-     * returns how many. The times come from what the state keeps anyway (each all-reduce's start, each chunk's
-     * arrival), by the same arithmetic.
-     */
-    int ringSends(double[] ready, int[] stage, long[] bytes, LinkSpec[] link) {
-        int n = 0;
-        for (int d = 0; d < dispatchedCount; d++) {
-            int c = dispatchOrder[d];
-            RingAllReduce ring = ring(c);
-            int sent = c == ringChunk ? ringNextIndex : ring.steps();
-            double s = allReduceStart[c];
-            for (int i = 0; i < sent; i++) {
-                ready[n] = i == 0 ? s : Math.max(s, ringArrival[c][i - 1]);
-                stage[n] = program.stageOfChunk(c);
-                bytes[n] = ring.chunkBytes();
-                link[n] = ring.link();
-                n++;
+        int finished = cursor;
+        boolean spans = telemetry == TelemetryLevel.SPANS;
+        double busy = done ? optimizerSeconds : 0.0;
+        for (int j = 0; j < finished; j++) busy += duration[j];
+        EnumMap<Phase, Double> byPhase = new EnumMap<>(Phase.class);
+        for (Phase phase : Phase.values()) byPhase.put(phase, 0.0);
+        List<StageRecord.Action> actions = new ArrayList<>(spans ? finished + 1 : 0);
+        for (int j = 0; j <= finished; j++) {
+            if (j == finished && !(j == n && done)) break; // the optimizer (at n) only once it has run
+            byPhase.merge(phaseOf[j], duration[j], Double::sum);
+            if (spans) {
+                int stage = j < n ? program.action(j).stage() : -1;
+                int microBatch = j < n ? program.action(j).microBatch() : -1;
+                actions.add(new StageRecord.Action(phaseOf[j], stage, microBatch, starts[j], ends[j], duration[j]));
             }
         }
-        return n;
+        // memory changes of the finished positions: a position's start change is recorded with the position, once it ends
+        long liveBytes = staticBytes;
+        List<StageRecord.MemoryChange> memory = new ArrayList<>();
+        int changes = memoryOf[Math.min(finished, n)];
+        for (int k = 0; k < changes; k++) {
+            int w = memoryWhen[k];
+            liveBytes = memoryBytes[k];
+            if (spans) memory.add(new StageRecord.MemoryChange((w & 1) == 0 ? starts[w >> 1] : ends[w >> 1], memoryBytes[k]));
+        }
+        Map<Integer, Double> stallByRank = new TreeMap<>();
+        for (int q = 0; q < windows.length; q++) {
+            if (windows[q] != null && windows[q].stallSeconds() > 0) stallByRank.put(q, windows[q].stallSeconds());
+        }
+        List<StageRecord.AllReduce> allReduces = new ArrayList<>();
+        for (int d = 0; d < dispatchedCount; d++) {
+            int c = dispatchOrder[d];
+            if (Double.isNaN(allReduceEnd[c])) continue;
+            RingAllReduce ring = ring(c);
+            allReduces.add(new StageRecord.AllReduce(program.stageOfChunk(c), ring.chunkBytes() * ring.steps(),
+                    allReduceStart[c], allReduceEnd[c]));
+        }
+        return new StageRecord(step, replica, program.rank(), byPhase, busy, liveBytes, staticBytes + peakLive, peakInFlight,
+                new TreeMap<>(stallByRank), allReduces, outOfMemory, actions, memory, spans ? stalls : List.of());
     }
 
     /** Effects produced since the last call, in order. */
@@ -485,7 +472,7 @@ public final class StageState {
     }
 
     private boolean allReduced() {
-        for (int c = 0; c < chunks; c++) if (allReduceEnd[c] != allReduceEnd[c]) return false;
+        for (int c = 0; c < chunks; c++) if (Double.isNaN(allReduceEnd[c])) return false;
         return true;
     }
 
@@ -521,7 +508,6 @@ public final class StageState {
             if (ring.steps() == 0) {
                 allReduceEnd[head] = ring.endFrom(s);
                 channelFree = allReduceEnd[head];
-                if (telemetry != null) telemetry.allReduce(k, 0, s, allReduceEnd[head]);
                 continue;
             }
             ringChunk = head;
@@ -535,7 +521,7 @@ public final class StageState {
         int c = ringChunk;
         RingAllReduce ring = ring(c);
         double in = ringArrival[c][ringNextIndex - 1];
-        if (in != in) return false;
+        if (Double.isNaN(in)) return false;
         double s = allReduceStart[c];
         double ready = Math.max(s, in);
         if (ringNextIndex < ring.steps()) {
@@ -546,7 +532,6 @@ public final class StageState {
         allReduceEnd[c] = in;
         channelFree = in;
         ringChunk = -1;
-        if (telemetry != null) telemetry.allReduce(program.stageOfChunk(c), ring.chunkBytes() * ring.steps(), s, in);
         return true;
     }
 
@@ -563,14 +548,14 @@ public final class StageState {
             int j = cursor;
             Action a = program.action(j);
             String what = a.toString();
-            boolean inputMissing = program.needsInput(j) && arrival[j] != arrival[j];
+            boolean inputMissing = program.needsInput(j) && Double.isNaN(arrival[j]);
             boolean creditMissing = false;
             String creditWhy = "";
             if (program.remoteOutput(j)) {
                 int to = program.outRank(j);
                 int seq = program.outSeq(j);
                 CreditWindow w = windows[to];
-                if (w.needsCredit(seq) && w.creditTime(seq) != w.creditTime(seq)) {
+                if (w.needsCredit(seq) && Double.isNaN(w.creditTime(seq))) {
                     creditMissing = true;
                     creditWhy = "waits for credit on link " + r + "->" + to + " (buffer " + w.buffer() + " full until "
                             + program.consumerOf(to, seq - w.buffer()) + " starts)";

@@ -152,6 +152,17 @@ class CliTest {
     }
 
     @Test
+    void aTelemetryLevelIsOneOfTheFour() {
+        Result flag = run("run", "--telemetry", "loud", "--no-dashboard", scenario("quickstart.yaml"));
+        assertThat(flag.code()).isEqualTo(2);
+        assertThat(flag.err()).contains("--telemetry must be off, steps or spans, got 'loud'");
+        Result key = run("plan", "--set", "telemetry.level=loud", scenario("quickstart.yaml"));
+        assertThat(key.code()).isEqualTo(2);
+        assertThat(key.err()).contains("telemetry.level: must be one of auto, off, steps, spans, got 'loud'");
+        assertThat(run("plan", "--set", "telemetry.level=steps", scenario("quickstart.yaml")).code()).isZero();
+    }
+
+    @Test
     void scheduleCommandPrintsOneRowPerRank() {
         Result r = run("schedule", scenario("1f1b-4x8.yaml"));
         assertThat(r.code()).isZero();

@@ -4,15 +4,27 @@ import dev.pipelab.clock.ClockMode;
 import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
 import dev.pipelab.model.LinkSpec;
+import dev.pipelab.model.Recompute;
+import dev.pipelab.monitoring.LinkRecord;
+import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.TelemetryLevel;
+import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.numerics.Activation;
+import dev.pipelab.numerics.Loss;
+import dev.pipelab.numerics.RealModel;
 import dev.pipelab.pipeline.Pipeline;
-import dev.pipelab.pipeline.Quiescence;
 import dev.pipelab.pipeline.TestSystems;
 import dev.pipelab.pipeline.Trainer;
+import dev.pipelab.protocol.CborSerializable;
+import dev.pipelab.protocol.Control;
+import dev.pipelab.protocol.Payload;
 import dev.pipelab.schedule.RingAllReduce;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.OomPolicy;
+import dev.pipelab.stage.RealSetup;
 import dev.pipelab.stage.Stage;
 import dev.pipelab.stage.StageProgram;
 import dev.pipelab.stage.StageReport;
@@ -35,7 +47,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -65,9 +79,12 @@ class SerializationTest {
     void everyMessageTypeRoundTrips() throws Exception {
         ActorRef<Stage.Command> stage = kit.createTestProbe(Stage.Command.class).getRef();
         ActorRef<Link.Command> link = kit.createTestProbe(Link.Command.class).getRef();
-        ActorRef<Pipeline.Command> pipeline = kit.createTestProbe(Pipeline.Command.class).getRef();
-        ActorRef<Trainer.Command> trainer = kit.createTestProbe(Trainer.Command.class).getRef();
-        ActorRef<Quiescence.Report> reports = kit.createTestProbe(Quiescence.Report.class).getRef();
+        ActorRef<Control.Report> reports = kit.createTestProbe(Control.Report.class).getRef();
+        ActorRef<Control.Flushed> flushed = kit.createTestProbe(Control.Flushed.class).getRef();
+        ActorRef<Stage.Reply> stageReplies = kit.createTestProbe(Stage.Reply.class).getRef();
+        ActorRef<Stage.Blocked> blocked = kit.createTestProbe(Stage.Blocked.class).getRef();
+        ActorRef<Stage.WeightsReported> weights = kit.createTestProbe(Stage.WeightsReported.class).getRef();
+        ActorRef<Link.Recorded> recorder = kit.createTestProbe(Link.Recorded.class).getRef();
         ActorRef<Host.StageSpawned> stageSpawned = kit.createTestProbe(Host.StageSpawned.class).getRef();
         ActorRef<Host.LinkSpawned> linkSpawned = kit.createTestProbe(Host.LinkSpawned.class).getRef();
 
@@ -78,64 +95,78 @@ class SerializationTest {
                 new StageCost(0.1, 0.2, 0.3, 0.05, 10, 20, 30, 40, 50, RingAllReduce.fixed(0.25), 0.01));
         StageSetup setup = new StageSetup(1, 3, StageProgram.of(schedule, costs, 1).data(), 2, 80_000_000_000L, OomPolicy.WARN,
                 ClockMode.WALL, 10.0);
-        LinkSetup linkSetup = LinkSetup.reportedBySender(0, 0, 1, slow, ClockMode.VIRTUAL, 1.0, 6);
+        LinkSetup linkSetup = LinkSetup.pipeline(0, 0, 1, slow, ClockMode.VIRTUAL, 1.0, 6, TelemetryLevel.STEPS);
         StageReport report = new StageReport(2, 1, 0, new double[] {0, 1.5}, new double[] {1.5, 3}, 3.25, 123L, 2, 3.0, 3.25,
                 new double[] {3.0}, new double[] {3.0}, new double[] {0, 0.5}, List.of(12L, 13L));
-        Quiescence.Report probeReport = new Quiescence.Report(3, "stage-0-1", 1, 10, 9, true, 0, false,
+        Control.Report probeReport = new Control.Report(3, "stage-0-1", 1, 10, 9, true, 0, false,
                 List.of("rank 1 action #0 1F0: waits for the activation of 0F0"));
+        StageRecord stageRecord = new StageRecord(4, 1, 0, Map.of(Phase.F, 1.5, Phase.OPT, 0.25), 1.75, 200L, 300L, 2,
+                new TreeMap<>(Map.of(1, 0.5)), List.of(new StageRecord.AllReduce(2, 1000L, 3.0, 3.25)),
+                List.of(new StageRecord.OutOfMemory(0, 1.0, 300L, 250L)),
+                List.of(new StageRecord.Action(Phase.F, 0, 1, 0.0, 1.5, 1.5), new StageRecord.Action(Phase.OPT, -1, -1, 3.25, 3.5, 0.25)),
+                List.of(new StageRecord.MemoryChange(0.0, 300L)), List.of(new StageRecord.CreditStall(1, 1.0, 1.5)));
+        LinkRecord linkRecord = new LinkRecord(4, 1, 2, 0, 0, true, 1000L, 0.75, 3, 1,
+                List.of(new LinkRecord.Transfer(TransferKind.ALLREDUCE, 2, -1, 1000L, 3.0, 3.1, 3.85)));
 
         List<Object> messages = new ArrayList<>(List.of(
-                new Stage.Connect(Map.of(1, link), Map.of(0, stage, 1, stage), List.of(link), pipeline, trainer),
+                new Stage.Connect(Map.of(1, link), Map.of(0, stage, 1, stage), List.of(link), stageReplies, blocked),
                 new Stage.RunStep(4, 123_456_789L, List.of(0L, 1L, 2L)),
                 new Stage.Deliver(4, 7, 1.25),
                 new Stage.CreditGranted(4, 1, 3, 2.5),
                 new Stage.RingChunk(4, 2, 5, 9.75),
-                new Stage.Deliver(4, 7, 1.25, new byte[] {1, 2, 3, -1}),
-                new Stage.RingChunk(4, 2, 5, 9.75, new byte[] {9, 8, 7}),
-                new Stage.ReportWeights(trainer),
-                new Trainer.WeightsReported(0, 1, List.of(new byte[] {5, 6}, new byte[0])),
-                new Pipeline.StageDone(report, List.of(0.5, 0.25)),
-                new Trainer.ReplicaDone(4, 0, List.of(report), List.of(0.5, 0.25)),
-                new Link.Transfer(4, 99L, 3, 6, 1, 2, "activation", 123_456_789L, 0.5, new byte[] {4, 4}),
-                new Link.RingTransfer(4, 99L, 1, 2, 1000L, slow, 0.5, new byte[] {3}),
+                new Stage.Deliver(4, 7, 1.25, new Payload(new byte[] {1, 2, 3, -1})),
+                new Stage.RingChunk(4, 2, 5, 9.75, new Payload(new byte[] {9, 8, 7})),
+                new Stage.ReportWeights(weights),
+                new Stage.WeightsReported(0, 1, List.of(new Payload(new byte[] {5, 6}), Payload.EMPTY)),
+                new Stage.Connected(1, 0),
+                new Stage.Done(report, Optional.of(stageRecord), List.of(0.5, 0.25)),
+                new Stage.Done(report, Optional.empty(), List.of()),
+                new Stage.Failed(0, 1, "out of memory", Optional.of(stageRecord)),
+                new Stage.Blocked(4),
+                new Trainer.WeightsReported(0, 1, List.of(new Payload(new byte[] {5, 6}), Payload.EMPTY)),
+                new Trainer.ReplicaDone(4, 0, List.of(report), List.of(stageRecord), List.of(0.5, 0.25)),
+                new Link.Transfer(4, 99L, 3, 6, 1, 2, TransferKind.ACTIVATION, 123_456_789L, 0.5, new Payload(new byte[] {4, 4})),
+                new Link.RingTransfer(4, 99L, 1, 2, 1000L, slow, 0.5, new Payload(new byte[] {3})),
+                new Link.Recorded(linkRecord),
                 new Host.SpawnStage(new StageSetup(1, 3, StageProgram.of(schedule, costs, 1).data(), 2, 80_000_000_000L,
-                        OomPolicy.WARN, ClockMode.VIRTUAL, 1.0, java.util.Optional.of(dev.pipelab.stage.RealSetup.sgd(
-                                dev.pipelab.numerics.RealModel.mlp(6, 8, 4, 4, dev.pipelab.numerics.Activation.GELU, true,
-                                        dev.pipelab.numerics.Loss.CROSS_ENTROPY, 42), 2, 9, 0.1, 0.9,
-                                dev.pipelab.model.Recompute.FULL, true)), List.of(new StageSetup.SentLink(0, slow)), true),
+                        OomPolicy.WARN, ClockMode.VIRTUAL, 1.0, Optional.of(RealSetup.sgd(
+                                RealModel.mlp(6, 8, 4, 4, Activation.GELU, true, Loss.CROSS_ENTROPY, 42), 2, 9, 0.1, 0.9,
+                                Recompute.FULL, true)), TelemetryLevel.SPANS),
                         stageSpawned),
                 new Stage.Probe(2, reports),
-                new Stage.Flush(trainer),
+                new Stage.Flush(flushed),
                 Stage.Stop.INSTANCE,
                 hidden("dev.pipelab.stage.Stage$Tick", 4),
-                new Link.Transfer(4, 99L, 3, 6, 1, 2, "activation", 123_456_789L, 0.5),
+                new Link.Transfer(4, 99L, 3, 6, 1, 2, TransferKind.GRADIENT, 123_456_789L, 0.5),
                 new Link.RingTransfer(4, 99L, 1, 2, 1000L, slow, 0.5),
                 new Link.RingTransfer(4, 99L, 1, 0, 0L, RingAllReduce.fixed(0.25).link(), 0.5),
                 new Link.Probe(2, reports),
-                new Link.Flush(trainer),
+                new Link.Flush(flushed),
                 Link.Stop.INSTANCE,
                 hidden("dev.pipelab.link.Link$Due", 17L),
                 new Pipeline.Wire(Map.of(0, stage, 1, stage)),
                 new Pipeline.RunStep(4, 99L),
-                new Pipeline.StageConnected(1, 0),
-                new Pipeline.StageDone(report),
-                new Pipeline.StageFailed(0, 1, "out of memory"),
+                hidden("dev.pipelab.pipeline.Pipeline$StageReplied", new Stage.Connected(1, 0)),
                 hidden("dev.pipelab.pipeline.Pipeline$StageSpawnedReply", new Host.StageSpawned(0, 1, stage)),
                 hidden("dev.pipelab.pipeline.Pipeline$LinkSpawnedReply", new Host.LinkSpawned(linkSetup, link)),
                 new Trainer.StagesReady(0, Map.of(0, stage)),
                 new Trainer.ReplicaReady(0, List.of(stage), List.of(link)),
-                new Trainer.ReplicaDone(4, 0, List.of(report)),
+                new Trainer.ReplicaDone(4, 0, List.of(report), List.of(), List.of()),
                 new Trainer.Failed("boom"),
+                new Trainer.Failed("out of memory", List.of(stageRecord)),
                 new Trainer.StageBlocked(4),
-                new Trainer.Flushed("stage-0-1"),
+                hidden("dev.pipelab.pipeline.Trainer$LinkRecorded", linkRecord),
+                hidden("dev.pipelab.pipeline.Trainer$FlushedReply", new Control.Flushed("link-0-0to1", List.of(), List.of(linkRecord))),
+                new Control.Flushed("stage-0-1", List.of(stageRecord), List.of()),
                 hidden("dev.pipelab.pipeline.Trainer$ProbeReply", probeReport),
                 hidden("dev.pipelab.pipeline.Trainer$ProbeNow", 3),
                 new Host.SpawnStage(setup, stageSpawned),
-                new Host.SpawnLink(LinkSetup.ring(0, 1, 1, ClockMode.VIRTUAL, 1.0, 2), stage, linkSpawned),
+                new Host.SpawnLink(LinkSetup.ring(0, 1, 1, ClockMode.VIRTUAL, 1.0, 2, TelemetryLevel.OFF), stage, recorder,
+                        linkSpawned),
                 Host.Stop.INSTANCE,
                 new Host.StageSpawned(0, 1, stage),
                 new Host.LinkSpawned(linkSetup, link),
-                new Host.LinkSpawned(LinkSetup.pipeline(0, 0, 1, LinkSpec.FREE, ClockMode.VIRTUAL, 1.0, 4), link),
+                new Host.LinkSpawned(LinkSetup.pipeline(0, 0, 1, LinkSpec.FREE, ClockMode.VIRTUAL, 1.0, 4, TelemetryLevel.SPANS), link),
                 probeReport));
 
         SerializationTestKit serialization = kit.serializationTestKit();
@@ -146,8 +177,8 @@ class SerializationTest {
             types.add(m.getClass().getName());
         }
         // every permitted command type of every protocol is covered
-        for (Class<?> protocol : List.of(Stage.Command.class, Link.Command.class, Pipeline.Command.class, Trainer.Command.class,
-                Host.Command.class)) {
+        for (Class<?> protocol : List.of(Stage.Command.class, Stage.Reply.class, Link.Command.class, Pipeline.Command.class,
+                Trainer.Command.class, Host.Command.class)) {
             for (Class<?> sub : protocol.getPermittedSubclasses()) assertThat(types).as(protocol.getName()).contains(sub.getName());
         }
     }

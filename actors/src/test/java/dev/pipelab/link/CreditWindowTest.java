@@ -45,7 +45,23 @@ class CreditWindowTest {
         // ready earlier than the link is free: waits for the first transfer's occupancy, not its latency
         LinkState.Transit second = l.send(100, 0.0, Double.NEGATIVE_INFINITY);
         assertThat(second).isEqualTo(new LinkState.Transit(3.0, 4.5));
-        assertThat(l.busySeconds()).isEqualTo(3.0);
+        assertThat(l.busySeconds()).as("each transfer's arrival - start, latency included").isEqualTo(4.0);
         assertThat(l.bytes()).isEqualTo(300);
+        assertThat(l.messages()).isEqualTo(2);
+        assertThat(l.maxQueueDepth()).isEqualTo(1);
+    }
+
+    @Test
+    void theQueueDepthIsTheMostMessagesReadyButNotYetLeft() {
+        LinkState l = new LinkState(new LinkSpec("x", 100, 0.0));
+        l.send(200, 0.0, Double.NEGATIVE_INFINITY); // leaves at 0, link busy until 2
+        l.send(200, 0.0, Double.NEGATIVE_INFINITY); // waits 0..2
+        l.send(200, 1.0, Double.NEGATIVE_INFINITY); // waits 1..4: two waiting over [1, 2)
+        l.send(200, 4.0, Double.NEGATIVE_INFINITY); // ready as the previous leaves: no wait
+        l.send(200, 6.0, Double.NEGATIVE_INFINITY); // waits 6..8 alone
+        assertThat(l.maxQueueDepth()).isEqualTo(2);
+        l.reset();
+        assertThat(l.maxQueueDepth()).isZero();
+        assertThat(l.messages()).isZero();
     }
 }

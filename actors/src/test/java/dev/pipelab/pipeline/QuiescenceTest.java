@@ -1,5 +1,6 @@
 package dev.pipelab.pipeline;
 
+import dev.pipelab.protocol.Control;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -8,12 +9,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class QuiescenceTest {
 
-    private static Quiescence.Report stage(int wave, long sent, long received, boolean done, String stuck) {
-        return new Quiescence.Report(wave, "stage", 0, sent, received, true, 0, done, stuck.isEmpty() ? List.of() : List.of(stuck));
+    private static Control.Report stage(int wave, long sent, long received, boolean done, String stuck) {
+        return new Control.Report(wave, "stage", 0, sent, received, true, 0, done, stuck.isEmpty() ? List.of() : List.of(stuck));
     }
 
-    private static Quiescence.Report link(int wave, long sent, long received) {
-        return new Quiescence.Report(wave, "link", Integer.MAX_VALUE, sent, received, true, Quiescence.Report.NO_STEP, true, List.of());
+    private static Control.Report link(int wave, long sent, long received) {
+        return new Control.Report(wave, "link", Integer.MAX_VALUE, sent, received, true, Control.Report.NO_STEP, true, List.of());
     }
 
     @Test
@@ -58,7 +59,7 @@ class QuiescenceTest {
         Quiescence q = new Quiescence(1);
         q.newStep(1);
         q.blocked(1);
-        Quiescence.Report behind = new Quiescence.Report(1, "stage", 0, 0, 0, true, 0, true, List.of());
+        Control.Report behind = new Control.Report(1, "stage", 0, 0, 0, true, 0, true, List.of());
         assertThat(q.reply(behind)).isEqualTo(Quiescence.Next.NOTHING);
     }
 

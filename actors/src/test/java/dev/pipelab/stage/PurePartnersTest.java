@@ -17,7 +17,9 @@ class PurePartnersTest {
         Path main = Path.of("src", "main", "java", "dev", "pipelab");
         List<Path> pure = List.of(main.resolve("stage/StageState.java"), main.resolve("stage/StageProgram.java"),
                 main.resolve("stage/StageReport.java"), main.resolve("link/CreditWindow.java"), main.resolve("link/LinkState.java"),
-                main.resolve("pipeline/Quiescence.java"), main.resolve("pipeline/DataLoader.java"), main.resolve("clock/Clock.java"),
+                main.resolve("pipeline/Quiescence.java"), main.resolve("pipeline/DataLoader.java"),
+                main.resolve("pipeline/StepRecords.java"), main.resolve("pipeline/TelemetryChoice.java"),
+                main.resolve("protocol/Payload.java"), main.resolve("protocol/Control.java"), main.resolve("clock/Clock.java"),
                 main.resolve("clock/VirtualClock.java"), main.resolve("clock/WallClock.java"));
         for (Path p : pure) {
             assertThat(Files.readString(p)).as(p.toString()).doesNotContain("org.apache.pekko");

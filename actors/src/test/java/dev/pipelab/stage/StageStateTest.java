@@ -1,8 +1,7 @@
 package dev.pipelab.stage;
 
-import dev.pipelab.model.LinkSpec;
-import dev.pipelab.monitoring.Event;
-import dev.pipelab.monitoring.RankActivity;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.DeadlockException;
 import dev.pipelab.schedule.Evaluator;
@@ -20,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
 class StageStateTest {
 
@@ -60,9 +60,8 @@ class StageStateTest {
     void creditGatesTheProducerAndTheWaitIsAStall() {
         Schedule s = Schedules.gpipe(2, 3);
         List<StageCost> costs = Collections.nCopies(2, StageCost.compute(1, 1, 0));
-        RankActivity.Recorder spans = new RankActivity.Recorder(0, 0);
         StageState rank0 = new StageState(StageProgram.of(s, costs, 0), 1, Long.MAX_VALUE, Optional.empty(),
-                Optional.of(spans));
+                TelemetryLevel.SPANS);
         rank0.beginStep(0, List.of(0L, 1L, 2L));
         assertThat(rank0.startNext(Double.NEGATIVE_INFINITY)).isTrue();
         rank0.finishRunning();
@@ -71,9 +70,9 @@ class StageStateTest {
         assertThat(rank0.stuck()).containsExactly("rank 0 action #1 0F1: waits for credit on link 0->1 (buffer 1 full until 1F0 starts)");
         rank0.granted(1, 0, 4.0);
         assertThat(rank0.startNext(Double.NEGATIVE_INFINITY)).isTrue();
-        RankActivity recorded = spans.take(0);
-        assertThat(recorded.stalls()).isEqualTo(1);
-        assertThat(recorded.stall(0)).isEqualTo(new Event.CreditStall(0, 0, 0, 1, 1.0, 4.0));
+        StageRecord recorded = rank0.record(0);
+        assertThat(recorded.stalls()).containsExactly(new StageRecord.CreditStall(1, 1.0, 4.0));
+        assertThat(recorded.stallSecondsByRank()).containsExactly(entry(1, 3.0));
         assertThat(rank0.runningEnd()).isEqualTo(5.0);
     }
 
@@ -81,24 +80,25 @@ class StageStateTest {
     void memoryIsAllocatedAtStartFreedAtTheLastBackwardAndOverflowIsReportedOnce() {
         Schedule s = Schedules.gpipe(1, 2).withRecompute();
         List<StageCost> costs = List.of(new StageCost(1, 1, 0, 1, 0, 0, 10, 50, 100, RingAllReduce.NONE, 0));
-        RankActivity.Recorder spans = new RankActivity.Recorder(0, 0);
         StageState st = new StageState(StageProgram.of(s, costs, 0), Evaluator.UNBOUNDED, 150, Optional.empty(),
-                Optional.of(spans));
+                TelemetryLevel.SPANS);
         st.beginStep(3, List.of(0L, 1L));
         List<StageState.Effect> all = new ArrayList<>();
         while (st.startNext(Double.NEGATIVE_INFINITY)) {
             st.finishRunning();
             all.addAll(st.drain());
         }
-        st.reportActions();
-        RankActivity recorded = spans.take(3);
-        List<Long> memory = new ArrayList<>();
-        for (int i = 0; i < recorded.memoryChanges(); i++) memory.add(recorded.memoryBytes(i));
+        StageRecord recorded = st.record(0);
+        List<Long> memory = recorded.memory().stream().map(StageRecord.MemoryChange::bytes).toList();
         // F0 F1 R0 B0 R1 B1
         assertThat(memory).containsExactly(110L, 120L, 170L, 110L, 160L, 100L);
         assertThat(all.stream().filter(e -> e instanceof StageState.OutOfMemory)).containsExactly(
                 new StageState.OutOfMemory(0, 2.0, 170, 150));
         assertThat(st.report(0).peakMemoryBytes()).isEqualTo(170);
+        assertThat(recorded.peakMemoryBytes()).isEqualTo(170);
+        assertThat(recorded.liveMemoryBytes()).isEqualTo(100);
+        assertThat(recorded.outOfMemory()).containsExactly(new StageRecord.OutOfMemory(0, 2.0, 170, 150));
+        assertThat(recorded.step()).isEqualTo(3);
     }
 
     @Test
@@ -136,6 +136,12 @@ class StageStateTest {
                                             assertThat(rep.ends()[j]).isEqualTo(t.end(r, j));
                                         }
                                         assertThat(rep.busySeconds()).isEqualTo(t.busySeconds(r));
+                                        StageRecord rec = run.states[x][r].record(x);
+                                        assertThat(rec.busySeconds()).isEqualTo(t.busySeconds(r));
+                                        assertThat(rec.peakMemoryBytes()).isEqualTo(t.peakMemoryBytes(r));
+                                        for (int j = 0; j < s.actions(r).size(); j++) {
+                                            assertThat(rec.actions().get(j).startSeconds()).isEqualTo(t.start(r, j));
+                                        }
                                         assertThat(rep.optimizerEnd()).isEqualTo(t.optimizerEnd(r));
                                         assertThat(rep.peakMemoryBytes()).isEqualTo(t.peakMemoryBytes(r));
                                         assertThat(rep.peakInFlight()).isEqualTo(t.peakInFlight(r));

@@ -1,4 +1,4 @@
-package dev.pipelab.cluster;
+package dev.pipelab.protocol;
 
 /**
  * Marker of every message that may cross a node boundary: bound to Pekko's {@code jackson-cbor} serializer in
