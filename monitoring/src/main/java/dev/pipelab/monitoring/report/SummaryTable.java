@@ -1,4 +1,8 @@
-package dev.pipelab.monitoring;
+package dev.pipelab.monitoring.report;
+
+import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.Units;
 
 import java.util.Locale;
 
