@@ -79,7 +79,13 @@ public record StepSummary(StepStats stats, double startSeconds, int microBatches
         int d = info.data();
         double stepSeconds = ended.stepSeconds();
         Map<Long, StageRecord> byRank = new HashMap<>();
-        for (StageRecord s : ended.stages()) byRank.put(key(s.replica(), s.rank()), s);
+        for (StageRecord s : ended.stages()) {
+            if (s.replica() < 0 || s.replica() >= d || s.rank() < 0 || s.rank() >= p) {
+                throw new IllegalArgumentException("replica " + s.replica() + " rank " + s.rank() + " outside d=" + d
+                        + " p=" + p);
+            }
+            byRank.put(key(s.replica(), s.rank()), s);
+        }
 
         List<RankStats> ranks = new ArrayList<>(p * d);
         List<AllReduce> allReduces = new ArrayList<>();
