@@ -1,7 +1,6 @@
 package dev.pipelab.cluster;
 
 import dev.pipelab.monitoring.EventLog;
-import dev.pipelab.monitoring.Events;
 import dev.pipelab.pipeline.Emulator;
 import dev.pipelab.pipeline.RunOptions;
 import dev.pipelab.pipeline.RunResult;
@@ -115,12 +114,10 @@ class TwoNodeClusterIT {
         assertThat(two.stepSeconds(1)).isEqualTo(t.stepTimeSeconds());
         assertThat(two.actionStart(1, 1, 3, 5)).isEqualTo(t.start(3, 5));
 
-        // both nodes emitted their own stages' events: together they are the one-node run's
-        assertThat(logA.size()).isPositive();
-        assertThat(logB.size()).isPositive();
+        // the events of both nodes and the coordinator are together the one-node run's, records and all
         List<String> split2 = new ArrayList<>();
-        for (EventLog log : List.of(logA, logB, coordinator)) Events.expanded(log.events()).forEach(e -> split2.add(e.toString()));
-        List<String> single = new ArrayList<>(Events.expanded(oneLog.events()).stream().map(Object::toString).toList());
+        for (EventLog log : List.of(logA, logB, coordinator)) log.events().forEach(e -> split2.add(e.toString()));
+        List<String> single = new ArrayList<>(oneLog.events().stream().map(Object::toString).toList());
         Collections.sort(split2);
         Collections.sort(single);
         assertThat(split2).isEqualTo(single);

@@ -1,11 +1,12 @@
 package dev.pipelab.pipeline;
 
 import dev.pipelab.model.LinkSpec;
-import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventLog;
-import dev.pipelab.monitoring.LinkActivity;
+import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.Phase;
-import dev.pipelab.monitoring.RankActivity;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.synthetic.Recorded;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.DeadlockException;
 import dev.pipelab.schedule.Evaluator;
@@ -103,14 +104,14 @@ class ExactnessMatrixTest {
         assertThat(run.status()).as(() -> run.deadlock().map(RunResult.Deadlock::message).orElse(run.failure().orElse("")))
                 .isEqualTo(RunResult.Status.COMPLETED);
         assertSameAsEvaluator(run, 0, t, c.d());
-        long spans = log.details().stream().filter(e -> e instanceof Event.ActionSpan).count();
+        long spans = Recorded.stages(log.events()).stream().mapToLong(st -> st.actions().size()).sum();
         assertThat(spans).isEqualTo((long) c.d() * (s.size() + c.p()));
         assertTelemetrySameAsEvaluator(log, t, c.d());
     }
 
     /**
-     * The telemetry, too, is the evaluator's, bit for bit: every compute span (handed over as the ranks' own columns)
-     * and every pipeline transfer (which a link keeps as ready times and replays for start and arrival).
+     * The telemetry, too, is the evaluator's, bit for bit: every compute action a stage recorded and every transfer a
+     * pipeline link recorded (ready, start and arrival).
      */
     static void assertTelemetrySameAsEvaluator(EventLog log, Timeline t, int d) {
         Schedule s = t.schedule();
@@ -119,51 +120,55 @@ class ExactnessMatrixTest {
         for (int r = 0; r < s.ranks(); r++) {
             for (int j = 0; j < s.actions(r).size(); j++) if (t.sendLink(r, j) >= 0) sends++;
         }
-        for (Event e : log.events()) {
-            if (e instanceof RankActivity a) {
-                int r = a.rank();
-                assertThat(a.actions()).isEqualTo(s.actions(r).size() + 1);
-                for (int i = 0; i < a.actions(); i++) {
-                    if (i == s.actions(r).size()) {
-                        assertThat(a.phase(i)).isEqualTo(Phase.OPT);
-                        assertThat(a.start(i)).isEqualTo(t.optimizerStart(r));
-                        assertThat(a.end(i)).isEqualTo(t.optimizerEnd(r));
-                        continue;
-                    }
-                    Action act = s.actions(r).get(i);
-                    assertThat(a.phase(i).name()).isEqualTo(act.kind().name());
-                    assertThat(a.stage(i)).isEqualTo(act.stage());
-                    assertThat(a.microBatch(i)).isEqualTo(act.microBatch());
-                    assertThat(a.start(i)).as("span start rank %d #%d", r, i).isEqualTo(t.start(r, i));
-                    assertThat(a.end(i)).as("span end rank %d #%d", r, i).isEqualTo(t.end(r, i));
+        for (StageRecord a : Recorded.stages(log.events())) {
+            int r = a.rank();
+            List<StageRecord.Action> actions = a.actions();
+            assertThat(actions).hasSize(s.actions(r).size() + 1);
+            for (int i = 0; i < actions.size(); i++) {
+                StageRecord.Action x = actions.get(i);
+                if (i == s.actions(r).size()) {
+                    assertThat(x.phase()).isEqualTo(Phase.OPT);
+                    assertThat(x.startSeconds()).isEqualTo(t.optimizerStart(r));
+                    assertThat(x.endSeconds()).isEqualTo(t.optimizerEnd(r));
+                    continue;
                 }
-                long peak = Long.MIN_VALUE;
-                for (int i = 0; i < a.memoryChanges(); i++) peak = Math.max(peak, a.memoryBytes(i));
-                if (a.memoryChanges() > 0) assertThat(peak).as("peak memory rank %d", r).isEqualTo(t.peakMemoryBytes(r));
-            } else if (e instanceof LinkActivity l && l.fromRank() != l.toRank()) {
-                int r = l.fromRank();
-                for (int i = 0; i < l.transfers(); i++, transfers++) {
-                    int j = sender(s, t, r, l, i);
-                    assertThat(l.bytes(i)).isPositive();
-                    assertThat(l.ready(i)).as("ready %d->%d #%d", r, l.toRank(), i).isEqualTo(t.end(r, j));
-                    assertThat(l.start(i)).as("start %d->%d #%d", r, l.toRank(), i).isEqualTo(t.transferStart(r, j));
-                    assertThat(l.end(i)).as("arrival %d->%d #%d", r, l.toRank(), i).isEqualTo(t.arrival(r, j));
-                }
+                Action act = s.actions(r).get(i);
+                assertThat(x.phase().name()).isEqualTo(act.kind().name());
+                assertThat(x.stage()).isEqualTo(act.stage());
+                assertThat(x.microBatch()).isEqualTo(act.microBatch());
+                assertThat(x.startSeconds()).as("span start rank %d #%d", r, i).isEqualTo(t.start(r, i));
+                assertThat(x.endSeconds()).as("span end rank %d #%d", r, i).isEqualTo(t.end(r, i));
+            }
+            if (!a.memory().isEmpty()) {
+                long peak = a.memory().stream().mapToLong(StageRecord.MemoryChange::bytes).max().orElseThrow();
+                assertThat(peak).as("peak memory rank %d", r).isEqualTo(t.peakMemoryBytes(r));
+            }
+        }
+        for (LinkRecord l : Recorded.links(log.events())) {
+            if (l.ring()) continue;
+            int r = l.fromRank();
+            for (int i = 0; i < l.transfers().size(); i++, transfers++) {
+                LinkRecord.Transfer x = l.transfers().get(i);
+                int j = sender(s, t, r, x);
+                assertThat(x.bytes()).isPositive();
+                assertThat(x.readySeconds()).as("ready %d->%d #%d", r, l.toRank(), i).isEqualTo(t.end(r, j));
+                assertThat(x.startSeconds()).as("start %d->%d #%d", r, l.toRank(), i).isEqualTo(t.transferStart(r, j));
+                assertThat(x.endSeconds()).as("arrival %d->%d #%d", r, l.toRank(), i).isEqualTo(t.arrival(r, j));
             }
         }
         assertThat(transfers).isEqualTo(d * sends);
     }
 
-    /** The position on {@code rank} of the action that sent transfer {@code i} of {@code l}. */
-    private static int sender(Schedule s, Timeline t, int rank, LinkActivity l, int i) {
-        Action.Kind kind = l.kind(i).equals("activation") ? Action.Kind.F : Action.Kind.B;
+    /** The position on {@code rank} of the action that sent {@code x}. */
+    private static int sender(Schedule s, Timeline t, int rank, LinkRecord.Transfer x) {
+        Action.Kind kind = x.kind() == TransferKind.ACTIVATION ? Action.Kind.F : Action.Kind.B;
         for (int j = 0; j < s.actions(rank).size(); j++) {
             Action a = s.actions(rank).get(j);
-            if (a.kind() == kind && a.stage() == l.stage(i) && a.microBatch() == l.microBatch(i) && t.sendLink(rank, j) >= 0) {
+            if (a.kind() == kind && a.stage() == x.stage() && a.microBatch() == x.microBatch() && t.sendLink(rank, j) >= 0) {
                 return j;
             }
         }
-        throw new AssertionError("no action on rank " + rank + " sent " + l.transfer(i));
+        throw new AssertionError("no action on rank " + rank + " sent " + x);
     }
 
     /** Every number a user would compare, asserted equal (never close). */

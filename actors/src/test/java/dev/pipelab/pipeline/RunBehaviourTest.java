@@ -3,6 +3,11 @@ package dev.pipelab.pipeline;
 import dev.pipelab.model.LinkSpec;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventLog;
+import dev.pipelab.monitoring.LinkRecord;
+import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.synthetic.Recorded;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.DeadlockException;
 import dev.pipelab.schedule.Evaluator;
@@ -16,6 +21,7 @@ import dev.pipelab.schedule.Timeline;
 import dev.pipelab.stage.OomPolicy;
 import dev.pipelab.stage.TestCosts;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,11 +69,12 @@ class RunBehaviourTest {
         RunResult ra = run(spec, RunOptions.virtual(2, a)).orThrow();
         RunResult rb = run(spec, RunOptions.virtual(2, b)).orThrow();
         assertThat(ra).isEqualTo(rb);
-        List<String> ea = new ArrayList<>(dev.pipelab.monitoring.Events.expanded(a.events()).stream().map(Object::toString).toList());
-        List<String> eb = new ArrayList<>(dev.pipelab.monitoring.Events.expanded(b.events()).stream().map(Object::toString).toList());
+        List<String> ea = new ArrayList<>(a.events().stream().map(Object::toString).toList());
+        List<String> eb = new ArrayList<>(b.events().stream().map(Object::toString).toList());
         Collections.sort(ea);
         Collections.sort(eb);
-        assertThat(ea).isEqualTo(eb).hasSizeGreaterThan(100);
+        assertThat(ea).isEqualTo(eb);
+        assertThat(Recorded.stages(a.events()).stream().mapToInt(st -> st.actions().size()).sum()).isGreaterThan(100);
     }
 
     @Test
@@ -81,7 +88,8 @@ class RunBehaviourTest {
         assertThat(log.events().stream().filter(e -> e instanceof Event.StepStarted).map(e -> (Event.StepStarted) e).toList())
                 .containsExactly(new Event.StepStarted(0, 0.0, 0, 4), new Event.StepStarted(1, step, 8, 4),
                         new Event.StepStarted(2, step + step, 16, 4));
-        assertThat(log.events().stream().filter(e -> e instanceof Event.StepEnded).map(e -> (Event.StepEnded) e).toList())
+        assertThat(log.events().stream().filter(e -> e instanceof Event.StepEnded).map(e -> (Event.StepEnded) e)
+                .map(e -> new Event.StepEnded(e.step(), e.stepSeconds(), e.runSeconds(), e.committedOffset())).toList())
                 .containsExactly(new Event.StepEnded(0, step, step, 8), new Event.StepEnded(1, step, step + step, 16),
                         new Event.StepEnded(2, step, step + step + step, 24));
         assertThat(r.runSeconds()).isEqualTo(step + step + step);
@@ -115,8 +123,12 @@ class RunBehaviourTest {
         assertThat(r.status()).isEqualTo(RunResult.Status.DEADLOCKED);
         assertThat(r.steps()).isEmpty();
         // the partial step reaches the telemetry: 0F0 ran and its activation crossed the link
-        assertThat(log.details()).contains(new Event.ActionSpan(0, 0, 0, 0, dev.pipelab.monitoring.Phase.F, 0, 0, 1, 1),
-                new Event.TransferSpan(0, 0, 0, 1, "activation", 0, 0, 0, 1, 1, 1));
+        assertThat(log.events()).filteredOn(e -> e instanceof Event.StepAbandoned).hasSize(1);
+        assertThat(Recorded.stage(log.events(), 0, 0, 0).actions()).contains(new StageRecord.Action(Phase.F, 0, 0, 0, 1, 1));
+        assertThat(Recorded.links(log.events())).anySatisfy(l -> {
+            assertThat(List.of(l.replica(), l.fromRank(), l.toRank())).isEqualTo(List.of(0, 0, 1));
+            assertThat(l.transfers()).contains(new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 0, 0, 1, 1, 1));
+        });
         RunResult.Deadlock d = r.deadlock().orElseThrow();
         assertThat(d.stuckActions()).containsExactly(
                 "rank 0 action #1 0F1: waits for credit on link 0->1 (buffer 1 full until 1F0 starts)",
@@ -161,27 +173,28 @@ class RunBehaviourTest {
             Timeline t = Evaluator.evaluate(s, costs, spec.network(), buffer);
             ExactnessMatrixTest.assertSameAsEvaluator(r, 0, t, 1);
 
-            List<Event.CreditStall> stalls = log.details().stream().filter(e -> e instanceof Event.CreditStall)
-                    .map(e -> (Event.CreditStall) e).toList();
-            assertThat(stalls).anySatisfy(st -> assertThat(st.fromRank()).isZero())
-                    .allSatisfy(st -> assertThat(st.endSeconds()).isGreaterThan(st.startSeconds()));
+            List<Event> events = log.events();
+            assertThat(Recorded.stage(events, 0, 0, 0).stalls()).isNotEmpty();
             for (int from = 0; from < 2; from++) {
+                StageRecord sender = Recorded.stage(events, 0, 0, from);
+                assertThat(sender.stalls()).allSatisfy(st -> assertThat(st.endSeconds()).isGreaterThan(st.startSeconds()));
                 double stalled = 0;
-                for (Event.CreditStall st : stalls) if (st.fromRank() == from) stalled += st.endSeconds() - st.startSeconds();
-                assertThat(stalled).isCloseTo(r.linkStallSeconds(0, 0, from, 1 - from), org.assertj.core.data.Offset.offset(1e-9));
+                for (StageRecord.CreditStall st : sender.stalls()) stalled += st.endSeconds() - st.startSeconds();
+                assertThat(stalled).isCloseTo(r.linkStallSeconds(0, 0, from, 1 - from), Offset.offset(1e-9));
+                assertThat(sender.stallSecondsByRank().getOrDefault(1 - from, 0.0)).isCloseTo(stalled, Offset.offset(1e-9));
             }
             assertThat(r.linkStallSeconds(0, 0, 0, 1)).isPositive();
 
             // activations waiting at rank 1 (arrived, consumer not started) never exceed the buffer
             Map<Integer, Double> arrival = new HashMap<>();
-            for (Event.Detail e : log.details()) {
-                if (e instanceof Event.TransferSpan ts && ts.kind().equals("activation")) arrival.put(ts.microBatch(), ts.endSeconds());
+            for (LinkRecord l : Recorded.links(events)) {
+                for (LinkRecord.Transfer ts : l.transfers()) {
+                    if (ts.kind() == TransferKind.ACTIVATION) arrival.put(ts.microBatch(), ts.endSeconds());
+                }
             }
             Map<Integer, Double> consumed = new HashMap<>();
-            for (Event.Detail e : log.details()) {
-                if (e instanceof Event.ActionSpan a && a.rank() == 1 && a.phase() == dev.pipelab.monitoring.Phase.F) {
-                    consumed.put(a.microBatch(), a.startSeconds());
-                }
+            for (StageRecord.Action a : Recorded.stage(events, 0, 0, 1).actions()) {
+                if (a.phase() == Phase.F) consumed.put(a.microBatch(), a.startSeconds());
             }
             assertThat(arrival).hasSize(8);
             for (double at : arrival.values()) {
@@ -190,8 +203,8 @@ class RunBehaviourTest {
             }
             // memory never above the peak the evaluator allows
             long peak0 = t.peakMemoryBytes(0);
-            assertThat(log.details().stream().filter(e -> e instanceof Event.MemoryChanged mc && mc.rank() == 0)
-                    .mapToLong(e -> ((Event.MemoryChanged) e).bytes()).max().orElseThrow()).isEqualTo(peak0);
+            assertThat(Recorded.stage(events, 0, 0, 0).memory().stream().mapToLong(StageRecord.MemoryChange::bytes).max()
+                    .orElseThrow()).isEqualTo(peak0);
         }
     }
 
@@ -205,18 +218,20 @@ class RunBehaviourTest {
         RunResult r = run(spec, RunOptions.virtual(1, log)).orThrow();
         Timeline t = Evaluator.evaluate(s, costs, spec.network());
         Map<List<Integer>, Integer> chunks = new HashMap<>();
-        for (Event.Detail e : log.details()) {
-            if (e instanceof Event.TransferSpan ts && ts.kind().equals("allreduce")) {
-                chunks.merge(List.of(ts.replica(), ts.stage()), 1, Integer::sum);
+        for (LinkRecord l : Recorded.links(log.events())) {
+            for (LinkRecord.Transfer ts : l.transfers()) {
+                if (ts.kind() != TransferKind.ALLREDUCE) continue;
+                assertThat(l.ring()).isTrue();
+                chunks.merge(List.of(l.replica(), ts.stage()), 1, Integer::sum);
                 assertThat(ts.bytes()).isEqualTo(costs.get(ts.stage()).allReduce().chunkBytes());
             }
         }
         assertThat(chunks).hasSize(d * s.stages());
         assertThat(chunks.values()).allMatch(n -> n == 2 * (d - 1));
-        List<Event.AllReduceSpan> spans = log.details().stream().filter(e -> e instanceof Event.AllReduceSpan)
-                .map(e -> (Event.AllReduceSpan) e).toList();
+        List<StageRecord.AllReduce> spans = Recorded.stages(log.events()).stream().flatMap(st -> st.allReduces().stream())
+                .toList();
         assertThat(spans).hasSize(d * s.stages());
-        for (Event.AllReduceSpan a : spans) {
+        for (StageRecord.AllReduce a : spans) {
             assertThat(a.startSeconds()).isEqualTo(t.allReduceStart(a.stage()));
             assertThat(a.endSeconds()).isEqualTo(t.allReduceEnd(a.stage()));
             assertThat(a.endSeconds()).isEqualTo(costs.get(a.stage()).allReduce().endFrom(a.startSeconds()));
@@ -252,8 +267,9 @@ class RunBehaviourTest {
         long bytes = spec.costs().get(1).staticBytes() + 3 * spec.costs().get(1).stashBytes();
         assertThat(r.failure().orElseThrow()).contains("out of memory at step 0", "stage 1 (rank 1, replica 0)",
                 "needs " + bytes + " bytes", "the device has " + spec.memoryBytes());
-        assertThat(log.events()).contains(new Event.OutOfMemory(0, 0, 1, r.failure().isPresent()
-                ? Evaluator.evaluate(spec.schedule(), spec.costs(), spec.network()).start(1, 2) : 0, bytes, spec.memoryBytes()));
+        double at = Evaluator.evaluate(spec.schedule(), spec.costs(), spec.network()).start(1, 2);
+        assertThat(Recorded.stage(log.events(), 0, 0, 1).outOfMemory())
+                .contains(new StageRecord.OutOfMemory(1, at, bytes, spec.memoryBytes()));
     }
 
     @Test
@@ -261,7 +277,8 @@ class RunBehaviourTest {
         RunSpec spec = tinyMemory();
         EventLog log = new EventLog();
         RunResult r = run(spec, RunOptions.virtual(2, log).withOom(OomPolicy.WARN)).orThrow();
-        assertThat(log.events().stream().filter(e -> e instanceof Event.OutOfMemory)).hasSize(2); // once per step
+        // once per step
+        assertThat(Recorded.stages(log.events()).stream().flatMap(st -> st.outOfMemory().stream())).hasSize(2);
         Timeline t = Evaluator.evaluate(spec.schedule(), spec.costs(), spec.network());
         ExactnessMatrixTest.assertSameAsEvaluator(r, 1, t, 1);
         assertThat(r.peakMemoryBytes(0, 0, 1)).isGreaterThan(spec.memoryBytes());

@@ -1,8 +1,9 @@
 package dev.pipelab.pipeline;
 
-import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventLog;
 import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.synthetic.Recorded;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
@@ -33,9 +34,9 @@ class WallClockRunTest {
             for (int rank = 0; rank < 2; rank++) {
                 final int fx = x;
                 final int fr = rank;
-                List<Event.ActionSpan> spans = log.details().stream()
-                        .filter(e -> e instanceof Event.ActionSpan a && a.replica() == fx && a.rank() == fr && a.phase() != Phase.OPT)
-                        .map(e -> (Event.ActionSpan) e).sorted(Comparator.comparingDouble(Event.ActionSpan::startSeconds)).toList();
+                List<StageRecord.Action> spans = Recorded.stage(log.events(), 0, fx, fr).actions().stream()
+                        .filter(a -> a.phase() != Phase.OPT)
+                        .sorted(Comparator.comparingDouble(StageRecord.Action::startSeconds)).toList();
                 assertThat(spans.stream().map(a -> new Action(a.stage(), Action.Kind.valueOf(a.phase().name()), a.microBatch())).toList())
                         .isEqualTo(s.actions(rank));
                 for (int j = 0; j < s.actions(rank).size(); j++) {
