@@ -106,7 +106,7 @@ final class RuntimeBench {
         });
         long perStep = counted.actions.get() + counted.transfers.get();
         out.printf(Locale.ROOT, "%nruntime, virtual time: llama2-70b t=8 p=8 d=4 m=64 1F1B+R: %,d compute actions + %,d transfers per step, "
-                + "reported in %,d records%n", counted.actions.get(), counted.transfers.get(), counted.batches.get());
+                + "reported in %,d records%n", counted.actions.get(), counted.transfers.get(), counted.records.get());
         out.printf(Locale.ROOT, "  %d forked JVMs; each: %d warm-up pairs of runs, then %d pairs (off and on in turn) of %d steps (medians)%n",
                 rounds, FORK_WARM_UPS, FORK_RUNS, FORK_STEPS);
         out.printf(Locale.ROOT, "  %-5s %14s %14s %14s %8s %8s %9s %9s %10s %11s%n", "fork", "off/s", "on/s", "on drained/s",
@@ -426,17 +426,17 @@ final class RuntimeBench {
     private static final class EventCounter implements EventSink {
         final AtomicLong actions = new AtomicLong();
         final AtomicLong transfers = new AtomicLong();
-        final AtomicLong batches = new AtomicLong();
+        final AtomicLong records = new AtomicLong();
 
         @Override
         public void emit(Event e) {
             if (!(e instanceof Event.StepEnded s)) return;
             for (StageRecord r : s.stages()) {
-                batches.incrementAndGet();
+                records.incrementAndGet();
                 for (StageRecord.Action a : r.actions()) if (a.microBatch() >= 0) actions.incrementAndGet();
             }
             for (LinkRecord l : s.links()) {
-                batches.incrementAndGet();
+                records.incrementAndGet();
                 transfers.addAndGet(l.transfers().size());
             }
         }

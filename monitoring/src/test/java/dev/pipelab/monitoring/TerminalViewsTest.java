@@ -61,6 +61,13 @@ class TerminalViewsTest {
     }
 
     @Test
+    void summarySaysARunDidNotCompleteWithTheFirstLineOfWhy() {
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), TinyGPipe.events(1)),
+                RunReport.Outcome.deadlocked("deadlock at step 1\nrank 0 | 0F0 0B0"), new WallClock("t", 0));
+        assertThat(SummaryTable.render(report)).endsWith("MFU         50.0% (HFU 75.0%)\nrun deadlocked: deadlock at step 1\n");
+    }
+
+    @Test
     void ganttOfTheLastStepHalfASecondPerColumn() {
         // F0 F1 idle B0 B1 O on rank 0; rank 1 starts at 1.25; a column shows what covers most of its 0.5 s,
         // a phase wins a tie with idle and F wins a tie with B

@@ -7,6 +7,7 @@ import dev.pipelab.monitoring.RunInfo;
 import dev.pipelab.monitoring.RunTelemetry;
 import dev.pipelab.monitoring.StepStats;
 import dev.pipelab.monitoring.StepSummary;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -87,8 +88,11 @@ public final class Metrics implements RunTelemetry.Listener {
     /** Per (replica, rank): busy + idle seconds counted so far, and the peak memory shown. */
     private final double[][] accounted;
     private final long[][] peakBytes;
-    /** Link series by name, created when a link first carries or stalls; guarded by {@code this}. */
-    private final TreeMap<String, GaugeDataPoint> queues = new TreeMap<>();
+    /** A link's series, all three created when it first carries or stalls. */
+    private record LinkSeries(CounterDataPoint bytes, CounterDataPoint stall, GaugeDataPoint queue) {}
+
+    /** Link series by name; guarded by {@code this}. */
+    private final TreeMap<String, LinkSeries> links = new TreeMap<>();
     private double elapsed;
 
     /** Metrics of the run {@code info} describes, reporting {@code version} in {@code pipelab_build_info}. */
@@ -221,12 +225,14 @@ public final class Metrics implements RunTelemetry.Listener {
         Map<String, Integer> depth = new HashMap<>();
         for (LinkStats l : summary.links()) {
             String name = link(l.fromRank(), l.toRank());
-            if (l.bytes() > 0) linkBytes.labelValues(name).inc((double) l.bytes());
-            if (l.stallSeconds() > 0) linkStall.labelValues(name).inc(l.stallSeconds());
-            if (l.transfers() > 0 || l.stallSeconds() > 0) queues.computeIfAbsent(name, linkQueue::labelValues);
+            if (l.transfers() == 0 && !(l.stallSeconds() > 0)) continue;
+            LinkSeries series = links.computeIfAbsent(name, n -> new LinkSeries(linkBytes.labelValues(n),
+                    linkStall.labelValues(n), linkQueue.labelValues(n)));
+            if (l.bytes() > 0) series.bytes().inc((double) l.bytes());
+            if (l.stallSeconds() > 0) series.stall().inc(l.stallSeconds());
             depth.merge(name, l.maxQueueDepth(), Math::max);
         }
-        queues.forEach((name, queue) -> queue.set(depth.getOrDefault(name, 0)));
+        links.forEach((name, series) -> series.queue().set(depth.getOrDefault(name, 0)));
         outOfMemory.inc(summary.outOfMemory().size());
         steps.inc();
         stepDuration.observe(s.stepSeconds());

@@ -70,6 +70,8 @@ class MetricsTest {
         assertThat(text.value("pipelab_link_transferred_bytes_total", Map.of("link", "0->1")))
                 .isEqualTo(2 * 2 * 4 * (double) (1L << 26)); // steps · replicas · micro-batches · bytes
         assertThat(text.value("pipelab_link_stall_seconds_total", Map.of("link", "0->1"))).isCloseTo(2 * 2 * 0.05, within(1e-12));
+        // a link that carried has all its series, a stall counter of 0 among them
+        assertThat(text.value("pipelab_link_stall_seconds_total", Map.of("link", "1->0"))).isZero();
         assertThat(text.value("pipelab_stage_peak_memory_bytes", Map.of("stage", "0", "replica", "1")))
                 .isEqualTo(SyntheticRun.STATIC_BYTES + 4 * SyntheticRun.ACTIVATION_BYTES);
         assertThat(text.value("pipelab_stage_memory_bytes", Map.of("stage", "0", "replica", "1")))
