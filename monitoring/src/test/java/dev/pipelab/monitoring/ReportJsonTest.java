@@ -122,7 +122,11 @@ class ReportJsonTest {
     void allReduceIsListedPerStage() throws Exception {
         List<Event> events = TinyGPipe.step(TinyGPipe.builder(0).allReduce(0, 1, 1, 4096, 7.25, 7.5));
         JsonNode r = parse(json(events, new WallClock("t", 0)));
-        assertThat(r.get("allReduce").toString()).isEqualTo("[{\"stage\":1,\"bytes\":4096,\"seconds\":0.25}]");
+        // every model stage is listed, a stage that no replica reduced with zeros
+        assertThat(r.get("allReduce").toString()).isEqualTo("[{\"stage\":0,\"bytes\":0,\"seconds\":0.0},"
+                + "{\"stage\":1,\"bytes\":4096,\"seconds\":0.25}]");
+        JsonNode none = parse(json(List.of(), new WallClock("t", 0)));
+        assertThat(none.get("allReduce")).isEmpty();
     }
 
     @Test

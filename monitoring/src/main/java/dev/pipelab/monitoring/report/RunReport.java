@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * The content of {@code report.json}. Invariant: everything but {@link #wallClock()} is a function of the
@@ -60,7 +61,10 @@ public record RunReport(String name, String schedule, String clock, double speed
     /** One rank of one replica over the run. Invariant: the numbers of {@link RunTelemetry#ranksOverRun()}. */
     public record Replica(int replica, double busyFraction, long peakMemoryBytes, int peakInFlightMicrobatches) {}
 
-    /** The gradient all-reduce of one model stage, summed over replicas and steps. Invariant: sums only. */
+    /**
+     * The gradient all-reduce of one model stage, summed over replicas and steps. Invariant: sums only; every model
+     * stage of a run with a completed step is listed.
+     */
     public record AllReduce(int stage, long bytes, double seconds) {}
 
     /** What recovery did. Invariant: zero while no faults are injected. */
@@ -153,10 +157,16 @@ public record RunReport(String name, String schedule, String clock, double speed
             stages.add(new Stage(rank, info.layersPerRank().get(rank), Mean.of(fractions), peak, inFlight, phases, replicas));
         }
 
+        // every model stage once a step completed, with zeros where no replica reduced it (one replica: nothing to reduce)
         List<AllReduce> allReduce = new ArrayList<>();
         Map<Integer, Long> bytes = aggregate.allReduceBytesByStage();
-        aggregate.allReduceSecondsByStage().forEach((stage, seconds) ->
-                allReduce.add(new AllReduce(stage, bytes.getOrDefault(stage, 0L), seconds)));
+        Map<Integer, Double> seconds = aggregate.allReduceSecondsByStage();
+        int modelStages = totals.completedSteps() > 0 ? info.pipeline() * info.virtualStages() : 0;
+        TreeSet<Integer> reduced = new TreeSet<>(seconds.keySet());
+        for (int stage = 0; stage < modelStages; stage++) reduced.add(stage);
+        for (int stage : reduced) {
+            allReduce.add(new AllReduce(stage, bytes.getOrDefault(stage, 0L), seconds.getOrDefault(stage, 0.0)));
+        }
 
         return new RunReport(info.name(), info.schedule(), info.clock(), info.speed(), info, totals.completedSteps(),
                 totals.runSeconds(), step, totals.lastStepSeconds(), Mean.of(bubbles),
