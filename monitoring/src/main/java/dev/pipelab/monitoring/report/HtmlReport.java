@@ -73,6 +73,9 @@ public final class HtmlReport {
         kpi(out, "samples/s", number(r.samplesPerSecond()));
         kpi(out, "tokens/s", number(r.tokensPerSecond()));
         kpi(out, "MFU (HFU)", percent(r.mfu()) + " (" + percent(r.hfu()) + ")");
+        if (r.outcome().status() != RunReport.Status.COMPLETED) {
+            kpi(out, "run " + r.outcome().status().label(), r.outcome().failure().orElseThrow().lines().findFirst().orElse(""));
+        }
         out.write("</section>\n");
 
         // timeline of the last step

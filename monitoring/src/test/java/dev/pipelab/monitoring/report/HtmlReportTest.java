@@ -102,6 +102,19 @@ class HtmlReportTest {
         assertThat(html).contains("no completed step").doesNotContain("//");
     }
 
+    @Test
+    void aRunThatFailedSaysSoInItsHeadlineNumbers() throws Exception {
+        SyntheticRun run = new SyntheticRun(2, 1, 2, 1, 0, 1);
+        RunReport report = RunReport.of(RunTelemetry.of(run.info(), run.steps(1)),
+                RunReport.Outcome.failed("out of memory at step 1 <rank 1>\nmore"), new WallClock("t", 0));
+        String html = HtmlReport.render(report, List.of());
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
+        assertThat(byId(doc, "numbers").getTextContent()).contains("run failed", "out of memory at step 1 <rank 1>")
+                .doesNotContain("more");
+        assertThat(byId(doc, "report-json").getTextContent()).contains("\"status\": \"failed\"");
+    }
+
     private static Element byId(Document doc, String id) {
         NodeList all = doc.getElementsByTagName("*");
         for (int i = 0; i < all.getLength(); i++) {
