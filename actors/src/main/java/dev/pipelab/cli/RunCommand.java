@@ -6,17 +6,19 @@ import dev.pipelab.monitoring.EventLog;
 import dev.pipelab.monitoring.EventPump;
 import dev.pipelab.monitoring.EventSink;
 import dev.pipelab.monitoring.ProgressLine;
-import dev.pipelab.monitoring.ReportJson;
-import dev.pipelab.monitoring.RunAggregate;
 import dev.pipelab.monitoring.RunInfo;
-import dev.pipelab.monitoring.RunReport;
-import dev.pipelab.monitoring.SummaryTable;
-import dev.pipelab.monitoring.TextGantt;
+import dev.pipelab.monitoring.RunTelemetry;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.StepSummary;
 import dev.pipelab.monitoring.WallClock;
 import dev.pipelab.monitoring.dashboard.DashboardServer;
 import dev.pipelab.monitoring.dashboard.DashboardState;
 import dev.pipelab.monitoring.metrics.Metrics;
 import dev.pipelab.monitoring.report.HtmlReport;
+import dev.pipelab.monitoring.report.ReportJson;
+import dev.pipelab.monitoring.report.RunReport;
+import dev.pipelab.monitoring.report.SummaryTable;
+import dev.pipelab.monitoring.report.TextGantt;
 import dev.pipelab.monitoring.trace.TraceWriter;
 import dev.pipelab.pipeline.Emulator;
 import dev.pipelab.pipeline.RunOptions;
@@ -155,30 +157,42 @@ final class RunCommand implements Callable<Integer> {
                 ? TelemetryChoice.of(telemetry, "--telemetry", plan.schedule(), plan.data())
                 : TelemetryChoice.of(scenario.telemetry().level(), "scenario", plan.schedule(), plan.data());
 
-        // ---- telemetry: everything the run emits goes to the log, the live views and the trace ----
+        // ---- telemetry: the run's step events go to the log (for the trace) and to the run's telemetry, which
+        // summarises each completed step once for the dashboard, the metrics and the progress line ----
         EventLog log = new EventLog();
-        RunAggregate live = new RunAggregate(info);
+        RunTelemetry runTelemetry = new RunTelemetry(info);
         DashboardState dashboard = new DashboardState(info);
         Metrics metrics = new Metrics(info, Main.version());
+        runTelemetry.addListener(dashboard);
+        runTelemetry.addListener(metrics);
         long wallStart = System.nanoTime();
         Instant startedAt = Instant.now();
         PrintWriter progress = quiet ? null : stdout;
-        // the actors only append to the pump; the log, live aggregate, dashboard and metrics are fed on its thread
         // the ETA counts from the first step's start, not from the actor system's start-up
         long[] firstStep = {0};
-        EventSink progressLine = e -> {
+        EventSink stepZero = e -> {
             if (e instanceof Event.StepStarted started && started.step() == 0) firstStep[0] = System.nanoTime();
-            if (progress != null && e instanceof Event.StepEnded ended && real.isEmpty()) {
-                progress.println(ProgressLine.of(ended, live, stepCount, (System.nanoTime() - firstStep[0]) / 1e9));
-                progress.flush();
-            }
-            if (progress != null && e instanceof Event.StepLoss l && (l.step() % 25 == 0 || l.step() == stepCount - 1)) {
-                progress.printf(Locale.ROOT, "step %d/%d  loss %.6f  (%.1f s)%n", l.step() + 1, stepCount, l.loss(),
-                        (System.nanoTime() - wallStart) / 1e9);
-                progress.flush();
-            }
         };
-        EventPump sink = new EventPump(List.<EventSink>of(log, live::accept, dashboard, metrics, progressLine), 200);
+        if (progress != null) {
+            runTelemetry.addListener(new RunTelemetry.Listener() {
+                @Override
+                public void stepSummarised(StepSummary summary) {
+                    if (real.isPresent()) return;
+                    progress.println(ProgressLine.of(summary, stepCount, (System.nanoTime() - firstStep[0]) / 1e9));
+                    progress.flush();
+                }
+
+                @Override
+                public void lossReported(int step, double loss) {
+                    if (step % 25 != 0 && step != stepCount - 1) return;
+                    progress.printf(Locale.ROOT, "step %d/%d  loss %.6f  (%.1f s)%n", step + 1, stepCount, loss,
+                            (System.nanoTime() - wallStart) / 1e9);
+                    progress.flush();
+                }
+            });
+        }
+        // the actors only append to the pump; the log and the telemetry (and so its listeners) are fed on its thread
+        EventPump sink = new EventPump(List.of(stepZero, log, runTelemetry), 200);
 
         DashboardServer server = noDashboard ? null : startDashboard(dashboard, metrics, stdout);
         if (!quiet) {
@@ -192,35 +206,47 @@ final class RunCommand implements Callable<Integer> {
         OomPolicy oom = scenario.training().onOutOfMemory().equals("fail") ? OomPolicy.FAIL : OomPolicy.WARN;
         RunOptions options = new RunOptions(mode, speed, stepCount, sink, oom, Duration.ofHours(24))
                 .withTelemetry(recording.level());
-        RunResult result;
+        RunResult result = null;
+        RuntimeException crash = null;
         try {
             RunSpec runSpec = real.isPresent() ? RunSpec.of(plan).withReal(real.get()) : RunSpec.of(plan);
             result = Emulator.run(runSpec, options);
+        } catch (RuntimeException e) {
+            // a failure after some steps still leaves the report and the trace of what ran
+            crash = e;
         } finally {
             sink.close();
         }
         double wallSeconds = (System.nanoTime() - wallStart) / 1e9;
 
-        // ---- outputs: complete files only ----
-        RunReport report = RunReport.of(info, log.events(), new WallClock(startedAt.toString(), wallSeconds));
+        // ---- outputs: complete files only, also when the run did not complete ----
+        RunReport.Outcome outcome = crash != null ? RunReport.Outcome.failed(String.valueOf(crash))
+                : switch (result.status()) {
+                    case DEADLOCKED -> RunReport.Outcome.deadlocked(result.deadlock().orElseThrow().message());
+                    case FAILED -> RunReport.Outcome.failed(result.failure().orElse("(no reason given)"));
+                    default -> RunReport.Outcome.COMPLETED;
+                };
+        RunReport report = RunReport.of(runTelemetry, outcome, new WallClock(startedAt.toString(), wallSeconds));
+        List<Event> events = log.events();
         writeAtomically(outDir.resolve("report.json"), tmp -> ReportJson.write(report, tmp));
-        // the trace is written from the event log after the run: formatting ~100k JSON events per step live would
-        // cost the emulation half its speed (measured with 'pipelab bench runtime')
-        writeAtomically(outDir.resolve("trace.json"), tmp -> TraceWriter.write(info, log.events(), tmp));
-        writeAtomically(outDir.resolve("report.html"), tmp -> HtmlReport.write(report, log.events(), tmp));
-        if (real.isPresent() && !result.weights().isEmpty()) writeWeights(weightsFile, result.weights());
+        writeAtomically(outDir.resolve("trace.json"), tmp -> TraceWriter.write(info, events, tmp));
+        List<StageRecord> lastStep = runTelemetry.lastSummary().map(s -> s.ended().stages()).orElse(List.of());
+        writeAtomically(outDir.resolve("report.html"), tmp -> HtmlReport.write(report, lastStep, tmp));
         dashboard.finish();
+        if (crash != null) {
+            if (server != null) server.close();
+            throw crash;
+        }
+        if (real.isPresent() && !result.weights().isEmpty()) writeWeights(weightsFile, result.weights());
 
         int code = 0;
         if (!quiet) {
             stdout.println();
             stdout.print(SummaryTable.render(report));
             stdout.println();
-            stdout.print(TextGantt.render(log.events(), 0, 100));
+            stdout.print(TextGantt.render(runTelemetry, 0, 100));
             stdout.println();
-        }
-        for (Event e : log.events()) {
-            if (e instanceof Event.OutOfMemory o && !quiet) {
+            for (StepSummary.OutOfMemory o : runTelemetry.outOfMemory()) {
                 stdout.printf(Locale.ROOT, "out of memory: step %d replica %d rank %d needs %s of %s%n", o.step(), o.replica(),
                         o.rank(), Format.gb(o.bytes()), Format.gb(o.capacityBytes()));
             }

@@ -6,8 +6,8 @@ import dev.pipelab.monitoring.EventLog;
 import dev.pipelab.monitoring.EventPump;
 import dev.pipelab.monitoring.EventSink;
 import dev.pipelab.monitoring.LinkRecord;
-import dev.pipelab.monitoring.RunAggregate;
 import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.RunTelemetry;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.dashboard.DashboardState;
 import dev.pipelab.monitoring.metrics.Metrics;
@@ -20,10 +20,10 @@ import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.PlanReport;
 import dev.pipelab.plan.Planner;
 import dev.pipelab.scenario.Scenario;
+import dev.pipelab.stage.OomPolicy;
 import dev.pipelab.schedule.CompiledSchedule;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Timeline;
-import dev.pipelab.stage.OomPolicy;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -106,7 +106,7 @@ final class RuntimeBench {
         });
         long perStep = counted.actions.get() + counted.transfers.get();
         out.printf(Locale.ROOT, "%nruntime, virtual time: llama2-70b t=8 p=8 d=4 m=64 1F1B+R: %,d compute actions + %,d transfers per step, "
-                + "reported in %,d batches%n", counted.actions.get(), counted.transfers.get(), counted.batches.get());
+                + "reported in %,d records%n", counted.actions.get(), counted.transfers.get(), counted.records.get());
         out.printf(Locale.ROOT, "  %d forked JVMs; each: %d warm-up pairs of runs, then %d pairs (off and on in turn) of %d steps (medians)%n",
                 rounds, FORK_WARM_UPS, FORK_RUNS, FORK_STEPS);
         out.printf(Locale.ROOT, "  %-5s %14s %14s %14s %8s %8s %9s %9s %10s %11s%n", "fork", "off/s", "on/s", "on drained/s",
@@ -141,7 +141,7 @@ final class RuntimeBench {
         out.printf(Locale.ROOT, "  cpu per run: off %.2f s, on %.2f s, of which the consumers %.2f s%n",
                 median(offCpu), median(onCpu), median(consumerCpu));
         out.printf(Locale.ROOT, "  runtime / evaluator, time per step: %.0fx%n", perStep / median(offRates) / evaluatorStep[0]);
-        out.println("  (actions+transfers per wall second. 'on' feeds the event log, run aggregate, dashboard state and");
+        out.println("  (actions+transfers per wall second. 'on' feeds the event log, run telemetry, dashboard state and");
         out.println("   Prometheus metrics through an EventPump, as 'pipelab run' does, until the run returns; 'drained' until");
         out.println("   the pump has delivered every event; 'cpu' is the process's cpu seconds per run, all threads; 'consumers'");
         out.println("   the part the pump's consumers took; 'trace after' writes trace.json of the fork's last monitored run)");
@@ -240,26 +240,26 @@ final class RuntimeBench {
     }
 
     /**
-     * One monitored run. {@code -Dpipelab.bench.consumers=log,aggregate,dashboard,metrics} (the default; {@code none}
+     * One monitored run. {@code -Dpipelab.bench.consumers=log,telemetry,dashboard,metrics} (the default; {@code none}
      * drops every event after the pump; {@code unpumped} drops it at the sink, without a pump) picks the consumers, to
-     * see what each costs.
+     * see what each costs; the dashboard and the metrics read the telemetry's step summaries, so either brings it.
      */
     private double monitored(ActorSystem<?> system, Plan plan, RunSpec spec, int steps, boolean writeTrace) {
         RunInfo info = RunInfos.of(plan, PlanReport.of(plan, plan.evaluate()), "virtual", 1.0);
         EventLog log = new EventLog();
-        RunAggregate aggregate = new RunAggregate(info);
+        RunTelemetry telemetry = new RunTelemetry(info);
         DashboardState dashboard = new DashboardState(info);
         Metrics metrics = new Metrics(info, "bench");
         long t0 = System.nanoTime();
-        String only = System.getProperty("pipelab.bench.consumers", "log,aggregate,dashboard,metrics");
-        List<EventSink> consumers = new java.util.ArrayList<>();
+        String only = System.getProperty("pipelab.bench.consumers", "log,telemetry,dashboard,metrics");
+        List<EventSink> consumers = new ArrayList<>();
         if (only.contains("log")) consumers.add(log);
-        if (only.contains("aggregate")) consumers.add(aggregate::accept);
-        if (only.contains("dashboard")) consumers.add(dashboard);
-        if (only.contains("metrics")) consumers.add(metrics);
+        if (only.contains("dashboard")) telemetry.addListener(dashboard);
+        if (only.contains("metrics")) telemetry.addListener(metrics);
+        if (only.contains("telemetry") || only.contains("dashboard") || only.contains("metrics")) consumers.add(telemetry);
         long c0 = processCpuNanos();
         if (only.equals("unpumped")) {
-            // the stages and links record and hand out their batches, and nothing takes them: the producers' cost alone
+            // the stages and links record and hand out their step records, and nothing takes them: the producers' cost alone
             Emulator.run(system, spec, RunOptions.virtual(steps, event -> { }).withOom(OomPolicy.WARN)).orThrow();
             lastEmulationSeconds = (System.nanoTime() - t0) / 1e9;
             lastCpuSeconds = (processCpuNanos() - c0) / 1e9;
@@ -335,12 +335,15 @@ final class RuntimeBench {
                 out.printf(Locale.ROOT, "  %-8s %12.2f %,18d %,16d%n", round == 0 ? "warm-up" : Integer.toString(round), s,
                         peakHeap() >> 20, Runtime.getRuntime().maxMemory() >> 20);
             }
-            // the dashboard at this size: one step fed into its state and the metrics, then what a browser asks for
+            // the dashboard at this size: one step summarised into its state and the metrics, then what a browser asks for
             RunInfo info = RunInfos.of(plan, PlanReport.of(plan, plan.evaluate()), "virtual", 1.0);
             DashboardState dashboard = new DashboardState(info);
             Metrics metrics = new Metrics(info, "bench");
+            RunTelemetry telemetry = new RunTelemetry(info);
+            telemetry.addListener(dashboard);
+            telemetry.addListener(metrics);
             long t0 = System.nanoTime();
-            try (EventPump pump = new EventPump(List.<EventSink>of(dashboard, metrics), 200)) {
+            try (EventPump pump = new EventPump(List.of(telemetry), 200)) {
                 Emulator.run(system, spec, RunOptions.virtual(1, pump).withOom(OomPolicy.WARN)).orThrow();
             }
             double fed = (System.nanoTime() - t0) / 1e9;
@@ -423,16 +426,18 @@ final class RuntimeBench {
     private static final class EventCounter implements EventSink {
         final AtomicLong actions = new AtomicLong();
         final AtomicLong transfers = new AtomicLong();
-        final AtomicLong batches = new AtomicLong();
+        final AtomicLong records = new AtomicLong();
 
         @Override
         public void emit(Event e) {
-            if (e instanceof Event.StepEnded s) {
-                batches.addAndGet(s.stages().size() + s.links().size());
-                for (StageRecord r : s.stages()) {
-                    for (StageRecord.Action a : r.actions()) if (a.microBatch() >= 0) actions.incrementAndGet();
-                }
-                for (LinkRecord l : s.links()) transfers.addAndGet(l.messages());
+            if (!(e instanceof Event.StepEnded s)) return;
+            for (StageRecord r : s.stages()) {
+                records.incrementAndGet();
+                for (StageRecord.Action a : r.actions()) if (a.microBatch() >= 0) actions.incrementAndGet();
+            }
+            for (LinkRecord l : s.links()) {
+                records.incrementAndGet();
+                transfers.addAndGet(l.transfers().size());
             }
         }
     }

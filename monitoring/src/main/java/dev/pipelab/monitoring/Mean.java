@@ -5,12 +5,12 @@ package dev.pipelab.monitoring;
  * bit for bit, so a run of identical virtual-time steps reports exactly the evaluator's per-step numbers (a plain
  * {@code sum / n} of n equal doubles can be off in the last bit).
  */
-final class Mean {
+public final class Mean {
 
     private Mean() {}
 
     /** The mean of {@code values}; 0 for none. */
-    static double of(double[] values) {
+    public static double of(double[] values) {
         if (values.length == 0) return 0;
         boolean allEqual = true;
         double sum = 0;

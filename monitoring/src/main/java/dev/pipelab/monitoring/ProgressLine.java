@@ -1,7 +1,9 @@
 package dev.pipelab.monitoring;
 
+import java.util.Locale;
+
 /**
- * The one-line terminal progress after each step. Invariant: the line is a function of the step's numbers and the
+ * The one-line terminal progress after each step. Invariant: the line is a function of the step's summary and the
  * wall time elapsed, so the same run prints the same lines apart from the ETA; steps are numbered from 0, so after
  * step k the line shows k+1 done.
  *
@@ -13,17 +15,16 @@ public final class ProgressLine {
     private ProgressLine() {}
 
     /**
-     * The line for {@code ended}, which {@code aggregate} must already have accepted.
+     * The line for the step {@code summary} describes.
      *
-     * @param totalSteps          the steps the run will do, {@code >= ended.step() + 1}
+     * @param totalSteps          the steps the run will do, {@code >= step + 1}
      * @param wallElapsedSeconds  wall seconds since the run started
      */
-    public static String of(Event.StepEnded ended, RunAggregate aggregate, int totalSteps, double wallElapsedSeconds) {
-        StepStats s = aggregate.step(ended.step()).orElseThrow(() -> new IllegalArgumentException(
-                "the aggregate has not accepted StepEnded of step " + ended.step() + " yet"));
-        int done = ended.step() + 1;
+    public static String of(StepSummary summary, int totalSteps, double wallElapsedSeconds) {
+        StepStats s = summary.stats();
+        int done = s.step() + 1;
         if (totalSteps < done) {
-            throw new IllegalArgumentException("totalSteps must be >= " + done + " after step " + ended.step() + ", got "
+            throw new IllegalArgumentException("totalSteps must be >= " + done + " after step " + s.step() + ", got "
                     + totalSteps);
         }
         if (!(wallElapsedSeconds >= 0)) {
@@ -31,7 +32,7 @@ public final class ProgressLine {
         }
         int width = Integer.toString(totalSteps).length();
         double eta = wallElapsedSeconds / done * (totalSteps - done);
-        return String.format(java.util.Locale.ROOT, "step %" + width + "d/%d  step %s  util %s  %s samples/s  ETA %s",
+        return String.format(Locale.ROOT, "step %" + width + "d/%d  step %s  util %s  %s samples/s  ETA %s",
                 done, totalSteps, Units.seconds(s.stepSeconds()), Units.percent(1 - s.bubbleFraction()),
                 Units.count(s.samplesPerSecond()), Units.duration(eta));
     }

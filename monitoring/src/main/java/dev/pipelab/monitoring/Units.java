@@ -21,7 +21,7 @@ public final class Units {
     }
 
     /** A wall duration for an ETA: {@code 4.1 s}, {@code 3 m 05 s}, {@code 2 h 03 m}. */
-    static String duration(double s) {
+    public static String duration(double s) {
         if (s < 60) return String.format(Locale.ROOT, "%.1f s", s);
         long whole = Math.round(s);
         if (whole < 3600) return String.format(Locale.ROOT, "%d m %02d s", whole / 60, whole % 60);
@@ -29,17 +29,17 @@ public final class Units {
     }
 
     /** {@code 72.7%}. */
-    static String percent(double fraction) {
+    public static String percent(double fraction) {
         return String.format(Locale.ROOT, "%.1f%%", fraction * 100);
     }
 
     /** {@code 1,234} (rounded to a whole number). */
-    static String count(double x) {
+    public static String count(double x) {
         return String.format(Locale.ROOT, "%,.0f", x);
     }
 
     /** {@code 12.34} gigabytes (1e9 bytes), no unit. */
-    static String gigabytes(long bytes) {
+    public static String gigabytes(long bytes) {
         return String.format(Locale.ROOT, "%,.2f", bytes / 1e9);
     }
 }

@@ -1,5 +1,8 @@
 package dev.pipelab.monitoring;
 
+import dev.pipelab.monitoring.report.ReportJson;
+import dev.pipelab.monitoring.report.RunReport;
+import dev.pipelab.monitoring.synthetic.StepBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ReportJsonTest {
 
@@ -22,8 +26,8 @@ class ReportJsonTest {
         return TinyGPipe.info().with("virtual", 1, Optional.of(MemoryInfo.of(10, 10, 20, 30)));
     }
 
-    private static String json(List<?> events, WallClock wall) {
-        return ReportJson.toJson(RunReport.of(RunAggregate.of(infoWithMemory(), Events.batched(events)), wall));
+    private static String json(List<Event> events, WallClock wall) {
+        return ReportJson.toJson(RunReport.of(RunTelemetry.of(infoWithMemory(), events), wall));
     }
 
     private static JsonNode parse(String json) throws Exception {
@@ -79,7 +83,9 @@ class ReportJsonTest {
         r.fieldNames().forEachRemaining(keys::add);
         assertThat(keys).containsExactly("name", "schedule", "clock", "speed", "plan", "completedSteps", "runSeconds",
                 "stepTimeSeconds", "lastStepTimeSeconds", "bubbleFraction", "samplesPerSecond", "tokensPerSecond", "mfu",
-                "hfu", "memory", "stages", "links", "allReduce", "steps", "faults", "recovery", "outOfMemory", "wallClock");
+                "hfu", "memory", "stages", "links", "allReduce", "steps", "faults", "recovery", "outOfMemory", "status",
+                "wallClock");
+        assertThat(r.get("status").asText()).isEqualTo("completed");
     }
 
     @Test
@@ -96,19 +102,17 @@ class ReportJsonTest {
     void doublesKeepFullPrecision() throws Exception {
         // a bubble of 1/3 must survive the round trip through text bit for bit
         RunInfo info = new RunInfo("third", "gpipe", 3, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, List.of(1, 1, 1), List.of(0L, 0L, 0L));
-        List<Object> events = new ArrayList<>();
-        for (int r = 0; r < 3; r++) events.add(new Event.ActionSpan(0, 0, r, r, Phase.F, 0, r * 0.5, r * 0.5 + 2));
-        events.add(new Event.StepEnded(0, 3.0, 3.0, 1));
-        String text = ReportJson.toJson(RunReport.of(RunAggregate.of(info, Events.batched(events)), new WallClock("t", 0)));
+        StepBuilder b = new StepBuilder(info, 0);
+        for (int r = 0; r < 3; r++) b.action(0, r, r, Phase.F, 0, r * 0.5, r * 0.5 + 2);
+        String text = ReportJson.toJson(RunReport.of(RunTelemetry.of(info, List.of(b.ended(3.0, 3.0, 1))), new WallClock("t", 0)));
         assertThat(text).contains("\"bubbleFraction\": 0.3333333333333333,");
         assertThat(parse(text).get("bubbleFraction").asDouble()).isEqualTo(1.0 / 3);
     }
 
     @Test
     void memoryIsNullWhenTheCallerHasNoBreakdownAndOutOfMemoryIsListed() throws Exception {
-        List<Object> events = new ArrayList<>(TinyGPipe.events(1));
-        events.add(new Event.OutOfMemory(0, 0, 1, 2.25, 1_500_000_000L, 1_000_000_000L));
-        JsonNode r = parse(ReportJson.toJson(RunReport.of(RunAggregate.of(TinyGPipe.info(), Events.batched(events)), new WallClock("t", 0))));
+        List<Event> events = TinyGPipe.step(TinyGPipe.builder(0).outOfMemory(0, 1, 1, 2.25, 1_500_000_000L, 1_000_000_000L));
+        JsonNode r = parse(ReportJson.toJson(RunReport.of(RunTelemetry.of(TinyGPipe.info(), events), new WallClock("t", 0))));
         assertThat(r.get("memory").isNull()).isTrue();
         assertThat(r.get("outOfMemory").toString()).isEqualTo("[{\"step\":0,\"replica\":0,\"rank\":1,\"atSeconds\":2.25,"
                 + "\"bytes\":1500000000,\"capacityBytes\":1000000000}]");
@@ -116,15 +120,39 @@ class ReportJsonTest {
 
     @Test
     void allReduceIsListedPerStage() throws Exception {
-        List<Object> events = new ArrayList<>(TinyGPipe.events(1));
-        events.add(new Event.AllReduceSpan(0, 0, 1, 1, 4096, 7.25, 7.5));
+        List<Event> events = TinyGPipe.step(TinyGPipe.builder(0).allReduce(0, 1, 1, 4096, 7.25, 7.5));
         JsonNode r = parse(json(events, new WallClock("t", 0)));
-        assertThat(r.get("allReduce").toString()).isEqualTo("[{\"stage\":1,\"bytes\":4096,\"seconds\":0.25}]");
+        // every model stage is listed, a stage that no replica reduced with zeros
+        assertThat(r.get("allReduce").toString()).isEqualTo("[{\"stage\":0,\"bytes\":0,\"seconds\":0.0},"
+                + "{\"stage\":1,\"bytes\":4096,\"seconds\":0.25}]");
+        JsonNode none = parse(json(List.of(), new WallClock("t", 0)));
+        assertThat(none.get("allReduce")).isEmpty();
+    }
+
+    @Test
+    void aRunThatDidNotCompleteSaysSoAndWhyAndReportsTheStepsItCompleted() throws Exception {
+        List<Event> events = new ArrayList<>(TinyGPipe.events(2));
+        events.add(TinyGPipe.builder(2).abandoned("rank 1 waits for F2 from rank 0"));
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), events),
+                RunReport.Outcome.deadlocked("rank 1 waits for F2 from rank 0"), new WallClock("t", 0));
+        JsonNode r = parse(ReportJson.toJson(report));
+        assertThat(r.get("completedSteps").asInt()).isEqualTo(2);
+        assertThat(r.get("status").asText()).isEqualTo("deadlocked");
+        assertThat(r.get("failure").asText()).isEqualTo("rank 1 waits for F2 from rank 0");
+        List<String> keys = new ArrayList<>();
+        r.fieldNames().forEachRemaining(keys::add);
+        assertThat(keys.subList(keys.size() - 3, keys.size())).containsExactly("status", "failure", "wallClock");
+        assertThat(parse(ReportJson.toJson(RunReport.of(RunTelemetry.of(TinyGPipe.info(), List.of()),
+                RunReport.Outcome.failed("boom"), new WallClock("t", 0)))).get("status").asText()).isEqualTo("failed");
+        assertThatThrownBy(() -> new RunReport.Outcome(RunReport.Status.COMPLETED, Optional.of("x")))
+                .hasMessage("a completed run must have no failure, got Optional[x]");
+        assertThatThrownBy(() -> new RunReport.Outcome(RunReport.Status.FAILED, Optional.empty()))
+                .hasMessage("a failed run must give its reason, got Optional.empty");
     }
 
     @Test
     void writesUtf8WithUnixLineEnds(@TempDir Path dir) throws Exception {
-        RunReport report = RunReport.of(RunAggregate.of(infoWithMemory(), TinyGPipe.events(1)), new WallClock("t", 0));
+        RunReport report = RunReport.of(RunTelemetry.of(infoWithMemory(), TinyGPipe.events(1)), new WallClock("t", 0));
         Path file = dir.resolve("report.json");
         ReportJson.write(report, file);
         String text = Files.readString(file, StandardCharsets.UTF_8);

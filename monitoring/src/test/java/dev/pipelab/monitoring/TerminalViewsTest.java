@@ -1,5 +1,9 @@
 package dev.pipelab.monitoring;
 
+import dev.pipelab.monitoring.report.RunReport;
+import dev.pipelab.monitoring.report.SummaryTable;
+import dev.pipelab.monitoring.report.TextGantt;
+import dev.pipelab.monitoring.synthetic.StepBuilder;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -13,29 +17,30 @@ class TerminalViewsTest {
 
     @Test
     void progressLineAfterTheThirdOfTwentySteps() {
-        RunAggregate a = RunAggregate.of(TinyGPipe.info(), TinyGPipe.events(3));
-        String line = ProgressLine.of(a.lastEnded().orElseThrow(), a, 20, 1.5);
+        RunTelemetry t = RunTelemetry.of(TinyGPipe.info(), TinyGPipe.events(3));
+        String line = ProgressLine.of(t.lastSummary().orElseThrow(), 20, 1.5);
         assertThat(line).isEqualTo("step  3/20  step 10.000 s  util 65.0%  1,234 samples/s  ETA 8.5 s");
     }
 
     @Test
     void progressLineEtaInMinutesAndTheLastStep() {
-        RunAggregate a = RunAggregate.of(TinyGPipe.info(), TinyGPipe.events(1));
-        Event.StepEnded ended = a.lastEnded().orElseThrow();
-        assertThat(ProgressLine.of(ended, a, 100, 2.5)).endsWith("ETA 4 m 08 s").startsWith("step   1/100  ");
-        assertThat(ProgressLine.of(ended, a, 1, 2.5)).endsWith("ETA 0.0 s").startsWith("step 1/1  ");
+        StepSummary first = RunTelemetry.of(TinyGPipe.info(), TinyGPipe.events(1)).lastSummary().orElseThrow();
+        assertThat(ProgressLine.of(first, 100, 2.5)).endsWith("ETA 4 m 08 s").startsWith("step   1/100  ");
+        assertThat(ProgressLine.of(first, 1, 2.5)).endsWith("ETA 0.0 s").startsWith("step 1/1  ");
     }
 
     @Test
-    void progressLineNeedsTheStepAccepted() {
-        RunAggregate a = new RunAggregate(TinyGPipe.info());
-        assertThatThrownBy(() -> ProgressLine.of(new Event.StepEnded(0, 1, 1, 1), a, 5, 1))
-                .hasMessage("the aggregate has not accepted StepEnded of step 0 yet");
+    void progressLineSaysWhatWasExpected() {
+        StepSummary third = RunTelemetry.of(TinyGPipe.info(), TinyGPipe.events(3)).lastSummary().orElseThrow();
+        assertThatThrownBy(() -> ProgressLine.of(third, 2, 1))
+                .hasMessage("totalSteps must be >= 3 after step 2, got 2");
+        assertThatThrownBy(() -> ProgressLine.of(third, 5, -1))
+                .hasMessage("wallElapsedSeconds must be >= 0, got -1.0");
     }
 
     @Test
     void summaryTable() {
-        RunReport report = RunReport.of(RunAggregate.of(TinyGPipe.info(), TinyGPipe.events(2)), new WallClock("t", 0));
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), TinyGPipe.events(2)), new WallClock("t", 0));
         assertThat(SummaryTable.render(report)).isEqualTo(""
                 + "tiny  gpipe  p=2 d=1 t=1 v=1  b=6172 m=2  2 steps  virtual clock\n"
                 + "rank layers          F          B          W          R        OPT    busy   peak GB in-flight\n"
@@ -50,17 +55,23 @@ class TerminalViewsTest {
 
     @Test
     void summaryCountsOutOfMemoryEvents() {
-        List<Object> events = new ArrayList<>(TinyGPipe.events(1));
-        events.add(new Event.OutOfMemory(0, 0, 1, 2.25, 2, 1));
-        RunReport report = RunReport.of(RunAggregate.of(TinyGPipe.info(), Events.batched(events)), new WallClock("t", 0));
+        List<Event> events = List.of(TinyGPipe.events(1).get(0), withOutOfMemory((Event.StepEnded) TinyGPipe.events(1).get(1)));
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), events), new WallClock("t", 0));
         assertThat(SummaryTable.render(report)).endsWith("out of memory: 1 event\n").contains("1 step  virtual clock");
+    }
+
+    @Test
+    void summarySaysARunDidNotCompleteWithTheFirstLineOfWhy() {
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), TinyGPipe.events(1)),
+                RunReport.Outcome.deadlocked("deadlock at step 1\nrank 0 | 0F0 0B0"), new WallClock("t", 0));
+        assertThat(SummaryTable.render(report)).endsWith("MFU         50.0% (HFU 75.0%)\nrun deadlocked: deadlock at step 1\n");
     }
 
     @Test
     void ganttOfTheLastStepHalfASecondPerColumn() {
         // F0 F1 idle B0 B1 O on rank 0; rank 1 starts at 1.25; a column shows what covers most of its 0.5 s,
         // a phase wins a tie with idle and F wins a tie with B
-        assertThat(TextGantt.render(TinyGPipe.events(2), 0, 20)).isEqualTo(""
+        assertThat(TextGantt.render(RunTelemetry.of(TinyGPipe.info(), TinyGPipe.events(2)), 0, 20)).isEqualTo(""
                 + "step 1, replica 0, 500.000 ms per column\n"
                 + "rank 0 |FFFF.......BBBBBBBBO|\n"
                 + "rank 1 |..FFFFFBBBBBBBBO....|\n"
@@ -70,32 +81,52 @@ class TerminalViewsTest {
 
     @Test
     void ganttOfOtherReplicaOrNothing() {
-        assertThat(TextGantt.render(TinyGPipe.events(1), 3, 20)).startsWith("step 0, replica 3,")
-                .doesNotContain("rank 0");
-        assertThat(TextGantt.render(List.of(), 0, 20)).isEqualTo("no steps of replica 0 yet\n");
+        assertThat(TextGantt.render(RunTelemetry.of(TinyGPipe.info(), TinyGPipe.events(1)), 3, 20))
+                .startsWith("step 0, replica 3,").doesNotContain("rank 0");
+        assertThat(TextGantt.render(new RunTelemetry(TinyGPipe.info()), 0, 20)).isEqualTo("no steps of replica 0 yet\n");
     }
 
     @Test
     void ganttShowsSplitPhasesAndRecompute() {
-        List<Object> events = List.of(
-                new Event.ActionSpan(0, 0, 0, 0, Phase.F, 0, 0, 1), new Event.ActionSpan(0, 0, 0, 0, Phase.R, 0, 1, 2),
-                new Event.ActionSpan(0, 0, 0, 0, Phase.B, 0, 2, 3), new Event.ActionSpan(0, 0, 0, 0, Phase.W, 0, 3, 4));
-        assertThat(TextGantt.render(Events.batched(events), 0, 8).lines().toList().get(1)).isEqualTo("rank 0 |FFRRBBWW|");
+        // a step that never ended is drawn up to its last action
+        StepBuilder b = new StepBuilder(TinyGPipe.info(), 0).action(0, 0, 0, Phase.F, 0, 0, 1)
+                .action(0, 0, 0, Phase.R, 0, 1, 2).action(0, 0, 0, Phase.B, 0, 2, 3).action(0, 0, 0, Phase.W, 0, 3, 4);
+        RunTelemetry t = RunTelemetry.of(TinyGPipe.info(), List.of(b.abandoned("stuck")));
+        assertThat(TextGantt.render(t, 0, 8).lines().toList().get(1)).isEqualTo("rank 0 |FFRRBBWW|");
     }
 
     @Test
     void ganttOfManyRanksShowsTheFirstAndLastEight() {
-        List<Object> events = new ArrayList<>();
         int p = 20;
-        for (int r = 0; r < p; r++) events.add(new Event.ActionSpan(0, 0, r, r, Phase.F, 0, r, r + 1));
-        events.add(new Event.StepEnded(0, p, p, 1));
-        List<String> lines = TextGantt.render(Events.batched(events), 0, 20).lines().toList();
+        List<Integer> layers = new ArrayList<>();
+        List<Long> statics = new ArrayList<>();
+        for (int r = 0; r < p; r++) {
+            layers.add(1);
+            statics.add(0L);
+        }
+        RunInfo info = new RunInfo("wide", "gpipe", p, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, layers, statics);
+        StepBuilder b = new StepBuilder(info, 0);
+        for (int r = 0; r < p; r++) b.action(0, r, r, Phase.F, 0, r, r + 1);
+        List<String> lines = TextGantt.render(RunTelemetry.of(info, List.of(b.ended(p, p, 1))), 0, 20).lines().toList();
         assertThat(lines).hasSize(1 + 16 + 1 + 2);
         assertThat(lines.get(1)).isEqualTo("rank  0 |F...................|");
         assertThat(lines.get(8)).startsWith("rank  7 |");
         assertThat(lines.get(9)).isEqualTo("         (ranks 8-11 not shown)");
         assertThat(lines.get(10)).startsWith("rank 12 |");
         assertThat(lines.get(17)).isEqualTo("rank 19 |...................F|");
+    }
+
+    /** {@code ended} with rank 1 of replica 0 over its device's memory at 2.25 s. */
+    private static Event.StepEnded withOutOfMemory(Event.StepEnded ended) {
+        List<StageRecord> stages = new ArrayList<>();
+        for (StageRecord s : ended.stages()) {
+            List<StageRecord.OutOfMemory> oom = s.rank() == 1 ? List.of(new StageRecord.OutOfMemory(1, 2.25, 2, 1)) : List.of();
+            stages.add(new StageRecord(s.step(), s.replica(), s.rank(), s.busySecondsByPhase(), s.busySeconds(),
+                    s.liveMemoryBytes(), s.peakMemoryBytes(), s.peakInFlight(), s.stallSecondsByRank(), s.allReduces(),
+                    oom, s.actions(), s.memory(), s.stalls()));
+        }
+        return new Event.StepEnded(ended.step(), ended.stepSeconds(), ended.runSeconds(), ended.committedOffset(), stages,
+                ended.links());
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.pipelab.monitoring;
 
+import dev.pipelab.monitoring.synthetic.StepBuilder;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -41,27 +43,39 @@ final class TinyGPipe {
     }
 
     static List<Event> step(int k) {
-        long samples = (long) B * 2;
-        return Events.batched(List.of(
-                new Event.StepStarted(k, 10.0 * k, samples * k, 2),
-                span(k, 0, Phase.F, 0, 0, 1), span(k, 0, Phase.F, 1, 1, 2),
-                span(k, 1, Phase.F, 0, 1.25, 2.25), span(k, 1, Phase.F, 1, 2.25, 3.25),
-                span(k, 1, Phase.B, 0, 3.25, 5.25), span(k, 1, Phase.B, 1, 5.25, 7.25),
-                span(k, 0, Phase.B, 0, 5.5, 7.5), span(k, 0, Phase.B, 1, 7.5, 9.5),
-                span(k, 1, Phase.OPT, -1, 7.25, 7.75), span(k, 0, Phase.OPT, -1, 9.5, 10),
-                new Event.TransferSpan(k, 0, 0, 1, "activation", 0, 0, 1000, 1, 1, 1.25),
-                new Event.TransferSpan(k, 0, 0, 1, "activation", 0, 1, 1000, 2, 2, 2.25),
-                new Event.TransferSpan(k, 0, 1, 0, "gradient", 1, 0, 1000, 5.25, 5.25, 5.5),
-                new Event.TransferSpan(k, 0, 1, 0, "gradient", 1, 1, 1000, 7.25, 7.25, 7.5),
-                new Event.MemoryChanged(k, 0, 0, 0, 60), new Event.MemoryChanged(k, 0, 0, 1, 110),
-                new Event.MemoryChanged(k, 0, 0, 2, 160), new Event.MemoryChanged(k, 0, 0, 7.5, 110),
-                new Event.MemoryChanged(k, 0, 0, 9.5, 60),
-                new Event.MemoryChanged(k, 0, 1, 2.25, 90), new Event.MemoryChanged(k, 0, 1, 3.25, 140),
-                new Event.MemoryChanged(k, 0, 1, 5.25, 90), new Event.MemoryChanged(k, 0, 1, 7.25, 40),
-                new Event.StepEnded(k, 10.0, 10.0 * (k + 1), samples * (k + 1))));
+        return step(builder(k));
     }
 
-    static Event.ActionSpan span(int step, int rank, Phase phase, int mb, double start, double end) {
-        return new Event.ActionSpan(step, 0, rank, rank, phase, mb, start, end);
+    /** The step's StepStarted, then its StepEnded with the records {@code b} holds. */
+    static List<Event> step(StepBuilder b) {
+        int k = b.step();
+        long samples = (long) B * 2;
+        return List.of(new Event.StepStarted(k, 10.0 * k, samples * k, 2), b.ended(10.0, 10.0 * (k + 1), samples * (k + 1)));
+    }
+
+    /** Step {@code k}'s spans, to add to. */
+    static StepBuilder builder(int k) {
+        StepBuilder b = new StepBuilder(info(), k);
+        span(b, 0, Phase.F, 0, 0, 1);
+        span(b, 0, Phase.F, 1, 1, 2);
+        span(b, 1, Phase.F, 0, 1.25, 2.25);
+        span(b, 1, Phase.F, 1, 2.25, 3.25);
+        span(b, 1, Phase.B, 0, 3.25, 5.25);
+        span(b, 1, Phase.B, 1, 5.25, 7.25);
+        span(b, 0, Phase.B, 0, 5.5, 7.5);
+        span(b, 0, Phase.B, 1, 7.5, 9.5);
+        span(b, 1, Phase.OPT, -1, 7.25, 7.75);
+        span(b, 0, Phase.OPT, -1, 9.5, 10);
+        b.transfer(0, 0, 1, TransferKind.ACTIVATION, 0, 0, 1000, 1, 1, 1.25);
+        b.transfer(0, 0, 1, TransferKind.ACTIVATION, 0, 1, 1000, 2, 2, 2.25);
+        b.transfer(0, 1, 0, TransferKind.GRADIENT, 1, 0, 1000, 5.25, 5.25, 5.5);
+        b.transfer(0, 1, 0, TransferKind.GRADIENT, 1, 1, 1000, 7.25, 7.25, 7.5);
+        b.memory(0, 0, 0, 60).memory(0, 0, 1, 110).memory(0, 0, 2, 160).memory(0, 0, 7.5, 110).memory(0, 0, 9.5, 60);
+        b.memory(0, 1, 2.25, 90).memory(0, 1, 3.25, 140).memory(0, 1, 5.25, 90).memory(0, 1, 7.25, 40);
+        return b;
+    }
+
+    static void span(StepBuilder b, int rank, Phase phase, int mb, double start, double end) {
+        b.action(0, rank, rank, phase, mb, start, end);
     }
 }

@@ -1,2 +1,2 @@
-/** Prometheus metrics of a run (DESIGN §7), fed as an event sink and exposed in the text format. */
+/** Prometheus metrics of a run, updated from each step's summary and exposed in the text format. */
 package dev.pipelab.monitoring.metrics;

@@ -1,13 +1,12 @@
 package dev.pipelab.monitoring.report;
 
-import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.LinkStats;
 import dev.pipelab.monitoring.MemoryInfo;
 import dev.pipelab.monitoring.Phase;
-import dev.pipelab.monitoring.ReportJson;
 import dev.pipelab.monitoring.RunInfo;
-import dev.pipelab.monitoring.RunReport;
+import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.StepStats;
+import dev.pipelab.monitoring.StepSummary;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -18,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
@@ -38,25 +36,28 @@ public final class HtmlReport {
 
     private HtmlReport() {}
 
-    /** Writes the page for {@code report} (and the spans of {@code events} for the timeline) to {@code file}. */
-    public static void write(RunReport report, Collection<? extends Event> events, Path file) throws IOException {
+    /**
+     * Writes the page for {@code report} to {@code file}; {@code lastStep} holds the records of the report's last
+     * completed step, whose actions draw the timeline (empty: no timeline bars).
+     */
+    public static void write(RunReport report, List<StageRecord> lastStep, Path file) throws IOException {
         try (Writer out = new BufferedWriter(Files.newBufferedWriter(file, StandardCharsets.UTF_8))) {
-            write(report, events, out);
+            write(report, lastStep, out);
         }
     }
 
     /** The page as a string. */
-    public static String render(RunReport report, Collection<? extends Event> events) {
+    public static String render(RunReport report, List<StageRecord> lastStep) {
         StringWriter out = new StringWriter();
         try {
-            write(report, events, out);
+            write(report, lastStep, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return out.toString();
     }
 
-    private static void write(RunReport r, Collection<? extends Event> events, Writer out) throws IOException {
+    private static void write(RunReport r, List<StageRecord> lastStep, Writer out) throws IOException {
         RunInfo info = r.info();
         out.write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
         out.write("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
@@ -72,12 +73,15 @@ public final class HtmlReport {
         kpi(out, "samples/s", number(r.samplesPerSecond()));
         kpi(out, "tokens/s", number(r.tokensPerSecond()));
         kpi(out, "MFU (HFU)", percent(r.mfu()) + " (" + percent(r.hfu()) + ")");
+        if (r.outcome().status() != RunReport.Status.COMPLETED) {
+            kpi(out, "run " + r.outcome().status().label(), r.outcome().failure().orElseThrow().lines().findFirst().orElse(""));
+        }
         out.write("</section>\n");
 
         // timeline of the last step
         out.write("<section class=\"panel\"><h2>Timeline <small>" + esc(timelineCaption(r)) + "</small></h2>\n");
         legend(out);
-        timeline(out, r, events);
+        timeline(out, r, lastStep);
         out.write("</section>\n");
 
         // stages
@@ -152,15 +156,12 @@ public final class HtmlReport {
         return "step " + r.steps().get(r.steps().size() - 1).step() + ", replica 0, " + seconds(r.lastStepTimeSeconds());
     }
 
-    private static void timeline(Writer out, RunReport r, Collection<? extends Event> events) throws IOException {
+    private static void timeline(Writer out, RunReport r, List<StageRecord> lastStep) throws IOException {
         int p = r.info().pipeline();
-        int step = r.steps().isEmpty() ? -1 : r.steps().get(r.steps().size() - 1).step();
         double stepSeconds = r.steps().isEmpty() ? 0 : r.steps().get(r.steps().size() - 1).stepSeconds();
-        List<List<Event.ActionSpan>> rows = new ArrayList<>();
+        List<List<StageRecord.Action>> rows = new ArrayList<>();
         for (int k = 0; k < p; k++) rows.add(new ArrayList<>());
-        for (Object e : dev.pipelab.monitoring.Events.expanded(events)) {
-            if (e instanceof Event.ActionSpan a && a.step() == step && a.replica() == 0 && a.rank() < p) rows.get(a.rank()).add(a);
-        }
+        for (StageRecord s : lastStep) if (s.replica() == 0 && s.rank() < p) rows.get(s.rank()).addAll(s.actions());
         int width = 1160;
         int label = 60;
         int rowH = Math.max(4, Math.min(22, 480 / p));
@@ -173,9 +174,9 @@ public final class HtmlReport {
             if (rowH >= 9 || k % (int) Math.ceil(9.0 / rowH) == 0) {
                 out.write("<text x=\"" + (label - 6) + "\" y=\"" + fmt(rowH / 2.0 + 3) + "\" text-anchor=\"end\">rank " + k + "</text>");
             }
-            for (Event.ActionSpan a : rows.get(k)) {
+            for (StageRecord.Action a : rows.get(k)) {
                 double x = label + (stepSeconds > 0 ? a.startSeconds() / stepSeconds * plot : 0);
-                double w = Math.max(0.5, stepSeconds > 0 ? a.seconds() / stepSeconds * plot : 0);
+                double w = Math.max(0.5, stepSeconds > 0 ? a.durationSeconds() / stepSeconds * plot : 0);
                 String name = a.phase() == Phase.OPT ? "optimizer" : a.phase().name() + " mb" + a.microBatch();
                 out.write("<rect x=\"" + fmt(x) + "\" y=\"1\" width=\"" + fmt(w) + "\" height=\"" + (rowH - 2)
                         + "\" fill=\"" + COLORS[a.phase().ordinal()] + "\" data-phase=\"" + a.phase().name() + "\"><title>"
@@ -330,7 +331,7 @@ public final class HtmlReport {
     private static void faults(Writer out, RunReport r) throws IOException {
         out.write("<ul id=\"faults\">");
         for (String f : r.faults()) out.write("<li>" + esc(f) + "</li>");
-        for (Event.OutOfMemory o : r.outOfMemory()) {
+        for (StepSummary.OutOfMemory o : r.outOfMemory()) {
             out.write("<li class=\"oom\">out of memory: step " + o.step() + ", replica " + o.replica() + ", rank " + o.rank()
                     + ", " + gigabytes(o.bytes()) + " of " + gigabytes(o.capacityBytes()) + "</li>");
         }

@@ -5,8 +5,11 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventSink;
+import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.TransferKind;
 
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -21,16 +24,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Streams a run's events as a Chrome trace-event JSON object (Perfetto, chrome://tracing). Invariant: within every
- * (pid, tid) track the written {@code X} slices never partially overlap and their timestamps never decrease, because
- * each step's events are written sorted when its {@code StepEnded} arrives and every slice goes to the first lane
- * (thread) of its kind whose previous slice has ended.
+ * Streams a run's step records as a Chrome trace-event JSON object (Perfetto, chrome://tracing). Invariant: within
+ * every (pid, tid) track the written {@code X} slices never partially overlap and their timestamps never decrease,
+ * because each step's records are written sorted by time when its {@code StepEnded} (or {@code StepAbandoned})
+ * arrives and every slice goes to the first lane (thread) of its kind whose previous slice has ended.
  *
  * <p>Layout: one process per (replica, rank), {@code pid = replica·p + rank + 1}, named {@code replica R rank K};
  * threads {@code compute}, {@code send → K}, {@code recv ← K}, {@code allreduce} and {@code credit stall}, each
@@ -40,14 +42,13 @@ import java.util.concurrent.TimeUnit;
  * {@code allreduce}, {@code stall}); {@code ts}/{@code dur} are microseconds of emulated run time (the step's
  * {@code runSeconds} plus the step-local time). A flow arrow ({@code s}/{@code f}, {@code bp:"e"}) joins each send
  * slice to its receive slice; counters ({@code C}) show memory per rank and queue depth per outgoing link; global
- * instants mark out-of-memory events and {@link #fault faults}.
+ * instants mark out-of-memory moments and {@link #fault faults}. A ring link's chunk is drawn on its sender's
+ * process, as a send and a receive of the same rank.
  *
- * <p>Use it as an {@link EventSink} during a run (thread-safe; it holds one step's events in memory, not the run,
- * and writes on a thread of its own, so an emitter never waits for the disk)
- * and {@link #close()} at the end, or write a recorded stream in any order at once with {@link #write}. As a live
- * sink it expects what the runtime guarantees: a step's {@code StepStarted} before its other events and its
- * {@code StepEnded} after them (a straggler is still written, in a lane of its own, but its counters may then step
- * back in time).
+ * <p>Use it as an {@link EventSink} during a run (thread-safe; it holds no step once handed over, and writes on a
+ * thread of its own, so an emitter never waits for the disk) and {@link #close()} at the end, or write a recorded
+ * stream at once with {@link #write}. Only the records of {@code StepEnded} and {@code StepAbandoned} are drawn, so
+ * telemetry at level {@code steps} gives a trace of process names only.
  */
 public final class TraceWriter implements EventSink, Closeable {
 
@@ -73,7 +74,7 @@ public final class TraceWriter implements EventSink, Closeable {
     private final RunInfo info;
     private final JsonGenerator json;
     private final Map<Integer, Double> stepRunSeconds = new HashMap<>();
-    private final TreeMap<Integer, List<Event>> buffered = new TreeMap<>();
+    private double lastRunSeconds;
     /** Per (pid, track kind): the end (µs) of the last slice of each lane. */
     private final Map<Long, List<Double>> lanes = new HashMap<>();
     private final Map<Long, Boolean> namedThreads = new HashMap<>();
@@ -133,8 +134,7 @@ public final class TraceWriter implements EventSink, Closeable {
 
     private void emitAll(Collection<? extends Event> events) {
         List<Event> ordered = new ArrayList<>(events);
-        ordered.sort(Comparator.comparingInt((Event e) -> e instanceof Event.StepStarted s ? s.step() : stepOf(e))
-                .thenComparingInt(e -> e instanceof Event.StepStarted ? 0 : e instanceof Event.StepEnded ? 2 : 1));
+        ordered.sort(Comparator.comparingInt(Event::step).thenComparingInt(e -> e instanceof Event.StepStarted ? 0 : 1));
         for (Event e : ordered) emit(e);
     }
 
@@ -150,16 +150,16 @@ public final class TraceWriter implements EventSink, Closeable {
             if (closed) throw new IllegalStateException("trace already closed");
             if (event instanceof Event.StepStarted s) {
                 stepRunSeconds.put(s.step(), s.runSeconds());
-                return;
-            }
-            if (event instanceof Event.StepLoss) return; // not a timeline item: report.json and the dashboard show it
-            int step = stepOf(event);
-            buffered.computeIfAbsent(step, k -> new ArrayList<>()).add(event);
-            if (event instanceof Event.StepEnded e) {
+            } else if (event instanceof Event.StepEnded e) {
                 // a StepEnded without a StepStarted still places its step: it ends at runSeconds
-                stepRunSeconds.putIfAbsent(e.step(), e.runSeconds() - e.stepSeconds());
-                flushThrough(step);
+                double offset = stepRunSeconds.getOrDefault(e.step(), e.runSeconds() - e.stepSeconds());
+                lastRunSeconds = Math.max(lastRunSeconds, e.runSeconds());
+                hand(offset, e.step(), e.stages(), e.links());
+            } else if (event instanceof Event.StepAbandoned a) {
+                // an abandoned step never ended: it starts where its StepStarted put it, else after the last step
+                hand(stepRunSeconds.getOrDefault(a.step(), lastRunSeconds), a.step(), a.stages(), a.links());
             }
+            // StepLoss is not a timeline item: report.json and the dashboard show it
         }
     }
 
@@ -181,7 +181,6 @@ public final class TraceWriter implements EventSink, Closeable {
         synchronized (this) {
             if (closed) return;
             closed = true;
-            if (!buffered.isEmpty()) flushThrough(buffered.lastKey());
             faults = new ArrayList<>(faultNames);
             faultAt = new ArrayList<>(faultTimes);
         }
@@ -224,54 +223,67 @@ public final class TraceWriter implements EventSink, Closeable {
 
     // ---------------------------------------------------------------- steps
 
-    private static int stepOf(Event e) {
-        if (e instanceof Event.Batch b) return b.step();
-        if (e instanceof Event.StepEnded s) return s.step();
-        if (e instanceof Event.OutOfMemory o) return o.step();
-        if (e instanceof Event.StepLoss l) return l.step();
-        throw new IllegalArgumentException("unknown event " + e);
+    /** Hands a step's records to the writer thread, which writes them sorted by time; the emitting thread only queues. */
+    private void hand(double offset, int step, List<StageRecord> stages, List<LinkRecord> links) {
+        writer.execute(() -> {
+            if (failure != null) return;
+            try {
+                writeStep(offset, step, stages, links);
+            } catch (IOException | RuntimeException e) {
+                failure = e instanceof IOException io ? io : new IOException(e);
+            }
+        });
     }
 
-    /**
-     * Hands the buffered steps up to {@code step} to the writer thread, which writes each sorted by start time; the
-     * emitting thread only moves a list.
-     */
-    private void flushThrough(int step) {
-        while (!buffered.isEmpty() && buffered.firstKey() <= step) {
-            Map.Entry<Integer, List<Event>> entry = buffered.pollFirstEntry();
-            double offset = stepRunSeconds.getOrDefault(entry.getKey(), 0.0);
-            List<Event> events = entry.getValue();
-            writer.execute(() -> {
-                if (failure != null) return;
-                try {
-                    writeStep(offset, events);
-                } catch (IOException | RuntimeException e) {
-                    failure = e instanceof IOException io ? io : new IOException(e);
-                }
-            });
+    /** A compute action of (replica, rank). */
+    private record ActionItem(int step, int replica, int rank, StageRecord.Action action) {}
+
+    /** A memory change of (replica, rank). */
+    private record MemoryItem(int replica, int rank, StageRecord.MemoryChange change) {}
+
+    /** A credit wait of (replica, rank). */
+    private record StallItem(int replica, int rank, StageRecord.CreditStall stall) {}
+
+    /** An all-reduce of a stage of {@code replica}. */
+    private record AllReduceItem(int replica, StageRecord.AllReduce allReduce) {}
+
+    /** An out-of-memory moment of (replica, rank). */
+    private record OutOfMemoryItem(int replica, int rank, StageRecord.OutOfMemory moment) {}
+
+    /** A message on a link. */
+    private record TransferItem(LinkRecord link, LinkRecord.Transfer transfer) {}
+
+    /** A queue-depth step of a link, derived from a transfer. */
+    private record QueueChange(TransferItem transfer, int delta) {}
+
+    private void writeStep(double offset, int step, List<StageRecord> stages, List<LinkRecord> links) throws IOException {
+        List<Pending> items = new ArrayList<>();
+        for (StageRecord s : stages) {
+            for (StageRecord.Action a : s.actions()) {
+                items.add(new Pending(micros(offset + a.startSeconds()), 2, seq++, new ActionItem(step, s.replica(), s.rank(), a)));
+            }
+            for (StageRecord.MemoryChange m : s.memory()) {
+                items.add(new Pending(micros(offset + m.atSeconds()), 1, seq++, new MemoryItem(s.replica(), s.rank(), m)));
+            }
+            for (StageRecord.CreditStall c : s.stalls()) {
+                items.add(new Pending(micros(offset + c.startSeconds()), 2, seq++, new StallItem(s.replica(), s.rank(), c)));
+            }
+            for (StageRecord.AllReduce a : s.allReduces()) {
+                items.add(new Pending(micros(offset + a.startSeconds()), 2, seq++, new AllReduceItem(s.replica(), a)));
+            }
+            for (StageRecord.OutOfMemory o : s.outOfMemory()) {
+                items.add(new Pending(micros(offset + o.atSeconds()), 3, seq++, new OutOfMemoryItem(s.replica(), s.rank(), o)));
+            }
         }
-    }
-
-    private void writeStep(double offset, List<Event> events) throws IOException {
-        List<Pending> items = new ArrayList<>(events.size() * 2);
-        for (Object e : dev.pipelab.monitoring.Events.expanded(events)) {
-            if (e instanceof Event.ActionSpan a) {
-                items.add(new Pending(micros(offset + a.startSeconds()), 2, seq++, e));
-            } else if (e instanceof Event.TransferSpan t) {
-                items.add(new Pending(micros(offset + t.startSeconds()), 2, seq++, e));
+        for (LinkRecord l : links) {
+            for (LinkRecord.Transfer t : l.transfers()) {
+                TransferItem item = new TransferItem(l, t);
+                items.add(new Pending(micros(offset + t.startSeconds()), 2, seq++, item));
                 if (t.startSeconds() > t.readySeconds()) {
                     // queue depth: +1 when ready, -1 when it leaves
-                    items.add(new Pending(micros(offset + t.readySeconds()), 1, seq++, new QueueChange(t, +1)));
-                    items.add(new Pending(micros(offset + t.startSeconds()), 0, seq++, new QueueChange(t, -1)));
+                    items.add(new Pending(micros(offset + t.readySeconds()), 1, seq++, new QueueChange(item, +1)));
+                    items.add(new Pending(micros(offset + t.startSeconds()), 0, seq++, new QueueChange(item, -1)));
                 }
-            } else if (e instanceof Event.CreditStall c) {
-                items.add(new Pending(micros(offset + c.startSeconds()), 2, seq++, e));
-            } else if (e instanceof Event.AllReduceSpan a) {
-                items.add(new Pending(micros(offset + a.startSeconds()), 2, seq++, e));
-            } else if (e instanceof Event.MemoryChanged m) {
-                items.add(new Pending(micros(offset + m.atSeconds()), 1, seq++, e));
-            } else if (e instanceof Event.OutOfMemory o) {
-                items.add(new Pending(micros(offset + o.atSeconds()), 3, seq++, e));
             }
         }
         items.sort(ORDER);
@@ -279,13 +291,11 @@ public final class TraceWriter implements EventSink, Closeable {
         for (Pending p : items) write(p, offset, queue);
     }
 
-    /** A queue-depth step of a link, derived from a transfer; never leaves this class. */
-    private record QueueChange(Event.TransferSpan transfer, int delta) {}
-
     private void write(Pending p, double offset, Map<Long, Integer> queue) throws IOException {
         Object e = p.item();
-        if (e instanceof Event.ActionSpan a) {
-            int pid = pid(info, a.replica(), a.rank());
+        if (e instanceof ActionItem item) {
+            StageRecord.Action a = item.action();
+            int pid = pid(info, item.replica(), item.rank());
             String name = a.phase() == Phase.OPT ? "OPT" : a.phase().name() + " mb" + a.microBatch();
             double ts = p.ts();
             double end = micros(offset + a.endSeconds());
@@ -294,26 +304,27 @@ public final class TraceWriter implements EventSink, Closeable {
             json.writeObjectFieldStart("args");
             json.writeNumberField("stage", a.stage());
             json.writeNumberField("microBatch", a.microBatch());
-            json.writeNumberField("step", a.step());
+            json.writeNumberField("step", item.step());
             json.writeEndObject();
             json.writeEndObject();
-        } else if (e instanceof Event.TransferSpan t) {
-            writeTransfer(t, p.ts(), micros(offset + t.endSeconds()));
+        } else if (e instanceof TransferItem t) {
+            writeTransfer(t, p.ts(), micros(offset + t.transfer().endSeconds()));
         } else if (e instanceof QueueChange q) {
-            Event.TransferSpan t = q.transfer();
-            int pid = pid(info, t.replica(), t.fromRank());
-            long key = ((long) pid << 32) | (t.toRank() & 0xffffffffL);
+            LinkRecord l = q.transfer().link();
+            int pid = pid(info, l.replica(), l.fromRank());
+            long key = ((long) pid << 32) | (l.toRank() & 0xffffffffL);
             int depth = queue.merge(key, q.delta(), Integer::sum);
-            counter(pid, "queue → " + t.toRank(), p.ts(), "transfers", depth);
-        } else if (e instanceof Event.CreditStall c) {
-            int pid = pid(info, c.replica(), c.fromRank());
-            double end = micros(offset + c.endSeconds());
+            counter(pid, "queue → " + l.toRank(), p.ts(), "transfers", depth);
+        } else if (e instanceof StallItem c) {
+            int pid = pid(info, c.replica(), c.rank());
+            double end = micros(offset + c.stall().endSeconds());
             int tid = lane(pid, STALL, "credit stall", p.ts(), end);
-            slice(pid, tid, "stall → " + c.toRank(), "stall", p.ts(), end);
+            slice(pid, tid, "stall → " + c.stall().toRank(), "stall", p.ts(), end);
             json.writeEndObject();
-        } else if (e instanceof Event.AllReduceSpan a) {
+        } else if (e instanceof AllReduceItem item) {
+            StageRecord.AllReduce a = item.allReduce();
             // a model stage lives on rank stage mod p (interleaved schedules put stage s on rank s mod p)
-            int pid = pid(info, a.replica(), a.stage() % info.pipeline());
+            int pid = pid(info, item.replica(), a.stage() % info.pipeline());
             double end = micros(offset + a.endSeconds());
             int tid = lane(pid, ALLREDUCE, "allreduce", p.ts(), end);
             slice(pid, tid, "allreduce stage " + a.stage(), "allreduce", p.ts(), end);
@@ -321,33 +332,35 @@ public final class TraceWriter implements EventSink, Closeable {
             json.writeNumberField("bytes", a.bytes());
             json.writeEndObject();
             json.writeEndObject();
-        } else if (e instanceof Event.MemoryChanged m) {
-            counter(pid(info, m.replica(), m.rank()), "memory", p.ts(), "bytes", m.bytes());
-        } else if (e instanceof Event.OutOfMemory o) {
-            instant(p.ts(), "out of memory", "oom", "replica " + o.replica() + " rank " + o.rank() + ": " + o.bytes()
-                    + " of " + o.capacityBytes() + " bytes");
+        } else if (e instanceof MemoryItem m) {
+            counter(pid(info, m.replica(), m.rank()), "memory", p.ts(), "bytes", m.change().bytes());
+        } else if (e instanceof OutOfMemoryItem o) {
+            instant(p.ts(), "out of memory", "oom", "replica " + o.replica() + " rank " + o.rank() + ": "
+                    + o.moment().bytes() + " of " + o.moment().capacityBytes() + " bytes");
         }
     }
 
-    private void writeTransfer(Event.TransferSpan t, double ts, double end) throws IOException {
-        int from = pid(info, t.replica(), t.fromRank());
-        int to = pid(info, t.replica(), t.toRank());
-        String what = t.kind().equals("allreduce") ? "allreduce"
-                : (t.kind().equals("gradient") ? "B" : "F") + " mb" + t.microBatch();
+    private void writeTransfer(TransferItem item, double ts, double end) throws IOException {
+        LinkRecord l = item.link();
+        LinkRecord.Transfer t = item.transfer();
+        int from = pid(info, l.replica(), l.fromRank());
+        int to = pid(info, l.replica(), l.toRank());
+        String what = t.kind() == TransferKind.ALLREDUCE ? "allreduce"
+                : (t.kind() == TransferKind.GRADIENT ? "B" : "F") + " mb" + t.microBatch();
         long id = nextFlowId++;
-        int sendTid = lane(from, SEND + (t.toRank() << PEER_SHIFT), "send → " + t.toRank(), ts, end);
-        slice(from, sendTid, what + " → " + t.toRank(), "transfer", ts, end);
+        int sendTid = lane(from, SEND + (l.toRank() << PEER_SHIFT), "send → " + l.toRank(), ts, end);
+        slice(from, sendTid, what + " → " + l.toRank(), "transfer", ts, end);
         transferArgs(t);
         flow("s", from, sendTid, ts, id);
-        int recvTid = lane(to, RECV + (t.fromRank() << PEER_SHIFT), "recv ← " + t.fromRank(), ts, end);
-        slice(to, recvTid, what + " ← " + t.fromRank(), "transfer", ts, end);
+        int recvTid = lane(to, RECV + (l.fromRank() << PEER_SHIFT), "recv ← " + l.fromRank(), ts, end);
+        slice(to, recvTid, what + " ← " + l.fromRank(), "transfer", ts, end);
         transferArgs(t);
         flow("f", to, recvTid, ts, id);
     }
 
-    private void transferArgs(Event.TransferSpan t) throws IOException {
+    private void transferArgs(LinkRecord.Transfer t) throws IOException {
         json.writeObjectFieldStart("args");
-        json.writeStringField("kind", t.kind());
+        json.writeStringField("kind", t.kind().label());
         json.writeNumberField("bytes", t.bytes());
         json.writeNumberField("stage", t.stage());
         json.writeNumberField("microBatch", t.microBatch());

@@ -2,9 +2,10 @@ package dev.pipelab.monitoring.dashboard;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.RunTelemetry;
 import dev.pipelab.monitoring.metrics.Metrics;
 import dev.pipelab.monitoring.synthetic.LiveFeed;
+import dev.pipelab.monitoring.synthetic.StepBuilder;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
 
@@ -85,10 +86,12 @@ class DashboardServerTest {
     void theFinishedRunStaysBrowsableUntilStopped() throws Exception {
         SyntheticRun run = new SyntheticRun(3, 1, 3, 0.1, 0.1, 4);
         DashboardState state = new DashboardState(run.info());
-        run.steps(3).forEach(state::emit);
+        RunTelemetry telemetry = new RunTelemetry(run.info());
+        telemetry.addListener(state);
+        run.steps(2).forEach(telemetry::emit);
+        telemetry.emit(new StepBuilder(run.info(), 2).outOfMemory(0, 1, 1, 0.2, 9, 8).ended(1, 3, 0));
         state.loss(0, 2.5);
         state.loss(1, 2.1);
-        state.emit(new Event.OutOfMemory(2, 0, 1, 0.2, 9, 8));
         state.finish();
         try (DashboardServer server = DashboardServer.start(state, DashboardServer.Options.loopback(0))) {
             JsonNode st = MAPPER.readTree(get(server, "/api/state").body());

@@ -1,13 +1,12 @@
 package dev.pipelab.monitoring.metrics;
 
 import dev.pipelab.monitoring.Event;
-import dev.pipelab.monitoring.synthetic.Cuts;
-import dev.pipelab.monitoring.Events;
-import dev.pipelab.monitoring.LinkActivity;
 import dev.pipelab.monitoring.Phase;
-import dev.pipelab.monitoring.RankActivity;
-import dev.pipelab.monitoring.RunAggregate;
+import dev.pipelab.monitoring.RunTelemetry;
+import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.StepStats;
+import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.synthetic.StepBuilder;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +18,6 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 class MetricsTest {
@@ -27,12 +25,20 @@ class MetricsTest {
     private static final Pattern NAME = Pattern.compile("pipelab_[a-z_]+");
     private static final Set<String> ALLOWED_LABELS = Set.of("stage", "replica", "link", "phase", "kind", "version", "le");
 
+    /** Metrics fed as a run feeds them: through the run's telemetry. */
+    private static RunTelemetry fed(Metrics metrics) {
+        RunTelemetry telemetry = new RunTelemetry(metrics.info());
+        telemetry.addListener(metrics);
+        return telemetry;
+    }
+
     @Test
-    void namesTypesAndLabelsFollowDesignSection7() {
+    void namesTypesAndLabelsFollowTheDocumentedSet() {
         SyntheticRun run = new SyntheticRun(4, 2, 4, 0.5, 0.2, 5);
         Metrics metrics = new Metrics(run.info(), "0.1.0-test");
-        run.steps(2).forEach(metrics::emit);
-        metrics.emit(new Event.OutOfMemory(1, 0, 2, 0.5, 90, 80));
+        RunTelemetry telemetry = fed(metrics);
+        run.steps(2).forEach(telemetry::emit);
+        telemetry.emit(new StepBuilder(run.info(), 2).outOfMemory(0, 2, 2, 0.5, 90, 80).ended(1, 100, 0));
         metrics.fault("stage.crash");
         PromText text = PromText.parse(metrics.scrape());
 
@@ -56,41 +62,52 @@ class MetricsTest {
             if (text.types.getOrDefault(s.name(), "").equals("counter")) assertThat(s.name()).endsWith("_total");
         }
         assertThat(text.value("pipelab_build_info", Map.of("version", "0.1.0-test"))).isEqualTo(1);
-        assertThat(text.value("pipelab_steps_total", Map.of())).isEqualTo(2);
-        assertThat(text.value("pipelab_step_duration_seconds_count", Map.of())).isEqualTo(2);
+        assertThat(text.value("pipelab_steps_total", Map.of())).isEqualTo(3);
+        assertThat(text.value("pipelab_step_duration_seconds_count", Map.of())).isEqualTo(3);
         assertThat(text.value("pipelab_faults_total", Map.of("kind", "stage.crash"))).isEqualTo(1);
         assertThat(text.value("pipelab_out_of_memory_total", Map.of())).isEqualTo(1);
         assertThat(text.named("pipelab_stage_busy_seconds_total")).hasSize(4 * 2 * 3); // F, B, OPT per rank
         assertThat(text.value("pipelab_link_transferred_bytes_total", Map.of("link", "0->1")))
                 .isEqualTo(2 * 2 * 4 * (double) (1L << 26)); // steps · replicas · micro-batches · bytes
         assertThat(text.value("pipelab_link_stall_seconds_total", Map.of("link", "0->1"))).isCloseTo(2 * 2 * 0.05, within(1e-12));
+        // a link that carried has all its series, a stall counter of 0 among them
+        assertThat(text.value("pipelab_link_stall_seconds_total", Map.of("link", "1->0"))).isZero();
         assertThat(text.value("pipelab_stage_peak_memory_bytes", Map.of("stage", "0", "replica", "1")))
                 .isEqualTo(SyntheticRun.STATIC_BYTES + 4 * SyntheticRun.ACTIVATION_BYTES);
         assertThat(text.value("pipelab_stage_memory_bytes", Map.of("stage", "0", "replica", "1")))
                 .isEqualTo(SyntheticRun.STATIC_BYTES);
-        assertThat(text.value("pipelab_link_queue_depth", Map.of("link", "0->1"))).isGreaterThanOrEqualTo(1);
+        // the third step carried nothing: every link shows no queue
+        assertThat(text.value("pipelab_link_queue_depth", Map.of("link", "0->1"))).isZero();
+    }
 
-        // the gauges of the last step agree with the existing aggregation of the same events
-        RunAggregate aggregate = RunAggregate.of(run.info(), new SyntheticRun(4, 2, 4, 0.5, 0.2, 5).steps(2));
-        StepStats last = aggregate.stepStats().get(1);
-        assertThat(text.value("pipelab_bubble_ratio", Map.of())).isCloseTo(last.bubbleFraction(), within(1e-12));
-        assertThat(text.value("pipelab_samples_per_second", Map.of())).isCloseTo(last.samplesPerSecond(), within(1e-9));
+    @Test
+    void theGaugesOfTheLastStepAreItsSummarys() {
+        SyntheticRun run = new SyntheticRun(4, 2, 4, 0.5, 0.2, 5);
+        Metrics metrics = new Metrics(run.info(), "test");
+        RunTelemetry telemetry = fed(metrics);
+        run.steps(2).forEach(telemetry::emit);
+        PromText text = PromText.parse(metrics.scrape());
+        StepStats last = telemetry.summary(1).orElseThrow().stats();
+        assertThat(text.value("pipelab_bubble_ratio", Map.of())).isEqualTo(last.bubbleFraction());
+        assertThat(text.value("pipelab_samples_per_second", Map.of())).isEqualTo(last.samplesPerSecond());
+        assertThat(text.value("pipelab_last_step_duration_seconds", Map.of())).isEqualTo(last.stepSeconds());
+        assertThat(text.value("pipelab_link_queue_depth", Map.of("link", "0->1"))).isGreaterThanOrEqualTo(1);
     }
 
     @Test
     void countersGrowAndBusyPlusIdleIsElapsedAtEveryStepEnd() {
         SyntheticRun run = new SyntheticRun(3, 2, 3, 0.2, 0.5, 9);
         Metrics metrics = new Metrics(run.info(), "test");
+        RunTelemetry telemetry = fed(metrics);
         Map<String, Double> previous = new HashMap<>();
         for (int step = 0; step < 4; step++) {
             List<Event> events = run.nextStep();
-            // scrape half-way through the step as well: counters must not go back there either
-            for (int i = 0; i < events.size(); i++) {
-                metrics.emit(events.get(i));
-                if (i == events.size() / 2) checkMonotonic(PromText.parse(metrics.scrape()), previous);
-            }
+            // scrape while the step runs as well: counters must not go back there either
+            telemetry.emit(events.get(0));
+            checkMonotonic(PromText.parse(metrics.scrape()), previous);
+            telemetry.emit(events.get(1));
             PromText text = checkMonotonic(PromText.parse(metrics.scrape()), previous);
-            Event.StepEnded ended = (Event.StepEnded) events.get(events.size() - 1);
+            Event.StepEnded ended = (Event.StepEnded) events.get(1);
             for (int replica = 0; replica < 2; replica++) {
                 for (int stage = 0; stage < 3; stage++) {
                     double busy = 0;
@@ -113,20 +130,21 @@ class MetricsTest {
     void busyCountersAreTheSumOfDurationsPerPhase() {
         SyntheticRun run = new SyntheticRun(3, 2, 4, 0.2, 0.5, 3);
         List<Event> events = new ArrayList<>(run.steps(3));
-        // a span of no time (and one of negative time) counts nowhere and creates no series
-        RankActivity.Recorder r = new RankActivity.Recorder(1, 2);
-        r.action(Phase.W, 2, 0, 0.1, 0.1, 0);
-        r.action(Phase.R, 2, 0, 0.2, 0.1, -0.1);
-        r.action(Phase.F, 2, 0, 0.3, 0.4, 0.1);
-        events.add(events.size() - 1, r.take(2));
+        // a phase of no time counts nowhere and creates no series
+        events.add(new StepBuilder(run.info(), 3).action(1, 2, 2, Phase.W, 0, 0.1, 0.1, 0).ended(1, 100, 0));
         Metrics metrics = new Metrics(run.info(), "test");
-        events.forEach(metrics::emit);
+        RunTelemetry telemetry = fed(metrics);
+        events.forEach(telemetry::emit);
 
         Map<Map<String, String>, Double> expected = new HashMap<>();
-        for (Event.Detail x : Events.details(events)) {
-            if (x instanceof Event.ActionSpan a && a.seconds() > 0) {
-                expected.merge(Map.of("stage", "" + a.rank(), "replica", "" + a.replica(), "phase", a.phase().name()),
-                        a.seconds(), Double::sum);
+        for (Event e : events) {
+            if (!(e instanceof Event.StepEnded ended)) continue;
+            for (StageRecord r : ended.stages()) {
+                for (StageRecord.Action a : r.actions()) {
+                    if (a.durationSeconds() <= 0) continue;
+                    expected.merge(Map.of("stage", "" + r.rank(), "replica", "" + r.replica(), "phase", a.phase().name()),
+                            a.durationSeconds(), Double::sum);
+                }
             }
         }
         PromText text = PromText.parse(metrics.scrape());
@@ -138,104 +156,16 @@ class MetricsTest {
     }
 
     @Test
-    void severalSlicesPerRankGiveTheScrapeOfOneBatchPerRank() {
-        // SyntheticRun sorts a step's spans by time before batching, so its ranks come in many slices each
-        List<Event> sliced = new SyntheticRun(4, 3, 4, 0.1, 0.3, 11).steps(4);
-        List<Event> perRank = Cuts.onePerRank(sliced);
-        assertThat(sliced.stream().filter(e -> e instanceof RankActivity).count()).isGreaterThan(4 * 3 * 4);
-        assertThat(perRank.stream().filter(e -> e instanceof RankActivity).count()).isEqualTo(4 * 3 * 4);
-        SyntheticRun shape = new SyntheticRun(4, 3, 4, 0.1, 0.3, 11);
-        List<List<PromText>> byStream = new ArrayList<>();
-        for (List<Event> events : List.of(perRank, sliced, Cuts.onePerSpan(sliced))) {
-            Metrics metrics = new Metrics(shape.info(), "test");
-            List<PromText> scrapes = new ArrayList<>();
-            for (Event e : events) {
-                metrics.emit(e);
-                if (e instanceof Event.StepEnded) scrapes.add(PromText.parse(metrics.scrape()));
-            }
-            byStream.add(scrapes);
-        }
-        for (int k = 1; k < byStream.size(); k++) {
-            for (int step = 0; step < 4; step++) {
-                PromText one = byStream.get(0).get(step);
-                PromText other = byStream.get(k).get(step);
-                assertThat(other.types).isEqualTo(one.types);
-                assertThat(other.samples).hasSameSizeAs(one.samples);
-                for (int i = 0; i < one.samples.size(); i++) {
-                    PromText.Sample a = one.samples.get(i);
-                    PromText.Sample b = other.samples.get(i);
-                    assertThat(b.name() + b.labels()).isEqualTo(a.name() + a.labels());
-                    if (a.name().equals("pipelab_stage_busy_seconds_total")
-                            || a.name().equals("pipelab_link_stall_seconds_total")) {
-                        // one inc per batch: the sums differ in how they are grouped, so in the last bits
-                        assertThat(b.value()).as(a.name() + a.labels()).isCloseTo(a.value(), within(1e-12));
-                    } else {
-                        // idle, bubble, queue depth, memory, bytes: the same bits however the step was cut
-                        assertThat(b.value()).as(a.name() + a.labels()).isEqualTo(a.value());
-                    }
-                }
-            }
-        }
-        assertThat(byStream.get(0).get(3).value("pipelab_link_queue_depth", Map.of("link", "0->1")))
-                .isGreaterThanOrEqualTo(1);
-    }
-
-    @Test
-    void aLateBatchStillAddsUpAtTheNextStepEnd() {
-        SyntheticRun run = new SyntheticRun(3, 2, 3, 0.2, 0.5, 9);
-        List<Event> step0 = new ArrayList<>(run.nextStep());
-        List<Event> step1 = run.nextStep();
-        // the last compute batch of step 0 arrives after its StepEnded, while step 1 runs
-        int lateAt = step0.size() - 2;
-        while (!(step0.get(lateAt) instanceof RankActivity batch && batch.actions() > 0)) lateAt--;
-        RankActivity late = (RankActivity) step0.remove(lateAt);
-        List<Event> events = new ArrayList<>(step0);
-        events.add(step1.get(0));
-        events.add(late);
-        events.addAll(step1.subList(1, step1.size()));
-
-        Metrics metrics = new Metrics(run.info(), "test");
-        Map<String, Double> previous = new HashMap<>();
-        for (Event e : events) {
-            metrics.emit(e);
-            checkMonotonic(PromText.parse(metrics.scrape()), previous);
-        }
-        PromText text = PromText.parse(metrics.scrape());
-        Event.StepEnded ended = (Event.StepEnded) step1.get(step1.size() - 1);
-        for (int replica = 0; replica < 2; replica++) {
-            for (int stage = 0; stage < 3; stage++) {
-                String st = "" + stage;
-                String rp = "" + replica;
-                double busy = text.named("pipelab_stage_busy_seconds_total").stream()
-                        .filter(s -> s.labels().get("stage").equals(st) && s.labels().get("replica").equals(rp))
-                        .mapToDouble(PromText.Sample::value).sum();
-                double idle = text.value("pipelab_stage_idle_seconds_total", Map.of("stage", st, "replica", rp));
-                assertThat(busy + idle).as("stage %d replica %d", stage, replica)
-                        .isCloseTo(ended.runSeconds(), within(1e-9));
-            }
-        }
-        // the late batch's compute is in its rank's busy seconds
-        double computed = Events.details(events).stream()
-                .filter(x -> x instanceof Event.ActionSpan span && span.rank() == late.rank()
-                        && span.replica() == late.replica())
-                .mapToDouble(x -> ((Event.ActionSpan) x).seconds()).sum();
-        double counted = text.named("pipelab_stage_busy_seconds_total").stream()
-                .filter(s -> s.labels().get("stage").equals("" + late.rank())
-                        && s.labels().get("replica").equals("" + late.replica()))
-                .mapToDouble(PromText.Sample::value).sum();
-        assertThat(counted).isCloseTo(computed, within(1e-12));
-    }
-
-    @Test
     void theLossGaugeAppearsWithTheFirstLossAndShowsTheLatestStepsLoss() {
         SyntheticRun run = new SyntheticRun(2, 1, 2, 0.5, 0.2, 1);
         Metrics metrics = new Metrics(run.info(), "test");
-        run.steps(1).forEach(metrics::emit);
+        RunTelemetry telemetry = fed(metrics);
+        run.steps(1).forEach(telemetry::emit);
         PromText emulated = PromText.parse(metrics.scrape());
         assertThat(emulated.types).doesNotContainKey("pipelab_training_loss"); // no loss: no gauge that claims one
-        metrics.emit(new Event.StepLoss(0, 2.25));
-        metrics.emit(new Event.StepLoss(2, 1.5));
-        metrics.emit(new Event.StepLoss(1, 1.75)); // late: an earlier step's loss does not replace the latest
+        telemetry.emit(new Event.StepLoss(0, 2.25));
+        telemetry.emit(new Event.StepLoss(2, 1.5));
+        telemetry.emit(new Event.StepLoss(1, 1.75)); // late: an earlier step's loss does not replace the latest
         PromText text = PromText.parse(metrics.scrape());
         assertThat(text.types).containsEntry("pipelab_training_loss", "gauge");
         assertThat(text.value("pipelab_training_loss", Map.of())).isEqualTo(1.5);
@@ -243,72 +173,59 @@ class MetricsTest {
     }
 
     @Test
-    void theMemoryGaugeShowsTheLatestChangeByStepThenTimeTiesToTheLaterOne() {
+    void theMemoryGaugeShowsTheLatestStepsLiveBytesAndThePeakOfEveryStep() {
         SyntheticRun shape = new SyntheticRun(2, 1, 1, 1, 0, 1);
         Metrics metrics = new Metrics(shape.info(), "test");
+        RunTelemetry telemetry = fed(metrics);
         Map<String, String> rank1 = Map.of("stage", "1", "replica", "0");
-        metrics.emit(memory(0, new double[][] {{1.0, 100}, {2.0, 300}, {2.0, 200}, {1.5, 400}}));
+        telemetry.emit(memory(shape, 0, new double[][] {{1.0, 100}, {1.5, 400}, {2.0, 200}}));
         assertThat(PromText.parse(metrics.scrape()).value("pipelab_stage_memory_bytes", rank1)).isEqualTo(200);
-        metrics.emit(memory(0, new double[][] {{1.9, 50}}));
-        assertThat(PromText.parse(metrics.scrape()).value("pipelab_stage_memory_bytes", rank1)).isEqualTo(200);
-        metrics.emit(memory(0, new double[][] {{1.9, 60}, {2.0, 70}}));
-        assertThat(PromText.parse(metrics.scrape()).value("pipelab_stage_memory_bytes", rank1)).isEqualTo(70);
-        metrics.emit(memory(1, new double[][] {{0.1, 10}}));
-        metrics.emit(memory(0, new double[][] {{5.0, 20}}));
+        telemetry.emit(memory(shape, 1, new double[][] {{0.1, 10}}));
         PromText text = PromText.parse(metrics.scrape());
         assertThat(text.value("pipelab_stage_memory_bytes", rank1)).isEqualTo(10);
         assertThat(text.value("pipelab_stage_peak_memory_bytes", rank1)).isEqualTo(400);
-        assertThat(text.named("pipelab_stage_memory_bytes")).hasSize(1); // rank 0 never changed
+        // a rank that never changed shows its static bytes
+        assertThat(text.value("pipelab_stage_memory_bytes", Map.of("stage", "0", "replica", "0")))
+                .isEqualTo(SyntheticRun.STATIC_BYTES);
     }
 
     @Test
-    void queueDepthCountsWaitsOfAllSlicesOfAStepAndTheDeepestReplica() {
+    void queueDepthIsTheDeepestReplicasOfTheLatestStep() {
         SyntheticRun shape = new SyntheticRun(2, 2, 1, 1, 0, 1);
         Metrics metrics = new Metrics(shape.info(), "test");
-        metrics.emit(new Event.StepStarted(0, 0, 0, 1));
-        // replica 0: waits [0,2) and [1,3) in one slice, [1.5,4) in the next: three at once at 1.5
-        metrics.emit(transfers(0, 0, new double[][] {{0, 2}, {1, 3}}));
-        metrics.emit(transfers(0, 0, new double[][] {{1.5, 4}, {5, 5}}));
+        RunTelemetry telemetry = fed(metrics);
+        telemetry.emit(new Event.StepStarted(0, 0, 0, 1));
+        StepBuilder b = new StepBuilder(shape.info(), 0);
+        // replica 0: waits [0,2), [1,3) and [1.5,4): three at once at 1.5
+        transfers(b, 0, new double[][] {{0, 2}, {1, 3}, {1.5, 4}, {5, 5}});
         // replica 1: a wait that ends where the next begins does not stack on it
-        metrics.emit(transfers(0, 1, new double[][] {{0, 1}, {1, 2}, {2, 3}}));
-        metrics.emit(new Event.StepEnded(0, 10, 10, 0));
+        transfers(b, 1, new double[][] {{0, 1}, {1, 2}, {2, 3}});
+        telemetry.emit(b.ended(10, 10, 0));
         PromText text = PromText.parse(metrics.scrape());
         assertThat(text.value("pipelab_link_queue_depth", Map.of("link", "0->1"))).isEqualTo(3);
         assertThat(text.value("pipelab_link_transferred_bytes_total", Map.of("link", "0->1"))).isEqualTo(700);
 
-        // the next step: only replica 1's chain, so depth 1; a late transfer of step 0 is counted in bytes only
-        metrics.emit(new Event.StepStarted(1, 10, 0, 1));
-        metrics.emit(transfers(1, 1, new double[][] {{0, 1}, {1, 2}}));
-        metrics.emit(transfers(0, 0, new double[][] {{0, 9}, {0, 9}, {0, 9}, {0, 9}}));
-        metrics.emit(new Event.StepEnded(1, 10, 20, 0));
+        // the next step: only replica 1's chain, so depth 1
+        telemetry.emit(new Event.StepStarted(1, 10, 0, 1));
+        StepBuilder next = new StepBuilder(shape.info(), 1);
+        transfers(next, 1, new double[][] {{0, 1}, {1, 2}});
+        telemetry.emit(next.ended(10, 20, 0));
         text = PromText.parse(metrics.scrape());
         assertThat(text.value("pipelab_link_queue_depth", Map.of("link", "0->1"))).isEqualTo(1);
-        assertThat(text.value("pipelab_link_transferred_bytes_total", Map.of("link", "0->1"))).isEqualTo(1300);
+        assertThat(text.value("pipelab_link_transferred_bytes_total", Map.of("link", "0->1"))).isEqualTo(900);
     }
 
-    @Test
-    void aBatchOfARankOutsideTheRunIsRefused() {
-        Metrics metrics = new Metrics(new SyntheticRun(2, 2, 1, 1, 0, 1).info(), "test");
-        RankActivity.Recorder r = new RankActivity.Recorder(0, 2);
-        r.action(Phase.F, 0, 0, 0, 1, 1);
-        assertThatThrownBy(() -> metrics.emit(r.take(0))).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("replica 0 rank 2 outside d=2 p=2");
-    }
-
-    /** Memory changes of rank 1, replica 0: (time, bytes) pairs in the order given. */
-    private static RankActivity memory(int step, double[][] changes) {
-        RankActivity.Recorder r = new RankActivity.Recorder(0, 1);
-        for (double[] c : changes) r.memory(c[0], (long) c[1]);
-        return r.take(step);
+    /** A step in which rank 1 of replica 0 changed its memory at (time, bytes), in that order. */
+    private static Event.StepEnded memory(SyntheticRun shape, int step, double[][] changes) {
+        StepBuilder b = new StepBuilder(shape.info(), step);
+        for (double[] c : changes) b.memory(0, 1, c[0], (long) c[1]);
+        return b.ended(5, 5 * (step + 1), 0);
     }
 
     /** Link 0->1 of {@code replica}: one 100-byte transfer per (ready, start) pair. */
-    private static LinkActivity transfers(int step, int replica, double[][] waits) {
-        LinkActivity.Recorder r = new LinkActivity.Recorder(replica, 0, 1);
-        for (double[] w : waits) r.transfer("activation", 0, 0, 100, w[0], w[1], w[1] + 0.5);
-        return r.take(step);
+    private static void transfers(StepBuilder b, int replica, double[][] waits) {
+        for (double[] w : waits) b.transfer(replica, 0, 1, TransferKind.ACTIVATION, 0, 0, 100, w[0], w[1], w[1] + 0.5);
     }
-
 
     private static PromText checkMonotonic(PromText text, Map<String, Double> previous) {
         for (PromText.Sample s : text.samples) {

@@ -2,7 +2,7 @@ package dev.pipelab.monitoring.report;
 
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.MemoryInfo;
-import dev.pipelab.monitoring.RunReport;
+import dev.pipelab.monitoring.RunTelemetry;
 import dev.pipelab.monitoring.WallClock;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
@@ -27,12 +27,13 @@ class HtmlReportTest {
     @Test
     void selfContainedWellFormedPageWithOneTimelineRowPerRank(@TempDir Path dir) throws Exception {
         SyntheticRun run = new SyntheticRun(6, 2, 4, 0.5, 0.3, 3);
-        List<Event> events = new ArrayList<>(run.steps(3));
-        events.add(new Event.OutOfMemory(2, 1, 3, 1.0, 90_000_000_000L, SyntheticRun.DEVICE_BYTES));
+        List<Event> events = new ArrayList<>(run.steps(2));
+        events.addAll(run.nextStep(b -> b.outOfMemory(1, 3, 3, 1.0, 90_000_000_000L, SyntheticRun.DEVICE_BYTES)));
         var info = run.info().with("virtual", 1, Optional.of(MemoryInfo.of(10, 20, 30, 40)));
-        RunReport report = RunReport.of(info, events, new WallClock("2026-11-28T03:00:00Z", 1.5));
+        RunTelemetry telemetry = RunTelemetry.of(info, events);
+        RunReport report = RunReport.of(telemetry, new WallClock("2026-11-28T03:00:00Z", 1.5));
         Path file = dir.resolve("report.html");
-        HtmlReport.write(report, events, file);
+        HtmlReport.write(report, telemetry.lastSummary().orElseThrow().ended().stages(), file);
         String html = Files.readString(file);
         Files.createDirectories(Path.of("target"));
         Files.copy(file, Path.of("target", "report-sample.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -73,9 +74,10 @@ class HtmlReportTest {
         List<Event> events = new ArrayList<>(run.steps(3));
         double[] losses = {2.3026, 1.875, 0.5};
         for (int k = 0; k < losses.length; k++) events.add(new Event.StepLoss(k, losses[k]));
-        RunReport report = RunReport.of(run.info(), events, new WallClock("2026-11-28T03:00:00Z", 1));
+        RunTelemetry telemetry = RunTelemetry.of(run.info(), events);
+        RunReport report = RunReport.of(telemetry, new WallClock("2026-11-28T03:00:00Z", 1));
         assertThat(report.loss()).containsExactly(2.3026, 1.875, 0.5);
-        String html = HtmlReport.render(report, events);
+        String html = HtmlReport.render(report, telemetry.lastSummary().orElseThrow().ended().stages());
         var factory = DocumentBuilderFactory.newInstance();
         factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", false);
         Document doc = factory.newDocumentBuilder().parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
@@ -93,11 +95,24 @@ class HtmlReportTest {
     @Test
     void aRunWithoutStepsStillRenders() throws Exception {
         SyntheticRun run = new SyntheticRun(3, 1, 2, 1, 0, 1);
-        String html = HtmlReport.render(RunReport.of(run.info(), List.of(), new WallClock("t//x", 0)), List.of());
+        String html = HtmlReport.render(RunReport.of(new RunTelemetry(run.info()), new WallClock("t//x", 0)), List.of());
         var factory = DocumentBuilderFactory.newInstance();
         Document doc = factory.newDocumentBuilder().parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
         assertThat(byId(doc, "timeline").getElementsByTagName("g").getLength()).isEqualTo(3);
         assertThat(html).contains("no completed step").doesNotContain("//");
+    }
+
+    @Test
+    void aRunThatFailedSaysSoInItsHeadlineNumbers() throws Exception {
+        SyntheticRun run = new SyntheticRun(2, 1, 2, 1, 0, 1);
+        RunReport report = RunReport.of(RunTelemetry.of(run.info(), run.steps(1)),
+                RunReport.Outcome.failed("out of memory at step 1 <rank 1>\nmore"), new WallClock("t", 0));
+        String html = HtmlReport.render(report, List.of());
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
+        assertThat(byId(doc, "numbers").getTextContent()).contains("run failed", "out of memory at step 1 <rank 1>")
+                .doesNotContain("more");
+        assertThat(byId(doc, "report-json").getTextContent()).contains("\"status\": \"failed\"");
     }
 
     private static Element byId(Document doc, String id) {

@@ -1,14 +1,15 @@
 package dev.pipelab.monitoring.synthetic;
 
 import dev.pipelab.monitoring.Event;
-import dev.pipelab.monitoring.EventSink;
+import dev.pipelab.monitoring.RunTelemetry;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A background thread that plays a {@link SyntheticRun} into sinks as a wall-clock run would: each step's events
- * spread over {@code stepMillis}. Invariant: it emits whole steps in order until {@link #close()} or {@code maxSteps}.
+ * A background thread that plays a {@link SyntheticRun} into a run's telemetry as a wall-clock run would: a step
+ * starts, takes {@code stepMillis}, and ends with its records. Invariant: it emits whole steps in order until
+ * {@link #close()} or {@code maxSteps}, and the listeners hear each step's summary as it ends.
  */
 public final class LiveFeed implements AutoCloseable {
 
@@ -16,18 +17,17 @@ public final class LiveFeed implements AutoCloseable {
     private final AtomicInteger stepsDone = new AtomicInteger();
     private volatile boolean running = true;
 
-    public LiveFeed(SyntheticRun run, long stepMillis, int maxSteps, EventSink... sinks) {
+    public LiveFeed(SyntheticRun run, long stepMillis, int maxSteps, RunTelemetry.Listener... listeners) {
+        RunTelemetry telemetry = new RunTelemetry(run.info());
+        for (RunTelemetry.Listener l : listeners) telemetry.addListener(l);
         thread = new Thread(() -> {
             try {
                 for (int k = 0; k < maxSteps && running; k++) {
                     List<Event> events = run.nextStep();
-                    int chunks = 10;
-                    for (int c = 0; c < chunks && running; c++) {
-                        for (int i = c * events.size() / chunks; i < (c + 1) * events.size() / chunks; i++) {
-                            for (EventSink s : sinks) s.emit(events.get(i));
-                        }
-                        Thread.sleep(Math.max(1, stepMillis / chunks));
-                    }
+                    telemetry.emit(events.get(0));
+                    Thread.sleep(Math.max(1, stepMillis));
+                    if (!running) break;
+                    telemetry.emit(events.get(1));
                     stepsDone.incrementAndGet();
                 }
             } catch (InterruptedException e) {

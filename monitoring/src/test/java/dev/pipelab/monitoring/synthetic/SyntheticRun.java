@@ -1,20 +1,26 @@
 package dev.pipelab.monitoring.synthetic;
 
 import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.TransferKind;
 
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /**
  * A synthetic GPipe run that list-schedules each step like the evaluator would: p ranks, d replicas, m micro-batches,
  * forward {@code f} seconds (times a seeded jitter), backward {@code 2f}, link time {@code 1.2f} plus latency
  * {@code 0.5f}, so transfers of one link queue, overlap each other and the compute. Invariant: the same arguments give the
- * same events; each step's spans are sorted by when they happen and batched ({@code Events.batched}), its spans never overlap
- * on one rank, and {@code busyMicros} holds each pid's compute.
+ * same events; each step is a StepStarted and a StepEnded carrying the step's records ({@link StepBuilder}), its
+ * actions never overlap on one rank, and {@code busyMicros} holds each pid's compute.
  */
 public final class SyntheticRun {
 
@@ -29,7 +35,7 @@ public final class SyntheticRun {
     private double runSeconds;
     private int step;
     /** Compute µs per pid (replica·p + rank + 1) over the steps generated so far. */
-    public final java.util.Map<Integer, Double> busyMicros = new java.util.HashMap<>();
+    public final Map<Integer, Double> busyMicros = new HashMap<>();
 
     public SyntheticRun(int pipeline, int data, int microBatches, double forwardSeconds, double jitter, long seed) {
         List<Integer> layers = new ArrayList<>();
@@ -49,12 +55,17 @@ public final class SyntheticRun {
         return info;
     }
 
-    /** The events of the next step, sorted by the time they happen (StepStarted first, StepEnded last). */
+    /** The events of the next step: its StepStarted, then its StepEnded with the step's records. */
     public List<Event> nextStep() {
+        return nextStep(b -> { });
+    }
+
+    /** As {@link #nextStep()}, with what {@code extra} adds to the step's records (e.g. an out-of-memory moment). */
+    public List<Event> nextStep(Consumer<StepBuilder> extra) {
         int p = info.pipeline();
         int m = info.microBatches();
         int k = step++;
-        List<Object> out = new ArrayList<>();
+        StepBuilder out = new StepBuilder(info, k);
         double stepEnd = 0;
         for (int replica = 0; replica < info.data(); replica++) {
             double[][] fEnd = new double[p][m];
@@ -63,25 +74,24 @@ public final class SyntheticRun {
             double[] free = new double[p];
             double[] linkFree = new double[p];
             long[] live = new long[p];
-            java.util.Arrays.fill(live, STATIC_BYTES);
+            Arrays.fill(live, STATIC_BYTES);
             double link = 1.2 * f;
             double latency = 0.5 * f;
             for (int j = 0; j < m; j++) {
                 for (int r = 0; r < p; r++) {
                     double start = Math.max(free[r], r == 0 ? 0 : actArrive[r][j]);
                     double end = start + f * (1 + jitter * random.nextDouble());
-                    out.add(new Event.ActionSpan(k, replica, r, r, Phase.F, j, start, end));
+                    out.action(replica, r, r, Phase.F, j, start, end);
                     add(replica, r, end - start);
                     live[r] += ACTIVATION_BYTES;
-                    out.add(new Event.MemoryChanged(k, replica, r, end, live[r]));
+                    out.memory(replica, r, end, live[r]);
                     free[r] = end;
                     fEnd[r][j] = end;
                     if (r + 1 < p) {
                         double ts = Math.max(linkFree[r], end);
                         linkFree[r] = ts + link;
                         actArrive[r + 1][j] = ts + link + latency;
-                        out.add(new Event.TransferSpan(k, replica, r, r + 1, "activation", r, j, 1L << 26, end, ts,
-                                ts + link + latency));
+                        out.transfer(replica, r, r + 1, TransferKind.ACTIVATION, r, j, 1L << 26, end, ts, ts + link + latency);
                     }
                 }
             }
@@ -90,17 +100,16 @@ public final class SyntheticRun {
                 for (int r = p - 1; r >= 0; r--) {
                     double start = Math.max(free[r], r == p - 1 ? fEnd[r][m - 1] : gradArrive[r][j]);
                     double end = start + 2 * f * (1 + jitter * random.nextDouble());
-                    out.add(new Event.ActionSpan(k, replica, r, r, Phase.B, j, start, end));
+                    out.action(replica, r, r, Phase.B, j, start, end);
                     add(replica, r, end - start);
                     live[r] -= ACTIVATION_BYTES;
-                    out.add(new Event.MemoryChanged(k, replica, r, end, live[r]));
+                    out.memory(replica, r, end, live[r]);
                     free[r] = end;
                     if (r > 0) {
                         double ts = Math.max(gradLinkFree[r], end);
                         gradLinkFree[r] = ts + link;
                         gradArrive[r - 1][j] = ts + link + latency;
-                        out.add(new Event.TransferSpan(k, replica, r, r - 1, "gradient", r, j, 1L << 26, end, ts,
-                                ts + link + latency));
+                        out.transfer(replica, r, r - 1, TransferKind.GRADIENT, r, j, 1L << 26, end, ts, ts + link + latency);
                     }
                 }
             }
@@ -108,22 +117,21 @@ public final class SyntheticRun {
                 double start = free[r];
                 if (info.data() > 1) {
                     double ar = 0.5 * f;
-                    out.add(new Event.AllReduceSpan(k, replica, r, r, 1L << 30, start, start + ar));
+                    out.allReduce(replica, r, r, 1L << 30, start, start + ar);
                     start += ar;
                 }
                 double end = start + 0.25 * f;
-                out.add(new Event.ActionSpan(k, replica, r, r, Phase.OPT, -1, start, end));
+                out.action(replica, r, r, Phase.OPT, -1, start, end);
                 add(replica, r, end - start);
                 stepEnd = Math.max(stepEnd, end);
             }
-            if (p > 1) out.add(new Event.CreditStall(k, replica, 0, 1, 0.5 * f, 0.6 * f));
+            if (p > 1) out.stall(replica, 0, 1, 0.5 * f, 0.6 * f);
         }
-        out.sort(Comparator.comparingDouble(o -> ((Event.Detail) o).atSeconds()));
+        extra.accept(out);
         long samples = (long) info.microBatchSize() * m * info.data();
-        out.add(0, new Event.StepStarted(k, runSeconds, samples * k, m));
+        Event.StepStarted started = out.started(runSeconds, samples * k);
         runSeconds += stepEnd;
-        out.add(new Event.StepEnded(k, stepEnd, runSeconds, samples * (k + 1)));
-        return dev.pipelab.monitoring.Events.batched(out);
+        return List.of(started, out.ended(stepEnd, runSeconds, samples * (k + 1)));
     }
 
     /** {@code steps} steps back to back. */
@@ -131,6 +139,28 @@ public final class SyntheticRun {
         List<Event> out = new ArrayList<>();
         for (int i = 0; i < steps; i++) out.addAll(nextStep());
         return out;
+    }
+
+    /** Every action, memory change, credit wait, all-reduce and transfer the steps of {@code events} recorded. */
+    public static long spans(List<Event> events) {
+        long n = 0;
+        for (Event e : events) {
+            if (!(e instanceof Event.StepEnded s)) continue;
+            for (StageRecord r : s.stages()) {
+                n += r.actions().size() + r.memory().size() + r.stalls().size() + r.allReduces().size();
+            }
+            n += transfers(List.of(s));
+        }
+        return n;
+    }
+
+    /** Every transfer the steps of {@code events} recorded. */
+    public static long transfers(List<Event> events) {
+        long n = 0;
+        for (Event e : events) {
+            if (e instanceof Event.StepEnded s) for (LinkRecord l : s.links()) n += l.transfers().size();
+        }
+        return n;
     }
 
     private void add(int replica, int rank, double seconds) {

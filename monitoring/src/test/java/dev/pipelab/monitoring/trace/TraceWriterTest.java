@@ -61,7 +61,7 @@ class TraceWriterTest {
         assertThat(categories).contains("forward", "backward", "optimizer", "transfer", "allreduce", "stall");
         // latency longer than a forward: two activations of one link are in flight at once, so a second lane exists
         assertThat(threadNames).contains("compute", "send → 1", "recv ← 0", "send → 1 (2)");
-        long transfers = dev.pipelab.monitoring.Events.details(events).stream().filter(e -> e instanceof Event.TransferSpan).count();
+        long transfers = SyntheticRun.transfers(events);
         assertThat(flowsS).isEqualTo(transfers).isEqualTo(flowsF);
         assertThat(all).anySatisfy(e -> {
             assertThat(e.get("ph").asText()).isEqualTo("C");

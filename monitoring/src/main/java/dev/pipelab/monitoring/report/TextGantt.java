@@ -1,6 +1,12 @@
-package dev.pipelab.monitoring;
+package dev.pipelab.monitoring.report;
 
-import java.util.ArrayList;
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RunTelemetry;
+import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.StepSummary;
+import dev.pipelab.monitoring.Units;
+
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
@@ -22,37 +28,32 @@ public final class TextGantt {
     private TextGantt() {}
 
     /**
-     * The chart of the latest step in {@code events} (the latest with a {@code StepEnded}, else the latest with a
-     * span) for {@code replica}, {@code widthColumns} characters wide between the bars. Rows run from rank 0 to the
-     * highest rank with a span in that step.
+     * The chart of the latest completed step of {@code telemetry} (else of the latest abandoned one, up to its last
+     * action) for {@code replica}, {@code widthColumns} characters wide between the bars. Rows run from rank 0 to the
+     * highest rank with an action in that step.
      */
-    public static String render(List<? extends Event> events, int replica, int widthColumns) {
+    public static String render(RunTelemetry telemetry, int replica, int widthColumns) {
         if (widthColumns < 1) throw new IllegalArgumentException("widthColumns must be >= 1, got " + widthColumns);
-        int step = Integer.MIN_VALUE;
-        boolean ended = false;
-        List<Object> items = Events.expanded(events);
-        for (Object e : items) {
-            if (e instanceof Event.StepEnded s && (!ended || s.step() > step)) {
-                step = s.step();
-                ended = true;
-            } else if (!ended && e instanceof Event.ActionSpan a && a.replica() == replica) {
-                step = Math.max(step, a.step());
-            }
-        }
-        if (step == Integer.MIN_VALUE) return "no steps of replica " + replica + " yet\n";
-
+        List<StageRecord> stages;
+        int step;
         double stepSeconds = 0;
-        TreeMap<Integer, List<Event.ActionSpan>> byRank = new TreeMap<>();
-        for (Object e : items) {
-            if (e instanceof Event.StepEnded s && s.step() == step) stepSeconds = s.stepSeconds();
-            if (e instanceof Event.ActionSpan a && a.step() == step && a.replica() == replica) {
-                byRank.computeIfAbsent(a.rank(), k -> new ArrayList<>()).add(a);
-            }
+        List<Event.StepAbandoned> abandoned = telemetry.abandoned();
+        StepSummary last = telemetry.lastSummary().orElse(null);
+        if (last != null) {
+            stages = last.ended().stages();
+            step = last.step();
+            stepSeconds = last.stats().stepSeconds();
+        } else if (!abandoned.isEmpty()) {
+            stages = abandoned.get(abandoned.size() - 1).stages();
+            step = abandoned.get(abandoned.size() - 1).step();
+        } else {
+            return "no steps of replica " + replica + " yet\n";
         }
-        if (!ended) {
-            for (List<Event.ActionSpan> spans : byRank.values()) {
-                for (Event.ActionSpan a : spans) stepSeconds = Math.max(stepSeconds, a.endSeconds());
-            }
+        TreeMap<Integer, List<StageRecord.Action>> byRank = new TreeMap<>();
+        for (StageRecord s : stages) {
+            if (s.replica() != replica || s.actions().isEmpty()) continue;
+            byRank.put(s.rank(), s.actions());
+            if (last == null) for (StageRecord.Action a : s.actions()) stepSeconds = Math.max(stepSeconds, a.endSeconds());
         }
         int ranks = byRank.isEmpty() ? 0 : byRank.lastKey() + 1;
         int digits = Integer.toString(Math.max(ranks - 1, 0)).length();
@@ -78,14 +79,14 @@ public final class TextGantt {
         return out.toString();
     }
 
-    private static String row(List<Event.ActionSpan> spans, double stepSeconds, int width) {
+    private static String row(List<StageRecord.Action> spans, double stepSeconds, int width) {
         StringBuilder row = new StringBuilder(width);
         Phase[] phases = Phase.values();
         for (int c = 0; c < width; c++) {
             double from = stepSeconds * c / width;
             double to = stepSeconds * (c + 1) / width;
             double[] cover = new double[phases.length];
-            for (Event.ActionSpan s : spans) {
+            for (StageRecord.Action s : spans) {
                 double overlap = Math.min(to, s.endSeconds()) - Math.max(from, s.startSeconds());
                 if (overlap > 0) cover[s.phase().ordinal()] += overlap;
             }

@@ -1,16 +1,30 @@
-package dev.pipelab.monitoring;
+package dev.pipelab.monitoring.report;
+
+import dev.pipelab.monitoring.LinkStats;
+import dev.pipelab.monitoring.Mean;
+import dev.pipelab.monitoring.MemoryInfo;
+import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RankStats;
+import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.RunTelemetry;
+import dev.pipelab.monitoring.RunTotals;
+import dev.pipelab.monitoring.StepStats;
+import dev.pipelab.monitoring.StepSummary;
+import dev.pipelab.monitoring.WallClock;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
- * The content of {@code report.json} (DESIGN §7). Invariant: everything but {@link #wallClock()} is a function
- * of the {@link RunInfo} and the set of events, so two identical virtual-time runs give equal reports apart from
+ * The content of {@code report.json}. Invariant: everything but {@link #wallClock()} is a function of the
+ * {@link RunInfo}, the step summaries of a {@link RunTelemetry} and the run's {@link Outcome}, so two identical virtual-time runs give equal reports apart from
  * it; lists are sorted (stages by index, links by replica/from/to, steps ascending, out-of-memory by step).
  *
  * <p>Run-level numbers are over the completed steps: {@code stepTimeSeconds} is the mean step time,
@@ -21,13 +35,15 @@ import java.util.Optional;
  * @param faults   injected faults, one line each (none yet: the fault injector does not exist)
  * @param loss     real-numerics runs: the training loss of each step (mean over replicas and micro-batches); empty
  *                 otherwise (and then absent from the JSON)
+ * @param outcome  whether the run completed, and why not; a run that stopped early reports the steps it completed
  */
 public record RunReport(String name, String schedule, String clock, double speed, RunInfo info, int completedSteps,
                         double runSeconds, double stepTimeSeconds, double lastStepTimeSeconds, double bubbleFraction,
                         double samplesPerSecond, double tokensPerSecond, double mfu, double hfu,
                         Optional<MemoryInfo> memory, List<Stage> stages, List<LinkStats> links,
                         List<AllReduce> allReduce, List<StepStats> steps, List<String> faults, Recovery recovery,
-                        List<Event.OutOfMemory> outOfMemory, List<Double> loss, WallClock wallClock) {
+                        List<StepSummary.OutOfMemory> outOfMemory, List<Double> loss, Outcome outcome,
+                        WallClock wallClock) {
 
     /**
      * One pipeline rank over the run, aggregated over replicas. Invariant: {@code peakMemoryBytes} and
@@ -42,10 +58,13 @@ public record RunReport(String name, String schedule, String clock, double speed
         }
     }
 
-    /** One rank of one replica over the run. Invariant: the numbers of {@link RunAggregate#ranksOverRun()}. */
+    /** One rank of one replica over the run. Invariant: the numbers of {@link RunTelemetry#ranksOverRun()}. */
     public record Replica(int replica, double busyFraction, long peakMemoryBytes, int peakInFlightMicrobatches) {}
 
-    /** The gradient all-reduce of one model stage, summed over replicas and steps. Invariant: sums only. */
+    /**
+     * The gradient all-reduce of one model stage, summed over replicas and steps. Invariant: sums only; every model
+     * stage of a run with a completed step is listed.
+     */
     public record AllReduce(int stage, long bytes, double seconds) {}
 
     /** What recovery did. Invariant: zero while no faults are injected. */
@@ -53,10 +72,43 @@ public record RunReport(String name, String schedule, String clock, double speed
         public static final Recovery NONE = new Recovery(0, 0);
     }
 
+    /** How a run ended. */
+    public enum Status {
+        COMPLETED, DEADLOCKED, FAILED;
+
+        /** {@code completed}, {@code deadlocked} or {@code failed}. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** How a run ended. Invariant: a completed run has no failure; any other names its reason. */
+    public record Outcome(Status status, Optional<String> failure) {
+        public static final Outcome COMPLETED = new Outcome(Status.COMPLETED, Optional.empty());
+
+        public Outcome {
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(failure, "failure");
+            if ((status == Status.COMPLETED) != failure.isEmpty()) {
+                throw new IllegalArgumentException("a " + status.label() + " run must "
+                        + (failure.isEmpty() ? "give its reason" : "have no failure") + ", got " + failure);
+            }
+        }
+
+        public static Outcome deadlocked(String reason) {
+            return new Outcome(Status.DEADLOCKED, Optional.of(reason));
+        }
+
+        public static Outcome failed(String reason) {
+            return new Outcome(Status.FAILED, Optional.of(reason));
+        }
+    }
+
     public RunReport {
         Objects.requireNonNull(info, "info");
         Objects.requireNonNull(memory, "memory");
         Objects.requireNonNull(recovery, "recovery");
+        Objects.requireNonNull(outcome, "outcome");
         Objects.requireNonNull(wallClock, "wallClock");
         stages = List.copyOf(stages);
         links = List.copyOf(links);
@@ -67,13 +119,14 @@ public record RunReport(String name, String schedule, String clock, double speed
         loss = List.copyOf(loss);
     }
 
-    /** The report of {@code events}, e.g. {@code RunReport.of(info, log.events(), wallClock)}. */
-    public static RunReport of(RunInfo info, java.util.Collection<? extends Event> events, WallClock wallClock) {
-        return of(RunAggregate.of(info, events), wallClock);
+    /** The report of a completed run's {@code telemetry}. */
+    public static RunReport of(RunTelemetry telemetry, WallClock wallClock) {
+        return of(telemetry, Outcome.COMPLETED, wallClock);
     }
 
-    /** The report of everything {@code aggregate} has seen so far. */
-    public static RunReport of(RunAggregate aggregate, WallClock wallClock) {
+    /** The report of everything {@code telemetry} has received, marked with how the run ended. */
+    public static RunReport of(RunTelemetry telemetry, Outcome outcome, WallClock wallClock) {
+        RunTelemetry aggregate = telemetry;
         RunInfo info = aggregate.info();
         RunTotals totals = aggregate.totals();
         List<StepStats> steps = aggregate.stepStats();
@@ -104,10 +157,16 @@ public record RunReport(String name, String schedule, String clock, double speed
             stages.add(new Stage(rank, info.layersPerRank().get(rank), Mean.of(fractions), peak, inFlight, phases, replicas));
         }
 
+        // every model stage once a step completed, with zeros where no replica reduced it (one replica: nothing to reduce)
         List<AllReduce> allReduce = new ArrayList<>();
         Map<Integer, Long> bytes = aggregate.allReduceBytesByStage();
-        aggregate.allReduceSecondsByStage().forEach((stage, seconds) ->
-                allReduce.add(new AllReduce(stage, bytes.getOrDefault(stage, 0L), seconds)));
+        Map<Integer, Double> seconds = aggregate.allReduceSecondsByStage();
+        int modelStages = totals.completedSteps() > 0 ? info.pipeline() * info.virtualStages() : 0;
+        TreeSet<Integer> reduced = new TreeSet<>(seconds.keySet());
+        for (int stage = 0; stage < modelStages; stage++) reduced.add(stage);
+        for (int stage : reduced) {
+            allReduce.add(new AllReduce(stage, bytes.getOrDefault(stage, 0L), seconds.getOrDefault(stage, 0.0)));
+        }
 
         return new RunReport(info.name(), info.schedule(), info.clock(), info.speed(), info, totals.completedSteps(),
                 totals.runSeconds(), step, totals.lastStepSeconds(), Mean.of(bubbles),
@@ -115,6 +174,6 @@ public record RunReport(String name, String schedule, String clock, double speed
                 flopRate > 0 ? info.modelFlopsPerStep() / flopRate : 0,
                 flopRate > 0 ? info.hardwareFlopsPerStep() / flopRate : 0,
                 info.memory(), stages, aggregate.linksOverRun(), allReduce, steps, List.of(), Recovery.NONE,
-                aggregate.outOfMemory(), aggregate.losses(), wallClock);
+                aggregate.outOfMemory(), aggregate.losses(), outcome, wallClock);
     }
 }

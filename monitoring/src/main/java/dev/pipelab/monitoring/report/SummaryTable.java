@@ -1,4 +1,8 @@
-package dev.pipelab.monitoring;
+package dev.pipelab.monitoring.report;
+
+import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.Units;
 
 import java.util.Locale;
 
@@ -34,6 +38,11 @@ public final class SummaryTable {
         out.append(String.format(Locale.ROOT, "throughput  %s samples/s, %s tokens/s%n",
                 Units.count(report.samplesPerSecond()), Units.count(report.tokensPerSecond())));
         out.append(String.format(Locale.ROOT, "MFU         %s (HFU %s)%n", Units.percent(report.mfu()), Units.percent(report.hfu())));
+        if (report.outcome().status() != RunReport.Status.COMPLETED) {
+            // the first line only: a deadlock's reason goes on with the whole schedule grid, printed on its own
+            out.append(String.format(Locale.ROOT, "run %s: %s%n", report.outcome().status().label(),
+                    report.outcome().failure().orElseThrow().lines().findFirst().orElse("")));
+        }
         if (!report.outOfMemory().isEmpty()) {
             out.append(String.format(Locale.ROOT, "out of memory: %d event%s%n", report.outOfMemory().size(),
                     report.outOfMemory().size() == 1 ? "" : "s"));

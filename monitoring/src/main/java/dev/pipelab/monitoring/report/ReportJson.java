@@ -1,4 +1,4 @@
-package dev.pipelab.monitoring;
+package dev.pipelab.monitoring.report;
 
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
@@ -7,6 +7,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.pipelab.monitoring.LinkStats;
+import dev.pipelab.monitoring.MemoryInfo;
+import dev.pipelab.monitoring.Phase;
+import dev.pipelab.monitoring.RunInfo;
+import dev.pipelab.monitoring.StepStats;
+import dev.pipelab.monitoring.StepSummary;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,7 +24,8 @@ import java.nio.file.Path;
 /**
  * Writes a {@link RunReport} as {@code report.json}. Invariant: the same report gives the same bytes on every
  * machine: keys in a fixed order written out here, two-space indent, {@code \n} line ends, doubles in Java's
- * shortest round-tripping form, and {@code wallClock} as the last key so the rest can be compared alone.
+ * shortest round-tripping form, and {@code wallClock} as the last key so the rest can be compared alone. The run's
+ * outcome ({@code status}, and {@code failure} when it did not complete) comes just before it.
  */
 public final class ReportJson {
 
@@ -135,7 +143,7 @@ public final class ReportJson {
         recovery.put("replayedSteps", r.recovery().replayedSteps());
         recovery.put("duplicatesDropped", r.recovery().duplicatesDropped());
         ArrayNode oom = root.putArray("outOfMemory");
-        for (Event.OutOfMemory e : r.outOfMemory()) {
+        for (StepSummary.OutOfMemory e : r.outOfMemory()) {
             ObjectNode o = oom.addObject();
             o.put("step", e.step());
             o.put("replica", e.replica());
@@ -148,6 +156,8 @@ public final class ReportJson {
             ArrayNode loss = root.putArray("loss");
             r.loss().forEach(loss::add);
         }
+        root.put("status", r.outcome().status().label());
+        r.outcome().failure().ifPresent(f -> root.put("failure", f));
         ObjectNode wall = root.putObject("wallClock");
         wall.put("startedAt", r.wallClock().startedAt());
         wall.put("wallSeconds", r.wallClock().wallSeconds());
