@@ -6,10 +6,7 @@ import dev.pipelab.numerics.DataSource;
 import dev.pipelab.numerics.OptimizerSpec;
 import dev.pipelab.numerics.RealModel;
 import dev.pipelab.numerics.SequenceData;
-import dev.pipelab.numerics.StageShard;
 import dev.pipelab.numerics.TeacherData;
-import dev.pipelab.numerics.TensorCodec;
-import dev.pipelab.numerics.WeightsFile;
 
 /**
  * Real-numerics mode as data (it travels with {@link StageSetup} to the node hosting the stage): the real model
@@ -61,9 +58,9 @@ public record RealSetup(RealModel model, int microBatchSize, long dataSeed, Stri
      */
     public long largestPayloadBytes(int stages) {
         long rows = (long) microBatchSize * model.sequenceLength();
-        long largest = TensorCodec.encodedBytes((int) rows, Math.max(model.width(), model.outputs()));
-        for (StageShard shard : model.shards(model.partition(stages))) {
-            largest = Math.max(largest, WeightsFile.encode(shard.params()).length);
+        long largest = dev.pipelab.numerics.TensorCodec.encodedBytes((int) rows, Math.max(model.width(), model.outputs()));
+        for (dev.pipelab.numerics.StageShard shard : model.shards(model.partition(stages))) {
+            largest = Math.max(largest, dev.pipelab.numerics.WeightsFile.encode(shard.params()).length);
         }
         return largest;
     }
