@@ -11,6 +11,7 @@ import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.library.dependencies.SliceAssignment;
 import com.tngtech.archunit.library.dependencies.SliceIdentifier;
 
+import java.util.List;
 import java.util.Set;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
@@ -19,8 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The house rules, checked on the compiled main classes of both modules (docs/architecture.md, The house): the
- * packages form no cycle; the pure core (the domain packages and the pure halves of {@code link} and {@code stage})
- * knows neither Pekko nor telemetry's consumers, so plain unit tests drive it and the evaluator can share it;
+ * packages form no cycle; the pure core (the domain packages, {@code clock}, the pure halves of {@code link} and
+ * {@code stage}, the pipeline's pure partners) knows neither Pekko nor telemetry's consumers, so plain unit tests
+ * drive it and the evaluator can share it;
  * {@code monitoring} knows no Pekko; no package is a grab bag named {@code util}.
  */
 @AnalyzeClasses(packages = "dev.pipelab", importOptions = {ImportOption.DoNotIncludeTests.class, ArchitectureTest.NoTestJars.class})
@@ -30,8 +32,10 @@ class ArchitectureTest {
     private static final String[] TELEMETRY_CONSUMERS = {"dev.pipelab.monitoring.dashboard..", "dev.pipelab.monitoring.metrics..",
             "dev.pipelab.monitoring.report..", "dev.pipelab.monitoring.trace.."};
     private static final String[] PURE_PACKAGES = {"dev.pipelab.model..", "dev.pipelab.schedule..", "dev.pipelab.scenario..",
-            "dev.pipelab.plan..", "dev.pipelab.numerics.."};
+            "dev.pipelab.plan..", "dev.pipelab.numerics..", "dev.pipelab.clock.."};
     private static final Set<String> HALF_PURE_PACKAGES = Set.of("dev.pipelab.link", "dev.pipelab.stage");
+    /** The decisions the pipeline's actors delegate, so that plain unit tests drive them. */
+    private static final List<String> PURE_PARTNERS_IN_PIPELINE = List.of("dev.pipelab.pipeline.Quiescence", "dev.pipelab.pipeline.DataLoader");
 
     /**
      * A class of {@code link} or {@code stage} that is neither an actor (a Pekko behaviour, with the protocol nested in
@@ -40,6 +44,10 @@ class ArchitectureTest {
     private static final DescribedPredicate<JavaClass> PURE_HALF_OF_LINK_AND_STAGE = DescribedPredicate.describe(
             "are in link or stage but are no actor nor an actor's setup message",
             c -> HALF_PURE_PACKAGES.contains(c.getPackageName()) && !isActorOrSetup(outermost(c)));
+
+    private static final DescribedPredicate<JavaClass> PURE_PARTNER_IN_PIPELINE = DescribedPredicate.describe(
+            "are the pipeline's pure partners " + PURE_PARTNERS_IN_PIPELINE,
+            c -> PURE_PARTNERS_IN_PIPELINE.contains(outermost(c).getName()));
 
     /** Monitoring's test helpers reach the actors' tests as a test-jar; DoNotIncludeTests only knows test directories. */
     static final class NoTestJars implements ImportOption {
@@ -57,7 +65,7 @@ class ArchitectureTest {
 
     @ArchTest
     static final ArchRule pureCoreKnowsNoPekkoNorTelemetryConsumers = noClasses()
-            .that().resideInAnyPackage(PURE_PACKAGES).or(PURE_HALF_OF_LINK_AND_STAGE)
+            .that().resideInAnyPackage(PURE_PACKAGES).or(PURE_HALF_OF_LINK_AND_STAGE).or(PURE_PARTNER_IN_PIPELINE)
             .should().dependOnClassesThat().resideInAPackage(PEKKO)
             .orShould().dependOnClassesThat().resideInAnyPackage(TELEMETRY_CONSUMERS);
 
@@ -81,6 +89,7 @@ class ArchitectureTest {
         assertThat(classes.that(PURE_HALF_OF_LINK_AND_STAGE)).extracting(JavaClass::getName)
                 .contains("dev.pipelab.link.LinkState", "dev.pipelab.link.CreditWindow", "dev.pipelab.stage.StageProgram")
                 .doesNotContain("dev.pipelab.stage.Stage", "dev.pipelab.link.Link");
+        assertThat(classes.that(PURE_PARTNER_IN_PIPELINE)).as("the pipeline's pure partners").isNotEmpty();
     }
 
     private static JavaClass outermost(JavaClass c) {
