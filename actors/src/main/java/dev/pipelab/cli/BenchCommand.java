@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * {@code pipelab bench}: measured speed of the planner, printed with the machine it ran on. Speed targets are
@@ -127,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
                 new Scenario.Batch(1, 32), s.training(), Optional.empty(), 0);
     }
 
-    private double rate(java.util.function.Supplier<Object> work) {
+    private double rate(Supplier<Object> work) {
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         long n = 0;
         long t0 = System.nanoTime();

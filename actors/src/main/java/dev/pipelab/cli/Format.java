@@ -1,5 +1,7 @@
 package dev.pipelab.cli;
 
+import dev.pipelab.monitoring.Units;
+
 import java.util.Locale;
 
 /** Human-readable numbers: decimal units (GB = 1e9 bytes, as the article and vendors count), fixed locale. */
@@ -21,7 +23,7 @@ final class Format {
     }
 
     static String seconds(double s) {
-        return dev.pipelab.monitoring.Units.seconds(s);
+        return Units.seconds(s);
     }
 
     static String flops(double f) {

@@ -1,5 +1,6 @@
 package dev.pipelab.cli;
 
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,7 +21,7 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         // initialise logging before any ActorSystem starts, so SLF4J does not replay (and announce) early calls
-        org.slf4j.LoggerFactory.getLogger(Main.class);
+        LoggerFactory.getLogger(Main.class);
         int code = execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
         System.exit(code);
     }

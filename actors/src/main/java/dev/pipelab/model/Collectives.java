@@ -9,7 +9,7 @@ package dev.pipelab.model;
  * <p>Ring all-reduce (Patarasuk &amp; Yuan 2009; Thakur et al. 2005 §4.2): a reduce-scatter of
  * {@code d - 1} steps then an all-gather of {@code d - 1} steps, each step moving one chunk of
  * {@code N / d} bytes between neighbours; in closed form {@code 2(d-1)/d · N / bw + 2(d-1) · latency}
- * (DESIGN §4).
+ * (docs/architecture.md, Cost model).
  */
 public final class Collectives {
 

@@ -32,7 +32,7 @@ public record CostModel(ModelSpec model, int microBatchSize, int tensor, boolean
     }
 
     /**
-     * Weights of one decoder layer (DESIGN §4): attention {@code h·(h + 2·kvWidth) + h·h} (Q, K, V, output
+     * Weights of one decoder layer (docs/architecture.md, Cost model): attention {@code h·(h + 2·kvWidth) + h·h} (Q, K, V, output
      * projections; {@code 4h²} for MHA) plus MLP {@code 2·h·f} (GELU) or {@code 3·h·f} (SwiGLU). Biases and
      * norm weights are not counted: they are {@code O(h)} per layer, under 0.2% of the total for every preset.
      */

@@ -1,6 +1,7 @@
 package dev.pipelab.numerics;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -69,7 +70,7 @@ public final class GradientAllReduce {
             double[][] msgs = new double[d][];
             for (int r = 0; r < d; r++) {
                 int c = reduceScatterChunk(r, k, d);
-                msgs[r] = java.util.Arrays.copyOfRange(buf[r], start(c, n, d), start(c + 1, n, d));
+                msgs[r] = Arrays.copyOfRange(buf[r], start(c, n, d), start(c + 1, n, d));
             }
             for (int r = 0; r < d; r++) {
                 int to = (r + 1) % d;
@@ -99,7 +100,7 @@ public final class GradientAllReduce {
             for (int o = 0; o < d; o++) if (o != r) mine.add(new int[] {r, o});
             held.add(mine);
             int c = (r + 1) % d;
-            raw[r][r] = java.util.Arrays.copyOfRange(buf[r], start(c, n, d), start(c + 1, n, d));
+            raw[r][r] = Arrays.copyOfRange(buf[r], start(c, n, d), start(c + 1, n, d));
         }
         long transfers = 0;
         int steps = 0;
@@ -112,7 +113,7 @@ public final class GradientAllReduce {
                     transfers++;
                     if (piece[1] == to) {
                         int c = (to + 1) % d;
-                        raw[to][piece[0]] = java.util.Arrays.copyOfRange(buf[piece[0]], start(c, n, d), start(c + 1, n, d));
+                        raw[to][piece[0]] = Arrays.copyOfRange(buf[piece[0]], start(c, n, d), start(c + 1, n, d));
                     } else {
                         arriving.get(to).add(piece);
                     }
@@ -138,7 +139,7 @@ public final class GradientAllReduce {
             double[][] msgs = new double[d][];
             for (int r = 0; r < d; r++) {
                 int c = allGatherChunk(r, k, d);
-                msgs[r] = java.util.Arrays.copyOfRange(buf[r], start(c, n, d), start(c + 1, n, d));
+                msgs[r] = Arrays.copyOfRange(buf[r], start(c, n, d), start(c + 1, n, d));
             }
             for (int r = 0; r < d; r++) {
                 int c = allGatherChunk(r, k, d);

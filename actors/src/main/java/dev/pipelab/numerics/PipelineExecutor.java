@@ -7,6 +7,7 @@ import dev.pipelab.schedule.ScheduleText;
 import org.ejml.data.DMatrixRMaj;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +126,7 @@ public final class PipelineExecutor {
             }
             if (!progress) {
                 throw new IllegalStateException("schedule " + schedule.name() + " deadlocks: no rank can run its next action"
-                        + " (next indices " + java.util.Arrays.toString(next) + ")\n" + ScheduleText.grid(schedule));
+                        + " (next indices " + Arrays.toString(next) + ")\n" + ScheduleText.grid(schedule));
             }
         }
         List<List<DMatrixRMaj>> sums = new ArrayList<>(stages);

@@ -4,13 +4,14 @@ import org.ejml.data.DMatrixRMaj;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Activations and gradients as compact message payloads. Invariant: {@code decode(encode(m))} has the shape
  * and the raw bits of m, so sending a tensor through a message changes nothing.
  *
  * <p>Format (little-endian): int32 rows, int32 cols, then rows·cols IEEE-754 doubles row-major — 8 + 8·n
- * bytes. Pekko's ordinary remote lane drops payloads over {@link #FRAME_BYTES} (256 KiB, DESIGN.md §6); larger
+ * bytes. Pekko's ordinary remote lane drops payloads over {@link #FRAME_BYTES} (256 KiB, its default {@code maximum-frame-size}, dropped silently); larger
  * payloads must go through {@code large-message-destinations} ({@link #needsLargeMessageLane}).
  */
 public final class TensorCodec {
@@ -53,7 +54,7 @@ public final class TensorCodec {
     public static double[] decodeVector(byte[] bytes) {
         DMatrixRMaj m = decode(bytes);
         if (m.numRows != 1 && m.getNumElements() != 0) throw new IllegalArgumentException("expected a 1 × n vector payload, got " + m.numRows + " × " + m.numCols);
-        return m.data.length == m.getNumElements() ? m.data : java.util.Arrays.copyOf(m.data, m.getNumElements());
+        return m.data.length == m.getNumElements() ? m.data : Arrays.copyOf(m.data, m.getNumElements());
     }
 
     public static DMatrixRMaj decode(byte[] bytes) {

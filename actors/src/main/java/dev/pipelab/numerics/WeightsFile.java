@@ -3,13 +3,17 @@ package dev.pipelab.numerics;
 import org.ejml.data.DMatrixRMaj;
 
 import java.io.IOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.CRC32;
 
 /**
@@ -81,7 +85,7 @@ public final class WeightsFile {
         ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         byte[] magic = new byte[4];
         buf.get(magic);
-        if (!java.util.Arrays.equals(magic, MAGIC)) {
+        if (!Arrays.equals(magic, MAGIC)) {
             throw new WeightsFormatException(source + ": not a pipelab weights file (magic " + hex(magic) + ", expected 504C5754 \"PLWT\")");
         }
         int version = buf.getInt();
@@ -111,7 +115,7 @@ public final class WeightsFile {
                 for (int k = 0; k < rows * cols; k++) m.data[k] = Double.longBitsToDouble(buf.getLong());
                 out.add(new Param(new String(name, StandardCharsets.UTF_8), m));
             }
-        } catch (java.nio.BufferUnderflowException e) {
+        } catch (BufferUnderflowException e) {
             throw new WeightsFormatException(source + ": truncated while reading tensor " + out.size() + " of " + count);
         }
         if (buf.remaining() != 4) throw new WeightsFormatException(source + ": " + (buf.remaining() - 4) + " unexpected bytes after the last tensor");
@@ -124,7 +128,7 @@ public final class WeightsFile {
      * @throws IllegalArgumentException naming the first param that is missing or shaped differently
      */
     public static void copyInto(List<Param> target, List<Param> source) {
-        java.util.Map<String, DMatrixRMaj> byName = new java.util.HashMap<>();
+        Map<String, DMatrixRMaj> byName = new HashMap<>();
         for (Param p : source) byName.put(p.name(), p.value());
         for (Param p : target) {
             DMatrixRMaj m = byName.get(p.name());

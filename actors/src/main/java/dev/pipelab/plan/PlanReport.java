@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The numbers of a plan (DESIGN.md §7 field names, camelCase, base units). Invariant: every figure is
+ * The numbers of a plan (field names as in {@code report.json}: camelCase, base units). Invariant: every figure is
  * derived from one {@link Plan} and its exact {@link Timeline}; nothing is estimated twice.
  *
  * @param name                    scenario name

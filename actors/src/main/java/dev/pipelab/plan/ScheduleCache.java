@@ -6,8 +6,10 @@ import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.Timeline;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Generated schedules, with recomputation inserted, and their compiled form, shared across search candidates
@@ -24,12 +26,12 @@ final class ScheduleCache {
     private record FreeKey(CompiledSchedule schedule, double[] durations) {
         @Override
         public boolean equals(Object o) {
-            return o instanceof FreeKey k && k.schedule == schedule && java.util.Arrays.equals(k.durations, durations);
+            return o instanceof FreeKey k && k.schedule == schedule && Arrays.equals(k.durations, durations);
         }
 
         @Override
         public int hashCode() {
-            return System.identityHashCode(schedule) * 31 + java.util.Arrays.hashCode(durations);
+            return System.identityHashCode(schedule) * 31 + Arrays.hashCode(durations);
         }
     }
 
@@ -39,7 +41,7 @@ final class ScheduleCache {
      * {step time, bubble fraction} of the free-network timeline for these durations, evaluated once (only the two
      * numbers are kept: whole timelines of thousands of candidates would fill the heap and the collector's time).
      */
-    double[] free(CompiledSchedule schedule, double[] durations, java.util.function.Supplier<Timeline> evaluate) {
+    double[] free(CompiledSchedule schedule, double[] durations, Supplier<Timeline> evaluate) {
         return free.computeIfAbsent(new FreeKey(schedule, durations), k -> {
             Timeline t = evaluate.get();
             return new double[] {t.stepTimeSeconds(), t.bubbleFraction()};

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Turns the cost model into one {@link StageCost} per model stage (DESIGN.md §4), letting profiled
+ * Turns the cost model into one {@link StageCost} per model stage (docs/architecture.md, Cost model), letting profiled
  * scenario {@code costs} replace any duration. Invariant: stage k holds its partition's layers, the first
  * stage also the embedding, the last also the output layer (a copy of the embedding when tied, as
  * Megatron-LM keeps one for pipeline parallelism).

@@ -11,11 +11,13 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pipelab.scenario.ScenarioSource.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -52,7 +54,7 @@ final class TreeReader {
      * before its JSON syntax error is reported.
      */
     static Result readFile(String text, String source) {
-        boolean jsonByName = source.toLowerCase(java.util.Locale.ROOT).endsWith(".json");
+        boolean jsonByName = source.toLowerCase(Locale.ROOT).endsWith(".json");
         boolean jsonByContent = !jsonByName && text.stripLeading().startsWith("{");
         TreeReader r = new TreeReader(source);
         Optional<JsonNode> tree = r.readDocument(text, jsonByName || jsonByContent);
@@ -136,7 +138,7 @@ final class TreeReader {
 
     /** The parser's own one-line reason, without its echo of the text and caret. */
     private static String problem(JsonProcessingException e) {
-        if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException y && y.getProblem() != null) {
+        if (e.getCause() instanceof MarkedYAMLException y && y.getProblem() != null) {
             return y.getProblem();
         }
         String m = e.getOriginalMessage();

@@ -43,88 +43,56 @@ public final class CompiledSchedule {
         this.split = schedule.splitBackward();
 
         // ---- flatten the schedule: action i of rank r has global index rowStart[r] + position ----
+        final Routing routing = Routing.of(schedule);
         final int n = schedule.size();
         this.n = n;
         final int[] rowStart = new int[p + 1];
         final byte[] kind = new byte[n];
         final int[] stageOf = new int[n];
         final int[] mbOf = new int[n];
-        final int[] fIndex = new int[numStages * m];
-        final int[] bIndex = new int[numStages * m];
-        Arrays.fill(fIndex, -1);
-        Arrays.fill(bIndex, -1);
+        final boolean[] needsInput = new boolean[n];
         int idx = 0;
         for (int r = 0; r < p; r++) {
             rowStart[r] = idx;
             for (Action a : schedule.actions(r)) {
-                int k = a.stage();
-                int mb = a.microBatch();
-                if (k >= numStages || mb >= m || schedule.rankOf(k) != r) {
-                    throw new IllegalArgumentException("action " + a + " on rank " + r + " does not fit the schedule (validate it first)");
-                }
-                int ord = a.kind().ordinal();
-                kind[idx] = (byte) ord;
-                stageOf[idx] = k;
-                mbOf[idx] = mb;
-                if (a.kind() == Action.Kind.F) fIndex[k * m + mb] = idx;
-                if (a.kind() == Action.Kind.B) bIndex[k * m + mb] = idx;
+                kind[idx] = (byte) a.kind().ordinal();
+                stageOf[idx] = a.stage();
+                mbOf[idx] = a.microBatch();
+                needsInput[idx] = Routing.needsInput(a, numStages);
                 idx++;
             }
         }
         rowStart[p] = n;
 
-        // ---- messages: who consumes each action's output, on which link, with which sequence number ----
+        // ---- messages in global indices; links numbered in order of their first message (rank, then position) ----
         final int[] linkId = new int[p * p];
         Arrays.fill(linkId, -1);
         final List<int[]> linkPairs = new ArrayList<>();
+        final List<int[]> linkConsumers = new ArrayList<>();
         final int[] consumer = new int[n];
         final int[] sendLink = new int[n];
         final int[] sendSeq = new int[n];
-        final boolean[] needsInput = new boolean[n];
         Arrays.fill(consumer, -1);
         Arrays.fill(sendLink, -1);
-        int[] linkCount = new int[Math.max(1, 2 * p)];
-        for (int i = 0; i < n; i++) {
-            int k = stageOf[i];
-            int mb = mbOf[i];
-            int target = -1;
-            if (kind[i] == F && k + 1 < numStages) target = fIndex[(k + 1) * m + mb];
-            else if (kind[i] == B && k > 0) target = bIndex[(k - 1) * m + mb];
-            if (kind[i] == F && k > 0) needsInput[i] = true;
-            if (kind[i] == B && k + 1 < numStages) needsInput[i] = true;
-            if (target < 0) {
-                boolean expected = (kind[i] == F && k + 1 < numStages) || (kind[i] == B && k > 0);
-                if (expected) {
-                    throw new IllegalArgumentException("action " + Evaluator.describe(kind[i], k, mb)
-                            + " sends to a stage that never runs micro-batch " + mb + " (validate the schedule first)");
-                }
-                continue;
-            }
-            consumer[i] = target;
-        }
-        // sequence numbers follow each sender rank's order, which is the link's FIFO order
         for (int r = 0; r < p; r++) {
             for (int i = rowStart[r]; i < rowStart[r + 1]; i++) {
-                if (consumer[i] < 0) continue;
-                int dst = schedule.rankOf(stageOf[consumer[i]]);
+                int dst = routing.outRank(r, i - rowStart[r]);
+                if (dst == Routing.NONE) continue;
+                consumer[i] = rowStart[dst] + routing.outPosition(r, i - rowStart[r]);
                 if (dst == r) continue;
                 int key = r * p + dst;
                 if (linkId[key] < 0) {
                     linkId[key] = linkPairs.size();
                     linkPairs.add(new int[] {r, dst});
-                    if (linkPairs.size() > linkCount.length) linkCount = Arrays.copyOf(linkCount, linkCount.length * 2);
+                    int[] consumers = new int[routing.messages(r, dst)];
+                    for (int seq = 0; seq < consumers.length; seq++) consumers[seq] = rowStart[dst] + routing.consumer(r, dst, seq);
+                    linkConsumers.add(consumers);
                 }
-                int l = linkId[key];
-                sendLink[i] = l;
-                sendSeq[i] = linkCount[l]++;
+                sendLink[i] = linkId[key];
+                sendSeq[i] = routing.outSeq(r, i - rowStart[r]);
             }
         }
-        final int links = linkPairs.size();
-        final int[][] consumerOfMessage = new int[links][];
-        for (int l = 0; l < links; l++) consumerOfMessage[l] = new int[linkCount[l]];
-        for (int i = 0; i < n; i++) {
-            if (sendLink[i] >= 0) consumerOfMessage[sendLink[i]][sendSeq[i]] = consumer[i];
-        }
+        final int[][] consumerOfMessage = linkConsumers.toArray(new int[0][]);
         this.rowStart = rowStart;
         this.kind = kind;
         this.stageOf = stageOf;

@@ -10,7 +10,7 @@ import java.util.List;
  * starts at {@code max(rank free, input arrived, credit granted)} — the same rule the actor runtime applies,
  * so a fault-free virtual-time run must reproduce this timeline bit for bit.
  *
- * <p>The rules, in the order they apply (DESIGN.md §2–§3):
+ * <p>The rules, in the order they apply (docs/architecture.md, Time travels in messages and One step as data):
  * <ul>
  *   <li><b>Inputs.</b> F of stage k &gt; 0 needs the activation of F(k-1) of the same micro-batch; B of stage
  *       k &lt; S-1 needs the input gradient of B(k+1). W and R need only their own rank's earlier actions.

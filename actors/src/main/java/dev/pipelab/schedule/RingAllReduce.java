@@ -5,7 +5,7 @@ import dev.pipelab.model.LinkSpec;
 /**
  * A stage's data-parallel gradient all-reduce as the ring runs it: {@code steps} chunk messages of
  * {@code chunkBytes} one after another on {@code link} (reduce-scatter then all-gather: 2(d-1) steps,
- * DESIGN.md §4). Invariant: the end time is computed exactly as a chain of link transfers computes it,
+ * docs/architecture.md, Cost model). Invariant: the end time is computed exactly as a chain of link transfers computes it,
  * {@code t = t + bytes/bandwidth + latency} per step, so the evaluator and the actor runtime (which sends the
  * real chunks) agree bit for bit.
  */

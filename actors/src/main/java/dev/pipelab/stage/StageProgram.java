@@ -3,19 +3,21 @@ package dev.pipelab.stage;
 import dev.pipelab.monitoring.TransferKind;
 import dev.pipelab.protocol.CborSerializable;
 import dev.pipelab.schedule.Action;
+import dev.pipelab.schedule.Routing;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.StageCost;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntUnaryOperator;
+import java.util.stream.IntStream;
 
 /**
  * What one rank executes in a step, derived from the schedule value alone (never re-deriving its order):
  * for each of the rank's actions, in order, its duration, where its input comes from (rank and sequence
  * number on that link), where its output goes (rank, consumer position, sequence number, bytes) and
- * whether it frees the micro-batch's memory. Invariant: sequence numbers follow each sender rank's action
- * order per destination rank, exactly as the evaluator numbers messages on its FIFO links.
+ * whether it frees the micro-batch's memory. Invariant: the routing is {@link Routing}'s, the same pass the
+ * evaluator uses, so sequence numbers follow each sender rank's action order per destination rank.
  *
  * <p>Its {@link Data} holds only this rank's row, its stages' costs and its routing, so that what travels to
  * the node hosting the stage stays small (the whole schedule of a deep pipeline exceeds Artery's 256 KiB frame).
@@ -23,7 +25,7 @@ import java.util.List;
 public final class StageProgram {
 
     /** No rank. */
-    public static final int NONE = -1;
+    public static final int NONE = Routing.NONE;
 
     /**
      * The serializable form: the rank's actions in order, the costs of its model stages by chunk, and for every
@@ -69,7 +71,7 @@ public final class StageProgram {
             Action a = data.actions().get(j);
             StageCost sc = cost(a.stage());
             duration[j] = sc.seconds(a.kind(), data.splitBackward());
-            needsInput[j] = (a.kind() == Action.Kind.F && a.stage() > 0) || (a.kind() == Action.Kind.B && a.stage() + 1 < numStages);
+            needsInput[j] = Routing.needsInput(a, numStages);
             if (needsInput[j] && data.inputRank().get(j) == NONE) {
                 throw new IllegalArgumentException("action " + a + " on rank " + data.rank() + " never gets its input (validate the schedule first)");
             }
@@ -92,80 +94,23 @@ public final class StageProgram {
         final int numStages = schedule.stages();
         final int m = schedule.microBatches();
         if (costs.size() != numStages) throw new IllegalArgumentException("expected " + numStages + " stage costs, got " + costs.size());
-        // (stage, mb) -> position of its F and B on the stage's rank
-        int[] fPos = new int[numStages * m];
-        int[] bPos = new int[numStages * m];
-        Arrays.fill(fPos, -1);
-        Arrays.fill(bPos, -1);
-        for (int r = 0; r < p; r++) {
-            List<Action> row = schedule.actions(r);
-            for (int j = 0; j < row.size(); j++) {
-                Action a = row.get(j);
-                if (a.stage() >= numStages || a.microBatch() >= m || schedule.rankOf(a.stage()) != r) {
-                    throw new IllegalArgumentException("action " + a + " on rank " + r + " does not fit the schedule (validate it first)");
-                }
-                int key = a.stage() * m + a.microBatch();
-                if (a.kind() == Action.Kind.F) fPos[key] = j;
-                if (a.kind() == Action.Kind.B) bPos[key] = j;
-            }
-        }
-        int[][] outRank = new int[p][];
-        int[][] outPosition = new int[p][];
-        int[][] outSeq = new int[p][];
-        int[][] inputRank = new int[p][];
-        int[][] inputSeq = new int[p][];
-        List<List<List<String>>> consumers = new ArrayList<>(); // [sender][dst] -> consumer text by seq
-        for (int r = 0; r < p; r++) {
-            int n = schedule.actions(r).size();
-            outRank[r] = filled(n, NONE);
-            outPosition[r] = filled(n, NONE);
-            outSeq[r] = filled(n, NONE);
-            inputRank[r] = filled(n, NONE);
-            inputSeq[r] = filled(n, NONE);
-            List<List<String>> perDst = new ArrayList<>(p);
-            for (int q = 0; q < p; q++) perDst.add(new ArrayList<>());
-            consumers.add(perDst);
-        }
-        for (int r = 0; r < p; r++) {
-            List<Action> row = schedule.actions(r);
-            int[] count = new int[p];
-            for (int j = 0; j < row.size(); j++) {
-                Action a = row.get(j);
-                int k = a.stage();
-                int mb = a.microBatch();
-                int target = -1;
-                int targetStage = -1;
-                if (a.kind() == Action.Kind.F && k + 1 < numStages) {
-                    targetStage = k + 1;
-                    target = fPos[targetStage * m + mb];
-                } else if (a.kind() == Action.Kind.B && k > 0) {
-                    targetStage = k - 1;
-                    target = bPos[targetStage * m + mb];
-                }
-                if (targetStage >= 0 && target < 0) {
-                    throw new IllegalArgumentException("action " + a + " sends to a stage that never runs micro-batch " + mb
-                            + " (validate the schedule first)");
-                }
-                if (target < 0) continue;
-                int dst = schedule.rankOf(targetStage);
-                outRank[r][j] = dst;
-                outPosition[r][j] = target;
-                inputRank[dst][target] = r;
-                if (dst != r) {
-                    int seq = count[dst]++;
-                    outSeq[r][j] = seq;
-                    inputSeq[dst][target] = seq;
-                    consumers.get(r).get(dst).add(schedule.actions(dst).get(target).toString());
-                }
-            }
-        }
+        Routing routing = Routing.of(schedule);
         List<StageProgram> out = new ArrayList<>(p);
         for (int r = 0; r < p; r++) {
+            final int rank = r;
+            int n = schedule.actions(r).size();
             List<StageCost> chunkCosts = new ArrayList<>();
             for (int c = 0; c < schedule.virtualStages(); c++) chunkCosts.add(costs.get(c * p + r));
+            List<List<String>> consumers = new ArrayList<>(p);
+            for (int q = 0; q < p; q++) {
+                List<String> texts = new ArrayList<>();
+                for (int seq = 0; seq < routing.messages(r, q); seq++) texts.add(schedule.actions(q).get(routing.consumer(r, q, seq)).toString());
+                consumers.add(texts);
+            }
             out.add(new StageProgram(new Data(p, schedule.virtualStages(), m, schedule.splitBackward(), r, schedule.actions(r),
-                    chunkCosts, boxed(inputRank[r]), boxed(inputSeq[r]), boxed(outRank[r]), boxed(outPosition[r]),
-                    boxed(outSeq[r]), consumers.get(r))));
+                    chunkCosts, column(n, j -> routing.inputRank(rank, j)), column(n, j -> routing.inputSeq(rank, j)),
+                    column(n, j -> routing.outRank(rank, j)), column(n, j -> routing.outPosition(rank, j)),
+                    column(n, j -> routing.outSeq(rank, j)), consumers)));
         }
         return List.copyOf(out);
     }
@@ -175,14 +120,8 @@ public final class StageProgram {
         return all(schedule, costs).get(rank);
     }
 
-    private static int[] filled(int n, int value) {
-        int[] a = new int[n];
-        Arrays.fill(a, value);
-        return a;
-    }
-
-    private static List<Integer> boxed(int[] a) {
-        return Arrays.stream(a).boxed().toList();
+    private static List<Integer> column(int n, IntUnaryOperator valueAt) {
+        return IntStream.range(0, n).map(valueAt).boxed().toList();
     }
 
     /** The serializable form. */

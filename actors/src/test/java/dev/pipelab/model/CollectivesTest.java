@@ -12,7 +12,7 @@ class CollectivesTest {
     private static final LinkSpec IB = new LinkSpec("ib", 25e9, 5e-6);
 
     /**
-     * DESIGN §4: {@code 2(d-1)/d · N / bandwidth + 2(d-1) · latency}, when d divides N. Every ring size d in
+     * docs/architecture.md, Cost model: {@code 2(d-1)/d · N / bandwidth + 2(d-1) · latency}, when d divides N. Every ring size d in
      * [2, 1024], each with the smallest and largest chunk of [1, 4e6] bytes and two seeded random chunks: 4092 cases.
      */
     @Test

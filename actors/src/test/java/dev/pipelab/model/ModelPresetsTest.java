@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,7 +29,7 @@ class ModelPresetsTest {
     void llama2_70bHasThePublishedShape() {
         ModelSpec m = ModelPresets.find("llama2-70b").orElseThrow();
         assertThat(m).isEqualTo(new ModelSpec("llama2-70b", 80, 8192, 64, 8, 28672, 32000, 4096, Mlp.SWIGLU, false,
-                java.util.OptionalDouble.empty()));
+                OptionalDouble.empty()));
     }
 
     @Test

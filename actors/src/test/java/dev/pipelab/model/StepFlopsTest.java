@@ -33,7 +33,7 @@ class StepFlopsTest {
         assertThat(StepFlops.hardwareFlops(m, batch, Recompute.FULL)).isCloseTo(expected, within(expected * 1e-12));
     }
 
-    /** DESIGN §4: training FLOPs ≈ 6 · parameters · tokens; the s² attention terms add a few percent. */
+    /** docs/architecture.md, Cost model: training FLOPs ≈ 6 · parameters · tokens; the s² attention terms add a few percent. */
     @Test
     void roughlySixTimesParametersTimesTokens() {
         ModelSpec m = ModelPresets.find("llama2-70b").orElseThrow();

@@ -10,7 +10,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * DESIGN.md §5: a run restarted from a checkpoint (weights and optimizer state through {@link WeightsFile}) and
+ * Recovery's promise: a run restarted from a checkpoint (weights and optimizer state through {@link WeightsFile}) and
  * replayed from the committed step ends with the same bits as the run that never stopped.
  */
 class CheckpointTest {

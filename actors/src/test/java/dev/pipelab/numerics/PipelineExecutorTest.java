@@ -1,5 +1,6 @@
 package dev.pipelab.numerics;
 
+import dev.pipelab.model.Partition;
 import dev.pipelab.model.Recompute;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.Schedule;
@@ -70,7 +71,7 @@ class PipelineExecutorTest {
         Schedule forgot = new Schedule("custom", 1, 1, 2, false, List.of(List.of(
                 Action.f(0, 0), Action.f(0, 1), Action.r(0, 0), Action.b(0, 0), Action.b(0, 1))));
         assertThatThrownBy(() -> new PipelineExecutor(forgot, Recompute.FULL).run(
-                RealModel.transformer(8, 4, 8, 1, 2, Activation.GELU, true, 1).shards(new dev.pipelab.model.Partition(List.of(1))),
+                RealModel.transformer(8, 4, 8, 1, 2, Activation.GELU, true, 1).shards(new Partition(List.of(1))),
                 DATA, 0, 0, 1))
                 .hasMessageContaining("B of micro-batch 1 under recompute=full needs an R first");
     }

@@ -3,6 +3,8 @@ package dev.pipelab.numerics;
 import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,7 +42,7 @@ class TensorCodecTest {
     @Test
     void aPayloadWhoseLengthDisagreesWithItsHeaderIsRejected() {
         byte[] bytes = TensorCodec.encode(new DMatrixRMaj(2, 2));
-        byte[] cut = java.util.Arrays.copyOf(bytes, bytes.length - 1);
+        byte[] cut = Arrays.copyOf(bytes, bytes.length - 1);
         assertThatThrownBy(() -> TensorCodec.decode(cut)).hasMessageContaining("says 2 × 2 (40 bytes) but has 39 bytes");
     }
 }

@@ -4,9 +4,11 @@ import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,7 +42,7 @@ class WeightsFileTest {
         byte[] b = WeightsFile.encode(List.of(new Param("w", new DMatrixRMaj(new double[][] {{1.0}}))));
         // magic, version 1, count 1, nameLen 1, 'w', rows 1, cols 1, 1.0 as LE bits, crc
         assertThat(b).hasSize(4 + 4 + 4 + 4 + 1 + 4 + 4 + 8 + 4);
-        assertThat(new String(b, 0, 4, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PLWT");
+        assertThat(new String(b, 0, 4, StandardCharsets.US_ASCII)).isEqualTo("PLWT");
         assertThat(b[4]).isEqualTo((byte) 1);
         assertThat(b[8]).isEqualTo((byte) 1);
         assertThat(b[16]).isEqualTo((byte) 'w');
@@ -58,7 +60,7 @@ class WeightsFileTest {
                 .isInstanceOf(WeightsFile.WeightsFormatException.class)
                 .hasMessageStartingWith("flipped.plwt: checksum mismatch");
 
-        byte[] truncated = java.util.Arrays.copyOf(good, good.length - 100);
+        byte[] truncated = Arrays.copyOf(good, good.length - 100);
         assertThatThrownBy(() -> WeightsFile.decode(truncated, "cut.plwt")).hasMessageContaining("truncated or corrupted");
 
         byte[] magic = good.clone();

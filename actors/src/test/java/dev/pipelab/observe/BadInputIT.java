@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * {@code pipelab run} on bad input: exit code 2, a message that says where, no stack trace, and no output left behind
@@ -57,7 +58,7 @@ class BadInputIT {
     @Test
     void customScheduleThatDeadlocksWithOneBufferSlotExitsTwoWithTheStuckActions(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("out");
-        E2e.Result r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(E2e.LONG, () -> E2e.pipelab("run",
+        E2e.Result r = assertTimeoutPreemptively(E2e.LONG, () -> E2e.pipelab("run",
                 resource("deadlock-link-buffer-1.yaml").toString(), "--no-dashboard", "--out", out.toString()));
         assertThat(r.code()).as(r.toString()).isEqualTo(2);
         assertThat(r.err()).contains("deadlock")

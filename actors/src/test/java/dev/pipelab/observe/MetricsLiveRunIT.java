@@ -2,6 +2,7 @@ package dev.pipelab.observe;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pipelab.monitoring.metrics.PromText;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,7 +65,7 @@ class MetricsLiveRunIT {
         all.add(after);
         for (int i = 1; i < all.size(); i++) assertMonotonic(all.get(i - 1), all.get(i), i);
 
-        // DESIGN §7: prefix pipelab_, labels from a small fixed set (never a micro-batch), _ratio within 0..1
+        // the metric names users rely on: prefix pipelab_, labels from a small fixed set (never a micro-batch), _ratio within 0..1
         for (PromText scrape : all) {
             for (PromText.Sample sample : scrape.samples()) {
                 assertThat(sample.name()).startsWith("pipelab_");
@@ -129,8 +130,8 @@ class MetricsLiveRunIT {
         }
     }
 
-    private static org.assertj.core.data.Offset<Double> withinRelative(double value) {
-        return org.assertj.core.data.Offset.offset(1e-9 * Math.abs(value));
+    private static Offset<Double> withinRelative(double value) {
+        return Offset.offset(1e-9 * Math.abs(value));
     }
 
     private static double total(PromText s, String name) {

@@ -55,7 +55,7 @@ class ScenarioTracesIT {
         JsonNode report = E2e.JSON.readTree(out.resolve("report.json").toFile());
         assertThat(report.get("completedSteps").asInt()).isEqualTo(STEPS);
         assertThat(report.get("clock").asText()).isEqualTo("virtual");
-        // DESIGN §7: the report.json keys users rely on
+        // the report.json keys users rely on (a stable interface)
         assertThat(fieldNames(report)).contains("stepTimeSeconds", "bubbleFraction", "samplesPerSecond", "tokensPerSecond",
                 "mfu", "memory", "stages", "steps", "faults", "recovery", "wallClock");
         assertThat(fieldNames(report.get("memory"))).contains("parametersBytes", "gradientsBytes", "optimizerBytes",

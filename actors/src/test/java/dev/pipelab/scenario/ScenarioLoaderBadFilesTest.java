@@ -3,6 +3,7 @@ package dev.pipelab.scenario;
 import static dev.pipelab.scenario.Scenarios.errorsOf;
 import static dev.pipelab.scenario.Scenarios.file;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -153,7 +155,7 @@ class ScenarioLoaderBadFilesTest {
 
     @Test
     void theErrorLineNamesTheFileAsTheUserDid() {
-        ScenarioException e = org.assertj.core.api.Assertions.catchThrowableOfType(ScenarioException.class,
+        ScenarioException e = catchThrowableOfType(ScenarioException.class,
                 () -> ScenarioLoader.parse("model: {preset: llama2-7b}\nhardware: {device: a100-80gb}\n"
                         + "parallelism:\n  pipeline: 0\nbatch: {microBatchSize: 1, microBatches: 1}\n", "llama.yaml", List.of()));
         assertThat(e.getMessage()).isEqualTo("llama.yaml:4:13: parallelism.pipeline: must be >= 1, got 0");
@@ -169,19 +171,19 @@ class ScenarioLoaderBadFilesTest {
     @Test
     void aMissingFileIsAnErrorNotAStackTrace() {
         Path missing = Path.of("no/such/scenario.yaml");
-        ScenarioException e = org.assertj.core.api.Assertions.catchThrowableOfType(ScenarioException.class,
+        ScenarioException e = catchThrowableOfType(ScenarioException.class,
                 () -> ScenarioLoader.load(missing));
         assertThat(e.errors()).extracting(ScenarioError::toString)
                 .containsExactly(missing + ": (root): cannot read the file: it does not exist");
     }
 
     @Test
-    void aFolderIsAnError(@org.junit.jupiter.api.io.TempDir Path dir) {
+    void aFolderIsAnError(@TempDir Path dir) {
         assertThat(errorsOf(() -> ScenarioLoader.load(dir))).containsExactly("0:0: (root): cannot read the file: it is a folder");
     }
 
     @Test
-    void aFileThatIsNotUtf8IsAnError(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+    void aFileThatIsNotUtf8IsAnError(@TempDir Path dir) throws IOException {
         Path binary = Files.write(dir.resolve("binary.yaml"), new byte[] {(byte) 0xC3, (byte) 0x28, 0x0A});
         assertThat(errorsOf(() -> ScenarioLoader.load(binary)))
                 .containsExactly("0:0: (root): cannot read the file: it is not UTF-8 text");

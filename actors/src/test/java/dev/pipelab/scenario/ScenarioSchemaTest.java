@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 
@@ -105,7 +106,7 @@ class ScenarioSchemaTest {
     }
 
     /** Visits every property schema outside {@code $defs}, with its key path. */
-    private static void walk(JsonNode node, String path, java.util.function.BiConsumer<String, JsonNode> visit) {
+    private static void walk(JsonNode node, String path, BiConsumer<String, JsonNode> visit) {
         for (Iterator<Map.Entry<String, JsonNode>> it = node.path("properties").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String child = path.isEmpty() ? e.getKey() : path + "." + e.getKey();

@@ -3,6 +3,7 @@ package dev.pipelab.schedule;
 import org.junit.jupiter.api.Test;
 
 import java.util.Collections;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,7 +28,7 @@ class BubbleGridTest {
                 }
             }
         }
-        assertThat(cases).isEqualTo(3 * java.util.stream.IntStream.rangeClosed(1, 16).map(p -> 64 / p).sum());
+        assertThat(cases).isEqualTo(3 * IntStream.rangeClosed(1, 16).map(p -> 64 / p).sum());
     }
 
     @Test

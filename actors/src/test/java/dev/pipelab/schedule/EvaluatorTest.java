@@ -18,7 +18,7 @@ class EvaluatorTest {
 
     @Test
     void gpipeAndOneFOneBBubbleIsExactlyPMinusOneOverMPlusPMinusOneOverTheGrid() {
-        // DESIGN.md §4: bubble = (p-1)/(m+p-1) for GPipe and 1F1B with uniform stages and free links.
+        // docs/architecture.md, Cost model: bubble = (p-1)/(m+p-1) for GPipe and 1F1B with uniform stages and free links.
         for (int p = 1; p <= 16; p++) {
             for (int m = 1; m <= 64; m++) {
                 double expected = (double) (p - 1) / (m + p - 1);

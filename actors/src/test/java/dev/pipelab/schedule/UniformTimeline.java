@@ -1,5 +1,6 @@
 package dev.pipelab.schedule;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,7 @@ record UniformTimeline(Schedule schedule, double makespan, double busy, double[]
         int[] next = new int[s.ranks()];
         double[] free = new double[s.ranks()];
         double[] first = new double[s.ranks()];
-        java.util.Arrays.fill(first, Double.NaN);
+        Arrays.fill(first, Double.NaN);
         double busy = 0;
         boolean progress = true;
         while (progress) {
