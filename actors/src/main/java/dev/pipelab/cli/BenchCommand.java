@@ -37,17 +37,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "5", description = "Measured seconds per round (default ${DEFAULT-VALUE}).")
     double seconds;
 
-    @Option(names = "--rounds", description = "Measured rounds, after one warm-up round (default 3); for runtime, forked "
-            + "JVMs, each running both modes (default " + RuntimeBench.DEFAULT_FORKS + ").")
+    @Option(names = "--rounds", description = "Measured rounds, after one warm-up round (default 3); for runtime, rounds "
+            + "of the three telemetry levels (default " + RuntimeBench.DEFAULT_ROUNDS + ").")
     Integer rounds;
 
     @Option(names = "--search-scenario", paramLabel = "FILE",
             description = "Scenario for the search benchmark (default: llama2-70b on 2,048 devices, global batch 1,024).")
     Path searchScenario;
-
-    /** Internal: run both modes (pair) or one of the runtime benchmark in this (forked) JVM; see RuntimeBench#forked. */
-    @Option(names = "--fork", hidden = true)
-    String fork;
 
     @Spec
     CommandSpec spec;
@@ -60,18 +56,13 @@ final class BenchCommand implements Callable<Integer> {
         if (!(seconds > 0) || (rounds != null && rounds < 1)) throw new UserException("--seconds must be > 0 and --rounds >= 1");
         int rounds = this.rounds != null ? this.rounds : 3;
         PrintWriter out = spec.commandLine().getOut();
-        if (fork != null) {
-            new RuntimeBench(out, rounds).forked(fork);
-            return 0;
-        }
         out.printf(Locale.ROOT, "machine: %d cores, %s %s, max heap %d MB%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name"), System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20);
         boolean all = what.equals("all");
         if (all || what.equals("evaluator")) evaluator(out);
         if (all || what.equals("search")) search(out);
         RuntimeBench runtime = new RuntimeBench(out, rounds);
-        // one fork's speed depends on its JIT's choices: its ratio of the two modes is steadier than its speed
-        if (all || what.equals("runtime")) new RuntimeBench(out, this.rounds != null ? rounds : RuntimeBench.DEFAULT_FORKS).emulation();
+        if (all || what.equals("runtime")) new RuntimeBench(out, this.rounds != null ? rounds : RuntimeBench.DEFAULT_ROUNDS).emulation();
         if (all || what.equals("scale")) runtime.scale();
         if (all || what.equals("wall")) runtime.wall(0.005);
         if (what.equals("real")) new RealBench(out, rounds).run();

@@ -9,9 +9,9 @@ import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.RunInfo;
 import dev.pipelab.monitoring.RunTelemetry;
 import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.monitoring.dashboard.DashboardState;
 import dev.pipelab.monitoring.metrics.Metrics;
-import dev.pipelab.monitoring.trace.TraceWriter;
 import dev.pipelab.pipeline.Emulator;
 import dev.pipelab.pipeline.RunOptions;
 import dev.pipelab.pipeline.RunResult;
@@ -29,22 +29,20 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 
-import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The actor runtime's benchmarks: virtual-time emulation speed (actions and transfers per second), its cost
- * against the analytic evaluator, the overhead of full monitoring, one step on 2,048 emulated GPUs, and wall-clock
+ * against the analytic evaluator, the cost of each telemetry level, one step on 2,048 emulated GPUs, and wall-clock
  * accuracy. Invariant: one ActorSystem (a one-node cluster) serves all rounds, so cluster start-up is not measured.
  */
 final class RuntimeBench {
@@ -65,33 +63,60 @@ final class RuntimeBench {
                 new Scenario.Batch(1, microBatches), s.training(), Optional.empty(), 0);
     }
 
-    /** Forked JVMs unless {@code --rounds} says otherwise. */
-    static final int DEFAULT_FORKS = 5;
+    /** Measured rounds unless {@code --rounds} says otherwise; each round runs every level once. */
+    static final int DEFAULT_ROUNDS = 7;
+    /** Rounds run first and not counted: the JIT compiles every level's path before any is measured. */
+    static final int WARM_UPS = Integer.getInteger("pipelab.bench.warmups", 3);
+    static final int STEPS = Integer.getInteger("pipelab.bench.steps", 100);
+
+    private static final List<TelemetryLevel> LEVELS = List.of(TelemetryLevel.OFF, TelemetryLevel.STEPS, TelemetryLevel.SPANS);
 
     /**
-     * Pairs of runs (one per mode) measured per forked JVM, after {@link #FORK_WARM_UPS} warm-up pairs (after four
-     * single-mode runs, the JIT was still compiling); steps per run.
-     */
-    static final int FORK_RUNS = Integer.getInteger("pipelab.bench.runs", 8);
-    static final int FORK_WARM_UPS = Integer.getInteger("pipelab.bench.warmups", 5);
-    static final int FORK_STEPS = 200;
-
-    /**
-     * Emulation speed with telemetry off and with all monitoring on, in {@code rounds} forked JVMs that each run both
-     * modes in turn ({@code --fork pair}), and the ratio of the two within each JVM. Why pairs inside a JVM: the same
-     * code ran up to 1.7x faster in one JVM than in another (its JIT's choices), so comparing modes across JVMs needed
-     * more forks than a benchmark can afford, while within one JVM both modes run the same compiled code. Why
-     * alternate from the start: a mode first met after the other has warmed up would deoptimise the stages' code and
-     * pay for recompiling it; after the warm-up pairs, both modes' paths are compiled. Each fork's ratio is the median
-     * of its monitored runs over the median of its telemetry-off runs; the result is the median of the forks' ratios.
+     * Emulation speed at each telemetry level, in this one JVM: every round runs off, steps and spans once each, in an
+     * order that rotates from round to round, and each level's speed is compared with off's in the same round. Why one
+     * JVM and rounds of all levels: the levels then run the same compiled code on a machine in the same state, so the
+     * per-round ratio is steadier than any absolute speed. A monitored level feeds everything {@code pipelab run} feeds
+     * (event log, run telemetry, dashboard state, Prometheus metrics, through an {@link EventPump}), and a run counts
+     * until the pump has delivered its last event.
      */
     void emulation() {
         Plan plan = Planner.plan(emulationScenario(4, 8, 64));
         RunSpec spec = RunSpec.of(plan);
+        RunInfo info = RunInfos.of(plan, PlanReport.of(plan, plan.evaluate()), "virtual", 1.0);
         EventCounter counted = new EventCounter();
         double[] evaluatorStep = new double[1];
+        EnumMap<TelemetryLevel, List<Double>> rates = new EnumMap<>(TelemetryLevel.class);
+        EnumMap<TelemetryLevel, List<Double>> ratios = new EnumMap<>(TelemetryLevel.class);
+        for (TelemetryLevel level : LEVELS) {
+            rates.put(level, new ArrayList<>());
+            ratios.put(level, new ArrayList<>());
+        }
         withSystem(system -> {
             Emulator.run(system, spec, RunOptions.virtual(1, counted).withOom(OomPolicy.WARN)).orThrow();
+            long perStep = counted.actions.get() + counted.transfers.get();
+            out.printf(Locale.ROOT, "%nruntime, virtual time: llama2-70b t=8 p=8 d=4 m=64 1F1B+R: %,d compute actions + %,d transfers "
+                    + "per step, in %,d records%n", counted.actions.get(), counted.transfers.get(), counted.records.get());
+            out.printf(Locale.ROOT, "  one JVM; %d warm-up rounds, then %d rounds; a round runs each level once for %d steps%n",
+                    WARM_UPS, rounds, STEPS);
+            out.printf(Locale.ROOT, "  %-7s %14s %14s %14s %11s %11s%n", "round", "off/s", "steps/s", "spans/s", "steps/off", "spans/off");
+            for (int round = -WARM_UPS + 1; round <= rounds; round++) {
+                EnumMap<TelemetryLevel, Double> rate = new EnumMap<>(TelemetryLevel.class);
+                for (int i = 0; i < LEVELS.size(); i++) {
+                    TelemetryLevel level = LEVELS.get(Math.floorMod(round + i, LEVELS.size()));
+                    System.gc();
+                    rate.put(level, perStep * STEPS / timedRun(system, info, spec, level));
+                }
+                double off = rate.get(TelemetryLevel.OFF);
+                out.printf(Locale.ROOT, "  %-7s %,14.0f %,14.0f %,14.0f %10.1f%% %10.1f%%%n", round < 1 ? "warm-up" : Integer.toString(round),
+                        off, rate.get(TelemetryLevel.STEPS), rate.get(TelemetryLevel.SPANS),
+                        100 * rate.get(TelemetryLevel.STEPS) / off, 100 * rate.get(TelemetryLevel.SPANS) / off);
+                out.flush();
+                if (round < 1) continue;
+                for (TelemetryLevel level : LEVELS) {
+                    rates.get(level).add(rate.get(level));
+                    ratios.get(level).add(rate.get(level) / off);
+                }
+            }
             CompiledSchedule compiled = Evaluator.compile(plan.schedule());
             for (int pass = 0; pass < 2; pass++) { // the first pass warms up
                 long e0 = System.nanoTime();
@@ -103,187 +128,35 @@ final class RuntimeBench {
                 }
                 evaluatorStep[0] = (System.nanoTime() - e0) / 1e9 / evals;
             }
-        });
-        long perStep = counted.actions.get() + counted.transfers.get();
-        out.printf(Locale.ROOT, "%nruntime, virtual time: llama2-70b t=8 p=8 d=4 m=64 1F1B+R: %,d compute actions + %,d transfers per step, "
-                + "reported in %,d records%n", counted.actions.get(), counted.transfers.get(), counted.records.get());
-        out.printf(Locale.ROOT, "  %d forked JVMs; each: %d warm-up pairs of runs, then %d pairs (off and on in turn) of %d steps (medians)%n",
-                rounds, FORK_WARM_UPS, FORK_RUNS, FORK_STEPS);
-        out.printf(Locale.ROOT, "  %-5s %14s %14s %14s %8s %8s %9s %9s %10s %11s%n", "fork", "off/s", "on/s", "on drained/s",
-                "on/off", "drained", "cpu off", "cpu on", "consumers", "trace after");
-        List<Double> offRates = new ArrayList<>();
-        List<Double> onRates = new ArrayList<>();
-        List<Double> ratios = new ArrayList<>();
-        List<Double> drainedRatios = new ArrayList<>();
-        List<Double> offCpu = new ArrayList<>();
-        List<Double> onCpu = new ArrayList<>();
-        List<Double> consumerCpu = new ArrayList<>();
-        for (int fork = 1; fork <= rounds; fork++) {
-            ForkResult r = fork();
-            double off = perStep * FORK_STEPS / median(r.off.emulationSeconds);
-            double on = perStep * FORK_STEPS / median(r.on.emulationSeconds);
-            double drained = perStep * FORK_STEPS / median(r.on.drainedSeconds);
-            offRates.add(off);
-            onRates.add(on);
-            ratios.add(on / off);
-            drainedRatios.add(drained / off);
-            offCpu.add(median(r.off.cpuSeconds));
-            onCpu.add(median(r.on.cpuSeconds));
-            consumerCpu.add(median(r.on.consumerSeconds));
-            out.printf(Locale.ROOT, "  %-5d %,14.0f %,14.0f %,14.0f %7.1f%% %7.1f%% %7.2f s %7.2f s %8.2f s %9.2f s%n", fork, off, on,
-                    drained, 100 * on / off, 100 * drained / off, median(r.off.cpuSeconds), median(r.on.cpuSeconds),
-                    median(r.on.consumerSeconds), r.traceSeconds);
-            out.flush();
-        }
-        out.printf(Locale.ROOT, "  medians: telemetry off %,.0f/s, all monitoring on %,.0f/s; on / off %.1f%% (forks %.1f%%-%.1f%%), "
-                        + "%.1f%% until every event is consumed%n", median(offRates), median(onRates), 100 * median(ratios),
-                100 * min(ratios), 100 * max(ratios), 100 * median(drainedRatios));
-        out.printf(Locale.ROOT, "  cpu per run: off %.2f s, on %.2f s, of which the consumers %.2f s%n",
-                median(offCpu), median(onCpu), median(consumerCpu));
-        out.printf(Locale.ROOT, "  runtime / evaluator, time per step: %.0fx%n", perStep / median(offRates) / evaluatorStep[0]);
-        out.println("  (actions+transfers per wall second. 'on' feeds the event log, run telemetry, dashboard state and");
-        out.println("   Prometheus metrics through an EventPump, as 'pipelab run' does, until the run returns; 'drained' until");
-        out.println("   the pump has delivered every event; 'cpu' is the process's cpu seconds per run, all threads; 'consumers'");
-        out.println("   the part the pump's consumers took; 'trace after' writes trace.json of the fork's last monitored run)");
-    }
-
-    private record Runs(double[] emulationSeconds, double[] drainedSeconds, double[] cpuSeconds, double[] consumerSeconds) {
-        static Runs of(List<double[]> runs) {
-            double[][] columns = new double[4][runs.size()];
-            for (int i = 0; i < runs.size(); i++) for (int c = 0; c < 4; c++) columns[c][i] = runs.get(i)[c];
-            return new Runs(columns[0], columns[1], columns[2], columns[3]);
-        }
-    }
-
-    private record ForkResult(Runs off, Runs on, double traceSeconds) {}
-
-    /** Starts a JVM like this one (same options, e.g. PIPELAB_JAVA_OPTS) that runs {@link #forked} with both modes. */
-    private ForkResult fork() {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench", "runtime",
-                "--fork", "pair"));
-        List<double[]> off = new ArrayList<>();
-        List<double[]> on = new ArrayList<>();
-        double trace = 0;
-        StringBuilder all = new StringBuilder();
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
-                    java.nio.charset.StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = reader.readLine()) != null) {
-                    all.append(line).append('\n');
-                    String[] f = line.trim().split("\\s+");
-                    if (f[0].equals("RUN") && f.length == 6 && (f[1].equals("off") || f[1].equals("on"))) {
-                        (f[1].equals("off") ? off : on).add(new double[] {Double.parseDouble(f[2]), Double.parseDouble(f[3]),
-                                Double.parseDouble(f[4]), Double.parseDouble(f[5])});
-                    } else if (f[0].equals("TRACE") && f.length == 2) {
-                        trace = Double.parseDouble(f[1]);
-                    }
-                }
-            }
-            int code = process.waitFor();
-            if (code != 0 || off.size() != FORK_RUNS || on.size() != FORK_RUNS) {
-                throw new IllegalStateException("forked benchmark exited with " + code + " after " + off.size() + " + "
-                        + on.size() + " runs:\n" + all);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start a forked benchmark JVM: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-        return new ForkResult(Runs.of(off), Runs.of(on), trace);
-    }
-
-    /**
-     * The forked side of {@link #emulation}: {@code pair} runs both modes in turn (the measured pairs alternate which
-     * goes first), {@code off} (EventSink.NONE) or {@code on} (as {@link #monitored}) one mode only, for profiling;
-     * prints {@code RUN mode emulationSeconds drainedSeconds cpuSeconds consumerSeconds} per measured run and, after a
-     * monitored mode, {@code TRACE seconds} for writing its last run's trace.
-     */
-    void forked(String mode) {
-        if (!List.of("off", "on", "pair").contains(mode)) throw new UserException("--fork must be off, on or pair, got '" + mode + "'");
-        Plan plan = Planner.plan(emulationScenario(4, 8, 64));
-        RunSpec spec = RunSpec.of(plan);
-        withSystem(system -> {
-            for (int run = -FORK_WARM_UPS + 1; run <= FORK_RUNS; run++) {
-                List<String> modes = !mode.equals("pair") ? List.of(mode) : run % 2 == 0 ? List.of("off", "on") : List.of("on", "off");
-                for (String m : modes) {
-                    System.gc();
-                    double emulation;
-                    double drained;
-                    double cpu;
-                    double consumers = 0;
-                    if (m.equals("off")) {
-                        long c0 = processCpuNanos();
-                        long t0 = System.nanoTime();
-                        Emulator.run(system, spec, RunOptions.virtual(FORK_STEPS, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
-                        emulation = (System.nanoTime() - t0) / 1e9;
-                        drained = emulation;
-                        cpu = (processCpuNanos() - c0) / 1e9;
-                    } else {
-                        drained = monitored(system, plan, spec, FORK_STEPS, run == FORK_RUNS);
-                        emulation = lastEmulationSeconds;
-                        cpu = lastCpuSeconds;
-                        consumers = lastConsumerCpuSeconds;
-                    }
-                    if (run >= 1) out.printf(Locale.ROOT, "RUN %s %.6f %.6f %.6f %.6f%n", m, emulation, drained, cpu, consumers);
-                    out.flush();
-                }
-            }
-            if (!mode.equals("off")) out.printf(Locale.ROOT, "TRACE %.6f%n", lastTraceSeconds);
+            out.printf(Locale.ROOT, "  medians: off %,.0f/s, steps %,.0f/s, spans %,.0f/s; steps/off %.1f%% (%.1f%%-%.1f%%), "
+                            + "spans/off %.1f%% (%.1f%%-%.1f%%)%n", median(rates.get(TelemetryLevel.OFF)),
+                    median(rates.get(TelemetryLevel.STEPS)), median(rates.get(TelemetryLevel.SPANS)),
+                    100 * median(ratios.get(TelemetryLevel.STEPS)), 100 * min(ratios.get(TelemetryLevel.STEPS)),
+                    100 * max(ratios.get(TelemetryLevel.STEPS)), 100 * median(ratios.get(TelemetryLevel.SPANS)),
+                    100 * min(ratios.get(TelemetryLevel.SPANS)), 100 * max(ratios.get(TelemetryLevel.SPANS)));
+            out.printf(Locale.ROOT, "  runtime / evaluator, time per step: %.0fx%n", perStep / median(rates.get(TelemetryLevel.OFF))
+                    / evaluatorStep[0]);
+            out.println("  (emulated actions+transfers per wall second, until every event is consumed; a ratio is the level's");
+            out.println("   speed over off's in the same round; the range is the rounds' smallest and largest)");
         });
     }
 
-    /**
-     * One monitored run. {@code -Dpipelab.bench.consumers=log,telemetry,dashboard,metrics} (the default; {@code none}
-     * drops every event after the pump; {@code unpumped} drops it at the sink, without a pump) picks the consumers, to
-     * see what each costs; the dashboard and the metrics read the telemetry's step summaries, so either brings it.
-     */
-    private double monitored(ActorSystem<?> system, Plan plan, RunSpec spec, int steps, boolean writeTrace) {
-        RunInfo info = RunInfos.of(plan, PlanReport.of(plan, plan.evaluate()), "virtual", 1.0);
+    /** Wall seconds of one run of {@link #STEPS} steps at {@code level}, with every consumer of 'pipelab run' fed. */
+    private static double timedRun(ActorSystem<?> system, RunInfo info, RunSpec spec, TelemetryLevel level) {
+        if (level == TelemetryLevel.OFF) {
+            long t0 = System.nanoTime();
+            Emulator.run(system, spec, RunOptions.virtual(STEPS, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
+            return (System.nanoTime() - t0) / 1e9;
+        }
         EventLog log = new EventLog();
         RunTelemetry telemetry = new RunTelemetry(info);
-        DashboardState dashboard = new DashboardState(info);
-        Metrics metrics = new Metrics(info, "bench");
+        telemetry.addListener(new DashboardState(info));
+        telemetry.addListener(new Metrics(info, "bench"));
         long t0 = System.nanoTime();
-        String only = System.getProperty("pipelab.bench.consumers", "log,telemetry,dashboard,metrics");
-        List<EventSink> consumers = new ArrayList<>();
-        if (only.contains("log")) consumers.add(log);
-        if (only.contains("dashboard")) telemetry.addListener(dashboard);
-        if (only.contains("metrics")) telemetry.addListener(metrics);
-        if (only.contains("telemetry") || only.contains("dashboard") || only.contains("metrics")) consumers.add(telemetry);
-        long c0 = processCpuNanos();
-        if (only.equals("unpumped")) {
-            // the stages and links record and hand out their step records, and nothing takes them: the producers' cost alone
-            Emulator.run(system, spec, RunOptions.virtual(steps, event -> { }).withOom(OomPolicy.WARN)).orThrow();
-            lastEmulationSeconds = (System.nanoTime() - t0) / 1e9;
-            lastCpuSeconds = (processCpuNanos() - c0) / 1e9;
-            lastConsumerCpuSeconds = 0;
-            lastTraceSeconds = 0;
-            return lastEmulationSeconds;
+        try (EventPump pump = new EventPump(List.of(log, telemetry), 200)) {
+            Emulator.run(system, spec, RunOptions.virtual(STEPS, pump).withTelemetry(level).withOom(OomPolicy.WARN)).orThrow();
         }
-        EventPump all = new EventPump(consumers, 200);
-        try (all) {
-            Emulator.run(system, spec, RunOptions.virtual(steps, all).withOom(OomPolicy.WARN)).orThrow();
-            lastEmulationSeconds = (System.nanoTime() - t0) / 1e9;
-        }
-        lastCpuSeconds = (processCpuNanos() - c0) / 1e9;
-        lastConsumerCpuSeconds = all.consumerCpuNanos() / 1e9;
-        double run = (System.nanoTime() - t0) / 1e9;
-        if (!writeTrace) return run;
-        long w0 = System.nanoTime();
-        try {
-            TraceWriter.write(info, log.events(), OutputStream.nullOutputStream());
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        lastTraceSeconds = (System.nanoTime() - w0) / 1e9;
-        return run;
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     private static double min(List<Double> values) {
@@ -295,27 +168,10 @@ final class RuntimeBench {
     }
 
     private static double median(List<Double> values) {
-        return median(values.stream().mapToDouble(Double::doubleValue).toArray());
-    }
-
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        java.util.Arrays.sort(v);
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         int n = v.length;
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
-
-    private static long processCpuNanos() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            return os.getProcessCpuTime();
-        }
-        return 0;
-    }
-
-    private double lastConsumerCpuSeconds;
-    private double lastCpuSeconds;
-    private double lastTraceSeconds;
-    private double lastEmulationSeconds;
 
     /** One step of llama2-70b on 2,048 emulated GPUs: t=8, p=8, d=32, m=64. */
     void scale() {
