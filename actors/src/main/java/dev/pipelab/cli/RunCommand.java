@@ -154,8 +154,8 @@ final class RunCommand implements Callable<Integer> {
         if (sequential) return runSequential(plan, real.orElseThrow(), stepCount, outDir, weightsFile, stdout);
         RunInfo info = RunInfos.of(plan, analyticReport, mode == ClockMode.WALL ? "wall" : "virtual", speed);
         TelemetryChoice recording = telemetry != null
-                ? TelemetryChoice.of(telemetry, "--telemetry", plan.schedule(), plan.data())
-                : TelemetryChoice.of(scenario.telemetry().level(), "scenario", plan.schedule(), plan.data());
+                ? TelemetryChoice.of(telemetry, "--telemetry", plan.schedule(), plan.data(), stepCount)
+                : TelemetryChoice.of(scenario.telemetry().level(), "scenario", plan.schedule(), plan.data(), stepCount);
 
         // ---- telemetry: the run's step events go to the log (for the trace) and to the run's telemetry, which
         // summarises each completed step once for the dashboard, the metrics and the progress line ----

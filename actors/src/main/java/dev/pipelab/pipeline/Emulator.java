@@ -127,7 +127,7 @@ public final class Emulator {
         StageProgram.all(spec.schedule(), spec.costs()); // a schedule that does not fit fails here, not inside an actor
         if (hosts.isEmpty()) throw new IllegalArgumentException("at least one host is needed");
         if (hosts.size() > 1 && spec.real().isPresent()) {
-            // PEKKO-NOTES gotcha 5: Artery drops oversized payloads silently
+            // Artery drops a payload over its frame size (256 KiB by default) silently (docs/architecture.md, Cluster)
             long largest = spec.real().get().largestPayloadBytes(spec.schedule().stages());
             // real-numerics stages and the weights inbox use the large-message lane (pipelab.conf)
             long frame = system.settings().config().getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");

@@ -160,7 +160,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         int d = spec.replicas();
         List<StageProgram> programs = StageProgram.all(spec.schedule(), spec.costs());
         if (hosts.size() > 1 && spec.linkBuffer() == CreditWindow.UNBOUNDED) {
-            // PEKKO-NOTES: Artery drops remote sends beyond 3072 queued per node pair; only credit bounds the bursts
+            // Artery drops remote sends beyond 3072 queued per node pair (docs/architecture.md, Cluster); only credit bounds the bursts
             context.getLog().warn("unbounded link buffers on {} nodes: up to {} messages per link may be in flight at once; "
                     + "set a linkBuffer to bound the traffic between nodes", hosts.size(), spec.schedule().microBatches());
         }

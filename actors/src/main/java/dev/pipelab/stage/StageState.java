@@ -419,12 +419,11 @@ public final class StageState {
         boolean spans = telemetry == TelemetryLevel.SPANS;
         double busy = done ? optimizerSeconds : 0.0;
         for (int j = 0; j < finished; j++) busy += duration[j];
-        EnumMap<Phase, Double> byPhase = new EnumMap<>(Phase.class);
-        for (Phase phase : Phase.values()) byPhase.put(phase, 0.0);
+        double[] phaseSeconds = new double[Phase.values().length];
         List<StageRecord.Action> actions = new ArrayList<>(spans ? finished + 1 : 0);
         for (int j = 0; j <= finished; j++) {
             if (j == finished && !(j == n && done)) break; // the optimizer (at n) only once it has run
-            byPhase.merge(phaseOf[j], duration[j], Double::sum);
+            phaseSeconds[phaseOf[j].ordinal()] += duration[j];
             if (spans) {
                 int stage = j < n ? program.action(j).stage() : -1;
                 int microBatch = j < n ? program.action(j).microBatch() : -1;
@@ -452,6 +451,8 @@ public final class StageState {
             allReduces.add(new StageRecord.AllReduce(program.stageOfChunk(c), ring.chunkBytes() * ring.steps(),
                     allReduceStart[c], allReduceEnd[c]));
         }
+        EnumMap<Phase, Double> byPhase = new EnumMap<>(Phase.class);
+        for (Phase phase : Phase.values()) byPhase.put(phase, phaseSeconds[phase.ordinal()]);
         return new StageRecord(step, replica, program.rank(), byPhase, busy, liveBytes, staticBytes + peakLive, peakInFlight,
                 new TreeMap<>(stallByRank), allReduces, outOfMemory, actions, memory, spans ? stalls : List.of());
     }
