@@ -29,7 +29,6 @@ import dev.pipelab.stage.Stage;
 import dev.pipelab.stage.StageProgram;
 import dev.pipelab.stage.StageReport;
 import dev.pipelab.stage.StageSetup;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.Planner;
@@ -37,9 +36,8 @@ import dev.pipelab.scenario.ScenarioLoader;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.SerializationExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.reflect.Constructor;
 import java.nio.file.Path;
@@ -57,17 +55,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** One instance of every message type round-trips through the configured serializer (jackson-cbor). */
 class SerializationTest {
 
-    private static ActorTestKit kit;
-
-    @BeforeAll
-    static void start() {
-        kit = TestSystems.oneNode();
-    }
-
-    @AfterAll
-    static void stop() {
-        kit.shutdownTestKit();
-    }
+    @RegisterExtension
+    static final TestSystems.OneNode node = new TestSystems.OneNode();
 
     private static Object hidden(String className, Object... args) throws Exception {
         Constructor<?> c = Arrays.stream(Class.forName(className).getDeclaredConstructors()).findFirst().orElseThrow();
@@ -77,16 +66,16 @@ class SerializationTest {
 
     @Test
     void everyMessageTypeRoundTrips() throws Exception {
-        ActorRef<Stage.Command> stage = kit.createTestProbe(Stage.Command.class).getRef();
-        ActorRef<Link.Command> link = kit.createTestProbe(Link.Command.class).getRef();
-        ActorRef<Control.Report> reports = kit.createTestProbe(Control.Report.class).getRef();
-        ActorRef<Control.Flushed> flushed = kit.createTestProbe(Control.Flushed.class).getRef();
-        ActorRef<Stage.Reply> stageReplies = kit.createTestProbe(Stage.Reply.class).getRef();
-        ActorRef<Stage.Blocked> blocked = kit.createTestProbe(Stage.Blocked.class).getRef();
-        ActorRef<Stage.WeightsReported> weights = kit.createTestProbe(Stage.WeightsReported.class).getRef();
-        ActorRef<Link.Recorded> recorder = kit.createTestProbe(Link.Recorded.class).getRef();
-        ActorRef<Host.StageSpawned> stageSpawned = kit.createTestProbe(Host.StageSpawned.class).getRef();
-        ActorRef<Host.LinkSpawned> linkSpawned = kit.createTestProbe(Host.LinkSpawned.class).getRef();
+        ActorRef<Stage.Command> stage = node.kit().createTestProbe(Stage.Command.class).getRef();
+        ActorRef<Link.Command> link = node.kit().createTestProbe(Link.Command.class).getRef();
+        ActorRef<Control.Report> reports = node.kit().createTestProbe(Control.Report.class).getRef();
+        ActorRef<Control.Flushed> flushed = node.kit().createTestProbe(Control.Flushed.class).getRef();
+        ActorRef<Stage.Reply> stageReplies = node.kit().createTestProbe(Stage.Reply.class).getRef();
+        ActorRef<Stage.Blocked> blocked = node.kit().createTestProbe(Stage.Blocked.class).getRef();
+        ActorRef<Stage.WeightsReported> weights = node.kit().createTestProbe(Stage.WeightsReported.class).getRef();
+        ActorRef<Link.Recorded> recorder = node.kit().createTestProbe(Link.Recorded.class).getRef();
+        ActorRef<Host.StageSpawned> stageSpawned = node.kit().createTestProbe(Host.StageSpawned.class).getRef();
+        ActorRef<Host.LinkSpawned> linkSpawned = node.kit().createTestProbe(Host.LinkSpawned.class).getRef();
 
         Schedule schedule = Schedules.zbH1(2, 3).withRecompute();
         LinkSpec slow = new LinkSpec("slow", 1.5e9, 0.002);
@@ -169,7 +158,7 @@ class SerializationTest {
                 new Host.LinkSpawned(LinkSetup.pipeline(0, 0, 1, LinkSpec.FREE, ClockMode.VIRTUAL, 1.0, 4, TelemetryLevel.SPANS), link),
                 probeReport));
 
-        SerializationTestKit serialization = kit.serializationTestKit();
+        SerializationTestKit serialization = node.kit().serializationTestKit();
         Set<String> types = new TreeSet<>();
         for (Object m : messages) {
             assertThat(m).isInstanceOf(CborSerializable.class);
@@ -187,8 +176,8 @@ class SerializationTest {
     void eachStagesSetupOfADeepPipelineFitsOneArteryFrame() {
         Plan plan = Planner.plan(ScenarioLoader.load(Path.of("..", "scenarios", "article-80-stages.yaml")));
         org.apache.pekko.serialization.Serialization serialization =
-                SerializationExtension.get(Adapter.toClassic(kit.system()));
-        ActorRef<Host.StageSpawned> replyTo = kit.createTestProbe(Host.StageSpawned.class).getRef();
+                SerializationExtension.get(Adapter.toClassic(node.system()));
+        ActorRef<Host.StageSpawned> replyTo = node.kit().createTestProbe(Host.StageSpawned.class).getRef();
         List<StageProgram> programs = StageProgram.all(plan.schedule(), plan.stageCosts());
         int largest = 0;
         for (StageProgram program : programs) {

@@ -1,6 +1,7 @@
 package dev.pipelab.pipeline;
 
 import dev.pipelab.monitoring.EventLog;
+import dev.pipelab.monitoring.synthetic.Recorded;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
 import dev.pipelab.schedule.Schedule;
@@ -29,6 +30,6 @@ class EmulatorSmokeTest {
         assertThat(r.stepSeconds(1)).isEqualTo(t.stepTimeSeconds());
         assertThat(r.actionStart(1, 1, 1, 3)).isEqualTo(t.start(1, 3));
         assertThat(log.size()).isEqualTo(4); // each step started and ended
-        assertThat(Records.stages(log)).hasSize(2 * 2 * 2); // steps x replicas x ranks
+        assertThat(Recorded.stages(log.events())).hasSize(2 * 2 * 2); // steps x replicas x ranks
     }
 }

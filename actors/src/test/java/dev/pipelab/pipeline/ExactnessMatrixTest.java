@@ -6,6 +6,7 @@ import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.synthetic.Recorded;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.DeadlockException;
 import dev.pipelab.schedule.Evaluator;
@@ -15,11 +16,9 @@ import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.schedule.Timeline;
 import dev.pipelab.stage.TestCosts;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,17 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ExactnessMatrixTest {
 
-    private static ActorTestKit kit;
-
-    @BeforeAll
-    static void start() {
-        kit = TestSystems.oneNode();
-    }
-
-    @AfterAll
-    static void stop() {
-        kit.shutdownTestKit();
-    }
+    @RegisterExtension
+    static final TestSystems.OneNode node = new TestSystems.OneNode();
 
     record Case(String schedule, int p, int v, int m, int d, boolean recompute, boolean slow, int buffer) {
         @Override
@@ -89,7 +79,7 @@ class ExactnessMatrixTest {
         Network network = Network.uniform(link);
         RunSpec spec = new RunSpec(s, costs, network, c.buffer(), c.d(), Long.MAX_VALUE);
         EventLog log = new EventLog();
-        RunResult run = Emulator.run(kit.system(), spec, RunOptions.virtual(1, log));
+        RunResult run = Emulator.run(node.system(), spec, RunOptions.virtual(1, log));
         Timeline t;
         try {
             t = Evaluator.evaluate(s, costs, network, c.buffer());
@@ -103,7 +93,7 @@ class ExactnessMatrixTest {
         assertThat(run.status()).as(() -> run.deadlock().map(RunResult.Deadlock::message).orElse(run.failure().orElse("")))
                 .isEqualTo(RunResult.Status.COMPLETED);
         assertSameAsEvaluator(run, 0, t, c.d());
-        long spans = Records.stages(log).stream().mapToLong(x -> x.actions().size()).sum();
+        long spans = Recorded.stages(log.events()).stream().mapToLong(x -> x.actions().size()).sum();
         assertThat(spans).isEqualTo((long) c.d() * (s.size() + c.p()));
         assertTelemetrySameAsEvaluator(log, t, c.d());
     }
@@ -119,7 +109,7 @@ class ExactnessMatrixTest {
         for (int r = 0; r < s.ranks(); r++) {
             for (int j = 0; j < s.actions(r).size(); j++) if (t.sendLink(r, j) >= 0) sends++;
         }
-        for (StageRecord a : Records.stages(log)) {
+        for (StageRecord a : Recorded.stages(log.events())) {
             int r = a.rank();
             assertThat(a.actions()).hasSize(s.actions(r).size() + 1);
             assertThat(a.busySeconds()).as("busy rank %d", r).isEqualTo(t.busySeconds(r));
@@ -142,7 +132,7 @@ class ExactnessMatrixTest {
             if (!a.memory().isEmpty()) assertThat(peak).as("peak memory rank %d", r).isEqualTo(t.peakMemoryBytes(r));
             assertThat(a.peakMemoryBytes()).as("peak memory rank %d", r).isEqualTo(t.peakMemoryBytes(r));
         }
-        for (LinkRecord l : Records.links(log)) {
+        for (LinkRecord l : Recorded.links(log.events())) {
             if (l.ring()) continue;
             int r = l.fromRank();
             for (int i = 0; i < l.transfers().size(); i++, transfers++) {

@@ -15,10 +15,8 @@ import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.stage.RealSetup;
 import dev.pipelab.stage.TestCosts;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -44,18 +42,10 @@ class RealNumericsRunTest {
 
     enum Kind { MLP, TRANSFORMER }
 
-    private static ActorTestKit kit;
+    @RegisterExtension
+    static final TestSystems.OneNode node = new TestSystems.OneNode();
+
     private static final Map<String, TrainingResult> REFERENCES = new ConcurrentHashMap<>();
-
-    @BeforeAll
-    static void start() {
-        kit = TestSystems.oneNode();
-    }
-
-    @AfterAll
-    static void stop() {
-        kit.shutdownTestKit();
-    }
 
     static RealModel model(Kind kind) {
         return kind == Kind.MLP
@@ -84,7 +74,7 @@ class RealNumericsRunTest {
     static RunResult run(Kind kind, Schedule s, Recompute policy, int d, boolean canonical, int steps) {
         RunSpec spec = new RunSpec(s, TestCosts.of(s, d, policy != Recompute.NONE, TestCosts.SLOW), Network.uniform(TestCosts.SLOW),
                 dev.pipelab.link.CreditWindow.UNBOUNDED, d, Long.MAX_VALUE).withReal(setup(kind, policy, canonical));
-        return Emulator.run(kit.system(), spec, RunOptions.virtual(steps, new EventLog())).orThrow();
+        return Emulator.run(node.system(), spec, RunOptions.virtual(steps, new EventLog())).orThrow();
     }
 
     static void assertBitIdentical(RunResult actor, TrainingResult reference) {

@@ -7,6 +7,7 @@ import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.synthetic.Recorded;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.DeadlockException;
 import dev.pipelab.schedule.Evaluator;
@@ -19,11 +20,9 @@ import dev.pipelab.schedule.StageCost;
 import dev.pipelab.schedule.Timeline;
 import dev.pipelab.stage.OomPolicy;
 import dev.pipelab.stage.TestCosts;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.assertj.core.data.Offset;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -37,20 +36,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Determinism, data loading, deadlock, backpressure, the ring all-reduce and out-of-memory, in virtual time. */
 class RunBehaviourTest {
 
-    private static ActorTestKit kit;
-
-    @BeforeAll
-    static void start() {
-        kit = TestSystems.oneNode();
-    }
-
-    @AfterAll
-    static void stop() {
-        kit.shutdownTestKit();
-    }
+    @RegisterExtension
+    static final TestSystems.OneNode node = new TestSystems.OneNode();
 
     private static RunResult run(RunSpec spec, RunOptions options) {
-        return Emulator.run(kit.system(), spec, options);
+        return Emulator.run(node.system(), spec, options);
     }
 
     private static RunSpec interleavedWithRing() {
@@ -70,8 +60,8 @@ class RunBehaviourTest {
         assertThat(ra).isEqualTo(rb);
         // the records come in one canonical order, so the streams are equal as they are
         assertThat(a.events()).isEqualTo(b.events());
-        assertThat(Records.stages(a)).hasSize(2 * 2 * 2); // steps x replicas x ranks
-        assertThat(Records.links(a)).isNotEmpty();
+        assertThat(Recorded.stages(a.events())).hasSize(2 * 2 * 2); // steps x replicas x ranks
+        assertThat(Recorded.links(a.events())).isNotEmpty();
     }
 
     @Test
@@ -174,7 +164,7 @@ class RunBehaviourTest {
             Timeline t = Evaluator.evaluate(s, costs, spec.network(), buffer);
             ExactnessMatrixTest.assertSameAsEvaluator(r, 0, t, 1);
 
-            List<StageRecord> ranks = Records.stages(log);
+            List<StageRecord> ranks = Recorded.stages(log.events());
             assertThat(ranks.get(0).stalls()).isNotEmpty()
                     .allSatisfy(st -> assertThat(st.endSeconds()).isGreaterThan(st.startSeconds()));
             for (StageRecord rank : ranks) {
@@ -188,7 +178,7 @@ class RunBehaviourTest {
 
             // activations waiting at rank 1 (arrived, consumer not started) never exceed the buffer
             Map<Integer, Double> arrival = new HashMap<>();
-            for (LinkRecord l : Records.links(log)) {
+            for (LinkRecord l : Recorded.links(log.events())) {
                 for (LinkRecord.Transfer ts : l.transfers()) {
                     if (ts.kind() == TransferKind.ACTIVATION) arrival.put(ts.microBatch(), ts.endSeconds());
                 }
@@ -220,7 +210,7 @@ class RunBehaviourTest {
         RunResult r = run(spec, RunOptions.virtual(1, log)).orThrow();
         Timeline t = Evaluator.evaluate(s, costs, spec.network());
         Map<List<Integer>, Integer> chunks = new HashMap<>();
-        for (LinkRecord l : Records.links(log)) {
+        for (LinkRecord l : Recorded.links(log.events())) {
             if (!l.ring()) continue;
             assertThat(l.toReplica()).isEqualTo((l.replica() + 1) % d);
             for (LinkRecord.Transfer ts : l.transfers()) {
@@ -231,7 +221,7 @@ class RunBehaviourTest {
         }
         assertThat(chunks).hasSize(d * s.stages());
         assertThat(chunks.values()).allMatch(n -> n == 2 * (d - 1));
-        List<StageRecord.AllReduce> spans = Records.stages(log).stream().flatMap(x -> x.allReduces().stream()).toList();
+        List<StageRecord.AllReduce> spans = Recorded.stages(log.events()).stream().flatMap(x -> x.allReduces().stream()).toList();
         assertThat(spans).hasSize(d * s.stages());
         for (StageRecord.AllReduce a : spans) {
             assertThat(a.startSeconds()).isEqualTo(t.allReduceStart(a.stage()));
@@ -283,7 +273,7 @@ class RunBehaviourTest {
         RunSpec spec = tinyMemory();
         EventLog log = new EventLog();
         RunResult r = run(spec, RunOptions.virtual(2, log).withOom(OomPolicy.WARN)).orThrow();
-        assertThat(Records.stages(log).stream().filter(x -> x.rank() == 1).map(x -> x.outOfMemory().size()))
+        assertThat(Recorded.stages(log.events()).stream().filter(x -> x.rank() == 1).map(x -> x.outOfMemory().size()))
                 .containsExactly(1, 1); // once per step
         Timeline t = Evaluator.evaluate(spec.schedule(), spec.costs(), spec.network());
         ExactnessMatrixTest.assertSameAsEvaluator(r, 1, t, 1);

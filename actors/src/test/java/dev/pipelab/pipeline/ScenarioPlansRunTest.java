@@ -6,9 +6,7 @@ import dev.pipelab.plan.Planner;
 import dev.pipelab.scenario.ScenarioLoader;
 import dev.pipelab.schedule.Timeline;
 import dev.pipelab.stage.OomPolicy;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -19,17 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The repository's scenarios, planned by the Planner, run in virtual time exactly as the plan evaluates. */
 class ScenarioPlansRunTest {
 
-    private static ActorTestKit kit;
-
-    @BeforeAll
-    static void start() {
-        kit = TestSystems.oneNode();
-    }
-
-    @AfterAll
-    static void stop() {
-        kit.shutdownTestKit();
-    }
+    @RegisterExtension
+    static final TestSystems.OneNode node = new TestSystems.OneNode();
 
     @ParameterizedTest
     @ValueSource(strings = {"quickstart.yaml", "1f1b-4x8.yaml", "gpipe-4x8.yaml", "interleaved-4x8.yaml", "llama2-70b-article.yaml",
@@ -37,7 +26,7 @@ class ScenarioPlansRunTest {
     void aPlannedScenarioRunsAsItEvaluates(String file) {
         Plan plan = Planner.plan(ScenarioLoader.load(Path.of("..", "scenarios", file)));
         Timeline t = plan.evaluate();
-        RunResult r = Emulator.run(kit.system(), RunSpec.of(plan), RunOptions.virtual(2, new EventLog()).withOom(OomPolicy.WARN))
+        RunResult r = Emulator.run(node.system(), RunSpec.of(plan), RunOptions.virtual(2, new EventLog()).withOom(OomPolicy.WARN))
                 .orThrow();
         ExactnessMatrixTest.assertSameAsEvaluator(r, 1, t, plan.data());
         assertThat(r.steps()).hasSize(2);

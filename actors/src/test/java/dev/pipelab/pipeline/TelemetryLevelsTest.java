@@ -14,10 +14,8 @@ import dev.pipelab.schedule.StageCost;
 import dev.pipelab.schedule.Timeline;
 import dev.pipelab.stage.StageProgram;
 import dev.pipelab.stage.TestCosts;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.HashMap;
 import java.util.List;
@@ -35,17 +33,8 @@ class TelemetryLevelsTest {
     private static final int D = 2;
     private static final int STEPS = 2;
 
-    private static ActorTestKit kit;
-
-    @BeforeAll
-    static void start() {
-        kit = TestSystems.oneNode();
-    }
-
-    @AfterAll
-    static void stop() {
-        kit.shutdownTestKit();
-    }
+    @RegisterExtension
+    static final TestSystems.OneNode node = new TestSystems.OneNode();
 
     private static final Schedule SCHEDULE = Schedules.interleaved(P, 2, 4).withRecompute();
     private static final List<StageCost> COSTS = TestCosts.of(SCHEDULE, D, true, TestCosts.SLOW);
@@ -54,7 +43,7 @@ class TelemetryLevelsTest {
 
     private static List<Event.StepEnded> run(TelemetryLevel level) {
         EventLog log = new EventLog();
-        Emulator.run(kit.system(), SPEC, RunOptions.virtual(STEPS, log).withTelemetry(level)).orThrow();
+        Emulator.run(node.system(), SPEC, RunOptions.virtual(STEPS, log).withTelemetry(level)).orThrow();
         assertThat(log.events()).noneMatch(e -> e instanceof Event.StepAbandoned);
         List<Event.StepEnded> ended = log.events().stream().filter(e -> e instanceof Event.StepEnded)
                 .map(e -> (Event.StepEnded) e).toList();

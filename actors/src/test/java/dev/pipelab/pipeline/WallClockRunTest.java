@@ -3,6 +3,7 @@ package dev.pipelab.pipeline;
 import dev.pipelab.monitoring.EventLog;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.StageRecord;
+import dev.pipelab.monitoring.synthetic.Recorded;
 import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
@@ -33,7 +34,7 @@ class WallClockRunTest {
             for (int rank = 0; rank < 2; rank++) {
                 final int fx = x;
                 final int fr = rank;
-                List<StageRecord.Action> spans = Records.stages(log).stream().filter(rec -> rec.replica() == fx && rec.rank() == fr)
+                List<StageRecord.Action> spans = Recorded.stages(log.events()).stream().filter(rec -> rec.replica() == fx && rec.rank() == fr)
                         .flatMap(rec -> rec.actions().stream()).filter(a -> a.phase() != Phase.OPT)
                         .sorted(Comparator.comparingDouble(StageRecord.Action::startSeconds)).toList();
                 assertThat(spans.stream().map(a -> new Action(a.stage(), Action.Kind.valueOf(a.phase().name()), a.microBatch())).toList())
