@@ -2,6 +2,7 @@ package dev.pipelab.cli;
 
 import com.typesafe.config.ConfigFactory;
 import dev.pipelab.clock.Stopwatch;
+import dev.pipelab.link.CreditWindow;
 import dev.pipelab.model.LinkSpec;
 import dev.pipelab.model.Recompute;
 import dev.pipelab.monitoring.EventSink;
@@ -112,7 +113,7 @@ final class RealBench {
     private double actorStep(ActorSystem<Void> system, Schedule s, RealSetup real) {
         List<StageCost> costs = new ArrayList<>();
         for (int k = 0; k < s.stages(); k++) costs.add(new StageCost(0, 0, 0, 0, 0, 0, 0, 0, 0, RingAllReduce.NONE, 0));
-        RunSpec spec = new RunSpec(s, costs, Network.uniform(LinkSpec.FREE), dev.pipelab.link.CreditWindow.UNBOUNDED, 1,
+        RunSpec spec = new RunSpec(s, costs, Network.uniform(LinkSpec.FREE), CreditWindow.UNBOUNDED, 1,
                 Long.MAX_VALUE).withReal(real);
         EventSink none = e -> { };
         // one extra step absorbs spawning and wiring: time STEPS + 1 steps minus a 1-step run

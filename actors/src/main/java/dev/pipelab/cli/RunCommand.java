@@ -1,5 +1,7 @@
 package dev.pipelab.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pipelab.clock.ClockMode;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventLog;
@@ -303,8 +305,8 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         double wallSeconds = (System.nanoTime() - t0) / 1e9;
-        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
-        com.fasterxml.jackson.databind.node.ObjectNode root = mapper.createObjectNode();
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
         root.put("name", plan.name());
         root.put("sequential", true);
         root.put("completedSteps", stepCount);

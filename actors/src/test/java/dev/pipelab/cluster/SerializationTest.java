@@ -35,6 +35,7 @@ import dev.pipelab.plan.Planner;
 import dev.pipelab.scenario.ScenarioLoader;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -175,7 +176,7 @@ class SerializationTest {
     @Test
     void eachStagesSetupOfADeepPipelineFitsOneArteryFrame() {
         Plan plan = Planner.plan(ScenarioLoader.load(Path.of("..", "scenarios", "article-80-stages.yaml")));
-        org.apache.pekko.serialization.Serialization serialization =
+        Serialization serialization =
                 SerializationExtension.get(Adapter.toClassic(node.system()));
         ActorRef<Host.StageSpawned> replyTo = node.kit().createTestProbe(Host.StageSpawned.class).getRef();
         List<StageProgram> programs = StageProgram.all(plan.schedule(), plan.stageCosts());

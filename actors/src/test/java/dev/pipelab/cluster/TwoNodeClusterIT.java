@@ -1,5 +1,6 @@
 package dev.pipelab.cluster;
 
+import dev.pipelab.clock.ClockMode;
 import dev.pipelab.monitoring.EventLog;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.pipeline.Emulator;
@@ -32,9 +33,14 @@ import java.util.stream.StreamSupport;
 
 import dev.pipelab.model.Recompute;
 import dev.pipelab.numerics.Activation;
+import dev.pipelab.numerics.Loss;
 import dev.pipelab.numerics.OptimizerSpec;
 import dev.pipelab.numerics.RealModel;
+import dev.pipelab.numerics.SequentialTrainer;
+import dev.pipelab.numerics.TensorCodec;
+import dev.pipelab.numerics.TrainingResult;
 import dev.pipelab.numerics.WeightsFile;
+import dev.pipelab.stage.OomPolicy;
 import dev.pipelab.stage.RealSetup;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -143,16 +149,16 @@ class TwoNodeClusterIT {
         // activations of 128 × 320 doubles (327,688 bytes) and weights files of about 0.8 MB exceed the ordinary
         // 256 KiB frame: they cross on the large-message lane, or Artery would drop them and the run would deadlock
         Schedule big = Schedules.oneFOneB(2, 4);
-        RealSetup large = RealSetup.sgd(RealModel.mlp(8, 320, 4, 4, Activation.TANH, false, dev.pipelab.numerics.Loss.CROSS_ENTROPY, 3),
+        RealSetup large = RealSetup.sgd(RealModel.mlp(8, 320, 4, 4, Activation.TANH, false, Loss.CROSS_ENTROPY, 3),
                 128, 5, 0.01, 0.9, Recompute.NONE, true);
-        assertThat(dev.pipelab.numerics.TensorCodec.fitsFrame(dev.pipelab.numerics.TensorCodec.encodedBytes(128, 320))).isFalse();
+        assertThat(TensorCodec.fitsFrame(TensorCodec.encodedBytes(128, 320))).isFalse();
         RunSpec bigSpec = new RunSpec(big, TestCosts.of(big, d, false, TestCosts.SLOW), Network.uniform(TestCosts.SLOW), 2, d,
                 Long.MAX_VALUE).withReal(large);
         // a dropped message would leave the run waiting forever: a generous safety net instead of ten minutes
-        RunOptions options = new RunOptions(dev.pipelab.clock.ClockMode.VIRTUAL, 1.0, 2, new EventLog(),
-                dev.pipelab.stage.OomPolicy.FAIL, Duration.ofSeconds(120));
+        RunOptions options = new RunOptions(ClockMode.VIRTUAL, 1.0, 2, new EventLog(),
+                OomPolicy.FAIL, Duration.ofSeconds(120));
         RunResult bigTwo = Emulator.run(a.system(), hosts, split, bigSpec, options).orThrow();
-        dev.pipelab.numerics.TrainingResult reference = new dev.pipelab.numerics.SequentialTrainer(large.model(), large.data(), 4, d,
+        TrainingResult reference = new SequentialTrainer(large.model(), large.data(), 4, d,
                 large.optimizerSpec()).train(2);
         for (int i = 0; i < 2; i++) {
             assertThat(Double.doubleToRawLongBits(bigTwo.losses().get(i))).isEqualTo(Double.doubleToRawLongBits(reference.losses().get(i)));

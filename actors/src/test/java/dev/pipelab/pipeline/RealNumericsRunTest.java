@@ -1,5 +1,6 @@
 package dev.pipelab.pipeline;
 
+import dev.pipelab.link.CreditWindow;
 import dev.pipelab.model.Recompute;
 import dev.pipelab.monitoring.EventLog;
 import dev.pipelab.numerics.Activation;
@@ -9,19 +10,26 @@ import dev.pipelab.numerics.Param;
 import dev.pipelab.numerics.PipelineTrainer;
 import dev.pipelab.numerics.RealModel;
 import dev.pipelab.numerics.SequentialTrainer;
+import dev.pipelab.numerics.Tensors;
 import dev.pipelab.numerics.TrainingResult;
+import dev.pipelab.numerics.WeightsFile;
 import dev.pipelab.schedule.Network;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.stage.RealSetup;
 import dev.pipelab.stage.TestCosts;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,7 +81,7 @@ class RealNumericsRunTest {
 
     static RunResult run(Kind kind, Schedule s, Recompute policy, int d, boolean canonical, int steps) {
         RunSpec spec = new RunSpec(s, TestCosts.of(s, d, policy != Recompute.NONE, TestCosts.SLOW), Network.uniform(TestCosts.SLOW),
-                dev.pipelab.link.CreditWindow.UNBOUNDED, d, Long.MAX_VALUE).withReal(setup(kind, policy, canonical));
+                CreditWindow.UNBOUNDED, d, Long.MAX_VALUE).withReal(setup(kind, policy, canonical));
         return Emulator.run(node.system(), spec, RunOptions.virtual(steps, new EventLog())).orThrow();
     }
 
@@ -89,7 +97,7 @@ class RealNumericsRunTest {
             Param a = w.get(i);
             Param b = reference.weights().get(i);
             assertThat(a.name()).isEqualTo(b.name());
-            assertThat(dev.pipelab.numerics.Tensors.bitEqual(a.value(), b.value())).as("weights " + a.name()).isTrue();
+            assertThat(Tensors.bitEqual(a.value(), b.value())).as("weights " + a.name()).isTrue();
         }
     }
 
@@ -158,7 +166,7 @@ class RealNumericsRunTest {
             for (int j = 0; j < b.length; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));
         }
         assertThat(worst).isLessThanOrEqualTo(1e-12);
-        for (int i = 0; i < STEPS; i++) assertThat(r.losses().get(i)).isCloseTo(ref.losses().get(i), org.assertj.core.data.Offset.offset(1e-12));
+        for (int i = 0; i < STEPS; i++) assertThat(r.losses().get(i)).isCloseTo(ref.losses().get(i), Offset.offset(1e-12));
     }
 
     /** The numerics package's golden lines (zb-h2, full recomputation, p=4, m=8, d=2, 3 steps) come out of an actor run. */
@@ -173,10 +181,10 @@ class RealNumericsRunTest {
                 if (i > 0) line.append(',');
                 line.append(Long.toHexString(Double.doubleToRawLongBits(r.losses().get(i))));
             }
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(dev.pipelab.numerics.WeightsFile.encode(r.weights()));
-            lines.add(line.append(" weights-sha256=").append(java.util.HexFormat.of().formatHex(digest)).toString());
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(WeightsFile.encode(r.weights()));
+            lines.add(line.append(" weights-sha256=").append(HexFormat.of().formatHex(digest)).toString());
         }
-        String golden = java.nio.file.Files.readString(java.nio.file.Path.of("src", "test", "resources", "numerics", "golden.txt"));
+        String golden = Files.readString(Path.of("src", "test", "resources", "numerics", "golden.txt"));
         assertThat(String.join("\n", lines) + "\n").isEqualTo(golden);
     }
 }

@@ -1,6 +1,7 @@
 package dev.pipelab.stage;
 
 import dev.pipelab.link.LinkState;
+import dev.pipelab.model.LinkSpec;
 import dev.pipelab.schedule.Network;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.StageCost;
@@ -31,7 +32,7 @@ final class PureRun {
             for (int r = 0; r < p; r++) {
                 states[x][r] = new StageState(programs.get(r), buffer, Long.MAX_VALUE);
                 states[x][r].beginStep(0, List.of());
-                ring[x][r] = new LinkState(dev.pipelab.model.LinkSpec.FREE);
+                ring[x][r] = new LinkState(LinkSpec.FREE);
                 for (int q = 0; q < p; q++) if (q != r) links[x][r][q] = new LinkState(network.link(r, q));
                 ringCarried.add(new ArrayList<>());
             }

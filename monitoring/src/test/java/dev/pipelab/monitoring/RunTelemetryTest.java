@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -112,7 +113,7 @@ class RunTelemetryTest {
     void aRankWithoutARecordDidNothingAndHoldsItsStaticBytes() {
         StepBuilder b = new StepBuilder(TinyGPipe.info(), 0).action(0, 0, 0, Phase.F, 0, 0, 1);
         StepSummary s = RunTelemetry.of(TinyGPipe.info(), List.of(b.ended(2.0, 2.0, 1))).summary(0).orElseThrow();
-        assertThat(s.rank(0, 1)).isEqualTo(new RankStats(0, 1, java.util.Map.of(), 0.0, 2.0, 0.0, 2.0, 40, 40, 0));
+        assertThat(s.rank(0, 1)).isEqualTo(new RankStats(0, 1, Map.of(), 0.0, 2.0, 0.0, 2.0, 40, 40, 0));
         assertThat(s.stats().busySeconds()).isEqualTo(1.0);
     }
 

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -131,15 +132,15 @@ class TerminalViewsTest {
 
     @Test
     void unitsIgnoreTheDefaultLocale() {
-        java.util.Locale saved = java.util.Locale.getDefault();
+        Locale saved = Locale.getDefault();
         try {
-            java.util.Locale.setDefault(java.util.Locale.GERMANY);
+            Locale.setDefault(Locale.GERMANY);
             assertThat(Units.count(1234.4)).isEqualTo("1,234");
             assertThat(Units.seconds(1.2344)).isEqualTo("1.234 s");
             assertThat(Units.seconds(0.0125)).isEqualTo("12.500 ms");
             assertThat(Units.duration(7384)).isEqualTo("2 h 03 m");
         } finally {
-            java.util.Locale.setDefault(saved);
+            Locale.setDefault(saved);
         }
     }
 

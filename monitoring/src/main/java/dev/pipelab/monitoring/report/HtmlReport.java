@@ -7,6 +7,7 @@ import dev.pipelab.monitoring.RunInfo;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.StepStats;
 import dev.pipelab.monitoring.StepSummary;
+import dev.pipelab.monitoring.Units;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -20,6 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
+import java.util.function.DoubleFunction;
+import java.util.stream.IntStream;
 
 /**
  * Writes {@code report.html}: one self-contained page (inline CSS and SVG, no script, no network reference) with the
@@ -111,7 +114,7 @@ public final class HtmlReport {
         if (!r.loss().isEmpty()) {
             out.write("</section>\n<section class=\"panel\"><h2>Loss <small>training loss per step, mean over replicas "
                     + "and micro-batches</small></h2>\n");
-            chart(out, "loss", java.util.stream.IntStream.range(0, r.loss().size()).toArray(),
+            chart(out, "loss", IntStream.range(0, r.loss().size()).toArray(),
                     r.loss().stream().mapToDouble(Double::doubleValue).toArray(), HtmlReport::loss, "#e15759");
         }
         out.write("</section>\n</div>\n");
@@ -224,7 +227,7 @@ public final class HtmlReport {
     }
 
     /** A line chart of {@code ys} by step ({@code xs}, ascending), labelled with {@code label}. */
-    private static void chart(Writer out, String id, int[] xs, double[] ys, java.util.function.DoubleFunction<String> label,
+    private static void chart(Writer out, String id, int[] xs, double[] ys, DoubleFunction<String> label,
                               String color) throws IOException {
         int width = 360;
         int height = 150;
@@ -274,7 +277,7 @@ public final class HtmlReport {
     }
 
     private static String loss(double v) {
-        return String.format(java.util.Locale.ROOT, "%.4g", v);
+        return String.format(Locale.ROOT, "%.4g", v);
     }
 
     private static void links(Writer out, List<LinkStats> links) throws IOException {
@@ -365,7 +368,7 @@ public final class HtmlReport {
     }
 
     static String seconds(double s) {
-        return dev.pipelab.monitoring.Units.seconds(s);
+        return Units.seconds(s);
     }
 
     private static String percent(double f) {

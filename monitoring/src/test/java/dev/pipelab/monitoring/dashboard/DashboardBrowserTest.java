@@ -6,6 +6,7 @@ import dev.pipelab.monitoring.synthetic.LiveFeed;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -75,7 +76,7 @@ class DashboardBrowserTest {
                 JsonNode probe = browser.evaluateJson(PROBE);
                 last = probe;
                 if (done.test(probe)) return probe;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 last = e.getMessage(); // the page is still loading (e.g. about:blank, or mid-navigation)
             }
             Thread.sleep(250);

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -121,11 +122,11 @@ class DashboardServerTest {
 
     /** Reads {@code event: state} messages from {@code /events}. */
     private static final class SseReader implements AutoCloseable {
-        private final java.net.HttpURLConnection connection;
+        private final HttpURLConnection connection;
         private final BufferedReader reader;
 
         SseReader(DashboardServer server, int replica) throws IOException {
-            connection = (java.net.HttpURLConnection) server.uri().resolve("/events?replica=" + replica).toURL().openConnection();
+            connection = (HttpURLConnection) server.uri().resolve("/events?replica=" + replica).toURL().openConnection();
             connection.setReadTimeout(30_000);
             assertThat(connection.getResponseCode()).isEqualTo(200);
             assertThat(connection.getContentType()).startsWith("text/event-stream");

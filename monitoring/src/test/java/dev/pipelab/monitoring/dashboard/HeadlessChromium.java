@@ -29,6 +29,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.abort;
+
 /**
  * A headless Chromium showing one page, driven over the DevTools protocol (a WebSocket; no driver to download).
  * Invariant: one browser process per instance, stopped by {@link #close()}; every call waits at most 60 s. Public for
@@ -46,8 +49,8 @@ public final class HeadlessChromium implements AutoCloseable {
     public static void require() {
         if (Files.isExecutable(CHROMIUM)) return;
         String message = "Chromium not found at " + CHROMIUM + " (Debian: apt-get install -y chromium)";
-        if (System.getenv("CI") != null) org.junit.jupiter.api.Assertions.fail(message + "; CI is set, so this is a failure, not a skip");
-        org.junit.jupiter.api.Assumptions.abort(message + "; skipped because CI is not set");
+        if (System.getenv("CI") != null) fail(message + "; CI is set, so this is a failure, not a skip");
+        abort(message + "; skipped because CI is not set");
     }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();

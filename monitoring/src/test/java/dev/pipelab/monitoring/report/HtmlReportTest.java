@@ -16,6 +16,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,7 +37,7 @@ class HtmlReportTest {
         HtmlReport.write(report, telemetry.lastSummary().orElseThrow().ended().stages(), file);
         String html = Files.readString(file);
         Files.createDirectories(Path.of("target"));
-        Files.copy(file, Path.of("target", "report-sample.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(file, Path.of("target", "report-sample.html"), StandardCopyOption.REPLACE_EXISTING);
 
         var factory = DocumentBuilderFactory.newInstance();
         factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", false);

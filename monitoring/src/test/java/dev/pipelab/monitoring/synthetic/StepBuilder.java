@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Builds one step's records from its spans, recording them as the stage and link actors do. Invariant: the sums of
@@ -114,7 +115,7 @@ public final class StepBuilder {
 
     /** A record for every (replica, rank) with anything recorded, by replica then rank. */
     public List<StageRecord> stages() {
-        Set<Key> keys = new java.util.TreeSet<>(KEY_ORDER);
+        Set<Key> keys = new TreeSet<>(KEY_ORDER);
         keys.addAll(actions.keySet());
         keys.addAll(memory.keySet());
         keys.addAll(stalls.keySet());

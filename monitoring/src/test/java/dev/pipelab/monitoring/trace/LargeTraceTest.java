@@ -5,6 +5,7 @@ import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -29,6 +30,6 @@ class LargeTraceTest {
         assertThat(events).isGreaterThan(90_000);
         assertThat(TraceCheck.check(file, run.busyMicros)).isEmpty();
         System.out.printf("trace of %d events: written in %.0f ms, %d MB, checked in %.0f ms%n", events, (t1 - t0) / 1e6,
-                java.nio.file.Files.size(file) >> 20, (System.nanoTime() - t1) / 1e6);
+                Files.size(file) >> 20, (System.nanoTime() - t1) / 1e6);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,7 +78,7 @@ class TraceWriterTest {
         assertThat(all).anySatisfy(e -> {
             assertThat(e.get("name").asText()).isEqualTo("F mb0");
             assertThat(e.get("args").get("step").asInt()).isEqualTo(1);
-            assertThat(e.get("ts").asDouble()).isCloseTo(first.runSeconds() * 1e6, org.assertj.core.data.Offset.offset(1e-3));
+            assertThat(e.get("ts").asDouble()).isCloseTo(first.runSeconds() * 1e6, Offset.offset(1e-3));
         });
     }
 
