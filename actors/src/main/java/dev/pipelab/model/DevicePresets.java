@@ -1,9 +1,7 @@
 package dev.pipelab.model;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * The catalog of accelerators. Invariant: every number is the vendor's datasheet value (dense, no
@@ -11,43 +9,39 @@ import java.util.TreeMap;
  */
 public final class DevicePresets {
 
-    private static final Map<String, DeviceSpec> PRESETS = build();
+    private static final Catalog<DeviceSpec> PRESETS = build();
 
     private DevicePresets() {
     }
 
     /** The preset named {@code name} (exact match), or empty. */
     public static Optional<DeviceSpec> find(String name) {
-        return Optional.ofNullable(PRESETS.get(name));
+        return PRESETS.find(name);
     }
 
     /** All preset names, sorted. */
     public static List<String> names() {
-        return List.copyOf(PRESETS.keySet());
+        return PRESETS.names();
     }
 
-    private static Map<String, DeviceSpec> build() {
-        Map<String, DeviceSpec> m = new TreeMap<>();
+    private static Catalog<DeviceSpec> build() {
+        Catalog<DeviceSpec> m = new Catalog<>(DeviceSpec::name);
         // NVIDIA A100 Tensor Core GPU datasheet (2021): BF16 tensor 312 TFLOPS dense (624 with
         // sparsity); A100 40GB SXM HBM2 1,555 GB/s; A100 80GB SXM HBM2e 2,039 GB/s.
-        put(m, new DeviceSpec("a100-40gb", 312e12, 40_000_000_000L, 1555e9));
-        put(m, new DeviceSpec("a100-80gb", 312e12, 80_000_000_000L, 2039e9));
+        m.add(new DeviceSpec("a100-40gb", 312e12, 40_000_000_000L, 1555e9));
+        m.add(new DeviceSpec("a100-80gb", 312e12, 80_000_000_000L, 2039e9));
         // NVIDIA H100 datasheet, SXM5: BF16 tensor 1,979 TFLOPS with sparsity = 989 dense; 80 GB HBM3
         // at 3.35 TB/s.
-        put(m, new DeviceSpec("h100-80gb", 989e12, 80_000_000_000L, 3.35e12));
+        m.add(new DeviceSpec("h100-80gb", 989e12, 80_000_000_000L, 3.35e12));
         // NVIDIA H200 datasheet, SXM: same compute as H100 SXM (989 TFLOPS BF16 dense); 141 GB HBM3e
         // at 4.8 TB/s.
-        put(m, new DeviceSpec("h200-141gb", 989e12, 141_000_000_000L, 4.8e12));
+        m.add(new DeviceSpec("h200-141gb", 989e12, 141_000_000_000L, 4.8e12));
         // NVIDIA Ada Lovelace architecture whitepaper, Appendix A (GeForce RTX 4090): FP16 tensor with
         // FP16 accumulate 330.3 TFLOPS dense — the figure the article's "0.6 seconds" assumes; with
         // FP32 accumulate (what BF16 training uses) it is 165.2 TFLOPS. 24 GB GDDR6X at 1,008 GB/s.
-        put(m, new DeviceSpec("rtx4090-24gb", 330e12, 24_000_000_000L, 1008e9));
+        m.add(new DeviceSpec("rtx4090-24gb", 330e12, 24_000_000_000L, 1008e9));
         // NVIDIA V100 datasheet, SXM2: 125 TFLOPS FP16 tensor (no BF16); 32 GB HBM2 at 900 GB/s.
-        put(m, new DeviceSpec("v100-32gb", 125e12, 32_000_000_000L, 900e9));
+        m.add(new DeviceSpec("v100-32gb", 125e12, 32_000_000_000L, 900e9));
         return m;
-    }
-
-    private static void put(Map<String, DeviceSpec> m, DeviceSpec spec) {
-        if (m.put(spec.name(), spec) != null) throw new IllegalStateException("duplicate preset " + spec.name());
     }
 }

@@ -1,9 +1,7 @@
 package dev.pipelab.model;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * The catalog of interconnects. Invariant: bandwidth is the nominal rate per direction in bytes per
@@ -16,48 +14,44 @@ import java.util.TreeMap;
  */
 public final class LinkPresets {
 
-    private static final Map<String, LinkSpec> PRESETS = build();
+    private static final Catalog<LinkSpec> PRESETS = build();
 
     private LinkPresets() {
     }
 
     /** The preset named {@code name} (exact match), or empty. */
     public static Optional<LinkSpec> find(String name) {
-        return Optional.ofNullable(PRESETS.get(name));
+        return PRESETS.find(name);
     }
 
     /** All preset names, sorted. */
     public static List<String> names() {
-        return List.copyOf(PRESETS.keySet());
+        return PRESETS.names();
     }
 
-    private static Map<String, LinkSpec> build() {
-        Map<String, LinkSpec> m = new TreeMap<>();
+    private static Catalog<LinkSpec> build() {
+        Catalog<LinkSpec> m = new Catalog<>(LinkSpec::name);
         // A100 datasheet: third-generation NVLink 600 GB/s total = 300 GB/s per direction.
         // Latency 2 µs: assumption.
-        put(m, new LinkSpec("nvlink3", 300e9, 2e-6));
+        m.add(new LinkSpec("nvlink3", 300e9, 2e-6));
         // H100 SXM datasheet: fourth-generation NVLink 900 GB/s total = 450 GB/s per direction.
         // Latency 2 µs: assumption.
-        put(m, new LinkSpec("nvlink4", 450e9, 2e-6));
+        m.add(new LinkSpec("nvlink4", 450e9, 2e-6));
         // PCI Express 4.0 x16: 16 GT/s × 16 lanes × 128/130 ≈ 31.5 GB/s per direction, rounded to 32e9
         // (PCI-SIG); the article's "4 GB through PCIe Gen4 ≥ 0.12 s" uses the same order.
         // Latency 5 µs: assumption (host-staged or P2P DMA plus software).
-        put(m, new LinkSpec("pcie4", 32e9, 5e-6));
+        m.add(new LinkSpec("pcie4", 32e9, 5e-6));
         // PCI Express 5.0 x16: 32 GT/s, ≈ 63 GB/s per direction, rounded to 64e9. Latency 5 µs: assumption.
-        put(m, new LinkSpec("pcie5", 64e9, 5e-6));
+        m.add(new LinkSpec("pcie5", 64e9, 5e-6));
         // InfiniBand HDR 200 Gb/s per port (NVIDIA ConnectX-6) = 25e9 B/s. Latency 5 µs: assumption
         // (switch and adapter are ~1 µs; the rest is software).
-        put(m, new LinkSpec("ib-hdr", 25e9, 5e-6));
+        m.add(new LinkSpec("ib-hdr", 25e9, 5e-6));
         // InfiniBand NDR 400 Gb/s per port (NVIDIA ConnectX-7) = 50e9 B/s. Latency 5 µs: assumption.
-        put(m, new LinkSpec("ib-ndr", 50e9, 5e-6));
+        m.add(new LinkSpec("ib-ndr", 50e9, 5e-6));
         // 800 Gb/s Ethernet (IEEE 802.3df; the article's 800G optical transceivers) = 100e9 B/s.
         // Latency 10 µs: assumption (RoCE through a switched Ethernet fabric).
-        put(m, new LinkSpec("eth-800g", 100e9, 10e-6));
-        put(m, LinkSpec.FREE);
+        m.add(new LinkSpec("eth-800g", 100e9, 10e-6));
+        m.add(LinkSpec.FREE);
         return m;
-    }
-
-    private static void put(Map<String, LinkSpec> m, LinkSpec spec) {
-        if (m.put(spec.name(), spec) != null) throw new IllegalStateException("duplicate preset " + spec.name());
     }
 }
