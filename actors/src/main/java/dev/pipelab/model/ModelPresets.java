@@ -1,10 +1,8 @@
 package dev.pipelab.model;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.TreeMap;
 
 /**
  * The catalog of published decoder-only models. Invariant: every entry's shape is copied from the
@@ -12,23 +10,23 @@ import java.util.TreeMap;
  */
 public final class ModelPresets {
 
-    private static final Map<String, ModelSpec> PRESETS = build();
+    private static final Catalog<ModelSpec> PRESETS = build();
 
     private ModelPresets() {
     }
 
     /** The preset named {@code name} (exact match), or empty. */
     public static Optional<ModelSpec> find(String name) {
-        return Optional.ofNullable(PRESETS.get(name));
+        return PRESETS.find(name);
     }
 
     /** All preset names, sorted. */
     public static List<String> names() {
-        return List.copyOf(PRESETS.keySet());
+        return PRESETS.names();
     }
 
-    private static Map<String, ModelSpec> build() {
-        Map<String, ModelSpec> m = new TreeMap<>();
+    private static Catalog<ModelSpec> build() {
+        Catalog<ModelSpec> m = new Catalog<>(ModelSpec::name);
 
         // Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU Clusters Using
         // Megatron-LM", Table 1 (columns: attention heads, hidden size, layers; published sizes
@@ -65,36 +63,37 @@ public final class ModelPresets {
         // (context 4,096, GQA for 70B) and the released config.json files (hidden_size,
         // intermediate_size, num_attention_heads, num_key_value_heads; vocab_size 32,000;
         // SwiGLU MLP; tie_word_embeddings false).
-        put(m, new ModelSpec("llama2-7b", 32, 4096, 32, 32, 11008, 32000, 4096, Mlp.SWIGLU, false,
+        m.add(new ModelSpec("llama2-7b", 32, 4096, 32, 32, 11008, 32000, 4096, Mlp.SWIGLU, false,
                 OptionalDouble.empty()));
-        put(m, new ModelSpec("llama2-13b", 40, 5120, 40, 40, 13824, 32000, 4096, Mlp.SWIGLU, false,
+        m.add(new ModelSpec("llama2-13b", 40, 5120, 40, 40, 13824, 32000, 4096, Mlp.SWIGLU, false,
                 OptionalDouble.empty()));
-        put(m, new ModelSpec("llama2-70b", 80, 8192, 64, 8, 28672, 32000, 4096, Mlp.SWIGLU, false,
+        m.add(new ModelSpec("llama2-70b", 80, 8192, 64, 8, 28672, 32000, 4096, Mlp.SWIGLU, false,
                 OptionalDouble.empty()));
 
         // Llama Team 2024, "The Llama 3 Herd of Models", Table 3 (layers, model dimension, FFN
         // dimension, attention heads, key/value heads 8, vocabulary 128,000 -> 128,256 in the
         // released config.json) and §3.4 (sequence length 8,192 in pre-training); SwiGLU, untied.
-        put(m, new ModelSpec("llama3-8b", 32, 4096, 32, 8, 14336, 128256, 8192, Mlp.SWIGLU, false,
+        m.add(new ModelSpec("llama3-8b", 32, 4096, 32, 8, 14336, 128256, 8192, Mlp.SWIGLU, false,
                 OptionalDouble.empty()));
-        put(m, new ModelSpec("llama3-70b", 80, 8192, 64, 8, 28672, 128256, 8192, Mlp.SWIGLU, false,
+        m.add(new ModelSpec("llama3-70b", 80, 8192, 64, 8, 28672, 128256, 8192, Mlp.SWIGLU, false,
                 OptionalDouble.empty()));
-        put(m, new ModelSpec("llama3-405b", 126, 16384, 128, 8, 53248, 128256, 8192, Mlp.SWIGLU, false,
+        m.add(new ModelSpec("llama3-405b", 126, 16384, 128, 8, 53248, 128256, 8192, Mlp.SWIGLU, false,
                 OptionalDouble.empty()));
         return m;
     }
 
-    private static void megatron(Map<String, ModelSpec> m, String name, int heads, int hidden, int layers) {
-        put(m, new ModelSpec(name, layers, hidden, heads, heads, 4 * hidden, 51200, 2048, Mlp.GELU, true,
-                OptionalDouble.empty()));
+    /** Arguments in the column order of Narayanan et al. 2021, Table 1: heads, hidden size, layers. */
+    private static void megatron(Catalog<ModelSpec> m, String name, int heads, int hidden, int layers) {
+        m.add(gpt(name, layers, hidden, heads, 51200));
     }
 
-    private static void gpt3(Map<String, ModelSpec> m, String name, int layers, int hidden, int heads) {
-        put(m, new ModelSpec(name, layers, hidden, heads, heads, 4 * hidden, 50257, 2048, Mlp.GELU, true,
-                OptionalDouble.empty()));
+    /** Arguments in the column order of Brown et al. 2020, Table 2.1: layers, d_model, heads. */
+    private static void gpt3(Catalog<ModelSpec> m, String name, int layers, int hidden, int heads) {
+        m.add(gpt(name, layers, hidden, heads, 50257));
     }
 
-    private static void put(Map<String, ModelSpec> m, ModelSpec spec) {
-        if (m.put(spec.name(), spec) != null) throw new IllegalStateException("duplicate preset " + spec.name());
+    /** The GPT architecture both papers use: GELU MLP with f = 4h, multi-head attention, tied embeddings, 2,048 tokens. */
+    private static ModelSpec gpt(String name, int layers, int hidden, int heads, int vocab) {
+        return new ModelSpec(name, layers, hidden, heads, heads, 4 * hidden, vocab, 2048, Mlp.GELU, true, OptionalDouble.empty());
     }
 }
