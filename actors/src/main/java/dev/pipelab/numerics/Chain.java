@@ -4,6 +4,7 @@ import org.ejml.data.DMatrixRMaj;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * Layers applied one after another. Invariant: params and weight gradients are the children's, concatenated
@@ -75,17 +76,19 @@ public final class Chain implements Layer {
 
     @Override
     public Forward shed(Forward forward) {
-        List<Forward> fs = ((Fwd) forward).parts();
-        List<Forward> out = new ArrayList<>(fs.size());
-        for (int i = 0; i < layers.size(); i++) out.add(layers.get(i).shed(fs.get(i)));
-        return new Fwd(out);
+        return eachLayer(forward, Layer::shed);
     }
 
     @Override
     public Forward restore(Forward forward) {
+        return eachLayer(forward, Layer::restore);
+    }
+
+    /** The chain's forward state with {@code step} applied to each layer's part, in layer order. */
+    private Forward eachLayer(Forward forward, BiFunction<Layer, Forward, Forward> step) {
         List<Forward> fs = ((Fwd) forward).parts();
         List<Forward> out = new ArrayList<>(fs.size());
-        for (int i = 0; i < layers.size(); i++) out.add(layers.get(i).restore(fs.get(i)));
+        for (int i = 0; i < layers.size(); i++) out.add(step.apply(layers.get(i), fs.get(i)));
         return new Fwd(out);
     }
 
