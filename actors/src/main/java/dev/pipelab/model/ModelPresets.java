@@ -63,22 +63,16 @@ public final class ModelPresets {
         // (context 4,096, GQA for 70B) and the released config.json files (hidden_size,
         // intermediate_size, num_attention_heads, num_key_value_heads; vocab_size 32,000;
         // SwiGLU MLP; tie_word_embeddings false).
-        m.add(new ModelSpec("llama2-7b", 32, 4096, 32, 32, 11008, 32000, 4096, Mlp.SWIGLU, false,
-                OptionalDouble.empty()));
-        m.add(new ModelSpec("llama2-13b", 40, 5120, 40, 40, 13824, 32000, 4096, Mlp.SWIGLU, false,
-                OptionalDouble.empty()));
-        m.add(new ModelSpec("llama2-70b", 80, 8192, 64, 8, 28672, 32000, 4096, Mlp.SWIGLU, false,
-                OptionalDouble.empty()));
+        m.add(llama("llama2-7b", 32, 4096, 32, 32, 11008, 32000, 4096));
+        m.add(llama("llama2-13b", 40, 5120, 40, 40, 13824, 32000, 4096));
+        m.add(llama("llama2-70b", 80, 8192, 64, 8, 28672, 32000, 4096));
 
         // Llama Team 2024, "The Llama 3 Herd of Models", Table 3 (layers, model dimension, FFN
         // dimension, attention heads, key/value heads 8, vocabulary 128,000 -> 128,256 in the
         // released config.json) and §3.4 (sequence length 8,192 in pre-training); SwiGLU, untied.
-        m.add(new ModelSpec("llama3-8b", 32, 4096, 32, 8, 14336, 128256, 8192, Mlp.SWIGLU, false,
-                OptionalDouble.empty()));
-        m.add(new ModelSpec("llama3-70b", 80, 8192, 64, 8, 28672, 128256, 8192, Mlp.SWIGLU, false,
-                OptionalDouble.empty()));
-        m.add(new ModelSpec("llama3-405b", 126, 16384, 128, 8, 53248, 128256, 8192, Mlp.SWIGLU, false,
-                OptionalDouble.empty()));
+        m.add(llama("llama3-8b", 32, 4096, 32, 8, 14336, 128256, 8192));
+        m.add(llama("llama3-70b", 80, 8192, 64, 8, 28672, 128256, 8192));
+        m.add(llama("llama3-405b", 126, 16384, 128, 8, 53248, 128256, 8192));
         return m;
     }
 
@@ -90,6 +84,13 @@ public final class ModelPresets {
     /** Arguments in the column order of Brown et al. 2020, Table 2.1: layers, d_model, heads. */
     private static void gpt3(Catalog<ModelSpec> m, String name, int layers, int hidden, int heads) {
         m.add(gpt(name, layers, hidden, heads, 50257));
+    }
+
+    /** The Llama architecture of Touvron et al. 2023 and the Llama Team 2024: SwiGLU MLP, untied embeddings. */
+    private static ModelSpec llama(String name, int layers, int hidden, int heads, int kvHeads, int ffnHidden, int vocab,
+                                   int seqLength) {
+        return new ModelSpec(name, layers, hidden, heads, kvHeads, ffnHidden, vocab, seqLength, Mlp.SWIGLU, false,
+                OptionalDouble.empty());
     }
 
     /** The GPT architecture both papers use: GELU MLP with f = 4h, multi-head attention, tied embeddings, 2,048 tokens. */
