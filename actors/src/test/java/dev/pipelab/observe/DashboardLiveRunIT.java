@@ -5,10 +5,9 @@ import dev.pipelab.monitoring.dashboard.HeadlessChromium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -69,18 +68,6 @@ class DashboardLiveRunIT {
 
     /** Probes the page every 250 ms until {@code done} holds, for at most 3 minutes. */
     private static JsonNode waitFor(HeadlessChromium browser, Predicate<JsonNode> done) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        Object last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                JsonNode probe = browser.evaluateJson(PROBE);
-                last = probe;
-                if (done.test(probe)) return probe;
-            } catch (IOException e) {
-                last = e.getMessage(); // still loading (about:blank, or mid-navigation)
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError("the page did not get there within 3 minutes; last probe: " + last);
+        return browser.awaitJson(PROBE, Duration.ofMinutes(3), done);
     }
 }

@@ -6,10 +6,9 @@ import dev.pipelab.monitoring.synthetic.LiveFeed;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -69,18 +68,6 @@ class DashboardBrowserTest {
 
     /** Probes the page every 250 ms until {@code done} holds, for at most 90 s. */
     private static JsonNode waitFor(HeadlessChromium browser, Predicate<JsonNode> done) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        Object last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                JsonNode probe = browser.evaluateJson(PROBE);
-                last = probe;
-                if (done.test(probe)) return probe;
-            } catch (IOException e) {
-                last = e.getMessage(); // the page is still loading (e.g. about:blank, or mid-navigation)
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError("the page did not get there within 90 s; last probe: " + last);
+        return browser.awaitJson(PROBE, Duration.ofSeconds(90), done);
     }
 }

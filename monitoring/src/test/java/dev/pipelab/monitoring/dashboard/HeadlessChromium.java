@@ -26,6 +26,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -164,6 +165,27 @@ public final class HeadlessChromium implements AutoCloseable {
                 .put("returnByValue", true)).get("result");
         if (!result.path("type").asText().equals("string")) throw new IOException("not a JSON string: " + result);
         return MAPPER.readTree(result.get("value").asText());
+    }
+
+    /**
+     * Evaluates {@code expression} (as {@link #evaluateJson}) every 250 ms until {@code done} holds of its value, for at
+     * most {@code within}, and returns that value; an evaluation that fails counts as "not yet" (the page is still
+     * loading, e.g. about:blank, or mid-navigation).
+     */
+    public JsonNode awaitJson(String expression, Duration within, Predicate<JsonNode> done) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        Object last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                JsonNode probe = evaluateJson(expression);
+                last = probe;
+                if (done.test(probe)) return probe;
+            } catch (IOException e) {
+                last = e.getMessage();
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("the page did not get there within " + within.toSeconds() + " s; last probe: " + last);
     }
 
     /** A PNG of the viewport. */
