@@ -151,14 +151,19 @@
     }
   }
 
+  /** One rank's row: its bar (tagged with the rank), its name, and the track its segments go on. */
+  function rankBar(box, r) {
+    const bar = div('bar', box);
+    bar.dataset.rank = r.rank;
+    div('name', bar, 'rank ' + r.rank);
+    return [bar, div('track', bar)];
+  }
+
   function util(st) {
     const box = $('util');
     box.textContent = '';
     for (const r of st.ranks) {
-      const bar = div('bar', box);
-      bar.dataset.rank = r.rank;
-      div('name', bar, 'rank ' + r.rank);
-      const track = div('track', bar);
+      const [bar, track] = rankBar(box, r);
       let left = 0;
       const busy = Object.values(r.busySeconds).reduce((a, b) => a + b, 0);
       for (const ph of st.phases) {
@@ -181,13 +186,10 @@
     const box = $('memory');
     box.textContent = '';
     for (const r of st.ranks) {
-      const bar = div('bar', box);
-      bar.dataset.rank = r.rank;
+      const [bar, track] = rankBar(box, r);
       const cap = r.capacityBytes;
       const scale = Math.max(cap, r.peakMemoryBytes) * 1.04;
       if (r.peakMemoryBytes > cap) bar.classList.add('over');
-      div('name', bar, 'rank ' + r.rank);
-      const track = div('track', bar);
       const fill = div('fill', track);
       fill.style.width = (r.memoryBytes / scale * 100) + '%';
       fill.style.background = 'var(--mem)';
