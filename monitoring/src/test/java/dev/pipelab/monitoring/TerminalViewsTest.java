@@ -88,6 +88,23 @@ class TerminalViewsTest {
     }
 
     @Test
+    void ganttOfAStepRecordedWithoutSpansSaysSo() {
+        List<Event> spanless = new ArrayList<>();
+        for (Event e : TinyGPipe.events(1)) {
+            if (e instanceof Event.StepEnded s) {
+                List<StageRecord> sums = s.stages().stream().map(r -> new StageRecord(r.step(), r.replica(), r.rank(),
+                        r.busySecondsByPhase(), r.busySeconds(), r.liveMemoryBytes(), r.peakMemoryBytes(), r.peakInFlight(),
+                        r.stallSecondsByRank(), r.allReduces(), r.outOfMemory(), List.of(), List.of(), List.of())).toList();
+                spanless.add(new Event.StepEnded(s.step(), s.stepSeconds(), s.runSeconds(), s.committedOffset(), sums, s.links()));
+            } else {
+                spanless.add(e);
+            }
+        }
+        assertThat(TextGantt.render(RunTelemetry.of(TinyGPipe.info(), spanless), 0, 20)).isEqualTo(
+                "no spans recorded for the Gantt of step 0 (telemetry below spans; pipelab run --telemetry spans draws it)\n");
+    }
+
+    @Test
     void ganttShowsSplitPhasesAndRecompute() {
         // a step that never ended is drawn up to its last action
         StepBuilder b = new StepBuilder(TinyGPipe.info(), 0).action(0, 0, 0, Phase.F, 0, 0, 1)

@@ -30,7 +30,7 @@ public final class TextGantt {
     /**
      * The chart of the latest completed step of {@code telemetry} (else of the latest abandoned one, up to its last
      * action) for {@code replica}, {@code widthColumns} characters wide between the bars. Rows run from rank 0 to the
-     * highest rank with an action in that step.
+     * highest rank with an action in that step; a step recorded without spans gets a line that says so.
      */
     public static String render(RunTelemetry telemetry, int replica, int widthColumns) {
         if (widthColumns < 1) throw new IllegalArgumentException("widthColumns must be >= 1, got " + widthColumns);
@@ -54,6 +54,10 @@ public final class TextGantt {
             if (s.replica() != replica || s.actions().isEmpty()) continue;
             byRank.put(s.rank(), s.actions());
             if (last == null) for (StageRecord.Action a : s.actions()) stepSeconds = Math.max(stepSeconds, a.endSeconds());
+        }
+        if (stages.stream().allMatch(s -> s.actions().isEmpty())) {
+            return "no spans recorded for the Gantt of step " + step + " (telemetry below spans; pipelab run --telemetry spans"
+                    + " draws it)\n";
         }
         int ranks = byRank.isEmpty() ? 0 : byRank.lastKey() + 1;
         int digits = Integer.toString(Math.max(ranks - 1, 0)).length();
