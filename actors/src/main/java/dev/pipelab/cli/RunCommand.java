@@ -417,7 +417,11 @@ final class RunCommand implements Callable<Integer> {
         Path file = Path.of(cluster);
         try {
             if (!Files.isRegularFile(file)) {
-                Node.seedAddress(cluster);
+                try {
+                    Node.seedAddress(cluster);
+                } catch (IllegalArgumentException e) {
+                    throw new UserException("--cluster " + cluster + ": neither a file nor a seed's host:port");
+                }
                 return new Node.Options(Node.Role.COORDINATOR, Optional.empty(), "127.0.0.1", 0, List.of(cluster), 1);
             }
             Config c = ConfigFactory.parseFile(file.toFile()).withFallback(ConfigFactory.parseResources("pipelab.conf")).resolve();
