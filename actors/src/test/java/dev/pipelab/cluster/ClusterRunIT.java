@@ -6,10 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pipelab.cli.Main;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -33,10 +30,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Three worker processes of {@code pipelab node} (real JVMs on 127.0.0.1, free ports) and {@code pipelab run --cluster}
  * in this JVM as the coordinator: every report.json equals the embedded run's apart from wallClock and placement,
- * with {@code pack} and {@code spread}. Invariant: every process the test starts is reaped, also when an assertion
+ * with {@code pack} and {@code spread}; SIGTERM makes a node leave and exit 0. Invariant: every process the test starts is reaped, also when an assertion
  * fails (SIGTERM, then SIGKILL after a timeout, in {@link #reap}).
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterRunIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -57,28 +53,52 @@ class ClusterRunIT {
         Worker first = startWorker(0, List.of());
         seed = first.hostPort();
         workers.add(first.address());
-        for (int i = 1; i < 3; i++) workers.add(startWorker(i, List.of("--seeds", seed)).address());
+        // the others join the first together: two JVMs start faster side by side than one after the other
+        List<CompletableFuture<Worker>> others = new ArrayList<>();
+        for (int i = 1; i < 3; i++) others.add(startWorkerAsync(i, List.of("--seeds", seed)));
+        for (CompletableFuture<Worker> w : others) workers.add(w.join().address());
     }
 
+    /**
+     * Reaps every process, whatever happened: SIGTERM, then SIGKILL after 20 s. Then checks what SIGTERM must do to a
+     * node: leave the cluster and exit 0 (a node killed here fails the class, after it was reaped).
+     */
     @AfterAll
     static void reap() throws InterruptedException {
         for (Process p : started) p.destroy();
+        List<String> unclean = new ArrayList<>();
         for (Process p : started) {
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 p.waitFor(10, TimeUnit.SECONDS);
+                unclean.add("pid " + p.pid() + " ignored SIGTERM for 20 s and was killed");
+            } else if (p.exitValue() != 0) {
+                unclean.add("pid " + p.pid() + " exited " + p.exitValue() + " on SIGTERM");
             }
         }
+        assertThat(unclean).as("worker logs in " + OUT).isEmpty();
+    }
+
+    private static CompletableFuture<Worker> startWorkerAsync(int index, List<String> extra) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return startWorker(index, extra);
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     /** {@code java -cp <this test's class path> dev.pipelab.cli.Main node --role worker --port 0 ...}, up. */
     private static Worker startWorker(int index, List<String> extra) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "node", "--role", "worker", "--host", "127.0.0.1", "--port", "0"));
         cmd.addAll(extra);
         Process p = new ProcessBuilder(cmd).redirectError(OUT.resolve("worker-" + index + ".err").toFile()).start();
-        started.add(p);
+        synchronized (started) {
+            started.add(p);
+        }
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
             try {
@@ -166,16 +186,6 @@ class ClusterRunIT {
         assertSameAsEmbedded("two-replicas", List.of("--set", "parallelism.data=2"));
     }
 
-    // last: the extra worker must not be Up while the other tests place their stages
-    @Test
-    @Order(Integer.MAX_VALUE)
-    void aWorkerStoppedBySigtermLeavesAndExitsZero() throws IOException, InterruptedException {
-        Worker extra = startWorker(3, List.of("--seeds", seed));
-        extra.process().destroy(); // SIGTERM
-        assertThat(extra.process().waitFor(30, TimeUnit.SECONDS)).as("exited within 30 s").isTrue();
-        assertThat(extra.process().exitValue()).isZero();
-    }
-
     @Test
     void aRunWithoutWorkersFailsWithAReasonNotAHang() {
         StringWriter o = new StringWriter();
@@ -183,8 +193,8 @@ class ClusterRunIT {
         // a seed nobody listens on: the coordinator never becomes Up
         int code = Main.execute(new PrintWriter(o), new PrintWriter(e), "run", SCENARIOS.resolve("quickstart.yaml").toString(),
                 "--steps", "1", "--no-dashboard", "--quiet", "--out", OUT.resolve("no-cluster").toString(),
-                "--cluster", "127.0.0.1:1", "--cluster-timeout", "3");
+                "--cluster", "127.0.0.1:1", "--cluster-timeout", "2");
         assertThat(code).isEqualTo(2);
-        assertThat(e.toString()).contains("--cluster 127.0.0.1:1").contains("did not become Up within 3 s");
+        assertThat(e.toString()).contains("--cluster 127.0.0.1:1").contains("did not become Up within 2 s");
     }
 }
