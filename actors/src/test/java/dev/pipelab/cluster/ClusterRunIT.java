@@ -119,10 +119,15 @@ class ClusterRunIT {
         return new Worker(p, m.group(1), m.group(2));
     }
 
-    /** {@code pipelab run} in-process; returns report.json. */
+    /** {@code pipelab run} of the quickstart in-process; returns report.json. */
     private static JsonNode run(String name, List<String> args) throws IOException {
+        return run("quickstart.yaml", name, args);
+    }
+
+    /** {@code pipelab run} in-process for 3 steps; returns report.json. */
+    private static JsonNode run(String scenario, String name, List<String> args) throws IOException {
         Path out = OUT.resolve(name);
-        List<String> all = new ArrayList<>(List.of("run", SCENARIOS.resolve("quickstart.yaml").toString(), "--steps", "3",
+        List<String> all = new ArrayList<>(List.of("run", SCENARIOS.resolve(scenario).toString(), "--steps", "3",
                 "--no-dashboard", "--quiet", "--out", out.toString()));
         all.addAll(args);
         StringWriter o = new StringWriter();
@@ -184,6 +189,23 @@ class ClusterRunIT {
     void twoReplicasOnThreeWorkersGiveTheEmbeddedReport() throws IOException {
         // pack puts the replicas on different workers: the ring all-reduce crosses JVMs
         assertSameAsEmbedded("two-replicas", List.of("--set", "parallelism.data=2"));
+    }
+
+    @Test
+    void realNumericsAcrossWorkersGiveTheEmbeddedLossesAndWeightsBitForBit() throws IOException {
+        // spread with 2 replicas of 2 ranks: activations, gradients and all-reduce chunks all cross JVMs
+        List<String> twoReplicas = List.of("--set", "parallelism.data=2");
+        JsonNode embedded = run("tiny-transformer-real.yaml", "real-embedded", twoReplicas);
+        List<String> args = new ArrayList<>(twoReplicas);
+        args.addAll(List.of("--cluster", seed, "--placement", "spread"));
+        JsonNode cluster = run("tiny-transformer-real.yaml", "real-spread", args);
+        // real runs measure their action times, so only the numerics are compared
+        assertThat(cluster.path("loss")).hasSize(3).isEqualTo(embedded.path("loss"));
+        assertThat(Files.readAllBytes(OUT.resolve("real-spread").resolve("weights.plwt")))
+                .isEqualTo(Files.readAllBytes(OUT.resolve("real-embedded").resolve("weights.plwt")));
+        Set<String> nodes = new HashSet<>();
+        cluster.path("placement").forEach(e -> nodes.add(e.path("node").asText()));
+        assertThat(nodes).hasSize(3);
     }
 
     @Test
