@@ -3,10 +3,10 @@ package dev.pipelab.cli;
 import dev.pipelab.cluster.Node;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import picocli.CommandLine.Command;
-import sun.misc.Signal;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
+import sun.misc.Signal;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -42,15 +42,16 @@ final class NodeCommand implements Callable<Integer> {
             description = "A HOCON file over the built-in pipelab.conf (e.g. cluster-config/loopback.conf); the flags win.")
     Path config;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDR",
-            description = "Address Artery binds to and advertises (default ${DEFAULT-VALUE}).")
+    @Option(names = "--host", paramLabel = "ADDR",
+            description = "Address Artery binds to and advertises (default: the --config file's, else 127.0.0.1).")
     String host;
 
-    @Option(names = "--port", defaultValue = "0", paramLabel = "N", description = "Artery port (default 0: a free port).")
-    int port;
+    @Option(names = "--port", paramLabel = "N", description = "Artery port (default: the --config file's, else 0: a free port).")
+    Integer port;
 
     @Option(names = "--seeds", split = ",", paramLabel = "HOST:PORT",
-            description = "Seed nodes to join, comma-separated (default: none, this node is the first seed).")
+            description = "Seed nodes to join, comma-separated (default: the --config file's seed-nodes, else none: this "
+                    + "node is the first seed).")
     List<String> seeds = new ArrayList<>();
 
     @Option(names = "--slots", paramLabel = "K",
@@ -74,8 +75,8 @@ final class NodeCommand implements Callable<Integer> {
         if (joinTimeout < 1) throw new UserException("--join-timeout must be >= 1, got " + joinTimeout);
         Node.Options options;
         try {
-            options = new Node.Options(r, Optional.ofNullable(config), host, port, seeds,
-                    slots != null ? slots : Node.Options.defaultSlots());
+            options = Node.Options.of(r, Optional.ofNullable(config), Optional.ofNullable(host), Optional.ofNullable(port),
+                    seeds, slots != null ? slots : Node.Options.defaultSlots());
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage());
         }

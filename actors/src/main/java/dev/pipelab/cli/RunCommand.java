@@ -2,9 +2,6 @@ package dev.pipelab.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
 import dev.pipelab.clock.ClockMode;
 import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.Node;
@@ -410,7 +407,7 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * The coordinator's node: {@code --cluster HOST:PORT} joins that seed from 127.0.0.1; {@code --cluster FILE} takes
-     * the file's config (its hostname, its seed-nodes) on a free port.
+     * the file's config (its hostname, its seed-nodes) on a free port, since the file's port is a seed's.
      */
     private static Node.Options coordinatorOptions(String cluster) {
         Path file = Path.of(cluster);
@@ -423,12 +420,11 @@ final class RunCommand implements Callable<Integer> {
                 }
                 return new Node.Options(Node.Role.COORDINATOR, Optional.empty(), "127.0.0.1", 0, List.of(cluster), 1);
             }
-            Config c = ConfigFactory.parseFile(file.toFile()).withFallback(ConfigFactory.parseResources("pipelab.conf")).resolve();
-            List<String> seeds = c.getStringList("pekko.cluster.seed-nodes");
-            if (seeds.isEmpty()) throw new UserException("--cluster " + cluster + ": the file lists no pekko.cluster.seed-nodes");
-            return new Node.Options(Node.Role.COORDINATOR, Optional.of(file),
-                    c.getString("pekko.remote.artery.canonical.hostname"), 0, seeds, 1);
-        } catch (IllegalArgumentException | ConfigException e) {
+            Node.Options fromFile = Node.Options.of(Node.Role.COORDINATOR, Optional.of(file), Optional.empty(), Optional.of(0),
+                    List.of(), 1);
+            if (fromFile.seeds().isEmpty()) throw new UserException("--cluster " + cluster + ": the file lists no pekko.cluster.seed-nodes");
+            return fromFile;
+        } catch (IllegalArgumentException e) {
             throw new UserException("--cluster " + cluster + ": " + e.getMessage());
         }
     }

@@ -1,6 +1,7 @@
 package dev.pipelab.cluster;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.pipelab.pipeline.Emulator;
@@ -46,6 +47,10 @@ public final class Node implements AutoCloseable {
     /** Prefix of the role that carries a worker's slots ({@code slots-8}). */
     public static final String SLOTS_ROLE = "slots-";
 
+    private static final String HOSTNAME = "pekko.remote.artery.canonical.hostname";
+    private static final String PORT = "pekko.remote.artery.canonical.port";
+    private static final String SEEDS = "pekko.cluster.seed-nodes";
+
     /** What a node does in the cluster. */
     public enum Role {
         WORKER, COORDINATOR;
@@ -72,6 +77,28 @@ public final class Node implements AutoCloseable {
             config.ifPresent(f -> {
                 if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--config: no file at " + f);
             });
+        }
+
+        /**
+         * Options from flags, where a flag not given takes the {@code config} file's value (its canonical hostname and
+         * port, its seed-nodes), else the default: 127.0.0.1, a free port, no seeds.
+         */
+        public static Options of(Role role, Optional<Path> config, Optional<String> host, Optional<Integer> port,
+                                 List<String> seeds, int slots) {
+            config.ifPresent(f -> {
+                if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--config: no file at " + f);
+            });
+            Config file;
+            try {
+                file = config.map(f -> ConfigFactory.parseFile(f.toFile()).withFallback(ConfigFactory.parseResources("pipelab.conf"))
+                        .resolve()).orElse(ConfigFactory.empty());
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException("--config: " + e.getMessage());
+            }
+            String h = host.orElseGet(() -> file.hasPath(HOSTNAME) ? file.getString(HOSTNAME) : "127.0.0.1");
+            int p = port.orElseGet(() -> file.hasPath(PORT) ? file.getInt(PORT) : 0);
+            List<String> s = !seeds.isEmpty() || !file.hasPath(SEEDS) ? seeds : file.getStringList(SEEDS);
+            return new Options(role, config, h, p, s, slots);
         }
 
         /** A worker's default slots on this machine: cores × {@link #SLOTS_PER_CORE}. */
@@ -112,11 +139,14 @@ public final class Node implements AutoCloseable {
         List<String> roles = new ArrayList<>(List.of(o.role().label()));
         if (o.role() == Role.WORKER) roles.add(SLOTS_ROLE + o.slots());
         Config flags = ConfigFactory.empty()
-                .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(o.host()))
-                .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(o.port()))
+                .withValue(HOSTNAME, ConfigValueFactory.fromAnyRef(o.host()))
+                .withValue(PORT, ConfigValueFactory.fromAnyRef(o.port()))
                 .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles))
                 // the seeds are joined explicitly (start), so that "itself" can mean the port it bound
-                .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of()));
+                .withValue(SEEDS, ConfigValueFactory.fromIterable(List.of()))
+                // the command that started the node decides how its process ends (pipelab node: exit 0 after a signal,
+                // 1 when downed; pipelab run: its own exit code), never CoordinatedShutdown
+                .withValue("pekko.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef("off"));
         Config file = o.config().map(f -> ConfigFactory.parseFile(f.toFile())).orElse(ConfigFactory.empty());
         return Emulator.config(flags.withFallback(file));
     }
