@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pipelab.clock.ClockMode;
 import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.Node;
+import dev.pipelab.cluster.NodePlacement;
 import dev.pipelab.cluster.WorkerPlacement;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventLog;
@@ -63,7 +64,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code pipelab run [SCENARIO]}: the scenario as a live pipeline of Pekko actors on the embedded one-node cluster,
@@ -267,7 +272,7 @@ final class RunCommand implements Callable<Integer> {
             RunSpec runSpec = real.isPresent() ? RunSpec.of(plan).withReal(real.get()) : RunSpec.of(plan);
             if (cluster != null) {
                 List<ActorRef<Host.Command>> hosts = workers.stream().map(Node.Worker::host).toList();
-                result = Emulator.run(clusterNode.system(), hosts, WorkerPlacement.of(onWorker), runSpec, options);
+                result = runWatched(hosts, workers, WorkerPlacement.of(onWorker), runSpec, options);
             } else {
                 result = Emulator.run(runSpec, options);
             }
@@ -403,6 +408,27 @@ final class RunCommand implements Callable<Integer> {
         boolean exact = result.steps().stream().allMatch(s -> s.stepSeconds() == analytic.stepTimeSeconds());
         return String.format(Locale.ROOT, "step time: runtime %s, analytic %s: %s", Format.seconds(emulated),
                 Format.seconds(analytic.stepTimeSeconds()), exact ? "identical to the bit" : "DIFFERENT (a bug; please report it)");
+    }
+
+    /**
+     * Runs on the workers; a worker that leaves the cluster meanwhile fails the run at once, where the run would
+     * otherwise wait for its messages until the safety timeout. The run's actors on the other workers then stay
+     * until those workers stop.
+     */
+    private RunResult runWatched(List<ActorRef<Host.Command>> hosts, List<Node.Worker> workers, NodePlacement placement,
+                                 RunSpec runSpec, RunOptions options) throws InterruptedException {
+        CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(
+                () -> Emulator.run(clusterNode.system(), hosts, placement, runSpec, options));
+        while (true) {
+            try {
+                return run.get(500, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            } catch (TimeoutException e) {
+                Optional<String> lost = clusterNode.lost(workers);
+                if (lost.isPresent()) throw new UserException(lost.get());
+            }
+        }
     }
 
     /**

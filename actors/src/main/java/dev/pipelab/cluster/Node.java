@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -222,6 +223,17 @@ public final class Node implements AutoCloseable {
         }
         throw new IllegalStateException("no workers seen within " + timeout.toSeconds() + " s (" + last
                 + "): start them with 'pipelab cluster up' or 'pipelab node --role worker --seeds ...'");
+    }
+
+    /**
+     * The first of {@code workers} that is no longer an {@code Up} member (it left, was downed or removed), as a
+     * sentence; empty while all are Up. An unreachable worker counts once the split-brain resolver has downed it.
+     */
+    public Optional<String> lost(List<Worker> workers) {
+        Set<Address> up = new HashSet<>();
+        for (Member m : Cluster.get(system).state().getMembers()) if (m.status() == MemberStatus.up()) up.add(m.address());
+        return workers.stream().filter(w -> !up.contains(w.host().path().address())).findFirst()
+                .map(w -> "worker " + w.address() + " left the cluster during the run");
     }
 
     private Set<ActorRef<Host.Command>> listing(Duration timeout) {
