@@ -153,6 +153,9 @@ class ClusterRunIT {
             args.addAll(List.of("--cluster", seed, "--placement", placement));
             JsonNode cluster = run(name + "-" + placement, args);
             assertThat(virtual(cluster)).as("%s with %s", name, placement).isEqualTo(virtual(embedded));
+            List<String> keys = new ArrayList<>();
+            cluster.fieldNames().forEachRemaining(keys::add);
+            assertThat(keys.subList(keys.size() - 3, keys.size())).containsExactly("status", "placement", "wallClock");
             JsonNode placed = cluster.path("placement");
             int p = embedded.path("plan").path("pipeline").asInt();
             int d = embedded.path("plan").path("data").asInt();
