@@ -2,7 +2,13 @@ package dev.pipelab.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import dev.pipelab.clock.ClockMode;
+import dev.pipelab.cluster.Host;
+import dev.pipelab.cluster.Node;
+import dev.pipelab.cluster.WorkerPlacement;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventLog;
 import dev.pipelab.monitoring.EventPump;
@@ -38,6 +44,7 @@ import dev.pipelab.plan.Planner;
 import dev.pipelab.scenario.ScenarioLoader;
 import dev.pipelab.schedule.Timeline;
 import dev.pipelab.stage.OomPolicy;
+import org.apache.pekko.actor.typed.ActorRef;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -122,11 +129,36 @@ final class RunCommand implements Callable<Integer> {
             + "no actors) instead, writing the loss per step and the weights.")
     boolean sequential;
 
+    @Option(names = "--cluster", paramLabel = "HOST:PORT|FILE",
+            description = "Run on a pipelab cluster: join it as the coordinator through this seed (or the seeds of this "
+                    + "HOCON file), place every stage on its workers, and leave at the end (default: the embedded one-node cluster).")
+    String cluster;
+
+    @Option(names = "--placement", paramLabel = "pack|spread",
+            description = "With --cluster: pack keeps each replica's ranks on as few workers as their slots allow, spread "
+                    + "deals stages round-robin (default: the scenario's cluster.placement, pack).")
+    String placement;
+
+    @Option(names = "--cluster-timeout", defaultValue = "60", paramLabel = "SECONDS",
+            description = "With --cluster: give up when no workers are seen within this time (default ${DEFAULT-VALUE}).")
+    int clusterTimeout;
+
     @Spec
     CommandSpec spec;
 
+    /** The coordinator's node of a {@code --cluster} run; closed (the node leaves) whatever the run's outcome. */
+    private Node clusterNode;
+
     @Override
     public Integer call() throws Exception {
+        try {
+            return runScenario();
+        } finally {
+            if (clusterNode != null) clusterNode.close();
+        }
+    }
+
+    private Integer runScenario() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
         ClockMode mode = switch (clock) {
             case "virtual" -> ClockMode.VIRTUAL;
@@ -136,6 +168,14 @@ final class RunCommand implements Callable<Integer> {
         if (!(speed > 0) || Double.isInfinite(speed)) throw new UserException("--speed must be a positive number, got " + speed);
         if (steps != null && steps < 1) throw new UserException("--steps must be >= 1, got " + steps);
         if (port < 0 || port > 65535) throw new UserException("--port must be within 0..65535, got " + port);
+        if (placement != null && cluster == null) throw new UserException("--placement needs --cluster");
+        if (clusterTimeout < 1) throw new UserException("--cluster-timeout must be >= 1, got " + clusterTimeout);
+        WorkerPlacement.Strategy strategy;
+        try {
+            strategy = WorkerPlacement.Strategy.of(placement != null ? placement : "pack");
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--" + e.getMessage());
+        }
         if (telemetry != null && !List.of("off", "steps", "spans").contains(telemetry)) {
             throw new UserException("--telemetry must be off, steps or spans, got '" + telemetry + "'");
         }
@@ -158,6 +198,22 @@ final class RunCommand implements Callable<Integer> {
         TelemetryChoice recording = telemetry != null
                 ? TelemetryChoice.of(telemetry, "--telemetry", plan.schedule(), plan.data(), stepCount)
                 : TelemetryChoice.of(scenario.telemetry().level(), "scenario", plan.schedule(), plan.data(), stepCount);
+
+        // ---- cluster: join as the coordinator and place every (replica, rank) on the workers before anything runs ----
+        List<Node.Worker> workers = List.of();
+        int[][] onWorker = new int[0][0];
+        if (cluster != null) {
+            if (sequential) throw new UserException("--sequential runs without actors: it takes no --cluster");
+            clusterNode = Node.start(coordinatorOptions(cluster));
+            try {
+                clusterNode.awaitUp(Duration.ofSeconds(clusterTimeout));
+                workers = clusterNode.awaitWorkers(Duration.ofSeconds(clusterTimeout));
+                onWorker = WorkerPlacement.assign(strategy, workers.stream().map(Node.Worker::slots).toList(),
+                        plan.data(), plan.pipeline());
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                throw new UserException("--cluster " + cluster + ": " + e.getMessage());
+            }
+        }
 
         // ---- telemetry: the run's step events go to the log (for the trace) and to the run's telemetry, which
         // summarises each completed step once for the dashboard, the metrics and the progress line ----
@@ -200,7 +256,8 @@ final class RunCommand implements Callable<Integer> {
         if (!quiet) {
             stdout.printf(Locale.ROOT, "pipelab run: %s, %s, p=%d d=%d t=%d v=%d, m=%d, %d steps, %s clock%s, %s%n", plan.name(),
                     plan.schedule().name(), plan.pipeline(), plan.data(), plan.tensor(), plan.virtualStages(), plan.microBatches(),
-                    stepCount, info.clock(), mode == ClockMode.WALL ? " at speed " + speed : "", recording.reason());
+                    stepCount, info.clock(), mode == ClockMode.WALL ? " at speed " + speed : "", recording.reason()
+                            + (cluster != null ? ", on " + workers.size() + " workers, placement " + strategy.label() : ""));
             if (server != null) stdout.printf(Locale.ROOT, "dashboard %s   metrics %smetrics%n", server.uri(), server.uri());
             stdout.flush();
         }
@@ -212,7 +269,12 @@ final class RunCommand implements Callable<Integer> {
         RuntimeException crash = null;
         try {
             RunSpec runSpec = real.isPresent() ? RunSpec.of(plan).withReal(real.get()) : RunSpec.of(plan);
-            result = Emulator.run(runSpec, options);
+            if (cluster != null) {
+                List<ActorRef<Host.Command>> hosts = workers.stream().map(Node.Worker::host).toList();
+                result = Emulator.run(clusterNode.system(), hosts, WorkerPlacement.of(onWorker), runSpec, options);
+            } else {
+                result = Emulator.run(runSpec, options);
+            }
         } catch (RuntimeException e) {
             // a failure after some steps still leaves the report and the trace of what ran
             crash = e;
@@ -228,7 +290,16 @@ final class RunCommand implements Callable<Integer> {
                     case FAILED -> RunReport.Outcome.failed(result.failure().orElse("(no reason given)"));
                     default -> RunReport.Outcome.COMPLETED;
                 };
-        RunReport report = RunReport.of(runTelemetry, outcome, new WallClock(startedAt.toString(), wallSeconds));
+        RunReport unplaced = RunReport.of(runTelemetry, outcome, new WallClock(startedAt.toString(), wallSeconds));
+        List<RunReport.Placed> placed = new ArrayList<>();
+        if (cluster != null) {
+            for (int replica = 0; replica < onWorker.length; replica++) {
+                for (int rank = 0; rank < onWorker[replica].length; rank++) {
+                    placed.add(new RunReport.Placed(replica, rank, workers.get(onWorker[replica][rank]).address()));
+                }
+            }
+        }
+        RunReport report = placed.isEmpty() ? unplaced : unplaced.withPlacement(placed);
         List<Event> events = log.events();
         writeAtomically(outDir.resolve("report.json"), tmp -> ReportJson.write(report, tmp));
         writeAtomically(outDir.resolve("trace.json"), tmp -> TraceWriter.write(info, events, tmp));
@@ -336,6 +407,27 @@ final class RunCommand implements Callable<Integer> {
         boolean exact = result.steps().stream().allMatch(s -> s.stepSeconds() == analytic.stepTimeSeconds());
         return String.format(Locale.ROOT, "step time: runtime %s, analytic %s: %s", Format.seconds(emulated),
                 Format.seconds(analytic.stepTimeSeconds()), exact ? "identical to the bit" : "DIFFERENT (a bug; please report it)");
+    }
+
+    /**
+     * The coordinator's node: {@code --cluster HOST:PORT} joins that seed from 127.0.0.1; {@code --cluster FILE} takes
+     * the file's config (its hostname, its seed-nodes) on a free port.
+     */
+    private static Node.Options coordinatorOptions(String cluster) {
+        Path file = Path.of(cluster);
+        try {
+            if (!Files.isRegularFile(file)) {
+                Node.seedAddress(cluster);
+                return new Node.Options(Node.Role.COORDINATOR, Optional.empty(), "127.0.0.1", 0, List.of(cluster), 1);
+            }
+            Config c = ConfigFactory.parseFile(file.toFile()).withFallback(ConfigFactory.parseResources("pipelab.conf")).resolve();
+            List<String> seeds = c.getStringList("pekko.cluster.seed-nodes");
+            if (seeds.isEmpty()) throw new UserException("--cluster " + cluster + ": the file lists no pekko.cluster.seed-nodes");
+            return new Node.Options(Node.Role.COORDINATOR, Optional.of(file),
+                    c.getString("pekko.remote.artery.canonical.hostname"), 0, seeds, 1);
+        } catch (IllegalArgumentException | ConfigException e) {
+            throw new UserException("--cluster " + cluster + ": " + e.getMessage());
+        }
     }
 
     private Path outputFolder(String name) throws IOException {

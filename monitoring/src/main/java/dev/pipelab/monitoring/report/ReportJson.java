@@ -25,7 +25,8 @@ import java.nio.file.Path;
  * Writes a {@link RunReport} as {@code report.json}. Invariant: the same report gives the same bytes on every
  * machine: keys in a fixed order written out here, two-space indent, {@code \n} line ends, doubles in Java's
  * shortest round-tripping form, and {@code wallClock} as the last key so the rest can be compared alone. The run's
- * outcome ({@code status}, and {@code failure} when it did not complete) comes just before it.
+ * outcome ({@code status}, and {@code failure} when it did not complete) comes just before it, then a cluster run's
+ * {@code placement} (absent for an embedded run).
  */
 public final class ReportJson {
 
@@ -158,6 +159,12 @@ public final class ReportJson {
         }
         root.put("status", r.outcome().status().label());
         r.outcome().failure().ifPresent(f -> root.put("failure", f));
+        if (!r.placement().isEmpty()) {
+            ArrayNode placement = root.putArray("placement");
+            for (RunReport.Placed p : r.placement()) {
+                placement.addObject().put("replica", p.replica()).put("rank", p.rank()).put("node", p.node());
+            }
+        }
         ObjectNode wall = root.putObject("wallClock");
         wall.put("startedAt", r.wallClock().startedAt());
         wall.put("wallSeconds", r.wallClock().wallSeconds());

@@ -36,6 +36,8 @@ import java.util.TreeSet;
  * @param loss     real-numerics runs: the training loss of each step (mean over replicas and micro-batches); empty
  *                 otherwise (and then absent from the JSON)
  * @param outcome  whether the run completed, and why not; a run that stopped early reports the steps it completed
+ * @param placement a cluster run: which node hosted each (replica, rank); empty for an embedded run (and then absent
+ *                 from the JSON). Deployment only: no other number depends on it
  */
 public record RunReport(String name, String schedule, String clock, double speed, RunInfo info, int completedSteps,
                         double runSeconds, double stepTimeSeconds, double lastStepTimeSeconds, double bubbleFraction,
@@ -43,7 +45,14 @@ public record RunReport(String name, String schedule, String clock, double speed
                         Optional<MemoryInfo> memory, List<Stage> stages, List<LinkStats> links,
                         List<AllReduce> allReduce, List<StepStats> steps, List<String> faults, Recovery recovery,
                         List<StepSummary.OutOfMemory> outOfMemory, List<Double> loss, Outcome outcome,
-                        WallClock wallClock) {
+                        List<Placed> placement, WallClock wallClock) {
+
+    /** The stage of rank {@code rank} of replica {@code replica} ran on the node at {@code node} (its cluster address). */
+    public record Placed(int replica, int rank, String node) {
+        public Placed {
+            Objects.requireNonNull(node, "node");
+        }
+    }
 
     /**
      * One pipeline rank over the run, aggregated over replicas. Invariant: {@code peakMemoryBytes} and
@@ -117,6 +126,14 @@ public record RunReport(String name, String schedule, String clock, double speed
         faults = List.copyOf(faults);
         outOfMemory = List.copyOf(outOfMemory);
         loss = List.copyOf(loss);
+        placement = List.copyOf(placement);
+    }
+
+    /** This report with the given placement (a cluster run). */
+    public RunReport withPlacement(List<Placed> placement) {
+        return new RunReport(name, schedule, clock, speed, info, completedSteps, runSeconds, stepTimeSeconds,
+                lastStepTimeSeconds, bubbleFraction, samplesPerSecond, tokensPerSecond, mfu, hfu, memory, stages, links,
+                allReduce, steps, faults, recovery, outOfMemory, loss, outcome, placement, wallClock);
     }
 
     /** The report of a completed run's {@code telemetry}. */
@@ -174,6 +191,6 @@ public record RunReport(String name, String schedule, String clock, double speed
                 flopRate > 0 ? info.modelFlopsPerStep() / flopRate : 0,
                 flopRate > 0 ? info.hardwareFlopsPerStep() / flopRate : 0,
                 info.memory(), stages, aggregate.linksOverRun(), allReduce, steps, List.of(), Recovery.NONE,
-                aggregate.outOfMemory(), aggregate.losses(), outcome, wallClock);
+                aggregate.outOfMemory(), aggregate.losses(), outcome, List.of(), wallClock);
     }
 }

@@ -1,0 +1,103 @@
+package dev.pipelab.cli;
+
+import dev.pipelab.cluster.Node;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import picocli.CommandLine.Command;
+import sun.misc.Signal;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code pipelab node}: one long-lived cluster node in the foreground. Invariant: stdout gets exactly one line,
+ * {@code pipelab node: up ROLE pekko://pipelab@HOST:PORT slots=K version=V}, once the node is a member {@code Up}
+ * (scripts parse it); everything else goes to stderr. SIGTERM or Ctrl-C leave the cluster through
+ * CoordinatedShutdown and exit 0; a node that is downed or cannot join exits 1.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true,
+        description = "Start one pipelab cluster node in the foreground: a worker hosts the stages and links that "
+                + "'pipelab run --cluster' places on it, run after run, until SIGTERM or Ctrl-C.")
+final class NodeCommand implements Callable<Integer> {
+
+    /** The shutdown reason of a node stopped by SIGTERM or Ctrl-C: the one ending that exits 0. */
+    private static final CoordinatedShutdown.Reason SIGNALLED = new CoordinatedShutdown.Reason() {
+        @Override
+        public String toString() {
+            return "signalled";
+        }
+    };
+
+    @Option(names = "--role", required = true, paramLabel = "worker|coordinator", description = "What the node does.")
+    String role;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "A HOCON file over the built-in pipelab.conf (e.g. cluster-config/loopback.conf); the flags win.")
+    Path config;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDR",
+            description = "Address Artery binds to and advertises (default ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "0", paramLabel = "N", description = "Artery port (default 0: a free port).")
+    int port;
+
+    @Option(names = "--seeds", split = ",", paramLabel = "HOST:PORT",
+            description = "Seed nodes to join, comma-separated (default: none, this node is the first seed).")
+    List<String> seeds = new ArrayList<>();
+
+    @Option(names = "--slots", paramLabel = "K",
+            description = "Stages a worker offers to host (default: cores x " + Node.SLOTS_PER_CORE + ").")
+    Integer slots;
+
+    @Option(names = "--join-timeout", defaultValue = "60", paramLabel = "SECONDS",
+            description = "Give up when not Up within this time (default ${DEFAULT-VALUE}).")
+    int joinTimeout;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Node.Role r = switch (role) {
+            case "worker" -> Node.Role.WORKER;
+            case "coordinator" -> Node.Role.COORDINATOR;
+            default -> throw new UserException("--role must be worker or coordinator, got '" + role + "'");
+        };
+        if (joinTimeout < 1) throw new UserException("--join-timeout must be >= 1, got " + joinTimeout);
+        Node.Options options;
+        try {
+            options = new Node.Options(r, Optional.ofNullable(config), host, port, seeds,
+                    slots != null ? slots : Node.Options.defaultSlots());
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage());
+        }
+        Node node = Node.start(options);
+        try {
+            node.awaitUp(Duration.ofSeconds(joinTimeout));
+        } catch (IllegalStateException e) {
+            node.close();
+            spec.commandLine().getErr().println("pipelab node: " + e.getMessage());
+            return 1;
+        }
+        // SIGTERM and Ctrl-C leave the cluster through CoordinatedShutdown and end this command with 0; without these
+        // handlers the JVM's own shutdown would run the same phases but exit with 128 + the signal's number
+        for (String name : List.of("TERM", "INT")) {
+            Signal.handle(new Signal(name), sig -> node.shutdown(SIGNALLED));
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("pipelab node: up " + r.label() + " " + node.address() + " slots=" + node.slots() + " version=" + Main.version());
+        out.flush();
+        node.awaitTermination();
+        boolean signalled = node.shutdownReason().map(SIGNALLED::equals).orElse(false);
+        if (!signalled) spec.commandLine().getErr().println("pipelab node: stopped: " + node.shutdownReason().map(Object::toString).orElse("terminated"));
+        return signalled ? 0 : 1;
+    }
+}

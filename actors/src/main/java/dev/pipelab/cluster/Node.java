@@ -1,0 +1,258 @@
+package dev.pipelab.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.pipelab.pipeline.Emulator;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.StreamSupport;
+
+/**
+ * One member of a pipelab cluster: an ActorSystem named {@value Emulator#SYSTEM_NAME} with Artery on a given address,
+ * joined to its seeds, with role {@code worker} or {@code coordinator}. Invariant: a worker runs exactly one
+ * {@link Host} at {@code /user/host} (the path {@code large-message-destinations} in pipelab.conf names), registered
+ * with the Receptionist, and advertises its capacity as the role {@code slots-K}; a coordinator hosts nothing.
+ */
+public final class Node implements AutoCloseable {
+
+    /** A worker's default slots per core: stages mostly wait for messages, so a core carries several. */
+    public static final int SLOTS_PER_CORE = 4;
+
+    /** Prefix of the role that carries a worker's slots ({@code slots-8}). */
+    public static final String SLOTS_ROLE = "slots-";
+
+    /** What a node does in the cluster. */
+    public enum Role {
+        WORKER, COORDINATOR;
+
+        /** The cluster role name ({@code worker}, {@code coordinator}). */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * How to start a node. Invariant: {@code port} within 0..65535 (0 = a free port), {@code slots >= 1}, every seed
+     * a {@code host:port}; no seeds means the node is the first seed and joins itself.
+     *
+     * @param config a HOCON file layered over pipelab.conf (e.g. cluster-config/loopback.conf); the flags win over it
+     */
+    public record Options(Role role, Optional<Path> config, String host, int port, List<String> seeds, int slots) {
+        public Options {
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be within 0..65535, got " + port);
+            if (slots < 1) throw new IllegalArgumentException("--slots must be >= 1, got " + slots);
+            if (host.isBlank()) throw new IllegalArgumentException("--host must not be blank");
+            seeds = List.copyOf(seeds);
+            for (String s : seeds) seedAddress(s);
+            config.ifPresent(f -> {
+                if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--config: no file at " + f);
+            });
+        }
+
+        /** A worker's default slots on this machine: cores × {@link #SLOTS_PER_CORE}. */
+        public static int defaultSlots() {
+            return Runtime.getRuntime().availableProcessors() * SLOTS_PER_CORE;
+        }
+    }
+
+    /** A worker as the coordinator sees it: its host, its address and its slots. */
+    public record Worker(ActorRef<Host.Command> host, String address, int slots) {}
+
+    private final ActorSystem<Void> system;
+    private final Role role;
+    private final int slots;
+
+    private Node(ActorSystem<Void> system, Role role, int slots) {
+        this.system = system;
+        this.role = role;
+        this.slots = slots;
+    }
+
+    /** {@code host:port} (or a full {@code pekko://pipelab@host:port}) as a cluster address. */
+    public static Address seedAddress(String seed) {
+        String uri = seed.startsWith("pekko://") ? seed : "pekko://" + Emulator.SYSTEM_NAME + "@" + seed;
+        Address a;
+        try {
+            a = AddressFromURIString.parse(uri);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("seed '" + seed + "' is not host:port");
+        }
+        if (a.host().isEmpty() || a.port().isEmpty()) throw new IllegalArgumentException("seed '" + seed + "' is not host:port");
+        return a;
+    }
+
+    /** The node's config: the flags over {@code --config} over pipelab.conf. */
+    public static Config config(Options o) {
+        List<String> roles = new ArrayList<>(List.of(o.role().label()));
+        if (o.role() == Role.WORKER) roles.add(SLOTS_ROLE + o.slots());
+        Config flags = ConfigFactory.empty()
+                .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(o.host()))
+                .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(o.port()))
+                .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles))
+                // the seeds are joined explicitly (start), so that "itself" can mean the port it bound
+                .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of()));
+        Config file = o.config().map(f -> ConfigFactory.parseFile(f.toFile())).orElse(ConfigFactory.empty());
+        return Emulator.config(flags.withFallback(file));
+    }
+
+    /** Starts the node and joins its seeds (itself when none); returns before it is {@code Up} (see {@link #awaitUp}). */
+    public static Node start(Options o) {
+        Behavior<Void> guardian = Behaviors.setup(ctx -> {
+            if (o.role() == Role.WORKER) ctx.spawn(Host.create(Emulator.ACTORS), "host");
+            return Behaviors.empty();
+        });
+        ActorSystem<Void> system = ActorSystem.create(guardian, Emulator.SYSTEM_NAME, config(o));
+        Cluster cluster = Cluster.get(system);
+        List<Address> seeds = o.seeds().isEmpty() ? List.of(cluster.selfMember().address())
+                : o.seeds().stream().map(Node::seedAddress).toList();
+        cluster.manager().tell(new JoinSeedNodes(seeds));
+        return new Node(system, o.role(), o.slots());
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public int slots() {
+        return slots;
+    }
+
+    /** {@code pekko://pipelab@HOST:PORT}. */
+    public String address() {
+        return Cluster.get(system).selfMember().address().toString();
+    }
+
+    /** Blocks until this node is a member {@code Up}; fails with a one-line reason after {@code timeout}. */
+    public void awaitUp(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Cluster cluster = Cluster.get(system);
+        while (cluster.selfMember().status() != MemberStatus.up()) {
+            if (System.nanoTime() > deadline || system.whenTerminated().isCompleted()) {
+                throw new IllegalStateException("node " + address() + " did not become Up within " + timeout.toSeconds()
+                        + " s (status " + cluster.selfMember().status() + "): are the seeds reachable?");
+            }
+            sleep(50);
+        }
+    }
+
+    /**
+     * Blocks until every {@code Up} worker member has its {@link Host} in the Receptionist and there is at least one;
+     * returns them ordered by address, so that a placement is the same run after run.
+     */
+    public List<Worker> awaitWorkers(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Cluster cluster = Cluster.get(system);
+        String last = "no worker member";
+        while (System.nanoTime() < deadline) {
+            List<Member> members = StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
+                    .filter(m -> m.status() == MemberStatus.up() && m.hasRole(Role.WORKER.label())).toList();
+            Set<ActorRef<Host.Command>> hosts = listing(Duration.ofSeconds(3));
+            List<Worker> workers = new ArrayList<>();
+            for (Member m : members) {
+                hosts.stream().filter(h -> h.path().address().equals(m.address())).findFirst()
+                        .ifPresent(h -> workers.add(new Worker(h, m.address().toString(), slotsOf(m))));
+            }
+            if (!members.isEmpty() && workers.size() == members.size()) {
+                workers.sort(Comparator.comparing((Worker w) -> w.host().path().address().getHost().orElse(""))
+                        .thenComparing(w -> w.host().path().address().getPort().orElse(0)));
+                return workers;
+            }
+            last = members.size() + " worker member(s) Up, " + workers.size() + " with a host";
+            sleep(200);
+        }
+        throw new IllegalStateException("no workers seen within " + timeout.toSeconds() + " s (" + last
+                + "): start them with 'pipelab cluster up' or 'pipelab node --role worker --seeds ...'");
+    }
+
+    private Set<ActorRef<Host.Command>> listing(Duration timeout) {
+        try {
+            Receptionist.Listing l = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+                    reply -> Receptionist.find(Host.KEY, reply), timeout, system.scheduler()).toCompletableFuture().get();
+            return l.getServiceInstances(Host.KEY);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while looking for workers", e);
+        } catch (ExecutionException e) {
+            return Set.of();
+        }
+    }
+
+    private static int slotsOf(Member m) {
+        return m.getRoles().stream().filter(r -> r.startsWith(SLOTS_ROLE)).findFirst()
+                .map(r -> Integer.parseInt(r.substring(SLOTS_ROLE.length()))).orElse(1);
+    }
+
+    /** Blocks until the ActorSystem has terminated (a leave, a downing or {@link #close}). */
+    public void awaitTermination() throws InterruptedException {
+        try {
+            system.getWhenTerminated().toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            // terminated with a failure is still terminated
+        }
+    }
+
+    /** Why the node shut down, once it did (e.g. {@link CoordinatedShutdown#jvmExitReason()} for a signal). */
+    public Optional<CoordinatedShutdown.Reason> shutdownReason() {
+        return CoordinatedShutdown.get(system).getShutdownReason();
+    }
+
+    /** Leaves the cluster and terminates the ActorSystem through CoordinatedShutdown; waits up to 30 s. */
+    @Override
+    public void close() {
+        shutdown(CoordinatedShutdown.clusterLeavingReason());
+    }
+
+    /**
+     * Leaves the cluster and terminates the ActorSystem through CoordinatedShutdown, with {@code reason} (the first
+     * reason given wins); waits up to 30 s.
+     */
+    public void shutdown(CoordinatedShutdown.Reason reason) {
+        // CoordinatedShutdown's cluster-leave phase leaves gracefully, so the others remove this node at once
+        try {
+            CoordinatedShutdown.get(system).runAll(reason)
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            system.terminate();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
