@@ -128,6 +128,7 @@ final class ClusterCommand implements Runnable {
                 LocalCluster.delete(dir);
             }
             List<Integer> ports = ports();
+            Files.createDirectories(dir);
             long started = System.nanoTime();
             LocalCluster cluster = null;
             List<LocalCluster.Node> launched = new ArrayList<>();
@@ -204,7 +205,12 @@ final class ClusterCommand implements Runnable {
             cmd.addAll(List.of("node", "--role", "worker", "--host", HOST, "--port", String.valueOf(ports.get(index))));
             if (index > 0) cmd.addAll(List.of("--seeds", HOST + ":" + ports.get(0)));
             if (slots != null) cmd.addAll(List.of("--slots", String.valueOf(slots)));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            } catch (IOException e) {
+                throw new NotUp("could not start node " + index + ": " + e.getMessage());
+            }
             p.getOutputStream().close();   // the node reads no input: give it end-of-file, not a pipe left open
             long start = p.toHandle().info().startInstant().map(t -> t.toEpochMilli()).orElse(System.currentTimeMillis());
             return new LocalCluster.Node(index, "worker", HOST, ports.get(index), p.pid(), start, log.toString(), "");
