@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.StreamSupport;
 
 /**
  * The membership of a running cluster as the cluster itself sees it, read by a short-lived node with the role
@@ -41,7 +42,7 @@ public final class Membership {
     private Membership() {}
 
     /**
-     * Joins through {@code seeds} ({@code pekko://pipelab@host:port}), waits until the observer is a member (at
+     * Joins through {@code seeds} ({@code pekko://pipelab@host:port}), waits until the observer is welcomed (at
      * most {@code patience}) and returns the other members in address order; empty when it could not join.
      */
     public static List<MemberView> read(String systemName, List<String> seeds, Config base, Duration patience) {
@@ -50,7 +51,6 @@ public final class Membership {
                         pekko.remote.artery.canonical.hostname = "127.0.0.1"
                         pekko.remote.artery.canonical.port = 0
                         pekko.coordinated-shutdown.exit-jvm = off
-                        pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
                         """)
                 .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(List.of(ROLE)))
                 .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of()))
@@ -61,9 +61,10 @@ public final class Membership {
             List<Address> addresses = seeds.stream().map(AddressFromURIString::parse).toList();
             cluster.manager().tell(new JoinSeedNodes(addresses));
             long deadline = System.nanoTime() + patience.toNanos();
-            // Up (or WeaklyUp while a member is unreachable) means the observer holds the gossiped state
-            while (System.nanoTime() < deadline && !isMember(cluster.selfMember().status())) sleep(100);
-            if (!isMember(cluster.selfMember().status())) return List.of();
+            // the seed's welcome carries the whole gossiped state (members, reachability): once the observer is
+            // Joining it knows what the cluster knows, without waiting for the leader to move it to Up
+            while (System.nanoTime() < deadline && !welcomed(cluster)) sleep(50);
+            if (!welcomed(cluster)) return List.of();
             return members(cluster.state(), cluster.selfMember().address());
         } finally {
             // terminating runs coordinated shutdown, whose first phases leave the cluster
@@ -91,8 +92,12 @@ public final class Membership {
         return out;
     }
 
-    private static boolean isMember(MemberStatus s) {
-        return s == MemberStatus.up() || s == MemberStatus.weaklyUp();
+    /** A member itself (not before its join, not on its way out) that has heard of another member. */
+    private static boolean welcomed(Cluster cluster) {
+        MemberStatus s = cluster.selfMember().status();
+        boolean member = s == MemberStatus.joining() || s == MemberStatus.up() || s == MemberStatus.weaklyUp();
+        Address self = cluster.selfMember().address();
+        return member && StreamSupport.stream(cluster.state().getMembers().spliterator(), false).anyMatch(m -> !m.address().equals(self));
     }
 
     /** Pekko's status names as its docs and logs spell them: Up, Joining, WeaklyUp, Leaving, Exiting, Down, Removed. */
