@@ -49,6 +49,7 @@ class ClusterCommandIT {
             LocalCluster cluster = LocalCluster.read(dir).orElseThrow();
             assertThat(cluster.nodes()).hasSize(2);
             assertThat(started).hasSize(2).allMatch(ProcessHandle::isAlive);
+            assertThat(nodeChildren()).as("the helper the timeout test relies on sees the nodes").hasSize(2);
             for (LocalCluster.Node n : cluster.nodes()) {
                 assertThat(n.up()).as("node " + n.index() + " Up").isPresent();
                 assertThat(n.up().orElseThrow().slots()).isEqualTo(2);
@@ -75,14 +76,38 @@ class ClusterCommandIT {
             assertThat(down.out()).contains("stopped 2 node(s); logs stay in");
             assertThat(down.err()).doesNotContain("SIGKILL");
             assertThat(started).noneMatch(ProcessHandle::isAlive);
+            assertThat(nodeChildren()).isEmpty();
             assertThat(LocalCluster.read(dir)).isEmpty();
 
             assertThat(CliTest.run("cluster", "status").code()).isEqualTo(2);
         } finally {
             Optional<LocalCluster> left = LocalCluster.read(dir);
             left.ifPresent(c -> c.nodes().forEach(n -> ProcessHandle.of(n.pid()).ifPresent(started::add)));
+            started.addAll(nodeChildren());
             for (ProcessHandle p : started) p.destroyForcibly();
             for (ProcessHandle p : started) p.onExit().get(10, TimeUnit.SECONDS);
         }
+    }
+
+    @Test
+    void aNodeNotUpInTimeIsNamedWithItsLogAndEverythingUpStartedIsStopped() throws Exception {
+        Path dir = home.resolve(".pipelab").resolve("cluster");
+        // no JVM starts Pekko and joins a cluster within 0.2 s: the timeout is certain to strike
+        try {
+            CliTest.Result up = CliTest.run("cluster", "up", "--nodes", "2", "--timeout", "0.2");
+            assertThat(up.code()).as(up.out() + up.err()).isEqualTo(1);
+            assertThat(up.err()).containsPattern("node 0 \\(pid \\d+, port \\d+\\) was not Up after")
+                    .contains("see its log " + dir.resolve("node-0.log"), "stopping the 2 node(s) this 'up' started");
+            assertThat(nodeChildren()).isEmpty();
+            assertThat(LocalCluster.read(dir)).isEmpty();
+        } finally {
+            for (ProcessHandle p : nodeChildren()) p.destroyForcibly();
+        }
+    }
+
+    /** This JVM's child processes that run {@code pipelab node}: the ones an in-process {@code up} started. */
+    private static List<ProcessHandle> nodeChildren() {
+        return ProcessHandle.current().children()
+                .filter(p -> p.info().arguments().map(a -> List.of(a).contains("node")).orElse(false)).toList();
     }
 }
