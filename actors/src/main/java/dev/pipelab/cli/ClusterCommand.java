@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -251,7 +252,7 @@ final class ClusterCommand implements Runnable {
                     }
                     if (System.nanoTime() > deadline) {
                         throw new NotUp("node " + n.index() + " (pid " + n.pid() + ", port " + n.port() + ") was not Up after "
-                                + timeout.toSeconds() + " s; see its log " + n.log() + ", which ends with:" + tail(Path.of(n.log())));
+                                + seconds(timeout) + " s; see its log " + n.log() + ", which ends with:" + tail(Path.of(n.log())));
                     }
                 }
                 if (all) return cluster;
@@ -405,8 +406,8 @@ final class ClusterCommand implements Runnable {
             running.values().forEach(ProcessHandle::destroy);
             List<LocalCluster.Node> stubborn = awaitExit(running, grace);
             for (LocalCluster.Node n : stubborn) {
-                err.printf(Locale.ROOT, "pipelab cluster: node %d (pid %d) did not stop within %.0f s of SIGTERM; killing it (SIGKILL)%n",
-                        n.index(), n.pid(), grace.toMillis() / 1000.0);
+                err.printf(Locale.ROOT, "pipelab cluster: node %d (pid %d) did not stop within %s s of SIGTERM; killing it (SIGKILL)%n",
+                        n.index(), n.pid(), seconds(grace));
                 running.get(n).destroyForcibly();
             }
             Map<LocalCluster.Node, ProcessHandle> killed = new LinkedHashMap<>();
@@ -432,6 +433,11 @@ final class ClusterCommand implements Runnable {
             }
             return alive;
         }
+    }
+
+    /** {@code 0.5}, {@code 30}: seconds as the user wrote them in a flag. */
+    static String seconds(Duration d) {
+        return BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString();
     }
 
     /** A left-aligned text table, columns as wide as their widest cell. */

@@ -104,4 +104,25 @@ class ClusterCommandTest {
         assertThat(down.out()).contains("stopped 0 node(s), 1 had already exited");
         assertThat(LocalCluster.read(dir())).isEmpty();
     }
+
+    @Test
+    void downKillsANodeThatIgnoresSigtermAndSaysSo() throws Exception {
+        // SIG_IGN survives exec: this 'sleep' ignores SIGTERM, as a node stuck in its shutdown would
+        Process stuck = new ProcessBuilder("sh", "-c", "trap '' TERM; exec sleep 60").start();
+        try {
+            Thread.sleep(300);   // let the shell set the trap and exec
+            long start = stuck.info().startInstant().orElseThrow().toEpochMilli();
+            new LocalCluster(List.of(new LocalCluster.Node(0, "worker", "127.0.0.1", 25520, stuck.pid(), start,
+                    dir().resolve("node-0.log").toString(), ""))).write(dir());
+
+            CliTest.Result down = CliTest.run("cluster", "down", "--timeout", "0.5");
+            assertThat(down.code()).as(down.err()).isZero();
+            assertThat(down.err()).contains("node 0 (pid " + stuck.pid() + ") did not stop within 0.5 s of SIGTERM; killing it (SIGKILL)");
+            assertThat(down.out()).contains("stopped 1 node(s) (1 killed with SIGKILL)");
+            assertThat(stuck.isAlive()).isFalse();
+            assertThat(LocalCluster.read(dir())).isEmpty();
+        } finally {
+            stuck.destroyForcibly();
+        }
+    }
 }
