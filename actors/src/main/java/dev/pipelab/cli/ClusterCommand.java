@@ -131,16 +131,15 @@ final class ClusterCommand implements Runnable {
             List<Integer> ports = ports();
             Files.createDirectories(dir);
             long started = System.nanoTime();
-            LocalCluster cluster = null;
+            LocalCluster cluster;
             List<LocalCluster.Node> launched = new ArrayList<>();
             try {
                 for (int i = 0; i < nodes; i++) {
                     launched.add(launch(dir, i, ports));
                     // recorded before waiting: an interrupted 'up' leaves nothing that 'down' cannot find
-                    cluster = new LocalCluster(launched);
-                    cluster.write(dir);
+                    new LocalCluster(launched).write(dir);
                 }
-                cluster = awaitUp(cluster, dir, Duration.ofMillis((long) (timeoutSeconds * 1000)));
+                cluster = awaitUp(new LocalCluster(launched), dir, Duration.ofMillis((long) (timeoutSeconds * 1000)));
             } catch (NotUp e) {
                 err.println("pipelab cluster: " + e.getMessage());
                 err.println("pipelab cluster: stopping the " + launched.size() + " node(s) this 'up' started");
