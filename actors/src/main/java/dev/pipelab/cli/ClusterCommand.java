@@ -85,10 +85,10 @@ final class ClusterCommand implements Runnable {
 
         static final int MAX_NODES = 64;
 
-        @Option(names = "--nodes", required = true, description = "Worker processes to start (1..." + MAX_NODES + ").")
+        @Option(names = "--nodes", required = true, paramLabel = "N", description = "Worker processes to start (1.." + MAX_NODES + ").")
         int nodes;
 
-        @Option(names = "--slots", description = "Slots per worker (default: the node's own default).")
+        @Option(names = "--slots", paramLabel = "K", description = "Slots per worker (default: the node's own default).")
         Integer slots;
 
         @Option(names = "--base-port", paramLabel = "P", description = "Ports P, P+1, ... (default: free ports the kernel picks).")
