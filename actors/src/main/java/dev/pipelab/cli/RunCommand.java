@@ -170,11 +170,8 @@ final class RunCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) throw new UserException("--port must be within 0..65535, got " + port);
         if (placement != null && cluster == null) throw new UserException("--placement needs --cluster");
         if (clusterTimeout < 1) throw new UserException("--cluster-timeout must be >= 1, got " + clusterTimeout);
-        WorkerPlacement.Strategy strategy;
-        try {
-            strategy = WorkerPlacement.Strategy.of(placement != null ? placement : "pack");
-        } catch (IllegalArgumentException e) {
-            throw new UserException("--" + e.getMessage());
+        if (placement != null && !List.of("pack", "spread").contains(placement)) {
+            throw new UserException("--placement must be pack or spread, got '" + placement + "'");
         }
         if (telemetry != null && !List.of("off", "steps", "spans").contains(telemetry)) {
             throw new UserException("--telemetry must be off, steps or spans, got '" + telemetry + "'");
@@ -200,6 +197,8 @@ final class RunCommand implements Callable<Integer> {
                 : TelemetryChoice.of(scenario.telemetry().level(), "scenario", plan.schedule(), plan.data(), stepCount);
 
         // ---- cluster: join as the coordinator and place every (replica, rank) on the workers before anything runs ----
+        // the schema allows only pack and spread in the scenario, and the flag was checked above
+        WorkerPlacement.Strategy strategy = WorkerPlacement.Strategy.of(placement != null ? placement : scenario.cluster().placement());
         List<Node.Worker> workers = List.of();
         int[][] onWorker = new int[0][0];
         if (cluster != null) {
@@ -417,7 +416,11 @@ final class RunCommand implements Callable<Integer> {
         Path file = Path.of(cluster);
         try {
             if (!Files.isRegularFile(file)) {
-                Node.seedAddress(cluster);
+                try {
+                    Node.seedAddress(cluster);
+                } catch (IllegalArgumentException e) {
+                    throw new UserException("--cluster " + cluster + ": neither a file nor a seed's host:port");
+                }
                 return new Node.Options(Node.Role.COORDINATOR, Optional.empty(), "127.0.0.1", 0, List.of(cluster), 1);
             }
             Config c = ConfigFactory.parseFile(file.toFile()).withFallback(ConfigFactory.parseResources("pipelab.conf")).resolve();

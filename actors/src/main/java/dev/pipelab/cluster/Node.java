@@ -99,10 +99,11 @@ public final class Node implements AutoCloseable {
         Address a;
         try {
             a = AddressFromURIString.parse(uri);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("seed '" + seed + "' is not host:port");
+        } catch (Exception e) {
+            // Scala throws MalformedURLException undeclared
+            throw new IllegalArgumentException("--seeds: '" + seed + "' is not host:port");
         }
-        if (a.host().isEmpty() || a.port().isEmpty()) throw new IllegalArgumentException("seed '" + seed + "' is not host:port");
+        if (a.host().isEmpty() || a.port().isEmpty()) throw new IllegalArgumentException("--seeds: '" + seed + "' is not host:port");
         return a;
     }
 

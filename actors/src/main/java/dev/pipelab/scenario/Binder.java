@@ -88,7 +88,8 @@ final class Binder {
         Optional<Scenario.Real> real = Optional.empty();
         if (t.path("real").isObject()) real = Optional.of(real(t.path("real"), seed));
         Scenario.Telemetry telemetry = new Scenario.Telemetry(text(t.path("telemetry"), "level").orElse("auto"));
-        return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed, real, telemetry);
+        Scenario.Cluster cluster = new Scenario.Cluster(text(t.path("cluster"), "placement").orElse("pack"));
+        return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed, real, telemetry, cluster);
     }
 
     private Scenario.Real real(JsonNode r, long seed) {

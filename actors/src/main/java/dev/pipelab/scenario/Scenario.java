@@ -10,7 +10,14 @@ import java.util.Optional;
  * Optional keys are {@link Optional}s or carry the documented default; there is no null.
  */
 public record Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch,
-                       Training training, Optional<Costs> costs, long seed, Optional<Real> real, Telemetry telemetry) {
+                       Training training, Optional<Costs> costs, long seed, Optional<Real> real, Telemetry telemetry,
+                       Cluster cluster) {
+
+    /** A scenario without a cluster section (placement {@code pack}). */
+    public Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch, Training training,
+                    Optional<Costs> costs, long seed, Optional<Real> real, Telemetry telemetry) {
+        this(name, model, hardware, parallelism, batch, training, costs, seed, real, telemetry, Cluster.PACK);
+    }
 
     /** A scenario without a telemetry section (level {@code auto}). */
     public Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch, Training training,
@@ -89,6 +96,15 @@ public record Scenario(String name, Model model, Hardware hardware, Parallelism 
     public record Telemetry(String level) {
         /** The default: the run's size decides. */
         public static final Telemetry AUTO = new Telemetry("auto");
+    }
+
+    /**
+     * How {@code pipelab run --cluster} deploys the run on worker JVMs: {@code placement} is {@code pack} or
+     * {@code spread}. Deployment only: it never changes a virtual-time number.
+     */
+    public record Cluster(String placement) {
+        /** The default: each replica's ranks together on as few workers as their slots allow. */
+        public static final Cluster PACK = new Cluster("pack");
     }
 
     /**
