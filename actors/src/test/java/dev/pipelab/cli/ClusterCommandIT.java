@@ -105,9 +105,13 @@ class ClusterCommandIT {
         }
     }
 
-    /** This JVM's child processes that run {@code pipelab node}: the ones an in-process {@code up} started. */
+    /**
+     * This JVM's {@code java} child processes: in the test JVM only an in-process {@code up} starts any. (Their
+     * arguments cannot tell: ProcessHandle.Info reported none for them under failsafe's long class path.)
+     */
     private static List<ProcessHandle> nodeChildren() {
         return ProcessHandle.current().children()
-                .filter(p -> p.info().arguments().map(a -> List.of(a).contains("node")).orElse(false)).toList();
+                .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("java")).orElse(false))
+                .toList();
     }
 }
