@@ -324,14 +324,15 @@ final class ClusterCommand implements Runnable {
 
             Table table = new Table("node", "address", "roles", "status", "reachable", "slots", "version", "uptime", "pid");
             for (LocalCluster.Node n : cluster.nodes()) {
-                Membership.MemberView m = byAddress.remove(address(n));
+                Optional<Membership.MemberView> m = Optional.ofNullable(byAddress.remove(address(n)));
                 Optional<UpLine> up = n.up();
-                String status = !alive.containsKey(n.index()) ? "dead (process exited)"
-                        : m == null ? (members.isEmpty() ? "unknown" : "not a member") : m.status();
-                table.row(String.valueOf(n.index()), address(n), m == null ? n.role() : String.join(",", m.roles()), status,
-                        m == null ? "-" : (m.reachable() ? "yes" : "NO"), up.map(u -> String.valueOf(u.slots())).orElse("-"),
-                        up.map(UpLine::version).orElse("-"),
-                        alive.containsKey(n.index()) ? uptime(n) : "-", String.valueOf(n.pid()));
+                boolean running = alive.containsKey(n.index());
+                String status = !running ? "dead (process exited)"
+                        : m.map(Membership.MemberView::status).orElse(members.isEmpty() ? "unknown" : "not a member");
+                table.row(String.valueOf(n.index()), address(n), m.map(v -> String.join(",", v.roles())).orElse(n.role()),
+                        status, m.map(v -> v.reachable() ? "yes" : "NO").orElse("-"),
+                        up.map(u -> String.valueOf(u.slots())).orElse("-"), up.map(UpLine::version).orElse("-"),
+                        running ? uptime(n) : "-", String.valueOf(n.pid()));
             }
             // members the cluster knows but 'up' did not start (a coordinator of a run, another observer)
             for (Membership.MemberView m : byAddress.values()) {
