@@ -13,7 +13,8 @@ import java.io.PrintWriter;
 @Command(name = "pipelab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A laboratory for pipeline-parallel training: plan it, run it, break it, watch it.",
         subcommands = {PlanCommand.class, ScheduleCommand.class, SearchCommand.class, ValidateCommand.class,
-                SweepCommand.class, RunCommand.class, NodeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                SweepCommand.class, RunCommand.class, NodeCommand.class, BenchCommand.class, ClusterCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
