@@ -1,6 +1,7 @@
 package dev.pipelab.cli;
 
 import dev.pipelab.cluster.Node;
+import dev.pipelab.pipeline.Emulator;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -80,7 +81,7 @@ final class NodeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage());
         }
-        Node node = Node.start(options);
+        Node node = Node.start(options, Emulator.ACTORS);
         try {
             node.awaitUp(Duration.ofSeconds(joinTimeout));
         } catch (IllegalStateException e) {

@@ -205,7 +205,7 @@ final class RunCommand implements Callable<Integer> {
         int[][] onWorker = new int[0][0];
         if (cluster != null) {
             if (sequential) throw new UserException("--sequential runs without actors: it takes no --cluster");
-            clusterNode = Node.start(coordinatorOptions(cluster));
+            clusterNode = Node.start(coordinatorOptions(cluster), Emulator.ACTORS);
             try {
                 clusterNode.awaitUp(Duration.ofSeconds(clusterTimeout));
                 workers = clusterNode.awaitWorkers(Duration.ofSeconds(clusterTimeout));

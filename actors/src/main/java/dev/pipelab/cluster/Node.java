@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
-import dev.pipelab.pipeline.Emulator;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -35,7 +34,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.StreamSupport;
 
 /**
- * One member of a pipelab cluster: an ActorSystem named {@value Emulator#SYSTEM_NAME} with Artery on a given address,
+ * One member of a pipelab cluster: an ActorSystem named {@value #SYSTEM_NAME} with Artery on a given address,
  * joined to its seeds, with role {@code worker} or {@code coordinator}. Invariant: a worker runs exactly one
  * {@link Host} at {@code /user/host} (the path {@code large-message-destinations} in pipelab.conf names), registered
  * with the Receptionist, and advertises its capacity as the role {@code slots-K}; a coordinator hosts nothing.
@@ -44,6 +43,9 @@ public final class Node implements AutoCloseable {
 
     /** A worker's default slots per core: stages mostly wait for messages, so a core carries several. */
     public static final int SLOTS_PER_CORE = 4;
+
+    /** The ActorSystem name every node of a pipelab cluster uses. */
+    public static final String SYSTEM_NAME = "pipelab";
 
     /** Prefix of the role that carries a worker's slots ({@code slots-8}). */
     public static final String SLOTS_ROLE = "slots-";
@@ -123,7 +125,7 @@ public final class Node implements AutoCloseable {
 
     /** {@code host:port} (or a full {@code pekko://pipelab@host:port}) as a cluster address. */
     public static Address seedAddress(String seed) {
-        String uri = seed.startsWith("pekko://") ? seed : "pekko://" + Emulator.SYSTEM_NAME + "@" + seed;
+        String uri = seed.startsWith("pekko://") ? seed : "pekko://" + SYSTEM_NAME + "@" + seed;
         Address a;
         try {
             a = AddressFromURIString.parse(uri);
@@ -149,16 +151,25 @@ public final class Node implements AutoCloseable {
                 // 1 when downed; pipelab run: its own exit code), never CoordinatedShutdown
                 .withValue("pekko.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef("off"));
         Config file = o.config().map(f -> ConfigFactory.parseFile(f.toFile())).orElse(ConfigFactory.empty());
-        return Emulator.config(flags.withFallback(file));
+        return withDefaults(flags.withFallback(file));
     }
 
-    /** Starts the node and joins its seeds (itself when none); returns before it is {@code Up} (see {@link #awaitUp}). */
-    public static Node start(Options o) {
+    /** {@code pipelab.conf} (then Pekko's reference) under {@code overrides}: every node's config. */
+    public static Config withDefaults(Config overrides) {
+        return ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResources("pipelab.conf")));
+    }
+
+    /**
+     * Starts the node and joins its seeds (itself when none); returns before it is {@code Up} (see {@link #awaitUp}).
+     * A worker's {@link Host} spawns the actors {@code actors} makes (the runtime's, from the caller: this package knows
+     * no actor but the host).
+     */
+    public static Node start(Options o, Host.Factories actors) {
         Behavior<Void> guardian = Behaviors.setup(ctx -> {
-            if (o.role() == Role.WORKER) ctx.spawn(Host.create(Emulator.ACTORS), "host");
+            if (o.role() == Role.WORKER) ctx.spawn(Host.create(actors), "host");
             return Behaviors.empty();
         });
-        ActorSystem<Void> system = ActorSystem.create(guardian, Emulator.SYSTEM_NAME, config(o));
+        ActorSystem<Void> system = ActorSystem.create(guardian, SYSTEM_NAME, config(o));
         Cluster cluster = Cluster.get(system);
         List<Address> seeds = o.seeds().isEmpty() ? List.of(cluster.selfMember().address())
                 : o.seeds().stream().map(Node::seedAddress).toList();

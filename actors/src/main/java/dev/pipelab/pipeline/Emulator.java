@@ -3,6 +3,7 @@ package dev.pipelab.pipeline;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.pipelab.cluster.Host;
+import dev.pipelab.cluster.Node;
 import dev.pipelab.cluster.NodePlacement;
 import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
@@ -35,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Emulator {
 
     /** The ActorSystem name every node of a pipelab cluster uses. */
-    public static final String SYSTEM_NAME = "pipelab";
+    public static final String SYSTEM_NAME = Node.SYSTEM_NAME;
 
     private static final AtomicLong RUNS = new AtomicLong();
 
@@ -91,7 +92,7 @@ public final class Emulator {
 
     /** {@code pipelab.conf} (then Pekko's reference) under {@code overrides}. */
     public static Config config(Config overrides) {
-        return ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResources("pipelab.conf")));
+        return Node.withDefaults(overrides);
     }
 
     /** Runs on an existing ActorSystem with one local host. */

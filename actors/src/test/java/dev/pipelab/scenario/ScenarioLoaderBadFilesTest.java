@@ -54,7 +54,7 @@ class ScenarioLoaderBadFilesTest {
                                 + "kvHeads, ffn, vocab, mlp, tiedEmbeddings)",
                         "8:3: costs: unknown key 'forwardSecs' (allowed: forwardSeconds, backwardInputSeconds, "
                                 + "backwardWeightSeconds, recomputeSeconds, p2pSeconds, allReduceSeconds, optimizerSeconds)",
-                        "9:1: (root): unknown key 'faults' (allowed: name, model, hardware, parallelism, batch, training, costs, seed, telemetry, real)"),
+                        "9:1: (root): unknown key 'faults' (allowed: name, model, hardware, parallelism, batch, training, costs, seed, telemetry, cluster, real)"),
                 bad("misspelled-key.yaml",
                         "4:3: parallelism: unknown key 'pipline' (allowed: " + PARALLELISM_KEYS + ")",
                         "4:3: parallelism.pipeline: is required"),
