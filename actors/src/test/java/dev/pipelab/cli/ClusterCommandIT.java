@@ -1,10 +1,8 @@
 package dev.pipelab.cli;
 
 import dev.pipelab.cluster.LocalCluster;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,26 +19,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClusterCommandIT {
 
-    @TempDir
-    Path home;
-
-    private String previousHome;
-
-    @BeforeEach
-    void pointHomeAtTempDir() {
-        previousHome = System.getProperty("pipelab.home");
-        System.setProperty("pipelab.home", home.toString());
-    }
-
-    @AfterEach
-    void restoreHome() {
-        if (previousHome == null) System.clearProperty("pipelab.home");
-        else System.setProperty("pipelab.home", previousHome);
-    }
+    @RegisterExtension
+    final TempHome home = new TempHome();
 
     @Test
     void upStatusRefusedUpDownLeavesNoProcess() throws Exception {
-        Path dir = home.resolve(".pipelab").resolve("cluster");
+        Path dir = home.clusterDirectory();
         List<ProcessHandle> started = new ArrayList<>();
         try {
             CliTest.Result up = CliTest.run("cluster", "up", "--nodes", "2", "--slots", "2");
@@ -91,7 +75,7 @@ class ClusterCommandIT {
 
     @Test
     void aNodeNotUpInTimeIsNamedWithItsLogAndEverythingUpStartedIsStopped() throws Exception {
-        Path dir = home.resolve(".pipelab").resolve("cluster");
+        Path dir = home.clusterDirectory();
         // no JVM starts Pekko and joins a cluster within 0.2 s: the timeout is certain to strike
         try {
             CliTest.Result up = CliTest.run("cluster", "up", "--nodes", "2", "--timeout", "0.2");

@@ -1,10 +1,8 @@
 package dev.pipelab.cli;
 
 import dev.pipelab.cluster.LocalCluster;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -16,25 +14,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** {@code pipelab cluster} without starting a node: flags, and what it says about a recorded cluster. */
 class ClusterCommandTest {
 
-    @TempDir
-    Path home;
-
-    private String previousHome;
-
-    @BeforeEach
-    void pointHomeAtTempDir() {
-        previousHome = System.getProperty("pipelab.home");
-        System.setProperty("pipelab.home", home.toString());
-    }
-
-    @AfterEach
-    void restoreHome() {
-        if (previousHome == null) System.clearProperty("pipelab.home");
-        else System.setProperty("pipelab.home", previousHome);
-    }
+    @RegisterExtension
+    final TempHome home = new TempHome();
 
     Path dir() {
-        return home.resolve(".pipelab").resolve("cluster");
+        return home.clusterDirectory();
     }
 
     @Test
