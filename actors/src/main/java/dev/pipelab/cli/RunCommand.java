@@ -433,7 +433,7 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * The coordinator's node: {@code --cluster HOST:PORT} joins that seed from 127.0.0.1; {@code --cluster FILE} takes
-     * the file's config (its hostname, its seed-nodes) on a free port, since the file's port is a seed's.
+     * the file's config (its hostname, its seeds) on a free port, since the file's port is a seed's.
      */
     private static Node.Options coordinatorOptions(String cluster) {
         Path file = Path.of(cluster);
@@ -448,7 +448,8 @@ final class RunCommand implements Callable<Integer> {
             }
             Node.Options fromFile = Node.Options.of(Node.Role.COORDINATOR, Optional.of(file), Optional.empty(), Optional.of(0),
                     List.of(), 1);
-            if (fromFile.seeds().isEmpty()) throw new UserException("--cluster " + cluster + ": the file lists no pekko.cluster.seed-nodes");
+            if (fromFile.seeds().isEmpty()) throw new UserException("--cluster " + cluster
+                    + ": the file lists no seeds (pekko.cluster.seed-nodes, or pipelab.cluster.seeds: PIPELAB_SEEDS in multi-host.conf)");
             return fromFile;
         } catch (IllegalArgumentException e) {
             throw new UserException("--cluster " + cluster + ": " + e.getMessage());

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -53,6 +54,8 @@ public final class Node implements AutoCloseable {
     private static final String HOSTNAME = "pekko.remote.artery.canonical.hostname";
     private static final String PORT = "pekko.remote.artery.canonical.port";
     private static final String SEEDS = "pekko.cluster.seed-nodes";
+    /** Seeds as one comma-separated string, the form an environment variable can give (cluster-config/multi-host.conf). */
+    private static final String SEEDS_STRING = "pipelab.cluster.seeds";
 
     /** What a node does in the cluster. */
     public enum Role {
@@ -84,24 +87,45 @@ public final class Node implements AutoCloseable {
 
         /**
          * Options from flags, where a flag not given takes the {@code config} file's value (its canonical hostname and
-         * port, its seed-nodes), else the default: 127.0.0.1, a free port, no seeds.
+         * port; its seeds: {@code pipelab.cluster.seeds} when non-empty, else its seed-nodes), else the default: 127.0.0.1, a
+         * free port, no seeds. The file resolves {@code ${VAR}} from the environment (cluster-config/multi-host.conf
+         * takes its address and seeds so), under the flags: a flag given stands in for a variable the file requires.
          */
         public static Options of(Role role, Optional<Path> config, Optional<String> host, Optional<Integer> port,
                                  List<String> seeds, int slots) {
             config.ifPresent(f -> {
                 if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--config: no file at " + f);
             });
-            Config file;
+            Config flags = ConfigFactory.empty();
+            if (host.isPresent()) flags = flags.withValue(HOSTNAME, ConfigValueFactory.fromAnyRef(host.get()));
+            if (port.isPresent()) flags = flags.withValue(PORT, ConfigValueFactory.fromAnyRef(port.get()));
             try {
-                file = config.map(f -> ConfigFactory.parseFile(f.toFile()).withFallback(ConfigFactory.parseResources("pipelab.conf"))
-                        .resolve()).orElse(ConfigFactory.empty());
+                Config under = flags;
+                Config file = config.map(f -> under.withFallback(ConfigFactory.parseFile(f.toFile()))
+                        .withFallback(ConfigFactory.parseResources("pipelab.conf")).resolve()).orElse(ConfigFactory.empty());
+                String h = host.orElseGet(() -> file.hasPath(HOSTNAME) ? file.getString(HOSTNAME) : "127.0.0.1");
+                int p = port.orElseGet(() -> file.hasPath(PORT) ? file.getInt(PORT) : 0);
+                return new Options(role, config, h, p, seeds.isEmpty() ? seedsOf(file) : seeds, slots);
             } catch (ConfigException e) {
                 throw new IllegalArgumentException("--config: " + e.getMessage());
             }
-            String h = host.orElseGet(() -> file.hasPath(HOSTNAME) ? file.getString(HOSTNAME) : "127.0.0.1");
-            int p = port.orElseGet(() -> file.hasPath(PORT) ? file.getInt(PORT) : 0);
-            List<String> s = !seeds.isEmpty() || !file.hasPath(SEEDS) ? seeds : file.getStringList(SEEDS);
-            return new Options(role, config, h, p, s, slots);
+        }
+
+        /** The file's seeds: the comma-separated {@code pipelab.cluster.seeds} when non-empty, else its seed-nodes. */
+        private static List<String> seedsOf(Config file) {
+            if (!file.hasPath(SEEDS_STRING) || file.getString(SEEDS_STRING).isBlank()) {
+                return file.hasPath(SEEDS) ? file.getStringList(SEEDS) : List.of();
+            }
+            List<String> seeds = Arrays.stream(file.getString(SEEDS_STRING).split(",", -1)).map(String::strip).toList();
+            for (String s : seeds) {
+                try {
+                    seedAddress(s);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException.BadValue(file.getValue(SEEDS_STRING).origin(), SEEDS_STRING,
+                            "'" + s + "' is not host:port in '" + file.getString(SEEDS_STRING) + "'");
+                }
+            }
+            return seeds;
         }
 
         /** A worker's default slots on this machine: cores × {@link #SLOTS_PER_CORE}. */
