@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -77,11 +78,17 @@ class MultiHostIT {
         Files.createDirectories(OUT);
         netns = Netns.create(3);
         String seed = netns.address(0) + ":25520";
-        // the seed lists itself: it starts the cluster; the second worker joins it, as on two real hosts
+        // the seed lists itself: it starts the cluster; the second worker joins it, as on two real hosts, and listens on
+        // every interface of its host while it advertises its address (PIPELAB_BIND, as behind NAT)
         String first = startNode(0, Map.of("PIPELAB_HOST", netns.address(0), "PIPELAB_SEEDS", seed));
-        String second = startNode(1, Map.of("PIPELAB_HOST", netns.address(1), "PIPELAB_SEEDS", seed));
+        String second = startNode(1, Map.of("PIPELAB_HOST", netns.address(1), "PIPELAB_SEEDS", seed, "PIPELAB_BIND", "0.0.0.0"));
         assertThat(first).isEqualTo("pekko://pipelab@" + seed);
         assertThat(second).isEqualTo("pekko://pipelab@" + netns.address(1) + ":25520");
+        // the JVM listens on a dual-stack socket: ss shows the first as [::ffff:10.A.B.1]:25520, the second as *:25520
+        String wildcard = "(?s).*\\s(\\*|0\\.0\\.0\\.0|\\[::]):25520\\s.*";
+        assertThat(netns.exec(0, "ss", "-Hltn")).containsPattern(Pattern.quote(netns.address(0)) + "]?:25520\\s")
+                .doesNotMatch(wildcard);
+        assertThat(netns.exec(1, "ss", "-Hltn")).matches(wildcard);
 
         // the coordinator in the third namespace, configured by the same file and variables; spread puts neighbouring
         // stages on different workers, so activations and gradients cross namespaces

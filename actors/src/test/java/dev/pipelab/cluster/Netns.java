@@ -132,6 +132,11 @@ public final class Netns implements AutoCloseable {
         return all;
     }
 
+    /** Runs {@code command} inside {@code host}'s namespace; its output, or an exception with it when it fails. */
+    public String exec(int host, String... command) throws IOException {
+        return run(inside(host, List.of(command)));
+    }
+
     /** Takes {@code host}'s link down at the bridge: its packets to and from every other host are dropped. */
     public void cut(int host) throws IOException {
         ipRun("-n", bridge, "link", "set", port(host), "down");
