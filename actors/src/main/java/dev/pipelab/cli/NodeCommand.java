@@ -51,8 +51,8 @@ final class NodeCommand implements Callable<Integer> {
     Integer port;
 
     @Option(names = "--seeds", split = ",", paramLabel = "HOST:PORT",
-            description = "Seed nodes to join, comma-separated (default: the --config file's seed-nodes, else none: this "
-                    + "node is the first seed).")
+            description = "Seed nodes to join, comma-separated (default: the --config file's seeds, e.g. PIPELAB_SEEDS with "
+                    + "cluster-config/multi-host.conf, else none: this node is the first seed).")
     List<String> seeds = new ArrayList<>();
 
     @Option(names = "--slots", paramLabel = "K",

@@ -69,6 +69,8 @@ class NodeOptionsTest {
         // the flag stands in for the variable: the file resolves under it
         Node.Options o = of(MULTI_HOST, Optional.of("10.0.0.5"), List.of());
         assertThat(o.host()).isEqualTo("10.0.0.5");
+        // and so does the node's own config, which layers the flags over the file before resolving it
+        assertThat(Node.config(o).getString("pekko.remote.artery.canonical.hostname")).isEqualTo("10.0.0.5");
     }
 
     @Test
