@@ -59,6 +59,14 @@ class NodeOptionsTest {
     }
 
     @Test
+    void aFileWithoutASeedsStringGivesItsSeedNodesHostAndPort() {
+        Node.Options o = of(Path.of("..", "cluster-config", "loopback.conf"), Optional.empty(), List.of());
+        assertThat(o.host()).isEqualTo("127.0.0.1");
+        assertThat(o.port()).isEqualTo(25520);
+        assertThat(o.seeds()).containsExactly("pekko://pipelab@127.0.0.1:25520");
+    }
+
+    @Test
     void multiHostNeedsPipelabHostOrTheHostFlag() {
         assumeTrue(System.getenv("PIPELAB_HOST") == null, "PIPELAB_HOST is set in this environment");
         assertThatThrownBy(() -> of(MULTI_HOST, Optional.empty(), List.of()))
