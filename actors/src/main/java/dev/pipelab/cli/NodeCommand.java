@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 /**
@@ -63,6 +64,11 @@ final class NodeCommand implements Callable<Integer> {
             description = "Give up when not Up within this time (default ${DEFAULT-VALUE}).")
     int joinTimeout;
 
+    @Option(names = "--management", paramLabel = "PORT",
+            description = "Serve this node's operations endpoint (Pekko Management: GET /cluster/members, /ready, /alive; "
+                    + "read-only) on this port of --host; 0: a free port (default: none).")
+    String management;
+
     @Spec
     CommandSpec spec;
 
@@ -81,7 +87,20 @@ final class NodeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage());
         }
-        Node node = Node.start(options, Emulator.ACTORS);
+        if (management != null) {
+            OptionalInt p = RunCommand.managementPort(management);
+            if (p.isEmpty()) throw new UserException("--management must be a port within 0..65535, got 'off'");
+            options = options.withManagement(p.getAsInt());
+        }
+        Node node;
+        try {
+            node = Node.start(options, Emulator.ACTORS);
+        } catch (IllegalStateException e) {
+            throw new UserException("--management " + management + ": " + e.getMessage());
+        }
+        // stderr: stdout carries only the up line (UpLine)
+        node.management().ifPresent(url -> spec.commandLine().getErr().println("pipelab node: management " + url
+                + "/cluster/members " + url + "/ready"));
         try {
             node.awaitUp(Duration.ofSeconds(joinTimeout));
         } catch (IllegalStateException e) {

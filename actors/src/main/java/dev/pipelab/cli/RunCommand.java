@@ -63,6 +63,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -145,6 +146,11 @@ final class RunCommand implements Callable<Integer> {
             description = "With --cluster: give up when no workers are seen within this time (default ${DEFAULT-VALUE}).")
     int clusterTimeout;
 
+    @Option(names = "--management", paramLabel = "PORT|off",
+            description = "With --cluster: the coordinator's operations endpoint (cluster membership and health over HTTP, "
+                    + "read-only) on this port of the coordinator's address; 0: a free port, off: none (default ${DEFAULT-VALUE}).")
+    String management = "0";
+
     @Spec
     CommandSpec spec;
 
@@ -172,6 +178,10 @@ final class RunCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) throw new UserException("--port must be within 0..65535, got " + port);
         if (placement != null && cluster == null) throw new UserException("--placement needs --cluster");
         if (clusterTimeout < 1) throw new UserException("--cluster-timeout must be >= 1, got " + clusterTimeout);
+        OptionalInt managementPort = managementPort(management);
+        if (managementPort.isPresent() && managementPort.getAsInt() != 0 && cluster == null) {
+            throw new UserException("--management needs --cluster");
+        }
         if (placement != null && !List.of("pack", "spread").contains(placement)) {
             throw new UserException("--placement must be pack or spread, got '" + placement + "'");
         }
@@ -205,7 +215,13 @@ final class RunCommand implements Callable<Integer> {
         int[][] onWorker = new int[0][0];
         if (cluster != null) {
             if (sequential) throw new UserException("--sequential runs without actors: it takes no --cluster");
-            clusterNode = Node.start(coordinatorOptions(cluster), Emulator.ACTORS);
+            Node.Options coordinator = coordinatorOptions(cluster);
+            if (managementPort.isPresent()) coordinator = coordinator.withManagement(managementPort.getAsInt());
+            try {
+                clusterNode = Node.start(coordinator, Emulator.ACTORS);
+            } catch (IllegalStateException e) {
+                throw new UserException("--management " + management + ": " + e.getMessage());
+            }
             try {
                 clusterNode.awaitUp(Duration.ofSeconds(clusterTimeout));
                 workers = clusterNode.awaitWorkers(Duration.ofSeconds(clusterTimeout));
@@ -260,6 +276,8 @@ final class RunCommand implements Callable<Integer> {
                     stepCount, info.clock(), mode == ClockMode.WALL ? " at speed " + speed : "", recording.reason()
                             + (cluster != null ? ", on " + workers.size() + " workers, placement " + strategy.label() : ""));
             if (server != null) stdout.printf(Locale.ROOT, "dashboard %s   metrics %smetrics%n", server.uri(), server.uri());
+            if (clusterNode != null) clusterNode.management().ifPresent(url -> stdout.printf(Locale.ROOT,
+                    "management %s/cluster/members   %s/ready%n", url, url));
             stdout.flush();
         }
 
@@ -429,6 +447,18 @@ final class RunCommand implements Callable<Integer> {
                 if (lost.isPresent()) throw new UserException(lost.get());
             }
         }
+    }
+
+    /** {@code --management}: a port within 0..65535 (0: a free one), or {@code off}. */
+    static OptionalInt managementPort(String value) {
+        if (value.equals("off")) return OptionalInt.empty();
+        try {
+            int p = Integer.parseInt(value);
+            if (p >= 0 && p <= 65535) return OptionalInt.of(p);
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new UserException("--management must be a port within 0..65535 or off, got '" + value + "'");
     }
 
     /**

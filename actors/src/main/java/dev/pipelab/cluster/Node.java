@@ -28,6 +28,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -72,10 +73,16 @@ public final class Node implements AutoCloseable {
      * a {@code host:port}; no seeds means the node is the first seed and joins itself.
      *
      * @param config a HOCON file layered over pipelab.conf (e.g. cluster-config/loopback.conf); the flags win over it
+     * @param management the port of the node's operations endpoint ({@link Management}) on {@code host}, 0 for a free
+     *                   one; empty: none
      */
-    public record Options(Role role, Optional<Path> config, String host, int port, List<String> seeds, int slots) {
+    public record Options(Role role, Optional<Path> config, String host, int port, List<String> seeds, int slots,
+                          OptionalInt management) {
         public Options {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be within 0..65535, got " + port);
+            if (management.isPresent() && (management.getAsInt() < 0 || management.getAsInt() > 65535)) {
+                throw new IllegalArgumentException("--management must be within 0..65535, got " + management.getAsInt());
+            }
             if (slots < 1) throw new IllegalArgumentException("--slots must be >= 1, got " + slots);
             if (host.isBlank()) throw new IllegalArgumentException("--host must not be blank");
             seeds = List.copyOf(seeds);
@@ -83,6 +90,16 @@ public final class Node implements AutoCloseable {
             config.ifPresent(f -> {
                 if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--config: no file at " + f);
             });
+        }
+
+        /** Options without an operations endpoint. */
+        public Options(Role role, Optional<Path> config, String host, int port, List<String> seeds, int slots) {
+            this(role, config, host, port, seeds, slots, OptionalInt.empty());
+        }
+
+        /** These options with the operations endpoint on {@code port} (0: a free one). */
+        public Options withManagement(int port) {
+            return new Options(role, config, host, this.port, seeds, slots, OptionalInt.of(port));
         }
 
         /**
@@ -140,6 +157,7 @@ public final class Node implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final Role role;
     private final int slots;
+    private Optional<String> management = Optional.empty();
 
     private Node(ActorSystem<Void> system, Role role, int slots) {
         this.system = system;
@@ -174,6 +192,11 @@ public final class Node implements AutoCloseable {
                 // the command that started the node decides how its process ends (pipelab node: exit 0 after a signal,
                 // 1 when downed; pipelab run: its own exit code), never CoordinatedShutdown
                 .withValue("pekko.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef("off"));
+        if (o.management().isPresent()) {
+            // the endpoint listens on the node's own address (127.0.0.1 unless the node is given another)
+            flags = flags.withValue("pekko.management.http.hostname", ConfigValueFactory.fromAnyRef(o.host()))
+                    .withValue("pekko.management.http.port", ConfigValueFactory.fromAnyRef(o.management().getAsInt()));
+        }
         Config file = o.config().map(f -> ConfigFactory.parseFile(f.toFile())).orElse(ConfigFactory.empty());
         return withDefaults(flags.withFallback(file));
     }
@@ -198,7 +221,21 @@ public final class Node implements AutoCloseable {
         List<Address> seeds = o.seeds().isEmpty() ? List.of(cluster.selfMember().address())
                 : o.seeds().stream().map(Node::seedAddress).toList();
         cluster.manager().tell(new JoinSeedNodes(seeds));
-        return new Node(system, o.role(), o.slots());
+        Node node = new Node(system, o.role(), o.slots());
+        if (o.management().isPresent()) {
+            try {
+                node.management = Optional.of(Management.start(system));
+            } catch (IllegalStateException e) {
+                node.close();
+                throw e;
+            }
+        }
+        return node;
+    }
+
+    /** The base URL of this node's operations endpoint ({@link Management}), if it has one. */
+    public Optional<String> management() {
+        return management;
     }
 
     public ActorSystem<Void> system() {
