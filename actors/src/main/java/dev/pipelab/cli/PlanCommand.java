@@ -3,7 +3,9 @@ package dev.pipelab.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.pipelab.plan.Plan;
+import dev.pipelab.plan.Planner;
 import dev.pipelab.plan.PlanReport;
+import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.Timeline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,14 +32,15 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Plan plan = scenario.plan();
+        Scenario loaded = scenario.load();
+        Plan plan = Planner.plan(loaded);
         Timeline timeline = plan.evaluate();
         PlanReport report = PlanReport.of(plan, timeline);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(json().writeValueAsString(report));
         } else {
-            PlanText.print(out, plan, timeline, report);
+            PlanText.print(out, plan, timeline, report, loaded.cluster());
         }
         return 0;
     }

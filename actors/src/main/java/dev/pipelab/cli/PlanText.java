@@ -7,19 +7,25 @@ import dev.pipelab.model.LinkSpec;
 import dev.pipelab.model.ModelSpec;
 import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.PlanReport;
+import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.Timeline;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /** The readable form of {@code pipelab plan}. */
 final class PlanText {
 
     private PlanText() {}
 
-    static void print(PrintWriter out, Plan plan, Timeline timeline, PlanReport r) {
+    /** Replicas whose explicit map the plan prints; the scenario file has all of them. */
+    private static final int REPLICAS_SHOWN = 4;
+
+    static void print(PrintWriter out, Plan plan, Timeline timeline, PlanReport r, Scenario.Cluster cluster) {
         ModelSpec m = plan.model();
         DeviceSpec dev = plan.device();
         CostModel cm = plan.costModel();
@@ -42,6 +48,7 @@ final class PlanText {
         out.printf(Locale.ROOT, "          recompute %s, optimizer %s%s%s%n", plan.recompute().scenarioName(),
                 plan.optimizer().scenarioName(), plan.sequenceParallel() ? ", sequence parallel" : "",
                 plan.profiled() ? ", profiled costs" : "");
+        out.printf(Locale.ROOT, "JVMs      %s%n", jvmPlacement(cluster));
 
         PlanReport.Memory mem = r.memory();
         out.printf(Locale.ROOT, "%nMemory (whole model, one micro-batch of activations: the article's arithmetic)%n");
@@ -118,6 +125,27 @@ final class PlanText {
         int p = plan.pipeline();
         out.printf(Locale.ROOT, "  to fill          m >= p = %d micro-batches of b=%d: a global batch of at least %d sequences (x d=%d)%n",
                 p, plan.microBatchSize(), (long) p * plan.microBatchSize() * plan.data(), plan.data());
+    }
+
+    /**
+     * Which worker JVM will host each stage under {@code pipelab run --cluster}: unlike the emulated nodes above, it is
+     * deployment and changes no number of the plan. pack and spread depend on the workers found at run time.
+     */
+    static String jvmPlacement(Scenario.Cluster cluster) {
+        String never = "; never changes these numbers";
+        if (!cluster.placement().equals("explicit")) {
+            return "placement " + cluster.placement() + " with pipelab run --cluster (decided at run time from the workers' slots"
+                    + never + ")" + (cluster.workers().isEmpty() ? "" : "; cluster.workers is used only with --placement explicit");
+        }
+        StringBuilder map = new StringBuilder();
+        List<List<Integer>> workers = cluster.workers();
+        for (int replica = 0; replica < Math.min(workers.size(), REPLICAS_SHOWN); replica++) {
+            map.append(replica == 0 ? "" : ", ").append("replica ").append(replica).append(" -> ")
+                    .append(workers.get(replica).stream().map(String::valueOf).collect(Collectors.joining(" ")));
+        }
+        if (workers.size() > REPLICAS_SHOWN) map.append(", ... (").append(workers.size() - REPLICAS_SHOWN).append(" more)");
+        return "placement explicit with pipelab run --cluster, worker index per rank (workers in address order): " + map
+                + " (" + never.substring(2) + ")";
     }
 
     private static void row(PrintWriter out, String what, long bytes, String how) {

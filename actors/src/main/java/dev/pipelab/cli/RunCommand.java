@@ -7,6 +7,7 @@ import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.Node;
 import dev.pipelab.cluster.NodePlacement;
 import dev.pipelab.cluster.WorkerPlacement;
+import dev.pipelab.monitoring.Deployment;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventLog;
 import dev.pipelab.monitoring.EventPump;
@@ -60,6 +61,7 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -137,9 +139,10 @@ final class RunCommand implements Callable<Integer> {
                     + "HOCON file), place every stage on its workers, and leave at the end (default: the embedded one-node cluster).")
     String cluster;
 
-    @Option(names = "--placement", paramLabel = "pack|spread",
+    @Option(names = "--placement", paramLabel = "pack|spread|explicit",
             description = "With --cluster: pack keeps each replica's ranks on as few workers as their slots allow, spread "
-                    + "deals stages round-robin (default: the scenario's cluster.placement, pack).")
+                    + "deals stages round-robin, explicit follows the scenario's cluster.workers (default: the scenario's "
+                    + "cluster.placement, pack).")
     String placement;
 
     @Option(names = "--cluster-timeout", defaultValue = "60", paramLabel = "SECONDS",
@@ -182,8 +185,8 @@ final class RunCommand implements Callable<Integer> {
         if (managementPort.isPresent() && managementPort.getAsInt() != 0 && cluster == null) {
             throw new UserException("--management needs --cluster");
         }
-        if (placement != null && !List.of("pack", "spread").contains(placement)) {
-            throw new UserException("--placement must be pack or spread, got '" + placement + "'");
+        if (placement != null && !List.of("pack", "spread", "explicit").contains(placement)) {
+            throw new UserException("--placement must be pack, spread or explicit, got '" + placement + "'");
         }
         if (telemetry != null && !List.of("off", "steps", "spans").contains(telemetry)) {
             throw new UserException("--telemetry must be off, steps or spans, got '" + telemetry + "'");
@@ -203,14 +206,19 @@ final class RunCommand implements Callable<Integer> {
         Path outDir = outputFolder(plan.name());
         Path weightsFile = scenario.real().flatMap(Scenario.Real::weightsOut).map(Path::of).orElse(outDir.resolve("weights.plwt"));
         if (sequential) return runSequential(plan, real.orElseThrow(), stepCount, outDir, weightsFile, stdout);
-        RunInfo info = RunInfos.of(plan, analyticReport, mode == ClockMode.WALL ? "wall" : "virtual", speed);
         TelemetryChoice recording = telemetry != null
                 ? TelemetryChoice.of(telemetry, "--telemetry", plan.schedule(), plan.data(), stepCount)
                 : TelemetryChoice.of(scenario.telemetry().level(), "scenario", plan.schedule(), plan.data(), stepCount);
 
         // ---- cluster: join as the coordinator and place every (replica, rank) on the workers before anything runs ----
-        // the schema allows only pack and spread in the scenario, and the flag was checked above
+        // the schema allows only pack, spread and explicit in the scenario, and the flag was checked above; without
+        // --cluster the scenario's placement is not used (the embedded run has one node)
         WorkerPlacement.Strategy strategy = WorkerPlacement.Strategy.of(placement != null ? placement : scenario.cluster().placement());
+        List<List<Integer>> explicitMap = scenario.cluster().workers();
+        if (cluster != null && strategy == WorkerPlacement.Strategy.EXPLICIT && explicitMap.isEmpty()) {
+            throw new UserException("--placement explicit needs the scenario's cluster.workers (one list per replica of "
+                    + "the worker index of each rank, e.g. [[0, 0, 1, 1]])");
+        }
         List<Node.Worker> workers = List.of();
         int[][] onWorker = new int[0][0];
         if (cluster != null) {
@@ -222,15 +230,28 @@ final class RunCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 throw new UserException("--management " + management + ": " + e.getMessage());
             }
+            List<Integer> slots;
             try {
                 clusterNode.awaitUp(Duration.ofSeconds(clusterTimeout));
                 workers = clusterNode.awaitWorkers(Duration.ofSeconds(clusterTimeout));
-                onWorker = WorkerPlacement.assign(strategy, workers.stream().map(Node.Worker::slots).toList(),
-                        plan.data(), plan.pipeline());
+                slots = workers.stream().map(Node.Worker::slots).toList();
+                if (strategy != WorkerPlacement.Strategy.EXPLICIT) {
+                    onWorker = WorkerPlacement.assign(strategy, slots, plan.data(), plan.pipeline());
+                }
             } catch (IllegalStateException | IllegalArgumentException e) {
                 throw new UserException("--cluster " + cluster + ": " + e.getMessage());
             }
+            if (strategy == WorkerPlacement.Strategy.EXPLICIT) {
+                try {
+                    onWorker = WorkerPlacement.explicit(explicitMap, slots, plan.data(), plan.pipeline());
+                } catch (IllegalArgumentException e) {
+                    // the map is the scenario's: name the file, as its loader does
+                    throw new UserException(scenarioFile + ": " + e.getMessage());
+                }
+            }
         }
+        RunInfo unplacedInfo = RunInfos.of(plan, analyticReport, mode == ClockMode.WALL ? "wall" : "virtual", speed);
+        RunInfo info = cluster == null ? unplacedInfo : unplacedInfo.with(deployment(strategy, workers, onWorker));
 
         // ---- telemetry: the run's step events go to the log (for the trace) and to the run's telemetry, which
         // summarises each completed step once for the dashboard, the metrics and the progress line ----
@@ -275,6 +296,10 @@ final class RunCommand implements Callable<Integer> {
                     plan.schedule().name(), plan.pipeline(), plan.data(), plan.tensor(), plan.virtualStages(), plan.microBatches(),
                     stepCount, info.clock(), mode == ClockMode.WALL ? " at speed " + speed : "", recording.reason()
                             + (cluster != null ? ", on " + workers.size() + " workers, placement " + strategy.label() : ""));
+            for (int w = 0; w < workers.size(); w++) {
+                stdout.printf(Locale.ROOT, "  worker %d  %s  %d slots%n", w, Deployment.label(workers.get(w).address()),
+                        workers.get(w).slots());
+            }
             if (server != null) stdout.printf(Locale.ROOT, "dashboard %s   metrics %smetrics%n", server.uri(), server.uri());
             if (clusterNode != null) clusterNode.management().ifPresent(url -> stdout.printf(Locale.ROOT,
                     "management %s/cluster/members   %s/ready%n", url, url));
@@ -309,16 +334,8 @@ final class RunCommand implements Callable<Integer> {
                     case FAILED -> RunReport.Outcome.failed(result.failure().orElse("(no reason given)"));
                     default -> RunReport.Outcome.COMPLETED;
                 };
-        RunReport unplaced = RunReport.of(runTelemetry, outcome, new WallClock(startedAt.toString(), wallSeconds));
-        List<RunReport.Placed> placed = new ArrayList<>();
-        if (cluster != null) {
-            for (int replica = 0; replica < onWorker.length; replica++) {
-                for (int rank = 0; rank < onWorker[replica].length; rank++) {
-                    placed.add(new RunReport.Placed(replica, rank, workers.get(onWorker[replica][rank]).address()));
-                }
-            }
-        }
-        RunReport report = placed.isEmpty() ? unplaced : unplaced.withPlacement(placed);
+        // a cluster run's placement comes with its RunInfo's deployment
+        RunReport report = RunReport.of(runTelemetry, outcome, new WallClock(startedAt.toString(), wallSeconds));
         List<Event> events = log.events();
         writeAtomically(outDir.resolve("report.json"), tmp -> ReportJson.write(report, tmp));
         writeAtomically(outDir.resolve("trace.json"), tmp -> TraceWriter.write(info, events, tmp));
@@ -459,6 +476,13 @@ final class RunCommand implements Callable<Integer> {
             // said below
         }
         throw new UserException("--management must be a port within 0..65535 or off, got '" + value + "'");
+    }
+
+    /** The placement as the monitoring consumers label with it: the workers in the coordinator's order, and who hosts what. */
+    private static Deployment deployment(WorkerPlacement.Strategy strategy, List<Node.Worker> workers, int[][] onWorker) {
+        List<List<Integer>> workerOf = new ArrayList<>();
+        for (int[] replica : onWorker) workerOf.add(Arrays.stream(replica).boxed().toList());
+        return new Deployment(strategy.label(), workers.stream().map(Node.Worker::address).toList(), workerOf);
     }
 
     /**

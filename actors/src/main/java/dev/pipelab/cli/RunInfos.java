@@ -24,6 +24,7 @@ final class RunInfos {
                 plan.virtualStages(), plan.microBatchSize(), plan.microBatches(), plan.model().seqLength(), plan.devices(),
                 flops.modelPerStep(), flops.hardwarePerStep(), plan.device().peakFlopsPerSecond(), plan.device().memoryBytes(),
                 layers, staticBytes, clock, speed,
-                Optional.of(MemoryInfo.of(m.parametersBytes(), m.gradientsBytes(), m.optimizerBytes(), m.activationsBytes())));
+                Optional.of(MemoryInfo.of(m.parametersBytes(), m.gradientsBytes(), m.optimizerBytes(), m.activationsBytes())),
+                Optional.empty());
     }
 }

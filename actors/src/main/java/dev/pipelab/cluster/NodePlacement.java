@@ -2,7 +2,9 @@ package dev.pipelab.cluster;
 
 /**
  * Which node (index into the run's list of {@link Host}s) hosts the stage of pipeline rank {@code rank} of
- * replica {@code replica}. Links live with their sender. Invariant: returns an index of an existing host.
+ * replica {@code replica}. Links live with their sender: a pipeline link {@code from -> to} and the ring all-reduce
+ * link from replica x to x+1 are spawned on the node of the stage that sends on them. Invariant: returns an index of
+ * an existing host.
  */
 @FunctionalInterface
 public interface NodePlacement {

@@ -6,6 +6,10 @@ import java.util.Locale;
 /**
  * Which worker JVM hosts each (replica, rank) stage: deployment only, so it never changes a virtual-time number.
  * Invariant: every stage gets a worker, and no worker gets more stages than its slots.
+ *
+ * <p>Workers are numbered in the order the coordinator sorts them ({@link Node#awaitWorkers}: by host, then port),
+ * which is the order {@code pipelab run --cluster} prints them in and the numbering {@code explicit} takes. A link
+ * lives with its sending stage ({@link NodePlacement}), so placing the stages places the links.
  */
 public final class WorkerPlacement {
 
@@ -17,9 +21,11 @@ public final class WorkerPlacement {
          */
         PACK,
         /** Round-robin over workers, stage by stage: the worst case for traffic between JVMs. */
-        SPREAD;
+        SPREAD,
+        /** The scenario's {@code cluster.workers}: the worker index of each (replica, rank), as the user wrote it. */
+        EXPLICIT;
 
-        /** {@code pack} or {@code spread}. */
+        /** {@code pack}, {@code spread} or {@code explicit}. */
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
@@ -27,7 +33,7 @@ public final class WorkerPlacement {
         /** The strategy named {@code name}; an unknown name fails with the names it accepts. */
         public static Strategy of(String name) {
             for (Strategy s : values()) if (s.label().equals(name)) return s;
-            throw new IllegalArgumentException("placement must be pack or spread, got '" + name + "'");
+            throw new IllegalArgumentException("placement must be pack, spread or explicit, got '" + name + "'");
         }
     }
 
@@ -38,6 +44,7 @@ public final class WorkerPlacement {
      * Fails with a one-line reason when the workers offer fewer slots than the run has stages.
      */
     public static int[][] assign(Strategy strategy, List<Integer> slots, int data, int pipeline) {
+        if (strategy == Strategy.EXPLICIT) throw new IllegalArgumentException("explicit placement takes its map: use explicit(...)");
         int workers = slots.size();
         if (workers == 0) throw new IllegalArgumentException("no workers to place on");
         long total = slots.stream().mapToLong(Integer::longValue).sum();
@@ -60,6 +67,45 @@ public final class WorkerPlacement {
                 }
                 free[current]--;
                 node[replica][rank] = current;
+            }
+        }
+        return node;
+    }
+
+    /**
+     * The user's map ({@code workers.get(replica).get(rank)} = worker index, the scenario's {@code cluster.workers},
+     * whose shape the scenario loader checked) as {@code [replica][rank]}, checked against the workers found at run
+     * time: every index names a worker and no worker gets more stages than its slots. Fails with a one-line reason
+     * that names the entry ({@code cluster.workers[1][2]}) before anything runs.
+     */
+    public static int[][] explicit(List<List<Integer>> workers, List<Integer> slots, int data, int pipeline) {
+        if (slots.isEmpty()) throw new IllegalArgumentException("no workers to place on");
+        if (workers.size() != data) {
+            throw new IllegalArgumentException("cluster.workers: must have one list per replica (" + data + "), got " + workers.size());
+        }
+        int[][] node = new int[data][pipeline];
+        int[] used = new int[slots.size()];
+        for (int replica = 0; replica < data; replica++) {
+            List<Integer> ranks = workers.get(replica);
+            if (ranks.size() != pipeline) {
+                throw new IllegalArgumentException("cluster.workers[" + replica + "]: must have one worker index per rank ("
+                        + pipeline + "), got " + ranks.size());
+            }
+            for (int rank = 0; rank < pipeline; rank++) {
+                int w = ranks.get(rank);
+                if (w < 0 || w >= slots.size()) {
+                    throw new IllegalArgumentException("cluster.workers[" + replica + "][" + rank + "]: worker " + w
+                            + " does not exist: the cluster has " + slots.size() + " worker(s), numbered 0.." + (slots.size() - 1)
+                            + " in address order");
+                }
+                node[replica][rank] = w;
+                used[w]++;
+            }
+        }
+        for (int w = 0; w < slots.size(); w++) {
+            if (used[w] > slots.get(w)) {
+                throw new IllegalArgumentException("cluster.workers: puts " + used[w] + " stages on worker " + w + ", which offers "
+                        + slots.get(w) + " slots: move some elsewhere or give it more --slots");
             }
         }
         return node;

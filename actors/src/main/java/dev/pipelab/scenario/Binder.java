@@ -88,7 +88,17 @@ final class Binder {
         Optional<Scenario.Real> real = Optional.empty();
         if (t.path("real").isObject()) real = Optional.of(real(t.path("real"), seed));
         Scenario.Telemetry telemetry = new Scenario.Telemetry(text(t.path("telemetry"), "level").orElse("auto"));
-        Scenario.Cluster cluster = new Scenario.Cluster(text(t.path("cluster"), "placement").orElse("pack"));
+        List<List<Integer>> workers = new ArrayList<>();
+        JsonNode map = t.path("cluster").path("workers");
+        for (int replica = 0; replica < map.size(); replica++) {
+            List<Integer> ranks = new ArrayList<>();
+            JsonNode row = map.get(replica);
+            for (int rank = 0; rank < row.size(); rank++) {
+                ranks.add(whole(row.get(rank), ScenarioSource.item(ScenarioSource.item("cluster.workers", replica), rank)));
+            }
+            workers.add(ranks);
+        }
+        Scenario.Cluster cluster = new Scenario.Cluster(text(t.path("cluster"), "placement").orElse("pack"), workers);
         return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed, real, telemetry, cluster);
     }
 

@@ -145,6 +145,8 @@ final class CrossCheck {
             }
         }
 
+        clusterWorkers(tree, source, p, errors);
+
         JsonNode costs = tree.path("costs");
         for (String key : COST_LISTS) {
             JsonNode list = costs.path(key);
@@ -154,6 +156,33 @@ final class CrossCheck {
             }
         }
         return errors;
+    }
+
+    /**
+     * cluster.placement: explicit needs cluster.workers, and the map has one list per replica of one worker index per
+     * rank. Which indexes exist is known only at run time, when the workers are found.
+     */
+    private static void clusterWorkers(JsonNode tree, ScenarioSource source, OptionalInt p, List<ScenarioError> errors) {
+        JsonNode cluster = tree.path("cluster");
+        JsonNode workers = cluster.path("workers");
+        if ("explicit".equals(cluster.path("placement").asText()) && workers.isMissingNode()) {
+            errors.add(source.errorAt("cluster.placement", "is explicit, so the scenario needs cluster.workers (the worker "
+                    + "index of each replica's ranks, e.g. [[0, 0, 1, 1]])"));
+        }
+        if (!workers.isArray()) return;
+        JsonNode par = tree.path("parallelism");
+        OptionalInt d = par.has("data") ? Values.count(par.path("data")) : OptionalInt.of(1);
+        if (d.isPresent() && workers.size() > 0 && workers.size() != d.getAsInt()) {
+            errors.add(source.errorAt("cluster.workers", "must have one list per replica (parallelism.data = " + d.getAsInt()
+                    + "), got " + workers.size()));
+        }
+        for (int replica = 0; replica < workers.size(); replica++) {
+            JsonNode ranks = workers.get(replica);
+            if (ranks.isArray() && ranks.size() > 0 && p.isPresent() && ranks.size() != p.getAsInt()) {
+                errors.add(source.errorAt(ScenarioSource.item("cluster.workers", replica), "must have one worker index per rank "
+                        + "(parallelism.pipeline = " + p.getAsInt() + "), got " + ranks.size()));
+            }
+        }
     }
 
     /** The absolute, normalized path of {@code name} relative to {@code folder}, or null when not a path. */

@@ -99,12 +99,17 @@ public record Scenario(String name, Model model, Hardware hardware, Parallelism 
     }
 
     /**
-     * How {@code pipelab run --cluster} deploys the run on worker JVMs: {@code placement} is {@code pack} or
-     * {@code spread}. Deployment only: it never changes a virtual-time number.
+     * How {@code pipelab run --cluster} deploys the run on worker JVMs: {@code placement} is {@code pack},
+     * {@code spread} or {@code explicit}; {@code workers} is the explicit map, one list per replica of one worker index
+     * per rank (empty when not given). Deployment only: it never changes a virtual-time number.
      */
-    public record Cluster(String placement) {
+    public record Cluster(String placement, List<List<Integer>> workers) {
         /** The default: each replica's ranks together on as few workers as their slots allow. */
-        public static final Cluster PACK = new Cluster("pack");
+        public static final Cluster PACK = new Cluster("pack", List.of());
+
+        public Cluster {
+            workers = workers.stream().map(List::copyOf).toList();
+        }
     }
 
     /**

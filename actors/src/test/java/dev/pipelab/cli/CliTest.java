@@ -45,6 +45,29 @@ class CliTest {
     }
 
     @Test
+    void planSaysWhichJvmsWillHostTheStagesAndThatItChangesNoNumber() {
+        Result pack = run("plan", scenario("quickstart.yaml"));
+        assertThat(pack.code()).as(pack.err()).isZero();
+        assertThat(pack.out()).contains("\nJVMs      placement pack with pipelab run --cluster (decided at run time from the "
+                + "workers' slots; never changes these numbers)\n");
+
+        Path explicit = Path.of("src", "test", "resources", "scenarios", "good", "explicit-placement.yaml");
+        Result mapped = run("plan", explicit.toString());
+        assertThat(mapped.code()).as(mapped.err()).isZero();
+        assertThat(mapped.out()).contains("\nJVMs      placement explicit with pipelab run --cluster, worker index per rank "
+                + "(workers in address order): replica 0 -> 0 0 1, replica 1 -> 2 2 1 (never changes these numbers)\n");
+        // the JVM placement changes no number: the plan below the line is the same under spread
+        Result spread = run("plan", "--set", "cluster.placement=spread", explicit.toString());
+        assertThat(spread.out()).contains("placement spread with pipelab run --cluster",
+                "; cluster.workers is used only with --placement explicit\n");
+        assertThat(withoutJvmLine(spread.out())).isEqualTo(withoutJvmLine(mapped.out()));
+    }
+
+    private static String withoutJvmLine(String planText) {
+        return planText.lines().filter(l -> !l.startsWith("JVMs ")).toList().toString();
+    }
+
+    @Test
     void planJsonCarriesTheArticlesNumbersExactly() throws IOException {
         Result r = run("plan", "--json", scenario("llama2-70b-article.yaml"));
         assertThat(r.code()).as(r.err()).isZero();

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -209,6 +210,31 @@ class ClusterRunIT {
         Set<String> nodes = new HashSet<>();
         cluster.path("placement").forEach(e -> nodes.add(e.path("node").asText()));
         assertThat(nodes).hasSize(3);
+    }
+
+    @Test
+    void anExplicitMapIsFollowedAndChangesNoNumberAndAMissingWorkerIsRefusedBeforeAnythingRuns() throws IOException {
+        JsonNode embedded = run("explicit-embedded", List.of());
+        // ranks 0 and 1 on the last worker, then the first, then the middle one: what neither pack nor spread does
+        JsonNode cluster = run("explicit", List.of("--cluster", seed, "--placement", "explicit", "--set", "cluster.workers=[[2, 2, 0, 1]]"));
+        assertThat(virtual(cluster)).isEqualTo(virtual(embedded));
+        // workers are numbered in the coordinator's order: by host (all 127.0.0.1), then port
+        List<String> ordered = workers.stream().sorted(Comparator.comparingInt(a -> Integer.parseInt(a.substring(a.lastIndexOf(':') + 1))))
+                .toList();
+        List<String> placed = new ArrayList<>();
+        cluster.path("placement").forEach(e -> placed.add(e.path("node").asText()));
+        assertThat(placed).containsExactly(ordered.get(2), ordered.get(2), ordered.get(0), ordered.get(1));
+
+        Path out = OUT.resolve("explicit-missing-worker");
+        StringWriter o = new StringWriter();
+        StringWriter e = new StringWriter();
+        int code = Main.execute(new PrintWriter(o), new PrintWriter(e), "run", SCENARIOS.resolve("quickstart.yaml").toString(),
+                "--steps", "1", "--no-dashboard", "--quiet", "--out", out.toString(), "--cluster", seed, "--placement", "explicit",
+                "--set", "cluster.workers=[[0, 1, 2, 3]]");
+        assertThat(code).as(e.toString()).isEqualTo(2);
+        assertThat(e.toString().lines().findFirst()).hasValue("pipelab: " + SCENARIOS.resolve("quickstart.yaml")
+                + ": cluster.workers[0][3]: worker 3 does not exist: the cluster has 3 worker(s), numbered 0..2 in address order");
+        assertThat(out.resolve("report.json")).doesNotExist();
     }
 
     @Test

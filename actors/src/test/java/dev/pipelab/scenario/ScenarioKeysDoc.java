@@ -70,9 +70,14 @@ final class ScenarioKeysDoc {
         }
         switch (t.asText()) {
             case "object": return "mapping";
-            case "array": return "list of " + type(node.path("items")) + "s";
+            // a list of lists reads "list of lists of integers", not "list of list of integerss"
+            case "array": return "list of " + plural(type(node.path("items")));
             default: return t.asText();
         }
+    }
+
+    private static String plural(String type) {
+        return type.startsWith("list of ") ? "lists of " + type.substring("list of ".length()) : type + "s";
     }
 
     static String allowed(JsonNode node) {
@@ -95,6 +100,8 @@ final class ScenarioKeysDoc {
         }
         if (node.path("items").has("minimum")) {
             parts.add("entries >= " + node.path("items").get("minimum").asText());
+        } else if (node.path("items").path("items").has("minimum")) {
+            parts.add("entries >= " + node.path("items").path("items").get("minimum").asText());
         }
         return String.join("; ", parts);
     }
@@ -114,7 +121,10 @@ final class ScenarioKeysDoc {
         s.append("- `parallelism.layersPerStage` has one entry per model stage and, when `model.layers` is given, sums to it;\n");
         s.append("- `training.schedule: interleaved` needs `virtualStages >= 2`; `gpipe`, `1f1b`, `zb-h1`, `zb-h2` need 1;\n");
         s.append("- `training.schedule: custom` needs `training.scheduleFile`, an existing file (relative to the scenario's folder);\n");
-        s.append("- a `costs` list with more than one entry has one entry per model stage.\n\n");
+        s.append("- a `costs` list with more than one entry has one entry per model stage;\n");
+        s.append("- `cluster.placement: explicit` needs `cluster.workers`: one list per replica (`parallelism.data`), each with one\n");
+        s.append("  worker index per rank (`parallelism.pipeline`); whether the indexes exist is checked when `pipelab run --cluster`\n");
+        s.append("  has found the workers, before anything runs.\n\n");
         s.append("| Key | Type | Default | Allowed | Meaning |\n");
         s.append("|---|---|---|---|---|\n");
         for (Key k : keys(schema)) {

@@ -109,6 +109,13 @@ class ScenarioLoaderBadFilesTest {
                         "9:17: real.data.kind: must be teacher for an mlp, got sequences"),
                 bad("real-missing.yaml",
                         "6:23: training.numerics: is real, so the scenario needs a real section (the model to train)"),
+                bad("explicit-workers-shape.yaml",
+                        "8:5: cluster.workers: must have one list per replica (parallelism.data = 2), got 3",
+                        "8:7: cluster.workers[0]: must have one worker index per rank (parallelism.pipeline = 4), got 3",
+                        "9:17: cluster.workers[1][3]: must be >= 0, got -1"),
+                bad("explicit-without-workers.yaml",
+                        "5:23: cluster.placement: is explicit, so the scenario needs cluster.workers (the worker index of each "
+                                + "replica's ranks, e.g. [[0, 0, 1, 1]])"),
                 bad("many-errors.yaml",
                         "4:8: model.mlp: must be one of gelu, swiglu, got 'relu'",
                         "6:11: hardware.device: must be one of a100-40gb, a100-80gb, h100-80gb, h200-141gb, rtx4090-24gb, "

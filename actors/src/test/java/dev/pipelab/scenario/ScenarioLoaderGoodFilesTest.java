@@ -68,6 +68,14 @@ class ScenarioLoaderGoodFilesTest {
     }
 
     @Test
+    void anExplicitPlacementKeepsItsMapReplicaByReplica() {
+        Scenario s = ScenarioLoader.load(file("good/explicit-placement.yaml"));
+
+        assertThat(s.cluster()).isEqualTo(new Scenario.Cluster("explicit", List.of(List.of(0, 0, 1), List.of(2, 2, 1))));
+        assertThat(ScenarioLoader.load(file("good/minimal.yaml")).cluster()).isEqualTo(Scenario.Cluster.PACK);
+    }
+
+    @Test
     void aCustomScheduleFileIsStoredAsAnAbsolutePath() {
         Path scenario = file("good/custom-schedule.yaml");
         Scenario s = ScenarioLoader.load(scenario);

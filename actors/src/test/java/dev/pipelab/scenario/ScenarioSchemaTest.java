@@ -84,6 +84,7 @@ class ScenarioSchemaTest {
         assertThat(names("optimizer")).containsExactly("adam-mixed", "adam-fp32", "sgd-mixed");
         assertThat(names("partition")).containsExactly("uniform", "balanced");
         assertThat(names("mlp")).containsExactly("gelu", "swiglu");
+        assertThat(names("workerPlacement")).containsExactly("pack", "spread", "explicit");
     }
 
     @Test

@@ -28,18 +28,21 @@ import java.util.Optional;
  * @param clock                {@code virtual} or {@code wall}
  * @param speed                emulated seconds per wall second (1 with the virtual clock)
  * @param memory               the planned memory breakdown of one device, when the caller has it
+ * @param deployment           a cluster run: which worker JVM hosts each (replica, rank), for labels only; empty for
+ *                             the embedded run, whose outputs then carry no node
  */
 public record RunInfo(String name, String schedule, int pipeline, int data, int tensor, int virtualStages,
                       int microBatchSize, int microBatches, int seqLength, int devices, double modelFlopsPerStep,
                       double hardwareFlopsPerStep, double peakFlopsPerDevice, long deviceMemoryBytes,
                       List<Integer> layersPerRank, List<Long> staticBytesPerRank, String clock, double speed,
-                      Optional<MemoryInfo> memory) {
+                      Optional<MemoryInfo> memory, Optional<Deployment> deployment) {
 
     public RunInfo {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(memory, "memory");
+        Objects.requireNonNull(deployment, "deployment");
         if (name.isBlank()) throw new IllegalArgumentException("name must not be blank");
         if (schedule.isBlank()) throw new IllegalArgumentException("schedule must not be blank");
         requirePositive("pipeline", pipeline);
@@ -90,6 +93,11 @@ public record RunInfo(String name, String schedule, int pipeline, int data, int 
         if (!(speed > 0) || Double.isInfinite(speed)) {
             throw new IllegalArgumentException("speed must be a finite number > 0, got " + speed);
         }
+        if (deployment.isPresent() && (deployment.get().workerOf().size() != data
+                || deployment.get().workerOf().get(0).size() != pipeline)) {
+            throw new IllegalArgumentException("deployment must place " + data + " replicas x " + pipeline + " ranks, got "
+                    + deployment.get().workerOf().size() + " x " + deployment.get().workerOf().get(0).size());
+        }
     }
 
     /** A virtual-clock run without a memory breakdown. */
@@ -99,14 +107,21 @@ public record RunInfo(String name, String schedule, int pipeline, int data, int 
                    List<Integer> layersPerRank, List<Long> staticBytesPerRank) {
         this(name, schedule, pipeline, data, tensor, virtualStages, microBatchSize, microBatches, seqLength,
                 pipeline * data * tensor, modelFlopsPerStep, hardwareFlopsPerStep, peakFlopsPerDevice,
-                deviceMemoryBytes, layersPerRank, staticBytesPerRank, "virtual", 1.0, Optional.empty());
+                deviceMemoryBytes, layersPerRank, staticBytesPerRank, "virtual", 1.0, Optional.empty(), Optional.empty());
     }
 
     /** This run info with the given clock, speed and memory breakdown. */
     public RunInfo with(String clock, double speed, Optional<MemoryInfo> memory) {
         return new RunInfo(name, schedule, pipeline, data, tensor, virtualStages, microBatchSize, microBatches,
                 seqLength, devices, modelFlopsPerStep, hardwareFlopsPerStep, peakFlopsPerDevice, deviceMemoryBytes,
-                layersPerRank, staticBytesPerRank, clock, speed, memory);
+                layersPerRank, staticBytesPerRank, clock, speed, memory, deployment);
+    }
+
+    /** This run info deployed on a cluster's workers as {@code deployment} says. */
+    public RunInfo with(Deployment deployment) {
+        return new RunInfo(name, schedule, pipeline, data, tensor, virtualStages, microBatchSize, microBatches,
+                seqLength, devices, modelFlopsPerStep, hardwareFlopsPerStep, peakFlopsPerDevice, deviceMemoryBytes,
+                layersPerRank, staticBytesPerRank, clock, speed, memory, Optional.of(deployment));
     }
 
     /** Samples one step consumes over all replicas: b·m·d. */

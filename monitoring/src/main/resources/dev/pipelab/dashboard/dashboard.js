@@ -69,7 +69,8 @@
     const r = st.run;
     $('scenario').textContent = r.name + ' · ' + r.schedule;
     $('plan').textContent = 'p=' + r.pipeline + ' d=' + r.data + ' t=' + r.tensor + ' v=' + r.virtualStages +
-      ' m=' + r.microBatches + ' b=' + r.microBatchSize + ' · ' + r.devices + ' devices · ' + r.clock + ' clock';
+      ' m=' + r.microBatches + ' b=' + r.microBatchSize + ' · ' + r.devices + ' devices · ' + r.clock + ' clock' +
+      (r.workers ? ' · ' + r.workers.length + ' worker JVMs, placement ' + r.placement : '');
     const status = $('status');
     status.dataset.status = st.status;
     status.textContent = st.status;
@@ -103,7 +104,9 @@
     box.textContent = '';
     const width = Math.max(300, box.clientWidth || 1200);
     const rowH = Math.max(4, Math.min(22, Math.floor(320 / p)));
-    const labelW = 58;
+    // a cluster run labels each row with the worker JVM of the shown replica's rank
+    const nodeOf = (k) => st.ranks[k] && st.ranks[k].nodes ? st.ranks[k].nodes[g.replica] : null;
+    const labelW = st.run.workers ? 160 : 58;
     const axisH = 18;
     const height = p * rowH + axisH + 4;
     const svg = el('svg', { viewBox: '0 0 ' + width + ' ' + height, height: height, 'data-replica': g.replica }, box);
@@ -119,9 +122,11 @@
     const rows = [];
     for (let k = 0; k < p; k++) {
       const row = el('g', { class: 'row', 'data-rank': k, transform: 'translate(0,' + (k * rowH) + ')' }, svg);
+      const node = nodeOf(k);
+      if (node) row.setAttribute('data-node', node);
       el('rect', { x: labelW, y: 1, width: plotW, height: rowH - 2, fill: '#eceff3' }, row);
       if (rowH >= 9 || k % Math.ceil(9 / rowH) === 0) {
-        el('text', { x: labelW - 6, y: rowH / 2 + 3, 'text-anchor': 'end' }, row).textContent = 'rank ' + k;
+        el('text', { x: labelW - 6, y: rowH / 2 + 3, 'text-anchor': 'end' }, row).textContent = 'rank ' + k + (node ? ' @ ' + node : '');
       }
       rows.push(row);
     }
@@ -151,11 +156,23 @@
     }
   }
 
-  /** One rank's row: its bar (tagged with the rank), its name, and the track its segments go on. */
+  /**
+   * One rank's row: its bar (tagged with the rank), its name, and the track its segments go on. A cluster run's name
+   * carries the rank's worker JVM (host:port), or how many there are when replicas sit on different ones (listed in
+   * the tooltip).
+   */
   function rankBar(box, r) {
     const bar = div('bar', box);
     bar.dataset.rank = r.rank;
-    div('name', bar, 'rank ' + r.rank);
+    box.classList.toggle('cluster', !!r.nodes);
+    if (!r.nodes) {
+      div('name', bar, 'rank ' + r.rank);
+    } else {
+      const distinct = [...new Set(r.nodes)];
+      bar.dataset.node = distinct.join(' ');
+      const name = div('name', bar, 'rank ' + r.rank + ' @ ' + (distinct.length === 1 ? distinct[0] : distinct.length + ' nodes'));
+      name.title = r.nodes.map((n, i) => 'replica ' + i + ': ' + n).join('\n');
+    }
     return [bar, div('track', bar)];
   }
 

@@ -5,6 +5,7 @@ import dev.pipelab.monitoring.report.RunReport;
 import dev.pipelab.monitoring.synthetic.StepBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,6 +97,41 @@ class ReportJsonTest {
         String wall = "  \"wallClock\"";
         assertThat(a.substring(0, a.indexOf(wall))).isEqualTo(b.substring(0, b.indexOf(wall)));
         assertThat(a.substring(a.indexOf(wall))).contains("\"startedAt\": \"2026-11-28T03:00:00Z\"", "\"wallSeconds\": 1.5");
+    }
+
+    @Test
+    void aClusterRunListsItsPlacementBeforeTheWallClockAndChangesNothingElse() throws Exception {
+        RunInfo deployed = infoWithMemory().with(new Deployment("explicit",
+                List.of("pekko://pipelab@127.0.0.1:25521", "pekko://pipelab@127.0.0.1:25522"), List.of(List.of(1, 0))));
+        WallClock wall = new WallClock("t", 0);
+        String embedded = json(TinyGPipe.events(2), wall);
+        String cluster = ReportJson.toJson(RunReport.of(RunTelemetry.of(deployed, TinyGPipe.events(2)), wall));
+
+        JsonNode r = parse(cluster);
+        assertThat(r.get("placement").toString()).isEqualTo("[{\"replica\":0,\"rank\":0,\"node\":\"pekko://pipelab@127.0.0.1:25522\"},"
+                + "{\"replica\":0,\"rank\":1,\"node\":\"pekko://pipelab@127.0.0.1:25521\"}]");
+        List<String> keys = new ArrayList<>();
+        r.fieldNames().forEachRemaining(keys::add);
+        assertThat(keys.subList(keys.size() - 3, keys.size())).containsExactly("status", "placement", "wallClock");
+        // deployment only: without the placement the report is the embedded run's, byte for byte
+        assertThat(parse(embedded).has("placement")).isFalse();
+        ((ObjectNode) r).remove("placement");
+        assertThat(r).isEqualTo(parse(embedded));
+    }
+
+    @Test
+    void aDeploymentNamesEveryStageOnAnExistingWorker() {
+        List<String> two = List.of("pekko://pipelab@10.0.0.1:1", "pekko://pipelab@10.0.0.2:1");
+        Deployment d = new Deployment("spread", two, List.of(List.of(0, 1), List.of(1, 0)));
+        assertThat(d.worker(1, 0)).isEqualTo(1);
+        assertThat(d.address(1, 1)).isEqualTo("pekko://pipelab@10.0.0.1:1");
+        assertThat(d.label(0, 1)).isEqualTo("10.0.0.2:1");
+        assertThatThrownBy(() -> new Deployment("explicit", two, List.of(List.of(0, 2))))
+                .hasMessage("workerOf[0][1] must be within 0..1, got 2");
+        assertThatThrownBy(() -> new Deployment("explicit", two, List.of(List.of(0, 1), List.of(0))))
+                .hasMessage("workerOf[1] must have 2 entries, got 1");
+        // the deployment must place the run's shape: TinyGPipe has 1 replica of 2 ranks
+        assertThatThrownBy(() -> TinyGPipe.info().with(d)).hasMessage("deployment must place 1 replicas x 2 ranks, got 2 x 2");
     }
 
     @Test

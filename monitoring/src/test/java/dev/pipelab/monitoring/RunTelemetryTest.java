@@ -236,7 +236,7 @@ class RunTelemetryTest {
     @Test
     void runInfoSaysWhatWasExpected() {
         assertThatThrownBy(() -> new RunInfo("x", "gpipe", 2, 2, 1, 1, 1, 1, 1, 4 - 1, 0, 0, 1, 1, List.of(1, 1),
-                List.of(0L, 0L), "virtual", 1, Optional.empty()))
+                List.of(0L, 0L), "virtual", 1, Optional.empty(), Optional.empty()))
                 .hasMessage("devices must be pipeline·data·tensor = 2·2·1 = 4, got 3");
         assertThatThrownBy(() -> new RunInfo("x", "gpipe", 2, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, List.of(1), List.of(0L, 0L)))
                 .hasMessage("layersPerRank must have one entry per rank (2), got 1");

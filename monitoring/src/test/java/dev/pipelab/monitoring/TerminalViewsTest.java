@@ -55,6 +55,20 @@ class TerminalViewsTest {
     }
 
     @Test
+    void aClusterRunsSummaryHasANodeColumnWithTheWorkersBelow() {
+        RunInfo deployed = TinyGPipe.info().with(new Deployment("explicit",
+                List.of("pekko://pipelab@127.0.0.1:25521", "pekko://pipelab@127.0.0.1:25522"), List.of(List.of(1, 0))));
+        RunReport report = RunReport.of(RunTelemetry.of(deployed, TinyGPipe.events(2)), new WallClock("t", 0));
+        assertThat(SummaryTable.render(report)).startsWith(""
+                + "tiny  gpipe  p=2 d=1 t=1 v=1  b=6172 m=2  2 steps  virtual clock\n"
+                + "rank layers          F          B          W          R        OPT    busy   peak GB in-flight  node\n"
+                + "   0      3    2.000 s    4.000 s        0 s        0 s 500.000 ms   65.0%      0.00         2  1\n"
+                + "   1      5    2.000 s    4.000 s        0 s        0 s 500.000 ms   65.0%      0.00         2  0\n"
+                + "node: the worker JVM of the rank in replica 0 (placement explicit): 0 = 127.0.0.1:25521, 1 = 127.0.0.1:25522\n"
+                + "phase seconds are per step");
+    }
+
+    @Test
     void summaryCountsOutOfMemoryEvents() {
         List<Event> events = List.of(TinyGPipe.events(1).get(0), withOutOfMemory((Event.StepEnded) TinyGPipe.events(1).get(1)));
         RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), events), new WallClock("t", 0));

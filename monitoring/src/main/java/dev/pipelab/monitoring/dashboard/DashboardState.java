@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pipelab.monitoring.Deployment;
 import dev.pipelab.monitoring.LinkStats;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RankStats;
@@ -30,7 +31,9 @@ import java.util.function.IntConsumer;
  * <p>{@link #snapshot} reads a consistent state: per-rank numbers aggregated over replicas (so the payload has p rows,
  * not p·d), Gantt segments only for the requested replica and the last {@value #GANTT_STEPS} completed steps,
  * histories capped at {@value #HISTORY} entries. Utilisation of a (replica, rank) is its busy fraction in the latest
- * completed step. The state outlives the run: after {@link #finish()} it still answers snapshots.
+ * completed step. The state outlives the run: after {@link #finish()} it still answers snapshots. A cluster run's
+ * snapshot names the worker JVM of every rank ({@code ranks[].nodes}, one {@code host:port} per replica) and the run's
+ * {@code placement} and {@code workers}; an embedded run's has none of these keys.
  */
 public final class DashboardState implements RunTelemetry.Listener {
 
@@ -199,6 +202,12 @@ public final class DashboardState implements RunTelemetry.Listener {
         run.put("clock", info.clock());
         run.put("speed", info.speed());
         run.put("deviceMemoryBytes", info.deviceMemoryBytes());
+        // a cluster run: the placement and its workers (host:port, in the coordinator's order); absent when embedded
+        info.deployment().ifPresent(dep -> {
+            run.put("placement", dep.strategy());
+            ArrayNode workers = run.putArray("workers");
+            dep.workers().forEach(w -> workers.add(Deployment.label(w)));
+        });
         root.put("status", finished ? "finished" : "running");
         root.put("version", version);
         root.put("completedSteps", completed);
@@ -239,6 +248,10 @@ public final class DashboardState implements RunTelemetry.Listener {
             r.put("memoryBytes", live);
             r.put("peakMemoryBytes", peak);
             r.put("capacityBytes", info.deviceMemoryBytes());
+            if (info.deployment().isPresent()) {
+                ArrayNode nodes = r.putArray("nodes");
+                for (int rp = 0; rp < d; rp++) nodes.add(info.deployment().get().label(rp, rank));
+            }
         }
 
         ArrayNode linkArray = root.putArray("links");

@@ -56,7 +56,15 @@ import java.util.TreeMap;
  * pipelab_faults_total{kind}                             faults injected ({@link #fault})
  * pipelab_out_of_memory_total                            out-of-memory moments
  * pipelab_build_info{version}                            1
+ * pipelab_stage_node_info{stage,replica,node}            1 per (stage, replica) of a cluster run: the worker JVM
+ *                                                        ({@code host:port}) hosting it; absent in an embedded run
  * </pre>
+ *
+ * <p>The node is an info metric rather than a {@code node} label on every per-stage series, the Prometheus way of
+ * attaching slow-changing metadata (as {@code kube_pod_info} does): the other series keep the same names and labels in
+ * embedded and cluster runs, and a query that wants the node joins on it, e.g.
+ * {@code pipelab_stage_busy_seconds_total * on(stage, replica) group_left(node) pipelab_stage_node_info}. Links are
+ * summed over replicas and run on their sender's node, so a link's node is that of its {@code from} stage.
  */
 public final class Metrics implements RunTelemetry.Listener {
 
@@ -135,6 +143,15 @@ public final class Metrics implements RunTelemetry.Listener {
         Info build = Info.builder().name("pipelab_build_info").help("pipelab version").labelNames("version")
                 .register(registry);
         build.setLabelValues(version);
+        info.deployment().ifPresent(d -> {
+            Info node = Info.builder().name("pipelab_stage_node_info").help("The worker JVM (host:port) hosting a stage")
+                    .labelNames("stage", "replica", "node").register(registry);
+            for (int replica = 0; replica < info.data(); replica++) {
+                for (int rank = 0; rank < info.pipeline(); rank++) {
+                    node.addLabelValues(Integer.toString(rank), Integer.toString(replica), d.label(replica, rank));
+                }
+            }
+        });
         steps.inc(0);
         outOfMemory.inc(0);
         accounted = new double[info.data()][info.pipeline()];

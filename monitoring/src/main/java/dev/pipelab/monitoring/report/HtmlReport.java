@@ -1,5 +1,6 @@
 package dev.pipelab.monitoring.report;
 
+import dev.pipelab.monitoring.Deployment;
 import dev.pipelab.monitoring.LinkStats;
 import dev.pipelab.monitoring.MemoryInfo;
 import dev.pipelab.monitoring.Phase;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.DoubleFunction;
 import java.util.stream.IntStream;
@@ -91,12 +93,22 @@ public final class HtmlReport {
         out.write("<section class=\"panel\"><h2>Stages <small>seconds per step, mean over steps and replicas</small></h2>\n");
         out.write("<table id=\"stages\"><thead><tr><th>rank</th><th>layers</th>");
         for (Phase ph : Phase.values()) out.write("<th>" + ph.name() + "</th>");
-        out.write("<th>busy</th><th>peak memory</th><th>peak in-flight</th></tr></thead><tbody>\n");
+        out.write("<th>busy</th><th>peak memory</th><th>peak in-flight</th>");
+        // a cluster run: the worker JVM (host:port) of the rank in each replica; deployment only
+        Optional<Deployment> deployment = info.deployment();
+        if (deployment.isPresent()) out.write("<th>node <small>(replica 0, 1, ...)</small></th>");
+        out.write("</tr></thead><tbody>\n");
         for (RunReport.Stage s : r.stages()) {
             out.write("<tr data-stage=\"" + s.index() + "\"><td>" + s.index() + "</td><td>" + s.layers() + "</td>");
             for (Phase ph : Phase.values()) out.write("<td>" + seconds(s.busySecondsByPhase().get(ph)) + "</td>");
             out.write("<td>" + percent(s.busyFraction()) + "</td><td>" + gigabytes(s.peakMemoryBytes()) + "</td><td>"
-                    + s.peakInFlightMicrobatches() + "</td></tr>\n");
+                    + s.peakInFlightMicrobatches() + "</td>");
+            if (deployment.isPresent()) {
+                List<String> nodes = new ArrayList<>();
+                for (int replica = 0; replica < info.data(); replica++) nodes.add(deployment.get().label(replica, s.index()));
+                out.write("<td class=\"node\">" + esc(String.join(", ", nodes)) + "</td>");
+            }
+            out.write("</tr>\n");
         }
         out.write("</tbody></table></section>\n");
 
@@ -173,6 +185,10 @@ public final class HtmlReport {
         out.write("<svg id=\"timeline\" viewBox=\"0 0 " + width + " " + height + "\" width=\"100%\" role=\"img\">\n");
         for (int k = 0; k < p; k++) {
             out.write("<g class=\"row\" data-rank=\"" + k + "\" transform=\"translate(0," + (k * rowH) + ")\">");
+            // a cluster run names the row's worker JVM in a tooltip: the label column is too narrow for host:port
+            int rank = k;
+            Optional<String> node = r.info().deployment().map(d -> d.label(0, rank));
+            if (node.isPresent()) out.write("<title>replica 0 rank " + k + " @ " + esc(node.get()) + "</title>");
             out.write("<rect x=\"" + label + "\" y=\"1\" width=\"" + fmt(plot) + "\" height=\"" + (rowH - 2) + "\" fill=\"#eceff3\"/>");
             if (rowH >= 9 || k % (int) Math.ceil(9.0 / rowH) == 0) {
                 out.write("<text x=\"" + (label - 6) + "\" y=\"" + fmt(rowH / 2.0 + 3) + "\" text-anchor=\"end\">rank " + k + "</text>");

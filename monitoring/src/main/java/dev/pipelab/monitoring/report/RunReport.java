@@ -36,8 +36,8 @@ import java.util.TreeSet;
  * @param loss     real-numerics runs: the training loss of each step (mean over replicas and micro-batches); empty
  *                 otherwise (and then absent from the JSON)
  * @param outcome  whether the run completed, and why not; a run that stopped early reports the steps it completed
- * @param placement a cluster run: which node hosted each (replica, rank); empty for an embedded run (and then absent
- *                 from the JSON). Deployment only: no other number depends on it
+ * @param placement a cluster run: which node hosted each (replica, rank), from {@link RunInfo#deployment()}; empty
+ *                 for an embedded run (and then absent from the JSON). Deployment only: no other number depends on it
  */
 public record RunReport(String name, String schedule, String clock, double speed, RunInfo info, int completedSteps,
                         double runSeconds, double stepTimeSeconds, double lastStepTimeSeconds, double bubbleFraction,
@@ -129,13 +129,6 @@ public record RunReport(String name, String schedule, String clock, double speed
         placement = List.copyOf(placement);
     }
 
-    /** This report with the given placement (a cluster run). */
-    public RunReport withPlacement(List<Placed> placement) {
-        return new RunReport(name, schedule, clock, speed, info, completedSteps, runSeconds, stepTimeSeconds,
-                lastStepTimeSeconds, bubbleFraction, samplesPerSecond, tokensPerSecond, mfu, hfu, memory, stages, links,
-                allReduce, steps, faults, recovery, outOfMemory, loss, outcome, placement, wallClock);
-    }
-
     /** The report of a completed run's {@code telemetry}. */
     public static RunReport of(RunTelemetry telemetry, WallClock wallClock) {
         return of(telemetry, Outcome.COMPLETED, wallClock);
@@ -191,6 +184,17 @@ public record RunReport(String name, String schedule, String clock, double speed
                 flopRate > 0 ? info.modelFlopsPerStep() / flopRate : 0,
                 flopRate > 0 ? info.hardwareFlopsPerStep() / flopRate : 0,
                 info.memory(), stages, aggregate.linksOverRun(), allReduce, steps, List.of(), Recovery.NONE,
-                aggregate.outOfMemory(), aggregate.losses(), outcome, List.of(), wallClock);
+                aggregate.outOfMemory(), aggregate.losses(), outcome, placed(info), wallClock);
+    }
+
+    /** Every (replica, rank) with its worker's address, replica by replica; none for an embedded run. */
+    private static List<Placed> placed(RunInfo info) {
+        List<Placed> placed = new ArrayList<>();
+        info.deployment().ifPresent(d -> {
+            for (int replica = 0; replica < info.data(); replica++) {
+                for (int rank = 0; rank < info.pipeline(); rank++) placed.add(new Placed(replica, rank, d.address(replica, rank)));
+            }
+        });
+        return placed;
     }
 }

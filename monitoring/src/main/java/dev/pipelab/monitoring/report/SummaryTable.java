@@ -1,19 +1,35 @@
 package dev.pipelab.monitoring.report;
 
+import dev.pipelab.monitoring.Deployment;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RunInfo;
 import dev.pipelab.monitoring.Units;
 
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The end-of-run summary printed to the terminal. Invariant: it shows only numbers of the {@link RunReport}
  * (one row per rank, aggregated over replicas as the report does), so the terminal and {@code report.json} never
- * disagree.
+ * disagree. A cluster run adds a {@code node} column: the worker index of the rank in each replica, with the workers'
+ * addresses below the table; an embedded run's table has no such column.
  */
 public final class SummaryTable {
 
+    /** Replicas whose node a row lists; report.json's placement has every one. */
+    private static final int NODES_SHOWN = 8;
+
     private SummaryTable() {}
+
+    /** The worker index of {@code rank} in each replica, comma-separated; beyond {@value #NODES_SHOWN} replicas, a count. */
+    private static String nodes(Deployment d, int replicas, int rank) {
+        StringBuilder s = new StringBuilder();
+        for (int replica = 0; replica < Math.min(replicas, NODES_SHOWN); replica++) {
+            s.append(replica == 0 ? "" : ",").append(d.worker(replica, rank));
+        }
+        if (replicas > NODES_SHOWN) s.append(",... (").append(replicas - NODES_SHOWN).append(" more replicas)");
+        return s.toString();
+    }
 
     public static String render(RunReport report) {
         RunInfo info = report.info();
@@ -22,14 +38,26 @@ public final class SummaryTable {
                 report.name(), report.schedule(), info.pipeline(), info.data(), info.tensor(), info.virtualStages(),
                 info.microBatchSize(), info.microBatches(), report.completedSteps(),
                 report.completedSteps() == 1 ? "" : "s", report.clock()));
-        out.append(String.format(Locale.ROOT, "%4s %6s %10s %10s %10s %10s %10s %7s %9s %9s%n", "rank", "layers",
+        Optional<Deployment> deployment = info.deployment();
+        out.append(String.format(Locale.ROOT, "%4s %6s %10s %10s %10s %10s %10s %7s %9s %9s", "rank", "layers",
                 "F", "B", "W", "R", "OPT", "busy", "peak GB", "in-flight"));
+        out.append(deployment.isPresent() ? "  node\n" : "\n");
         for (RunReport.Stage s : report.stages()) {
-            out.append(String.format(Locale.ROOT, "%4d %6d %10s %10s %10s %10s %10s %7s %9s %9d%n", s.index(), s.layers(),
+            out.append(String.format(Locale.ROOT, "%4d %6d %10s %10s %10s %10s %10s %7s %9s %9d", s.index(), s.layers(),
                     Units.seconds(s.busySecondsByPhase().get(Phase.F)), Units.seconds(s.busySecondsByPhase().get(Phase.B)),
                     Units.seconds(s.busySecondsByPhase().get(Phase.W)), Units.seconds(s.busySecondsByPhase().get(Phase.R)),
                     Units.seconds(s.busySecondsByPhase().get(Phase.OPT)), Units.percent(s.busyFraction()),
                     Units.gigabytes(s.peakMemoryBytes()), s.peakInFlightMicrobatches()));
+            out.append(deployment.isPresent() ? "  " + nodes(deployment.get(), info.data(), s.index()) + "\n" : "\n");
+        }
+        if (deployment.isPresent()) {
+            Deployment d = deployment.get();
+            StringBuilder legend = new StringBuilder();
+            for (int w = 0; w < d.workers().size(); w++) {
+                legend.append(w == 0 ? "" : ", ").append(w).append(" = ").append(Deployment.label(d.workers().get(w)));
+            }
+            out.append(String.format(Locale.ROOT, "node: the worker JVM of the rank in replica 0%s (placement %s): %s%n",
+                    info.data() > 1 ? ", 1, ..." : "", d.strategy(), legend));
         }
         out.append(String.format(Locale.ROOT, "phase seconds are per step (mean over steps and replicas)%n"));
         out.append(String.format(Locale.ROOT, "step time   %s mean, %s last%n", Units.seconds(report.stepTimeSeconds()),

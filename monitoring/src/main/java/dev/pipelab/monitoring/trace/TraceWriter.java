@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * because each step's records are written sorted by time when its {@code StepEnded} (or {@code StepAbandoned})
  * arrives and every slice goes to the first lane (thread) of its kind whose previous slice has ended.
  *
- * <p>Layout: one process per (replica, rank), {@code pid = replica·p + rank + 1}, named {@code replica R rank K};
+ * <p>Layout: one process per (replica, rank), {@code pid = replica·p + rank + 1}, named {@code replica R rank K}, or
+ * in a cluster run {@code replica R rank K @ host:port}, the worker JVM that hosted it;
  * threads {@code compute}, {@code send → K}, {@code recv ← K}, {@code allreduce} and {@code credit stall}, each
  * split into lanes ({@code send → 1 (2)}) only when slices of one kind overlap (link latency lets two transfers of a
  * FIFO link be in flight at once). Slices are named like {@code F mb3} or {@code OPT}, categorised per phase
@@ -108,7 +109,7 @@ public final class TraceWriter implements EventSink, Closeable {
         for (int replica = 0; replica < info.data(); replica++) {
             for (int rank = 0; rank < info.pipeline(); rank++) {
                 int pid = pid(info, replica, rank);
-                metadata(pid, 0, "process_name", "name", "replica " + replica + " rank " + rank);
+                metadata(pid, 0, "process_name", "name", processName(info, replica, rank));
                 metadata(pid, 0, "process_sort_index", "sort_index", pid);
                 threadName(pid, COMPUTE, "compute", 0);
             }
@@ -136,6 +137,12 @@ public final class TraceWriter implements EventSink, Closeable {
         List<Event> ordered = new ArrayList<>(events);
         ordered.sort(Comparator.comparingInt(Event::step).thenComparingInt(e -> e instanceof Event.StepStarted ? 0 : 1));
         for (Event e : ordered) emit(e);
+    }
+
+    /** {@code replica R rank K}, with {@code  @ host:port} of its worker in a cluster run. */
+    static String processName(RunInfo info, int replica, int rank) {
+        String name = "replica " + replica + " rank " + rank;
+        return info.deployment().map(d -> name + " @ " + d.label(replica, rank)).orElse(name);
     }
 
     /** The process id of (replica, rank): {@code replica·p + rank + 1} (pid 0 is avoided; some viewers reserve it). */

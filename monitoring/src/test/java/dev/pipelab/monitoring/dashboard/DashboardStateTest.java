@@ -58,6 +58,22 @@ class DashboardStateTest {
     }
 
     @Test
+    void aClusterRunsSnapshotNamesEachRanksNodePerReplica() {
+        SyntheticRun run = new SyntheticRun(2, 2, 2, 1, 0, 1);
+        DashboardState state = new DashboardState(run.deployedOn(3));
+        run.steps(1).forEach(fed(state)::emit);
+        JsonNode st = state.snapshot(0);
+        assertThat(st.get("run").get("placement").asText()).isEqualTo("spread");
+        assertThat(st.get("run").get("workers").toString()).isEqualTo("[\"127.0.0.1:25521\",\"127.0.0.1:25522\",\"127.0.0.1:25523\"]");
+        assertThat(st.get("ranks").get(0).get("nodes").toString()).isEqualTo("[\"127.0.0.1:25521\",\"127.0.0.1:25523\"]");
+        assertThat(st.get("ranks").get(1).get("nodes").toString()).isEqualTo("[\"127.0.0.1:25522\",\"127.0.0.1:25521\"]");
+
+        JsonNode embedded = new DashboardState(run.info()).snapshot(0);
+        assertThat(embedded.get("run").has("workers")).isFalse();
+        assertThat(embedded.get("ranks").get(0).has("nodes")).isFalse();
+    }
+
+    @Test
     void stepListenersHearEveryStepEnd() {
         SyntheticRun run = new SyntheticRun(2, 1, 2, 1, 0, 1);
         DashboardState state = new DashboardState(run.info());

@@ -81,6 +81,29 @@ class MetricsTest {
     }
 
     @Test
+    void aClusterRunNamesEachStagesNodeInOneInfoMetricAndNoOtherSeriesChanges() {
+        SyntheticRun run = new SyntheticRun(2, 2, 2, 0.5, 0.2, 5);
+        Metrics cluster = new Metrics(run.deployedOn(3), "test");
+        Metrics embedded = new Metrics(run.info(), "test");
+        RunTelemetry a = fed(cluster);
+        RunTelemetry b = fed(embedded);
+        for (var e : run.steps(2)) {
+            a.emit(e);
+            b.emit(e);
+        }
+        PromText text = PromText.parse(cluster.scrape());
+        assertThat(text.named("pipelab_stage_node_info")).hasSize(4);
+        // round-robin over 3 workers: stage replica·p + rank on worker (replica·p + rank) mod 3
+        assertThat(text.value("pipelab_stage_node_info", Map.of("stage", "1", "replica", "0", "node", "127.0.0.1:25522"))).isEqualTo(1);
+        assertThat(text.value("pipelab_stage_node_info", Map.of("stage", "0", "replica", "1", "node", "127.0.0.1:25523"))).isEqualTo(1);
+        assertThat(text.value("pipelab_stage_node_info", Map.of("stage", "1", "replica", "1", "node", "127.0.0.1:25521"))).isEqualTo(1);
+        // an embedded run has no node series, and every other series is the same in both
+        assertThat(PromText.parse(embedded.scrape()).named("pipelab_stage_node_info")).isEmpty();
+        String clusterRest = cluster.scrape().lines().filter(l -> !l.contains("pipelab_stage_node_info")).toList().toString();
+        assertThat(clusterRest).isEqualTo(embedded.scrape().lines().toList().toString());
+    }
+
+    @Test
     void theGaugesOfTheLastStepAreItsSummarys() {
         SyntheticRun run = new SyntheticRun(4, 2, 4, 0.5, 0.2, 5);
         Metrics metrics = new Metrics(run.info(), "test");

@@ -94,6 +94,30 @@ class HtmlReportTest {
     }
 
     @Test
+    void aClusterRunNamesEachRanksNodes() throws Exception {
+        SyntheticRun run = new SyntheticRun(2, 2, 2, 0.5, 0.2, 1);
+        RunTelemetry telemetry = RunTelemetry.of(run.deployedOn(3), run.steps(1));
+        RunReport report = RunReport.of(telemetry, new WallClock("t", 0));
+        String html = HtmlReport.render(report, telemetry.lastSummary().orElseThrow().ended().stages());
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
+        NodeList nodes = byId(doc, "stages").getElementsByTagName("td");
+        List<String> cells = new ArrayList<>();
+        for (int i = 0; i < nodes.getLength(); i++) {
+            Element td = (Element) nodes.item(i);
+            if (td.getAttribute("class").equals("node")) cells.add(td.getTextContent());
+        }
+        assertThat(cells).containsExactly("127.0.0.1:25521, 127.0.0.1:25523", "127.0.0.1:25522, 127.0.0.1:25521");
+        NodeList titles = byId(doc, "timeline").getElementsByTagName("title");
+        assertThat(titles.item(0).getTextContent()).isEqualTo("replica 0 rank 0 @ 127.0.0.1:25521");
+        // the addresses in the embedded report.json do not read as references
+        assertThat(html).contains("pekko:/&#8203;/pipelab@127.0.0.1:25522").doesNotContain("//");
+
+        String embedded = HtmlReport.render(RunReport.of(RunTelemetry.of(run.info(), run.steps(1)), new WallClock("t", 0)), List.of());
+        assertThat(embedded).doesNotContain("class=\"node\"").doesNotContain("127.0.0.1");
+    }
+
+    @Test
     void aRunWithoutStepsStillRenders() throws Exception {
         SyntheticRun run = new SyntheticRun(3, 1, 2, 1, 0, 1);
         String html = HtmlReport.render(RunReport.of(new RunTelemetry(run.info()), new WallClock("t//x", 0)), List.of());

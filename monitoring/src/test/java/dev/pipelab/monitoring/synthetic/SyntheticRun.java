@@ -1,5 +1,6 @@
 package dev.pipelab.monitoring.synthetic;
 
+import dev.pipelab.monitoring.Deployment;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.Phase;
@@ -53,6 +54,22 @@ public final class SyntheticRun {
 
     public RunInfo info() {
         return info;
+    }
+
+    /**
+     * This run as if deployed on {@code workers} worker JVMs at {@code pekko://pipelab@127.0.0.1:25521, 25522, ...},
+     * stage {@code replica·p + rank} on worker {@code (replica·p + rank) mod workers} (round-robin, like spread).
+     */
+    public RunInfo deployedOn(int workers) {
+        List<String> addresses = new ArrayList<>();
+        for (int w = 0; w < workers; w++) addresses.add("pekko://pipelab@127.0.0.1:" + (25521 + w));
+        List<List<Integer>> workerOf = new ArrayList<>();
+        for (int replica = 0; replica < info.data(); replica++) {
+            List<Integer> ranks = new ArrayList<>();
+            for (int rank = 0; rank < info.pipeline(); rank++) ranks.add((replica * info.pipeline() + rank) % workers);
+            workerOf.add(ranks);
+        }
+        return info.with(new Deployment("spread", addresses, workerOf));
     }
 
     /** The events of the next step: its StepStarted, then its StepEnded with the step's records. */

@@ -26,6 +26,22 @@ class TraceWriterTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     @Test
+    void aClusterRunsProcessesCarryTheirWorkersAddress(@TempDir Path dir) throws IOException {
+        SyntheticRun run = new SyntheticRun(2, 2, 2, 1.0, 0.3, 7);
+        List<Event> events = run.steps(1);
+        Path file = dir.resolve("trace.json");
+        TraceWriter.write(run.deployedOn(3), events, file);
+
+        assertThat(TraceCheck.check(file, run.busyMicros)).isEmpty();
+        List<String> names = new ArrayList<>();
+        MAPPER.readTree(file.toFile()).get("traceEvents").forEach(e -> {
+            if (e.get("ph").asText().equals("M") && e.get("name").asText().equals("process_name")) names.add(e.get("args").get("name").asText());
+        });
+        assertThat(names).containsExactly("replica 0 rank 0 @ 127.0.0.1:25521", "replica 0 rank 1 @ 127.0.0.1:25522",
+                "replica 1 rank 0 @ 127.0.0.1:25523", "replica 1 rank 1 @ 127.0.0.1:25521");
+    }
+
+    @Test
     void syntheticTwoStepTwoReplicaRunPassesEveryCheck(@TempDir Path dir) throws IOException {
         SyntheticRun run = new SyntheticRun(4, 2, 4, 1.0, 0.3, 7);
         List<Event> events = run.steps(2);
