@@ -18,8 +18,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -31,7 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The blocking entry point of the actor runtime. Invariant: every call returns a {@link RunResult} (completed,
  * deadlocked or failed) and leaves no actor of the run behind; the embedded overloads also terminate the
- * ActorSystem they created.
+ * ActorSystem they created. The embedded overloads run in one ActorSystem of their own with the local provider:
+ * nothing leaves the JVM, and a one-node cluster would add only its start and its leaving (docs/benchmarks.md,
+ * Start-up); the cluster runs take an existing system.
  */
 public final class Emulator {
 
@@ -39,6 +39,9 @@ public final class Emulator {
     public static final String SYSTEM_NAME = Node.SYSTEM_NAME;
 
     private static final AtomicLong RUNS = new AtomicLong();
+
+    /** The embedded run's provider (the class comment says why). */
+    private static final Config LOCAL = ConfigFactory.parseString("pekko.actor.provider = local");
 
     /**
      * What every node's {@link Host} spawns: {@link Stage}s, and {@link Link}s that deliver as {@link Stage} messages
@@ -61,22 +64,24 @@ public final class Emulator {
 
     private Emulator() {}
 
-    /** Runs the plan on an embedded one-node cluster (config {@code pipelab.conf}). */
+    /** Runs the plan on an embedded ActorSystem (config {@code pipelab.conf}, local provider). */
     public static RunResult run(Plan plan, RunOptions options) {
         return run(RunSpec.of(plan), options);
     }
 
-    /** Runs on an embedded one-node cluster (config {@code pipelab.conf}). */
+    /** Runs on an embedded ActorSystem (config {@code pipelab.conf}, local provider). */
     public static RunResult run(RunSpec spec, RunOptions options) {
         return run(spec, options, ConfigFactory.empty());
     }
 
-    /** Runs on an embedded one-node cluster whose config is {@code overrides} over {@code pipelab.conf}. */
+    /**
+     * Runs on an embedded ActorSystem whose config is {@code overrides} over {@code pipelab.conf}, with the local
+     * provider whatever they say. Every message still goes through the same actors and mailboxes as on a cluster
+     * node; none is serialized (nor would it be on a one-node cluster: Artery serializes only what leaves the JVM).
+     */
     public static RunResult run(RunSpec spec, RunOptions options, Config overrides) {
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config(overrides));
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config(LOCAL.withFallback(overrides)));
         try {
-            Cluster cluster = Cluster.get(system);
-            cluster.manager().tell(Join.create(cluster.selfMember().address()));
             return run(system, spec, options);
         } finally {
             system.terminate();
