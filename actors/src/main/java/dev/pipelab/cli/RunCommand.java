@@ -141,6 +141,10 @@ final class RunCommand implements Callable<Integer> {
                     + "deals stages round-robin (default: the scenario's cluster.placement, pack).")
     String placement;
 
+    @Option(names = "--cluster-name", paramLabel = "NAME",
+            description = "With --cluster: the cluster's name (default: the --cluster file's pipelab.cluster.name, else pipelab).")
+    String clusterName;
+
     @Option(names = "--cluster-timeout", defaultValue = "60", paramLabel = "SECONDS",
             description = "With --cluster: give up when no workers are seen within this time (default ${DEFAULT-VALUE}).")
     int clusterTimeout;
@@ -171,6 +175,8 @@ final class RunCommand implements Callable<Integer> {
         if (steps != null && steps < 1) throw new UserException("--steps must be >= 1, got " + steps);
         if (port < 0 || port > 65535) throw new UserException("--port must be within 0..65535, got " + port);
         if (placement != null && cluster == null) throw new UserException("--placement needs --cluster");
+        if (clusterName != null && cluster == null) throw new UserException("--cluster-name needs --cluster");
+        if (clusterName != null && clusterName.isBlank()) throw new UserException("--cluster-name must not be blank");
         if (clusterTimeout < 1) throw new UserException("--cluster-timeout must be >= 1, got " + clusterTimeout);
         if (placement != null && !List.of("pack", "spread").contains(placement)) {
             throw new UserException("--placement must be pack or spread, got '" + placement + "'");
@@ -205,7 +211,7 @@ final class RunCommand implements Callable<Integer> {
         int[][] onWorker = new int[0][0];
         if (cluster != null) {
             if (sequential) throw new UserException("--sequential runs without actors: it takes no --cluster");
-            clusterNode = Node.start(coordinatorOptions(cluster), Emulator.ACTORS);
+            clusterNode = Node.start(coordinatorOptions(cluster).withClusterName(Optional.ofNullable(clusterName)), Emulator.ACTORS);
             try {
                 clusterNode.awaitUp(Duration.ofSeconds(clusterTimeout));
                 workers = clusterNode.awaitWorkers(Duration.ofSeconds(clusterTimeout));
