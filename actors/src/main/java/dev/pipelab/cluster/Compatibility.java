@@ -9,10 +9,17 @@ import org.apache.pekko.cluster.Valid;
 import scala.collection.immutable.Seq;
 import scala.jdk.javaapi.CollectionConverters;
 
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.security.CodeSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * Which nodes belong to one pipelab cluster: a node joins only where its {@value #NAME} and {@value #VERSION} equal
@@ -37,10 +44,31 @@ public final class Compatibility extends JoinConfigCompatChecker {
     /** Pekko instantiates checkers by reflection, with no arguments. */
     public Compatibility() {}
 
+    private static final String JAR_VERSION = readJarVersion();
+
     /** The version in the jar's manifest (Implementation-Version), or {@code dev} when run from classes. */
     public static String jarVersion() {
-        String v = Compatibility.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
+        return JAR_VERSION;
+    }
+
+    /**
+     * The Implementation-Version of the jar this class was loaded from. Not {@code Package.getImplementationVersion}:
+     * a package's attributes come from whichever class of it loads first, and a test's class of the same package from
+     * test-classes (no manifest) made the test JVM say {@code dev} where its node processes, on the same class path,
+     * said the jar's version, and refused each other.
+     */
+    private static String readJarVersion() {
+        try {
+            CodeSource source = Compatibility.class.getProtectionDomain().getCodeSource();
+            if (source == null || !source.getLocation().getPath().endsWith(".jar")) return "dev";
+            try (JarFile jar = new JarFile(Path.of(source.getLocation().toURI()).toFile())) {
+                Manifest m = jar.getManifest();
+                String v = m == null ? null : m.getMainAttributes().getValue(Attributes.Name.IMPLEMENTATION_VERSION);
+                return v == null ? "dev" : v;
+            }
+        } catch (IOException | URISyntaxException | RuntimeException e) {
+            return "dev";
+        }
     }
 
     /** {@value #VERSION} = {@link #jarVersion()}: the fallback under every node's config. */

@@ -289,9 +289,9 @@ public final class Node implements AutoCloseable {
         while (cluster.selfMember().status() != MemberStatus.up()) {
             if (system.whenTerminated().isCompleted()) throw new IllegalStateException(stoppedBeforeUp());
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("node " + address() + " not Up after " + timeout.toSeconds() + " s: "
-                        + refusals.keptOut.get().flatMap(this::keptOutBy)
-                        .orElse("status " + cluster.selfMember().status() + ": are the seeds reachable?"));
+                String within = "node " + address() + " did not become Up within " + timeout.toSeconds() + " s";
+                throw new IllegalStateException(refusals.keptOut.get().flatMap(this::keptOutBy).map(r -> within + ": " + r)
+                        .orElse(within + " (status " + cluster.selfMember().status() + "): are the seeds reachable?"));
             }
             sleep(50);
         }

@@ -17,6 +17,7 @@ class NodeCommandTest {
             "node --role worker --config no-such.conf  ~ pipelab: --config: no file at no-such.conf",
             "node                                      ~ pipelab: Missing required option: '--role=worker|coordinator'",
             "run --placement pack                      ~ pipelab: --placement needs --cluster",
+            "run --cluster-name other                  ~ pipelab: --cluster-name needs --cluster",
             "run --cluster 127.0.0.1:1 --placement x   ~ pipelab: --placement must be pack or spread, got 'x'",
             "run ../scenarios/quickstart.yaml --cluster nowhere ~ pipelab: --cluster nowhere: neither a file nor a seed's host:port",
     })
