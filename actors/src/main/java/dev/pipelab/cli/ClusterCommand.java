@@ -169,8 +169,9 @@ final class ClusterCommand implements Runnable {
             }
             table.print(out);
             out.println("logs and state: " + dir);
-            if (!clusterName.equals(Compatibility.DEFAULT_NAME)) out.println("cluster name:   " + clusterName);
-            out.println("run on it:      pipelab run SCENARIO --cluster " + cluster.seed().hostPort());
+            // the nodes refuse a coordinator of another name: the run needs this one
+            out.println("run on it:      pipelab run SCENARIO --cluster " + cluster.seed().hostPort()
+                    + (clusterName.equals(Compatibility.DEFAULT_NAME) ? "" : " --cluster-name " + clusterName));
             out.println("stop it:        pipelab cluster down");
             return 0;
         }
