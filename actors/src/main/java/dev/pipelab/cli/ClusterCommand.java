@@ -1,7 +1,9 @@
 package dev.pipelab.cli;
 
+import dev.pipelab.cluster.Compatibility;
 import dev.pipelab.cluster.LocalCluster;
 import dev.pipelab.cluster.Membership;
+import dev.pipelab.cluster.Node;
 import dev.pipelab.cluster.UpLine;
 import dev.pipelab.pipeline.Emulator;
 import com.typesafe.config.ConfigFactory;
@@ -94,6 +96,11 @@ final class ClusterCommand implements Runnable {
         @Option(names = "--base-port", paramLabel = "P", description = "Ports P, P+1, ... (default: free ports the kernel picks).")
         Integer basePort;
 
+        @Option(names = "--cluster-name", paramLabel = "NAME", defaultValue = Compatibility.DEFAULT_NAME,
+                description = "The cluster's name, given to every node: nodes of other names are refused "
+                        + "(default ${DEFAULT-VALUE}).")
+        String clusterName;
+
         @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "90",
                 description = "How long to wait for all nodes to be Up (default ${DEFAULT-VALUE}).")
         double timeoutSeconds;
@@ -109,6 +116,7 @@ final class ClusterCommand implements Runnable {
                 throw new UserException("--base-port must leave ports " + "P..P+" + (nodes - 1) + " in 1024..65535, got " + basePort);
             }
             if (!(timeoutSeconds > 0)) throw new UserException("--timeout must be > 0, got " + timeoutSeconds);
+            if (clusterName.isBlank()) throw new UserException("--cluster-name must not be blank");
         }
 
         @Override
@@ -137,9 +145,9 @@ final class ClusterCommand implements Runnable {
                 for (int i = 0; i < nodes; i++) {
                     launched.add(launch(dir, i, ports));
                     // recorded before waiting: an interrupted 'up' leaves nothing that 'down' cannot find
-                    new LocalCluster(launched).write(dir);
+                    new LocalCluster(launched, clusterName).write(dir);
                 }
-                cluster = awaitUp(new LocalCluster(launched), dir, Duration.ofMillis((long) (timeoutSeconds * 1000)));
+                cluster = awaitUp(new LocalCluster(launched, clusterName), dir, Duration.ofMillis((long) (timeoutSeconds * 1000)));
             } catch (NotUp e) {
                 err.println("pipelab cluster: " + e.getMessage());
                 err.println("pipelab cluster: stopping the " + launched.size() + " node(s) this 'up' started");
@@ -161,7 +169,9 @@ final class ClusterCommand implements Runnable {
             }
             table.print(out);
             out.println("logs and state: " + dir);
-            out.println("run on it:      pipelab run SCENARIO --cluster " + cluster.seed().hostPort());
+            // the nodes refuse a coordinator of another name: the run needs this one
+            out.println("run on it:      pipelab run SCENARIO --cluster " + cluster.seed().hostPort()
+                    + (clusterName.equals(Compatibility.DEFAULT_NAME) ? "" : " --cluster-name " + clusterName));
             out.println("stop it:        pipelab cluster down");
             return 0;
         }
@@ -205,6 +215,7 @@ final class ClusterCommand implements Runnable {
             cmd.addAll(List.of("node", "--role", "worker", "--host", HOST, "--port", String.valueOf(ports.get(index))));
             if (index > 0) cmd.addAll(List.of("--seeds", HOST + ":" + ports.get(0)));
             if (slots != null) cmd.addAll(List.of("--slots", String.valueOf(slots)));
+            cmd.addAll(List.of("--cluster-name", clusterName));
             Process p;
             try {
                 p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -317,8 +328,10 @@ final class ClusterCommand implements Runnable {
             }
             List<String> seeds = cluster.nodes().stream().filter(n -> alive.containsKey(n.index()))
                     .map(ClusterCommand::address).toList();
+            // the observer joins as a member of this cluster's name and this jar's version, or the seed refuses it
             List<Membership.MemberView> members = Membership.read(SYSTEM, seeds,
-                    ConfigFactory.parseResources("pipelab.conf"), Duration.ofMillis((long) (timeoutSeconds * 1000)));
+                    Node.withDefaults(ConfigFactory.parseMap(Map.of(Compatibility.NAME, cluster.clusterName()))),
+                    Duration.ofMillis((long) (timeoutSeconds * 1000)));
             Map<String, Membership.MemberView> byAddress = new HashMap<>();
             for (Membership.MemberView m : members) byAddress.put(m.address(), m);
 

@@ -1,5 +1,6 @@
 package dev.pipelab.cli;
 
+import dev.pipelab.cluster.Compatibility;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -51,8 +52,7 @@ public final class Main implements Runnable {
 
     /** The jar's version, or {@code dev} when run from classes. */
     static String version() {
-        String v = Main.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
+        return Compatibility.jarVersion();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

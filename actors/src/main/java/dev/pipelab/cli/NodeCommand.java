@@ -21,8 +21,9 @@ import java.util.concurrent.Callable;
 /**
  * {@code pipelab node}: one long-lived cluster node in the foreground. Invariant: stdout gets exactly one line,
  * {@code pipelab node: up ROLE pekko://pipelab@HOST:PORT slots=K version=V}, once the node is a member {@code Up}
- * (scripts parse it); everything else goes to stderr. SIGTERM or Ctrl-C leave the cluster through
- * CoordinatedShutdown and exit 0; a node that is downed or cannot join exits 1.
+ * (scripts parse it); everything else goes to stderr, among it one line {@code pipelab node: refused ...} for each
+ * node this one refused (docs/cluster.md, Refusing nodes). SIGTERM or Ctrl-C leave the cluster through
+ * CoordinatedShutdown and exit 0; a node that is downed, refused or cannot join exits 1 with the reason.
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = "Start one pipelab cluster node in the foreground: a worker hosts the stages and links that "
@@ -60,6 +61,11 @@ final class NodeCommand implements Callable<Integer> {
             description = "Stages a worker offers to host (default: cores x " + Node.SLOTS_PER_CORE + ").")
     Integer slots;
 
+    @Option(names = "--cluster-name", paramLabel = "NAME",
+            description = "The cluster this node belongs to; nodes of other names are refused (default: the --config "
+                    + "file's pipelab.cluster.name, else pipelab).")
+    String clusterName;
+
     @Option(names = "--join-timeout", defaultValue = "60", paramLabel = "SECONDS",
             description = "Give up when not Up within this time (default ${DEFAULT-VALUE}).")
     int joinTimeout;
@@ -83,7 +89,7 @@ final class NodeCommand implements Callable<Integer> {
         Node.Options options;
         try {
             options = Node.Options.of(r, Optional.ofNullable(config), Optional.ofNullable(host), Optional.ofNullable(port),
-                    seeds, slots != null ? slots : Node.Options.defaultSlots());
+                    seeds, slots != null ? slots : Node.Options.defaultSlots(), Optional.ofNullable(clusterName));
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage());
         }
@@ -92,20 +98,23 @@ final class NodeCommand implements Callable<Integer> {
             if (p.isEmpty()) throw new UserException("--management must be a port within 0..65535, got 'off'");
             options = options.withManagement(p.getAsInt());
         }
+        PrintWriter err = spec.commandLine().getErr();
         Node node;
         try {
-            node = Node.start(options, Emulator.ACTORS);
+            node = Node.start(options, Emulator.ACTORS, line -> {
+                err.println("pipelab node: " + line);
+                err.flush();
+            });
         } catch (IllegalStateException e) {
             throw new UserException("--management " + management + ": " + e.getMessage());
         }
         // stderr: stdout carries only the up line (UpLine)
-        node.management().ifPresent(url -> spec.commandLine().getErr().println("pipelab node: management " + url
-                + "/cluster/members " + url + "/ready"));
+        node.management().ifPresent(url -> err.println("pipelab node: management " + url + "/cluster/members " + url + "/ready"));
         try {
             node.awaitUp(Duration.ofSeconds(joinTimeout));
         } catch (IllegalStateException e) {
             node.close();
-            spec.commandLine().getErr().println("pipelab node: " + e.getMessage());
+            err.println("pipelab node: " + e.getMessage());
             return 1;
         }
         // SIGTERM and Ctrl-C leave the cluster through CoordinatedShutdown and end this command with 0; without these
@@ -114,11 +123,11 @@ final class NodeCommand implements Callable<Integer> {
             Signal.handle(new Signal(name), sig -> node.shutdown(SIGNALLED));
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.println("pipelab node: up " + r.label() + " " + node.address() + " slots=" + node.slots() + " version=" + Main.version());
+        out.println("pipelab node: up " + r.label() + " " + node.address() + " slots=" + node.slots() + " version=" + node.version());
         out.flush();
         node.awaitTermination();
         boolean signalled = node.shutdownReason().map(SIGNALLED::equals).orElse(false);
-        if (!signalled) spec.commandLine().getErr().println("pipelab node: stopped: " + node.shutdownReason().map(Object::toString).orElse("terminated"));
+        if (!signalled) err.println("pipelab node: stopped: " + node.shutdownReason().map(Object::toString).orElse("terminated"));
         return signalled ? 0 : 1;
     }
 }

@@ -145,6 +145,10 @@ final class RunCommand implements Callable<Integer> {
                     + "cluster.placement, pack).")
     String placement;
 
+    @Option(names = "--cluster-name", paramLabel = "NAME",
+            description = "With --cluster: the cluster's name (default: the --cluster file's pipelab.cluster.name, else pipelab).")
+    String clusterName;
+
     @Option(names = "--cluster-timeout", defaultValue = "60", paramLabel = "SECONDS",
             description = "With --cluster: give up when no workers are seen within this time (default ${DEFAULT-VALUE}).")
     int clusterTimeout;
@@ -180,6 +184,8 @@ final class RunCommand implements Callable<Integer> {
         if (steps != null && steps < 1) throw new UserException("--steps must be >= 1, got " + steps);
         if (port < 0 || port > 65535) throw new UserException("--port must be within 0..65535, got " + port);
         if (placement != null && cluster == null) throw new UserException("--placement needs --cluster");
+        if (clusterName != null && cluster == null) throw new UserException("--cluster-name needs --cluster");
+        if (clusterName != null && clusterName.isBlank()) throw new UserException("--cluster-name must not be blank");
         if (clusterTimeout < 1) throw new UserException("--cluster-timeout must be >= 1, got " + clusterTimeout);
         OptionalInt managementPort = managementPort(management);
         if (managementPort.isPresent() && managementPort.getAsInt() != 0 && cluster == null) {
@@ -223,7 +229,7 @@ final class RunCommand implements Callable<Integer> {
         int[][] onWorker = new int[0][0];
         if (cluster != null) {
             if (sequential) throw new UserException("--sequential runs without actors: it takes no --cluster");
-            Node.Options coordinator = coordinatorOptions(cluster);
+            Node.Options coordinator = coordinatorOptions(cluster).withClusterName(Optional.ofNullable(clusterName));
             if (managementPort.isPresent()) coordinator = coordinator.withManagement(managementPort.getAsInt());
             try {
                 clusterNode = Node.start(coordinator, Emulator.ACTORS);

@@ -13,10 +13,11 @@ import java.util.Optional;
 
 /**
  * What {@code pipelab cluster up} started on this machine, as recorded in {@code .pipelab/cluster/state.json}:
- * one entry per node process, the first being the seed. Invariant: every process {@code up} starts is recorded
+ * one entry per node process, the first being the seed, and the cluster's name (its nodes refuse any other, so
+ * {@code status} joins with it). Invariant: every process {@code up} starts is recorded
  * here before {@code up} waits for it, so that {@code down} can stop it even when {@code up} itself was killed.
  */
-public record LocalCluster(List<Node> nodes) {
+public record LocalCluster(List<Node> nodes, String clusterName) {
 
     /** The file name of the state inside the cluster directory. */
     public static final String FILE = "state.json";
@@ -52,7 +53,14 @@ public record LocalCluster(List<Node> nodes) {
         }
     }
 
+    /** A cluster of the default name. */
+    public LocalCluster(List<Node> nodes) {
+        this(nodes, Compatibility.DEFAULT_NAME);
+    }
+
     public LocalCluster {
+        // a state file written before clusters had names has none: it was the default
+        if (clusterName == null) clusterName = Compatibility.DEFAULT_NAME;
         nodes = List.copyOf(nodes);
         if (nodes.isEmpty()) throw new IllegalArgumentException("a cluster has at least one node");
         for (int i = 0; i < nodes.size(); i++) {
@@ -71,7 +79,7 @@ public record LocalCluster(List<Node> nodes) {
     public LocalCluster with(Node node) {
         Node[] copy = nodes.toArray(Node[]::new);
         copy[node.index()] = node;
-        return new LocalCluster(List.of(copy));
+        return new LocalCluster(List.of(copy), clusterName);
     }
 
     /** The cluster recorded in {@code dir}, or empty when none is. */

@@ -17,6 +17,7 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,10 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
 /**
@@ -73,11 +78,13 @@ public final class Node implements AutoCloseable {
      * a {@code host:port}; no seeds means the node is the first seed and joins itself.
      *
      * @param config a HOCON file layered over pipelab.conf (e.g. cluster-config/loopback.conf); the flags win over it
+     * @param clusterName the cluster the node belongs to ({@value Compatibility#NAME}); empty: the config file's, else
+     *                    {@value Compatibility#DEFAULT_NAME}
      * @param management the port of the node's operations endpoint ({@link Management}) on {@code host}, 0 for a free
      *                   one; empty: none
      */
     public record Options(Role role, Optional<Path> config, String host, int port, List<String> seeds, int slots,
-                          OptionalInt management) {
+                          Optional<String> clusterName, OptionalInt management) {
         public Options {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be within 0..65535, got " + port);
             if (management.isPresent() && (management.getAsInt() < 0 || management.getAsInt() > 65535)) {
@@ -85,6 +92,9 @@ public final class Node implements AutoCloseable {
             }
             if (slots < 1) throw new IllegalArgumentException("--slots must be >= 1, got " + slots);
             if (host.isBlank()) throw new IllegalArgumentException("--host must not be blank");
+            clusterName.ifPresent(n -> {
+                if (n.isBlank()) throw new IllegalArgumentException("--cluster-name must not be blank");
+            });
             seeds = List.copyOf(seeds);
             for (String s : seeds) seedAddress(s);
             config.ifPresent(f -> {
@@ -92,14 +102,14 @@ public final class Node implements AutoCloseable {
             });
         }
 
-        /** Options without an operations endpoint. */
+        /** Options of a node of the cluster its config file names, else the default one, without an operations endpoint. */
         public Options(Role role, Optional<Path> config, String host, int port, List<String> seeds, int slots) {
-            this(role, config, host, port, seeds, slots, OptionalInt.empty());
+            this(role, config, host, port, seeds, slots, Optional.empty(), OptionalInt.empty());
         }
 
         /** These options with the operations endpoint on {@code port} (0: a free one). */
         public Options withManagement(int port) {
-            return new Options(role, config, host, this.port, seeds, slots, OptionalInt.of(port));
+            return new Options(role, config, host, this.port, seeds, slots, clusterName, OptionalInt.of(port));
         }
 
         /**
@@ -145,6 +155,17 @@ public final class Node implements AutoCloseable {
             return seeds;
         }
 
+        /** {@link #of(Role, Optional, Optional, Optional, List, int)} of the cluster {@code clusterName}, if given. */
+        public static Options of(Role role, Optional<Path> config, Optional<String> host, Optional<Integer> port,
+                                 List<String> seeds, int slots, Optional<String> clusterName) {
+            return of(role, config, host, port, seeds, slots).withClusterName(clusterName);
+        }
+
+        /** These options with {@code clusterName} instead of the config's, if given. */
+        public Options withClusterName(Optional<String> name) {
+            return name.isEmpty() ? this : new Options(role, config, host, port, seeds, slots, name, management);
+        }
+
         /** A worker's default slots on this machine: cores × {@link #SLOTS_PER_CORE}. */
         public static int defaultSlots() {
             return Runtime.getRuntime().availableProcessors() * SLOTS_PER_CORE;
@@ -158,11 +179,41 @@ public final class Node implements AutoCloseable {
     private final Role role;
     private final int slots;
     private Optional<String> management = Optional.empty();
+    private final List<Address> seeds;
+    private final Refusals refusals;
 
-    private Node(ActorSystem<Void> system, Role role, int slots) {
+    private Node(ActorSystem<Void> system, Role role, int slots, List<Address> seeds, Refusals refusals) {
         this.system = system;
         this.role = role;
         this.slots = slots;
+        this.seeds = List.copyOf(seeds);
+        this.refusals = refusals;
+    }
+
+    /**
+     * What this node saw of refusals: each refusal it made is told to {@code listener} once (a refused node retries
+     * every few seconds), and the last one that kept this node out is kept for {@link #awaitUp}'s message.
+     */
+    private static final class Refusals implements Consumer<Refusal> {
+        private final Consumer<String> listener;
+        private final Set<String> told = ConcurrentHashMap.newKeySet();
+        private final AtomicReference<Optional<Refusal>> keptOut = new AtomicReference<>(Optional.empty());
+
+        Refusals(Consumer<String> listener) {
+            this.listener = listener;
+        }
+
+        @Override
+        public void accept(Refusal r) {
+            switch (r.kind()) {
+                case JOIN_REFUSED, PEER_CERTIFICATE_REFUSED -> {
+                    if (told.add(r.line())) listener.accept(r.line());
+                }
+                // keep what says the most: a refused certificate, then a failed handshake, then a closed connection
+                case SEED_CERTIFICATE_REFUSED, HANDSHAKE_FAILED, CONNECTION_CLOSED -> keptOut.updateAndGet(
+                        kept -> kept.filter(k -> k.kind().compareTo(r.kind()) < 0).or(() -> Optional.of(r)));
+            }
+        }
     }
 
     /** {@code host:port} (or a full {@code pekko://pipelab@host:port}) as a cluster address. */
@@ -197,31 +248,49 @@ public final class Node implements AutoCloseable {
             flags = flags.withValue("pekko.management.http.hostname", ConfigValueFactory.fromAnyRef(o.host()))
                     .withValue("pekko.management.http.port", ConfigValueFactory.fromAnyRef(o.management().getAsInt()));
         }
+        if (o.clusterName().isPresent()) flags = flags.withValue(Compatibility.NAME, ConfigValueFactory.fromAnyRef(o.clusterName().get()));
         Config file = o.config().map(f -> ConfigFactory.parseFile(f.toFile())).orElse(ConfigFactory.empty());
         return withDefaults(flags.withFallback(file));
     }
 
-    /** {@code pipelab.conf} (then Pekko's reference) under {@code overrides}: every node's config. */
+    /**
+     * {@code pipelab.conf} (then the jar's version, then Pekko's reference) under {@code overrides}, all under the
+     * system properties: every node's config. A {@code -Dpipelab.version=...} therefore makes a node claim another
+     * version (a test's way to start a node that must be refused).
+     */
     public static Config withDefaults(Config overrides) {
-        return ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResources("pipelab.conf")));
+        return ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResources("pipelab.conf"))
+                .withFallback(Compatibility.defaults()));
+    }
+
+    /**
+     * {@link #start(Options, Host.Factories, Consumer)} that logs the nodes it refuses (a warning through SLF4J).
+     */
+    public static Node start(Options o, Host.Factories actors) {
+        return start(o, actors, line -> LoggerFactory.getLogger(Node.class).warn(line));
     }
 
     /**
      * Starts the node and joins its seeds (itself when none); returns before it is {@code Up} (see {@link #awaitUp}).
      * A worker's {@link Host} spawns the actors {@code actors} makes (the runtime's, from the caller: this package knows
-     * no actor but the host).
+     * no actor but the host). Each node this one refuses (another cluster name or version, a certificate its CA did
+     * not sign) is told to {@code refused} once, as one line ({@link Refusal#line}).
      */
-    public static Node start(Options o, Host.Factories actors) {
+    public static Node start(Options o, Host.Factories actors, Consumer<String> refused) {
+        Refusals refusals = new Refusals(refused);
         Behavior<Void> guardian = Behaviors.setup(ctx -> {
+            ctx.spawn(RefusalWatch.create(refusals), "refusal-watch");
             if (o.role() == Role.WORKER) ctx.spawn(Host.create(actors), "host");
             return Behaviors.empty();
         });
         ActorSystem<Void> system = ActorSystem.create(guardian, SYSTEM_NAME, config(o));
         Cluster cluster = Cluster.get(system);
+        // always through JoinSeedNodes, also for the first seed (itself): a join through seeds is the one Pekko checks
+        // with Compatibility, and the bare Join would skip it
         List<Address> seeds = o.seeds().isEmpty() ? List.of(cluster.selfMember().address())
                 : o.seeds().stream().map(Node::seedAddress).toList();
         cluster.manager().tell(new JoinSeedNodes(seeds));
-        Node node = new Node(system, o.role(), o.slots());
+        Node node = new Node(system, o.role(), o.slots(), seeds, refusals);
         if (o.management().isPresent()) {
             try {
                 node.management = Optional.of(Management.start(system));
@@ -250,22 +319,68 @@ public final class Node implements AutoCloseable {
         return slots;
     }
 
+    /** The cluster this node belongs to ({@value Compatibility#NAME}). */
+    public String clusterName() {
+        return system.settings().config().getString(Compatibility.NAME);
+    }
+
+    /** The pipelab version this node claims ({@value Compatibility#VERSION}): the jar's unless overridden. */
+    public String version() {
+        return system.settings().config().getString(Compatibility.VERSION);
+    }
+
     /** {@code pekko://pipelab@HOST:PORT}. */
     public String address() {
         return Cluster.get(system).selfMember().address().toString();
     }
 
-    /** Blocks until this node is a member {@code Up}; fails with a one-line reason after {@code timeout}. */
+    /**
+     * Blocks until this node is a member {@code Up}; fails with a one-line reason as soon as the cluster refused it,
+     * else after {@code timeout}: the TLS handshake that kept it out if one did, else its status.
+     */
     public void awaitUp(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         Cluster cluster = Cluster.get(system);
         while (cluster.selfMember().status() != MemberStatus.up()) {
-            if (System.nanoTime() > deadline || system.whenTerminated().isCompleted()) {
-                throw new IllegalStateException("node " + address() + " did not become Up within " + timeout.toSeconds()
-                        + " s (status " + cluster.selfMember().status() + "): are the seeds reachable?");
+            if (system.whenTerminated().isCompleted()) throw new IllegalStateException(stoppedBeforeUp());
+            if (System.nanoTime() > deadline) {
+                String within = "node " + address() + " did not become Up within " + timeout.toSeconds() + " s";
+                throw new IllegalStateException(refusals.keptOut.get().flatMap(this::keptOutBy).map(r -> within + ": " + r)
+                        .orElse(within + " (status " + cluster.selfMember().status() + "): are the seeds reachable?"));
             }
             sleep(50);
         }
+    }
+
+    /** Why the node shut down before it was Up: a refusal by the cluster, said with what this node claims. */
+    private String stoppedBeforeUp() {
+        String seedList = seeds.stream().map(Address::toString).collect(Collectors.joining(", "));
+        Optional<CoordinatedShutdown.Reason> reason = shutdownReason();
+        if (reason.equals(Optional.of(CoordinatedShutdown.incompatibleConfigurationDetectedReason()))) {
+            // the seed logs which of the two differs; it sends the joining node only "incompatible"
+            return "refused by the cluster at " + seedList + ": its cluster name or pipelab version differs from this node's "
+                    + "(cluster name " + clusterName() + ", pipelab version " + version() + "); the seed's log says which";
+        }
+        return "node " + address() + " stopped before it was Up (" + reason.map(Object::toString).orElse("terminated")
+                + "), joining " + seedList;
+    }
+
+    /** The TLS trouble behind {@code r}, as a sentence; empty when the transport is not TLS (a plain closed connection). */
+    private Optional<String> keptOutBy(Refusal r) {
+        return switch (r.kind()) {
+            case SEED_CERTIFICATE_REFUSED -> Optional.of("TLS handshake with " + r.peer() + " failed: its certificate "
+                    + r.reason() + ": are this node's trust store and the cluster's from the same CA (make-keys.sh)?");
+            case HANDSHAKE_FAILED -> Optional.of("TLS handshake with the seed " + r.peer() + " failed (" + r.reason()
+                    + "): is this node's certificate signed by the cluster's CA?");
+            case CONNECTION_CLOSED -> tls() ? Optional.of("TLS handshake with the seed failed: " + r.peer()
+                    + " closed every connection from this node: is this node's certificate signed by the cluster's CA?")
+                    : Optional.empty();
+            case JOIN_REFUSED, PEER_CERTIFICATE_REFUSED -> Optional.empty();
+        };
+    }
+
+    private boolean tls() {
+        return system.settings().config().getString("pekko.remote.artery.transport").equals("tls-tcp");
     }
 
     /**

@@ -20,6 +20,7 @@ class NodeCommandTest {
             "node --role worker --management 70000     ~ pipelab: --management must be a port within 0..65535 or off, got '70000'",
             "run --management 7626                     ~ pipelab: --management needs --cluster",
             "run --placement pack                      ~ pipelab: --placement needs --cluster",
+            "run --cluster-name other                  ~ pipelab: --cluster-name needs --cluster",
             "run --cluster 127.0.0.1:1 --placement x   ~ pipelab: --placement must be pack, spread or explicit, got 'x'",
             "run ../scenarios/quickstart.yaml --cluster 127.0.0.1:1 --placement explicit ~ pipelab: --placement explicit needs "
                     + "the scenario's cluster.workers (one list per replica of the worker index of each rank, e.g. [[0, 0, 1, 1]])",

@@ -33,6 +33,18 @@ class LocalClusterTest {
     }
 
     @Test
+    void theClusterNameIsRecordedAndAnOlderFileWithoutOneIsTheDefaultCluster(@TempDir Path dir) throws IOException {
+        LocalCluster named = new LocalCluster(List.of(node(0, 25520, "")), "lab-a");
+        named.write(dir);
+        assertThat(LocalCluster.read(dir).orElseThrow().clusterName()).isEqualTo("lab-a");
+        assertThat(named.with(named.nodes().get(0)).clusterName()).isEqualTo("lab-a");
+        Files.writeString(dir.resolve(LocalCluster.FILE), Files.readString(dir.resolve(LocalCluster.FILE))
+                .replaceAll(",\\s*\"clusterName\"\\s*:\\s*\"lab-a\"", ""));
+        assertThat(Files.readString(dir.resolve(LocalCluster.FILE))).doesNotContain("clusterName");
+        assertThat(LocalCluster.read(dir).orElseThrow().clusterName()).isEqualTo("pipelab");
+    }
+
+    @Test
     void nothingRecordedIsEmptyAndDeleteKeepsTheLogs(@TempDir Path dir) throws IOException {
         assertThat(LocalCluster.read(dir)).isEmpty();
         new LocalCluster(List.of(node(0, 25520, ""))).write(dir);
