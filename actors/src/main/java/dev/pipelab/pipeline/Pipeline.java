@@ -89,7 +89,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         StageSetup first = setups.get(0);
         this.loader = new DataLoader(replica, first.replicas(), first.program().microBatches());
         ActorRef<Host.StageSpawned> adapter = context.messageAdapter(Host.StageSpawned.class, StageSpawnedReply::new);
-        for (StageSetup s : setups) hosts.get(placement.node(replica, s.rank())).tell(new Host.SpawnStage(s, adapter));
+        for (StageSetup s : setups) hosts.get(placement.node(replica, s.rank())).tell(new Host.SpawnStage(s, trainer, adapter));
     }
 
     /**
@@ -132,7 +132,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         linksExpected = links.size();
         for (LinkSetup l : links) {
             ActorRef<Stage.Command> target = l.ring() ? w.rightStages().get(l.toRank()) : stages.get(l.toRank());
-            hosts.get(placement.node(replica, l.fromRank())).tell(new Host.SpawnLink(l, target, recorder, adapter));
+            hosts.get(placement.node(replica, l.fromRank())).tell(new Host.SpawnLink(l, target, recorder, trainer, adapter));
         }
         if (linksExpected == 0) connect();
         return this;
