@@ -42,6 +42,7 @@ import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The CBOR size of step records as Pekko serializes them (docs/telemetry.md, Records across nodes): the bound per span
@@ -109,7 +110,7 @@ class RecordSizeTest {
         assertThat(Arrays.stream(perSpan).max().orElseThrow()).isGreaterThan(RecordParts.SPAN_BYTES_BOUND * 3 / 4);
     }
 
-    /** Every part of a record of any size fits a quarter frame, even inside a stage's Done with a report of 2,000 actions. */
+    /** Every part of a record of any size fits a quarter frame, also inside a stage's Done next to a report of 2,000 actions. */
     @Test
     void everyPartOfAHugeRecordFitsTheFrame() {
         int spansPerPart = RecordParts.spansPerPart(FRAME);
@@ -120,15 +121,32 @@ class RecordSizeTest {
         double[] times = new double[2000];
         Arrays.fill(times, d);
         StageReport report = new StageReport(1, 0, 0, times, times, 1.0, 1L, 1, 1.0, 1.0, new double[0], new double[0],
-                new double[0], List.of());
+                new double[0], many(1000, i -> Long.MIN_VALUE));
         List<StageRecord> parts = RecordParts.split(huge, spansPerPart);
         assertThat(parts).hasSize((50_000 + spansPerPart - 1) / spansPerPart);
         int largest = 0;
         for (StageRecord p : parts) largest = Math.max(largest, bytes(new Stage.Done(report, Optional.of(p), List.of(), parts.size())));
         System.out.printf(Locale.ROOT, "a record of 50,000 worst-case spans: %,d bytes whole, %d parts of at most %,d bytes "
-                + "(in a Done with a 2,000-action report)%n", bytes(huge), parts.size(), largest);
+                + "(in a Done with a report of 2,000 actions and 1,000 offsets)%n", bytes(huge), parts.size(), largest);
         assertThat(largest).isLessThan(FRAME / 4 + bytes(report));
+        // the bound by which a cluster run refuses ranks with too many actions holds (Emulator.run)
+        assertThat((long) largest).isLessThanOrEqualTo(Emulator.doneBytesBound(2000, 1000, FRAME));
         assertThat(RecordParts.joinStage(parts)).isEqualTo(huge);
+    }
+
+    /** A run over several nodes whose step reports could not cross is refused before it starts, with the numbers. */
+    @Test
+    void aClusterRunWhoseReportsExceedTheFrameIsRefused() {
+        Schedule s = Schedules.oneFOneB(2, 5000);
+        RunSpec spec = new RunSpec(s, TestCosts.of(s, 1, false, TestCosts.SLOW), Network.uniform(TestCosts.SLOW), 2, 1, Long.MAX_VALUE);
+        List<org.apache.pekko.actor.typed.ActorRef<Host.Command>> hosts = List.of(node.kit().spawn(Host.createLocal(Emulator.ACTORS)),
+                node.kit().spawn(Host.createLocal(Emulator.ACTORS)));
+        assertThatThrownBy(() -> Emulator.run(node.system(), hosts, (replica, rank) -> rank, spec, RunOptions.virtual(1, new EventLog())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("across nodes a rank's step report of 10000 actions would take up to " + Emulator.doneBytesBound(10000, 5000, FRAME)
+                        + " bytes, more than Artery's frame of 262144 bytes; use fewer micro-batches per step, one node, or raise "
+                        + "pekko.remote.artery.advanced.maximum-frame-size");
+        hosts.forEach(h -> h.tell(Host.Stop.INSTANCE));
     }
 
     /** The largest stage and link records of one step of each shipped scenario at level spans, whole and as parts. */
