@@ -355,6 +355,12 @@ final class RunCommand implements Callable<Integer> {
         if (real.isPresent() && !result.weights().isEmpty()) writeWeights(weightsFile, result.weights());
 
         int code = 0;
+        int lost = runTelemetry.telemetryLost();
+        if (lost > 0) {
+            // counted, never silent: the steps they belong to lack those records or some of their spans (docs/telemetry.md)
+            spec.commandLine().getErr().printf(Locale.ROOT, "pipelab run: telemetry lost: %d record(s) of stages or links sent "
+                    + "between nodes never arrived whole; the steps they belong to miss them or some of their spans%n", lost);
+        }
         if (!quiet) {
             stdout.println();
             stdout.print(SummaryTable.render(report));

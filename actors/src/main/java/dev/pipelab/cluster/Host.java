@@ -6,6 +6,7 @@ import dev.pipelab.stage.StageSetup;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -13,11 +14,16 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
+import java.util.HashMap;
+import java.util.Map;
+
 /**
  * One per node: spawns stage and link actors on request, so that the placement of (replica, rank) on nodes is data.
  * Invariant: it registers itself with the Receptionist under {@link #KEY}; what it spawns comes from the
  * {@link Factories} its node gave it, so the host knows the setups (data) but not the actors' protocols, and the refs
- * it hands back are typed by whoever asked.
+ * it hands back are typed by whoever asked. A run's actors live under one child of the host per run, which watches the
+ * run's coordinator (its trainer) and stops with them as soon as that stops or its node leaves the cluster (remote
+ * death watch), so a run that ended, failed or lost its coordinator leaves nothing behind on a worker.
  */
 public final class Host extends AbstractBehavior<Host.Command> {
 
@@ -33,20 +39,29 @@ public final class Host extends AbstractBehavior<Host.Command> {
     }
 
     /** What a host understands. */
-    public sealed interface Command extends CborSerializable permits SpawnStage, SpawnLink, Stop {}
-
-    /** Spawn a stage. Pairing: answered by one {@link StageSpawned}. */
-    public record SpawnStage(StageSetup setup, ActorRef<StageSpawned> replyTo) implements Command {}
+    public sealed interface Command extends CborSerializable permits SpawnStage, SpawnLink, CountRuns, Stop, RunEnded {}
 
     /**
-     * Spawn a link delivering to {@code target} and recording to {@code recorder} (see {@link Factories#link}).
-     * Pairing: answered by one {@link LinkSpawned}.
+     * Spawn a stage for the run whose coordinator is {@code run} (it lives until {@code run} stops). Pairing: answered
+     * by one {@link StageSpawned}.
      */
-    public record SpawnLink(LinkSetup setup, ActorRef<?> target, ActorRef<?> recorder, ActorRef<LinkSpawned> replyTo)
-            implements Command {}
+    public record SpawnStage(StageSetup setup, ActorRef<?> run, ActorRef<StageSpawned> replyTo) implements Command {}
+
+    /**
+     * Spawn a link delivering to {@code target} and recording to {@code recorder} (see {@link Factories#link}) for the
+     * run whose coordinator is {@code run}. Pairing: answered by one {@link LinkSpawned}.
+     */
+    public record SpawnLink(LinkSetup setup, ActorRef<?> target, ActorRef<?> recorder, ActorRef<?> run,
+                            ActorRef<LinkSpawned> replyTo) implements Command {}
+
+    /** How many runs have actors on this host. Pairing: answered by one {@link Runs}. */
+    public record CountRuns(ActorRef<Runs> replyTo) implements Command {}
 
     /** Stop this host and everything it spawned. */
     public enum Stop implements Command { INSTANCE }
+
+    /** The actors of the run whose coordinator is {@code run} have all stopped. */
+    record RunEnded(ActorRef<?> run) implements Command {}
 
     /** A stage was spawned; {@code stage} accepts what {@link Factories#stage} made it accept. */
     public record StageSpawned(int replica, int rank, ActorRef<?> stage) implements CborSerializable {}
@@ -54,7 +69,15 @@ public final class Host extends AbstractBehavior<Host.Command> {
     /** A link was spawned; {@code link} accepts what {@link Factories#link} made it accept. */
     public record LinkSpawned(LinkSetup setup, ActorRef<?> link) implements CborSerializable {}
 
+    /** Runs with actors on the host: {@code runs} runs, {@code actors} stages and links between them. */
+    public record Runs(int runs, int actors) implements CborSerializable {}
+
     private final Factories factories;
+    /** Each run with actors here: the child that holds them, and how many it spawned. */
+    private final Map<ActorRef<?>, HostedRun> runs = new HashMap<>();
+    private long runCount;
+
+    private record HostedRun(ActorRef<Command> holder, int actors) {}
 
     private Host(ActorContext<Command> context, Factories factories, boolean register) {
         super(context);
@@ -77,6 +100,8 @@ public final class Host extends AbstractBehavior<Host.Command> {
         return newReceiveBuilder()
                 .onMessage(SpawnStage.class, this::onSpawnStage)
                 .onMessage(SpawnLink.class, this::onSpawnLink)
+                .onMessage(CountRuns.class, this::onCountRuns)
+                .onMessage(RunEnded.class, this::onRunEnded)
                 .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                 .build();
     }
@@ -84,26 +109,73 @@ public final class Host extends AbstractBehavior<Host.Command> {
     /** Name prefix of real-numerics stages; {@code large-message-destinations} in pipelab.conf matches it. */
     public static final String REAL_STAGE_PREFIX = "real-stage-";
 
-    private long realStages;
+    /** Name prefix of the child that holds one run's actors ({@code run-3}); pipelab.conf's paths match under it. */
+    public static final String RUN_PREFIX = "run-";
+
     /** Real-numerics stages' dispatcher (pipelab.conf): one thread per core, apart from the default dispatcher. */
     private static final DispatcherSelector REAL_STAGE_DISPATCHER = DispatcherSelector.fromConfig("pipelab.real-stage-dispatcher");
 
     private Behavior<Command> onSpawnStage(SpawnStage s) {
-        // real-numerics stages carry tensors: their name routes them through Artery's large-message lane (pipelab.conf);
-        // they compute for milliseconds per message, so they run on threads of their own, not the dispatcher that
-        // carries every other message
-        Behavior<?> behavior = factories.stage(s.setup());
-        ActorRef<?> stage = s.setup().real().isPresent()
-                ? getContext().spawn(behavior, REAL_STAGE_PREFIX + s.setup().replica() + "-"
-                        + s.setup().rank() + "-" + (realStages++), REAL_STAGE_DISPATCHER)
-                : getContext().spawnAnonymous(behavior);
-        s.replyTo().tell(new StageSpawned(s.setup().replica(), s.setup().rank(), stage));
+        holder(s.run()).tell(s);
         return this;
     }
 
     private Behavior<Command> onSpawnLink(SpawnLink s) {
-        ActorRef<?> link = getContext().spawnAnonymous(factories.link(s.setup(), s.target(), s.recorder()));
-        s.replyTo().tell(new LinkSpawned(s.setup(), link));
+        holder(s.run()).tell(s);
         return this;
+    }
+
+    /** The child that holds the run's actors here, made at its first actor; counts the actor. */
+    private ActorRef<Command> holder(ActorRef<?> run) {
+        HostedRun hosted = runs.get(run);
+        if (hosted == null) {
+            ActorRef<Command> holder = getContext().spawn(runHolder(factories, run), RUN_PREFIX + (++runCount));
+            getContext().watchWith(holder, new RunEnded(run));
+            hosted = new HostedRun(holder, 0);
+        }
+        runs.put(run, new HostedRun(hosted.holder(), hosted.actors() + 1));
+        return hosted.holder();
+    }
+
+    private Behavior<Command> onCountRuns(CountRuns c) {
+        c.replyTo().tell(new Runs(runs.size(), runs.values().stream().mapToInt(HostedRun::actors).sum()));
+        return this;
+    }
+
+    private Behavior<Command> onRunEnded(RunEnded e) {
+        runs.remove(e.run());
+        return this;
+    }
+
+    /**
+     * One run's actors on this node: spawns them as its children and stops (and they with it) when {@code run} stops.
+     * Remote death watch also fires when {@code run}'s node is removed from the cluster, so a coordinator that crashed
+     * or left takes its run's actors on every worker with it.
+     */
+    private static Behavior<Command> runHolder(Factories factories, ActorRef<?> run) {
+        return Behaviors.setup(ctx -> {
+            ctx.watch(run);
+            long[] realStages = {0};
+            return Behaviors.receive(Command.class)
+                    .onMessage(SpawnStage.class, s -> {
+                        // real-numerics stages carry tensors: their name routes them through Artery's large-message lane
+                        // (pipelab.conf); they compute for milliseconds per message, so they run on threads of their own,
+                        // not the dispatcher that carries every other message
+                        Behavior<?> behavior = factories.stage(s.setup());
+                        ActorRef<?> stage = s.setup().real().isPresent()
+                                ? ctx.spawn(behavior, REAL_STAGE_PREFIX + s.setup().replica() + "-" + s.setup().rank() + "-"
+                                        + (realStages[0]++), REAL_STAGE_DISPATCHER)
+                                : ctx.spawnAnonymous(behavior);
+                        s.replyTo().tell(new StageSpawned(s.setup().replica(), s.setup().rank(), stage));
+                        return Behaviors.same();
+                    })
+                    .onMessage(SpawnLink.class, s -> {
+                        ActorRef<?> link = ctx.spawnAnonymous(factories.link(s.setup(), s.target(), s.recorder()));
+                        s.replyTo().tell(new LinkSpawned(s.setup(), link));
+                        return Behaviors.same();
+                    })
+                    .onSignal(Terminated.class, t -> Behaviors.stopped())
+                    .build();
+        });
     }
 }

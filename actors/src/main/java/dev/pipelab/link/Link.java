@@ -8,6 +8,7 @@ import dev.pipelab.monitoring.TransferKind;
 import dev.pipelab.protocol.CborSerializable;
 import dev.pipelab.protocol.Control;
 import dev.pipelab.protocol.Payload;
+import dev.pipelab.protocol.RecordParts;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -87,8 +88,27 @@ public final class Link extends AbstractBehavior<Link.Command> {
     /** Ring chunk {@code index} of {@code stage}'s all-reduce arrived at {@code arrivalSeconds}. */
     public record RingArrived(int step, int stage, int index, double arrivalSeconds, Payload payload) implements Delivery {}
 
-    /** What the link carried in one step, handed over once (to the ref it was created with). */
-    public record Recorded(LinkRecord record) implements CborSerializable {}
+    /**
+     * What the link carried in one step, handed over once (to the ref it was created with): part {@code part} of
+     * {@code parts} of the record ({@link RecordParts}; a record that fits one Artery frame is one part, itself). The
+     * parts of a record are sent one after another, in order, so the last ({@code part == parts - 1}) arrives after
+     * every other that arrives at all.
+     */
+    public record Recorded(LinkRecord record, int part, int parts) implements CborSerializable {
+        public Recorded {
+            if (part < 0 || part >= parts) throw new IllegalArgumentException("part must be within 0.." + (parts - 1) + ", got " + part);
+        }
+
+        /** The whole record in one part. */
+        public Recorded(LinkRecord record) {
+            this(record, 0, 1);
+        }
+
+        /** Whether this is the record's last part. */
+        public boolean last() {
+            return part == parts - 1;
+        }
+    }
 
     private final LinkSetup setup;
     private final Consumer<Delivery> deliverNow;
@@ -106,6 +126,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
     private long nextKey;
     private long sent;
     private long received;
+    /** Transfers per part of a record, from this node's Artery frame size ({@link RecordParts#spansPerPart}). */
+    private final int spansPerPart;
 
     private <T> Link(ActorContext<Command> context, TimerScheduler<Command> timers, LinkSetup setup, ActorRef<T> target,
                      Function<Delivery, T> deliver, ActorRef<Recorded> recorder) {
@@ -117,6 +139,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
         this.clock = Clock.of(setup.clock(), setup.speed());
         this.state = new LinkState(setup.spec());
         this.recording = setup.telemetry() != TelemetryLevel.OFF;
+        this.spansPerPart = RecordParts.spansPerPart(
+                context.getSystem().settings().config().getBytes(RecordParts.FRAME_SIZE_KEY));
     }
 
     /**
@@ -158,7 +182,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
         }
         if (state.messages() == setup.messagesPerStep()) {
             handedOver = true;
-            recorder.tell(new Recorded(stepRecord()));
+            List<LinkRecord> parts = RecordParts.split(stepRecord(), spansPerPart);
+            for (int i = 0; i < parts.size(); i++) recorder.tell(new Recorded(parts.get(i), i, parts.size()));
         }
     }
 
@@ -207,7 +232,14 @@ public final class Link extends AbstractBehavior<Link.Command> {
 
     private Behavior<Command> onFlush(Flush f) {
         boolean pending = recording && step >= 0 && !handedOver && state.messages() > 0;
-        f.replyTo().tell(new Control.Flushed(setup.name(), List.of(), pending ? List.of(stepRecord()) : List.of()));
+        if (!pending) {
+            f.replyTo().tell(new Control.Flushed(setup.name(), List.of(), List.of()));
+            return this;
+        }
+        List<LinkRecord> parts = RecordParts.split(stepRecord(), spansPerPart);
+        for (int i = 0; i < parts.size(); i++) {
+            f.replyTo().tell(new Control.Flushed(setup.name(), List.of(), List.of(parts.get(i)), i, parts.size()));
+        }
         return this;
     }
 

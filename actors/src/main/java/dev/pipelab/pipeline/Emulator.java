@@ -9,6 +9,7 @@ import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
 import dev.pipelab.numerics.TensorCodec;
 import dev.pipelab.plan.Plan;
+import dev.pipelab.protocol.RecordParts;
 import dev.pipelab.stage.Stage;
 import dev.pipelab.stage.StageProgram;
 import dev.pipelab.stage.StageSetup;
@@ -111,6 +112,15 @@ public final class Emulator {
         }
     }
 
+    /**
+     * The most bytes a stage's {@code Done} takes on the wire: its report (a start and an end per action, 9 bytes each
+     * in CBOR, and rank 0's {@code microBatches} offsets) plus a record's part, which takes at most a quarter frame
+     * ({@link RecordParts}); {@code RecordSizeTest} checks it against serialized reports.
+     */
+    public static long doneBytesBound(long actions, long microBatches, long frameBytes) {
+        return 18 * actions + 9 * microBatches + RecordParts.HEAD_BYTES + frameBytes / 4;
+    }
+
     /** The trainer under a watcher that fails the result should the trainer stop without completing it (a bug). */
     private static Behavior<Void> watched(Behavior<Trainer.Command> trainer, CompletableFuture<RunResult> result) {
         return Behaviors.setup(ctx -> {
@@ -130,8 +140,21 @@ public final class Emulator {
      */
     public static RunResult run(ActorSystem<?> system, List<ActorRef<Host.Command>> hosts, NodePlacement placement,
                                 RunSpec spec, RunOptions options) {
-        StageProgram.all(spec.schedule(), spec.costs()); // a schedule that does not fit fails here, not inside an actor
+        // a schedule that does not fit fails here, not inside an actor
+        List<StageProgram> programs = StageProgram.all(spec.schedule(), spec.costs());
         if (hosts.isEmpty()) throw new IllegalArgumentException("at least one host is needed");
+        if (hosts.size() > 1) {
+            // a stage's Done carries its report (two times per action) next to a record's part: records are split to fit
+            // Artery's ordinary frame, the report is not, so a rank with too many actions could not finish a step
+            long actions = programs.stream().mapToLong(StageProgram::size).max().orElse(0);
+            long frame = system.settings().config().getBytes(RecordParts.FRAME_SIZE_KEY);
+            long done = doneBytesBound(actions, spec.schedule().microBatches(), frame);
+            if (done > frame) {
+                throw new IllegalArgumentException("across nodes a rank's step report of " + actions + " actions would take up to "
+                        + done + " bytes, more than Artery's frame of " + frame + " bytes; use fewer micro-batches per step, one "
+                        + "node, or raise " + RecordParts.FRAME_SIZE_KEY);
+            }
+        }
         if (hosts.size() > 1 && spec.real().isPresent()) {
             // Artery drops a payload over its frame size (256 KiB by default) silently (docs/architecture.md, Cluster)
             long largest = spec.real().get().largestPayloadBytes(spec.schedule().stages());

@@ -6,6 +6,7 @@ import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.protocol.CborSerializable;
+import dev.pipelab.protocol.RecordParts;
 import dev.pipelab.stage.Stage;
 import dev.pipelab.stage.StageReport;
 import dev.pipelab.stage.StageSetup;
@@ -64,6 +65,10 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     private int connected;
     private final Map<Integer, StageReport> done = new TreeMap<>();
     private final Map<Integer, StageRecord> records = new TreeMap<>();
+    /** Parts of the ranks' records of the step that came before their {@link Stage.Done} (or {@link Stage.Failed}). */
+    private final PartInbox<Integer, StageRecord> parts = new PartInbox<>();
+    /** The step's records of ranks that arrived with parts missing. */
+    private int telemetryLost;
     private List<Double> losses = List.of();
     private int step = -1;
     private boolean failed;
@@ -84,7 +89,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         StageSetup first = setups.get(0);
         this.loader = new DataLoader(replica, first.replicas(), first.program().microBatches());
         ActorRef<Host.StageSpawned> adapter = context.messageAdapter(Host.StageSpawned.class, StageSpawnedReply::new);
-        for (StageSetup s : setups) hosts.get(placement.node(replica, s.rank())).tell(new Host.SpawnStage(s, adapter));
+        for (StageSetup s : setups) hosts.get(placement.node(replica, s.rank())).tell(new Host.SpawnStage(s, trainer, adapter));
     }
 
     /**
@@ -127,7 +132,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         linksExpected = links.size();
         for (LinkSetup l : links) {
             ActorRef<Stage.Command> target = l.ring() ? w.rightStages().get(l.toRank()) : stages.get(l.toRank());
-            hosts.get(placement.node(replica, l.fromRank())).tell(new Host.SpawnLink(l, target, recorder, adapter));
+            hosts.get(placement.node(replica, l.fromRank())).tell(new Host.SpawnLink(l, target, recorder, trainer, adapter));
         }
         if (linksExpected == 0) connect();
         return this;
@@ -162,6 +167,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         Stage.Reply reply = r.reply();
         if (reply instanceof Stage.Connected) return onStageConnected();
         if (reply instanceof Stage.Done d) return onStageDone(d);
+        if (reply instanceof Stage.RecordPart p) return onRecordPart(p);
         return onStageFailed((Stage.Failed) reply); // Reply is sealed: the only other kind
     }
 
@@ -177,6 +183,8 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         step = r.step();
         done.clear();
         records.clear();
+        parts.clear();
+        telemetryLost = 0;
         List<Long> offsets = loader.offsets(step);
         for (Map.Entry<Integer, ActorRef<Stage.Command>> e : stages.entrySet()) {
             e.getValue().tell(new Stage.RunStep(step, r.epoch(), e.getKey() == 0 ? offsets : List.of()));
@@ -187,7 +195,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     private Behavior<Command> onStageDone(Stage.Done d) {
         if (d.report().step() != step || failed) return this;
         done.put(d.report().rank(), d.report());
-        d.record().ifPresent(x -> records.put(x.rank(), x));
+        d.record().ifPresent(x -> records.put(x.rank(), joined(x, d.parts())));
         if (!d.losses().isEmpty()) losses = d.losses();
         if (done.size() < setups.size()) return this;
         String problem = loader.commit(step, done.get(0).consumedOffsets());
@@ -196,14 +204,31 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
             trainer.tell(new Trainer.Failed(problem, List.copyOf(records.values())));
             return this;
         }
-        trainer.tell(new Trainer.ReplicaDone(step, replica, List.copyOf(done.values()), List.copyOf(records.values()), losses));
+        trainer.tell(new Trainer.ReplicaDone(step, replica, List.copyOf(done.values()), List.copyOf(records.values()), losses,
+                telemetryLost));
         losses = List.of();
         return this;
     }
 
+    private Behavior<Command> onRecordPart(Stage.RecordPart p) {
+        if (p.part().step() == step) parts.part(p.part().rank(), p.part());
+        return this;
+    }
+
+    /** A rank's record from its last part and those before it; one that lost parts keeps its sums and is counted. */
+    private StageRecord joined(StageRecord last, int count) {
+        PartInbox.Arrived<StageRecord> arrived = parts.last(last.rank(), last, count);
+        if (arrived.lost() > 0) {
+            telemetryLost++;
+            getContext().getLog().warn("replica {} rank {}: {} of {} parts of its record of step {} never arrived",
+                    replica, last.rank(), arrived.lost(), count, last.step());
+        }
+        return RecordParts.joinStage(arrived.parts());
+    }
+
     private Behavior<Command> onStageFailed(Stage.Failed f) {
         failed = true;
-        f.record().ifPresent(x -> records.put(x.rank(), x));
+        f.record().ifPresent(x -> records.put(x.rank(), joined(x, f.parts())));
         trainer.tell(new Trainer.Failed(f.message(), List.copyOf(records.values())));
         return this;
     }

@@ -29,6 +29,7 @@ final class StepRecords {
     private final Map<Integer, List<StageRecord>> byReplica = new TreeMap<>();
     private final List<StageRecord> partialStages = new ArrayList<>();
     private final List<LinkRecord> links = new ArrayList<>();
+    private int lost;
 
     /**
      * @param replicas     replicas that report each step
@@ -45,6 +46,27 @@ final class StepRecords {
         byReplica.clear();
         partialStages.clear();
         links.clear();
+        lost = 0;
+    }
+
+    /** {@code n} more of the step's records were sent but did not arrive whole. */
+    void lost(int n) {
+        lost += n;
+    }
+
+    /** The step's records that were sent but did not arrive whole. */
+    int lost() {
+        return lost;
+    }
+
+    /** Whether every replica has reported. */
+    boolean replicasDone() {
+        return byReplica.size() == replicas;
+    }
+
+    /** Link records expected this step that have not come. */
+    int missingLinks() {
+        return Math.max(0, linksPerStep - links.size());
     }
 
     /** Replica {@code replica} completed the step with its ranks' records. */
@@ -63,7 +85,7 @@ final class StepRecords {
     }
 
     boolean complete() {
-        return byReplica.size() == replicas && links.size() >= linksPerStep;
+        return replicasDone() && links.size() >= linksPerStep;
     }
 
     /** Every stage record received, from completed replicas and partial ones, each rank once, in canonical order. */

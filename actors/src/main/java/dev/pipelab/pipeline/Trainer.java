@@ -15,6 +15,7 @@ import dev.pipelab.numerics.WeightsFile;
 import dev.pipelab.protocol.CborSerializable;
 import dev.pipelab.protocol.Control;
 import dev.pipelab.protocol.Payload;
+import dev.pipelab.protocol.RecordParts;
 import dev.pipelab.schedule.ScheduleText;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.Stage;
@@ -53,7 +54,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     /** What the trainer understands. */
     public sealed interface Command extends CborSerializable
             permits StagesReady, ReplicaReady, ReplicaDone, Failed, StageBlocked, ProbeReply, ProbeNow, WeightsReported,
-            LinkRecorded, FlushedReply {}
+            LinkRecorded, FlushedReply, TelemetryOverdue {}
 
     /** A replica's stages are spawned (by rank). */
     public record StagesReady(int replica, Map<Integer, ActorRef<Stage.Command>> stages) implements Command {}
@@ -64,14 +65,19 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     /**
      * A replica completed and committed {@code step}; one report per rank, the ranks' records of the step (none with
-     * telemetry off); {@code losses}: real-numerics mode, the replica's per-micro-batch losses (empty otherwise).
+     * telemetry off); {@code losses}: real-numerics mode, the replica's per-micro-batch losses (empty otherwise);
+     * {@code telemetryLost}: ranks whose record came with parts missing.
      */
-    public record ReplicaDone(int step, int replica, List<StageReport> reports, List<StageRecord> records, List<Double> losses)
-            implements Command {
+    public record ReplicaDone(int step, int replica, List<StageReport> reports, List<StageRecord> records, List<Double> losses,
+                              int telemetryLost) implements Command {
         public ReplicaDone {
             reports = List.copyOf(reports);
             records = List.copyOf(records);
             losses = List.copyOf(losses);
+        }
+
+        public ReplicaDone(int step, int replica, List<StageReport> reports, List<StageRecord> records, List<Double> losses) {
+            this(step, replica, reports, records, losses, 0);
         }
     }
 
@@ -98,8 +104,11 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     record ProbeReply(Control.Report report) implements Command {}
 
-    /** A link handed over its record of a step. */
-    record LinkRecorded(LinkRecord record) implements Command {}
+    /** A link handed over its record of a step, or part {@code part} of {@code parts} of it ({@link Link.Recorded}). */
+    record LinkRecorded(LinkRecord record, int part, int parts) implements Command {}
+
+    /** Every replica finished {@code step} a while ago and some link records are still missing: they are lost. */
+    record TelemetryOverdue(int step) implements Command {}
 
     /** Time to send probe wave {@code wave}, which {@link #probe} put off. */
     record ProbeNow(int wave) implements Command {}
@@ -129,6 +138,16 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private final ActorRef<Control.Flushed> flushAdapter;
     /** The current step's records so far. */
     private final StepRecords records;
+    /** Parts of the current step's link records whose last part has not come yet. */
+    private final PartInbox<List<Integer>, LinkRecord> linkParts = new PartInbox<>();
+    /** Parts of the flushed records, by who flushed them, until each one's last. */
+    private final PartInbox<String, Control.Flushed> flushParts = new PartInbox<>();
+    /**
+     * How long link records may come after every replica finished the step; a link's record that has not come by then
+     * is counted lost and the step ends without it (pipelab.telemetry-grace, docs/telemetry.md).
+     */
+    private final Duration telemetryGrace;
+    private boolean overdueScheduled;
     /** Whether the current step has started and not ended. */
     private boolean stepOpen;
     private List<Param> finalWeights = List.of();
@@ -188,6 +207,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             pipelines.add(pipeline);
         }
         this.records = new StepRecords(d, linkRecordsPerStep);
+        this.telemetryGrace = context.getSystem().settings().config().getDuration("pipelab.telemetry-grace");
     }
 
     private static Command blocked(Stage.Blocked b) {
@@ -195,7 +215,12 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     }
 
     private static Command recorded(Link.Recorded r) {
-        return new LinkRecorded(r.record());
+        return new LinkRecorded(r.record(), r.part(), r.parts());
+    }
+
+    /** A link record's sender: the link's direction. */
+    private static List<Integer> linkKey(LinkRecord r) {
+        return List.of(r.replica(), r.toReplica(), r.fromRank(), r.toRank(), r.ring() ? 1 : 0);
     }
 
     /** Ring chunks a rank sends per step: every step of each of its model stages' all-reduce (0: it needs no ring). */
@@ -233,6 +258,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                 })
                 .onMessage(FlushedReply.class, this::onFlushed)
                 .onMessage(LinkRecorded.class, this::onLinkRecorded)
+                .onMessage(TelemetryOverdue.class, this::onTelemetryOverdue)
                 .onMessage(WeightsReported.class, this::onWeightsReported)
                 .onSignal(Terminated.class, this::onTerminated)
                 .build();
@@ -261,6 +287,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         stepOpen = true;
         replicaReports.clear();
         records.begin(k);
+        linkParts.clear();
+        overdueScheduled = false;
         replicaLosses.clear();
         quiescence.newStep(k);
         long perStep = (long) spec.schedule().microBatches() * spec.replicas();
@@ -273,22 +301,65 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         if (d.step() != step) return this;
         replicaReports.put(d.replica(), d.reports());
         records.replicaDone(d.replica(), d.records());
+        records.lost(d.telemetryLost());
         replicaLosses.put(d.replica(), d.losses());
         return endStepIfComplete();
     }
 
     private Behavior<Command> onLinkRecorded(LinkRecorded r) {
-        if (!stepOpen) return this;
-        records.linkRecorded(r.record());
+        if (!stepOpen || r.record().step() != step) return this;
+        if (r.part() < r.parts() - 1) {
+            linkParts.part(linkKey(r.record()), r.record());
+            return this;
+        }
+        PartInbox.Arrived<LinkRecord> arrived = linkParts.last(linkKey(r.record()), r.record(), r.parts());
+        if (arrived.lost() > 0) linkLost(r.record(), arrived.lost() + " of " + r.parts() + " parts never arrived");
+        records.linkRecorded(RecordParts.joinLink(arrived.parts()));
         return endStepIfComplete();
+    }
+
+    private void linkLost(LinkRecord r, String what) {
+        records.lost(1);
+        getContext().getLog().warn("the record of link {} {}->{} (replica {}) of step {}: {}", r.ring() ? "ring" : "pipeline",
+                r.fromRank(), r.toRank(), r.replica(), r.step(), what);
+    }
+
+    /**
+     * The step's replicas are all done and link records are still missing after the grace: the step ends without them,
+     * each counted lost. A link whose first parts came keeps them (its sums are exact, some transfers are missing).
+     */
+    private Behavior<Command> onTelemetryOverdue(TelemetryOverdue o) {
+        if (!stepOpen || o.step() != step || records.complete()) return this;
+        linkParts.drain().forEach((key, parts) -> {
+            linkLost(parts.get(0), "its last part never arrived");
+            records.linkRecorded(RecordParts.joinLink(parts));
+        });
+        int missing = records.missingLinks();
+        if (missing > 0) {
+            records.lost(missing);
+            getContext().getLog().warn("step {}: {} link record(s) never arrived within {} after every replica finished",
+                    step, missing, telemetryGrace);
+        }
+        return endStep();
     }
 
     /**
      * Ends the step once every replica is done and every link that carries anything has handed over its record (they
-     * come in either order), with one {@link Event.StepEnded} holding every record in canonical order.
+     * come in either order), with one {@link Event.StepEnded} holding every record in canonical order. Once every
+     * replica is done, missing link records get {@link #telemetryGrace} to come (see {@link #onTelemetryOverdue}).
      */
     private Behavior<Command> endStepIfComplete() {
-        if (!records.complete()) return this;
+        if (!records.complete()) {
+            if (records.replicasDone() && !overdueScheduled) {
+                overdueScheduled = true;
+                getContext().scheduleOnce(telemetryGrace, getContext().getSelf(), new TelemetryOverdue(step));
+            }
+            return this;
+        }
+        return endStep();
+    }
+
+    private Behavior<Command> endStep() {
         stepOpen = false;
         if (spec.real().isPresent()) {
             // the sequential reference's order: replica by replica, micro-batch by micro-batch, from 0
@@ -310,7 +381,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         runSeconds += stepTime;
         long perStep = (long) spec.schedule().microBatches() * spec.replicas();
         options.sink().emit(new Event.StepEnded(step, stepTime, runSeconds, (step + 1) * perStep, records.stages(),
-                records.links()));
+                records.links(), records.lost()));
         if (step + 1 < options.steps()) {
             startStep(step + 1);
             return this;
@@ -361,7 +432,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private void abandon(String reason) {
         if (!stepOpen) return;
         stepOpen = false;
-        options.sink().emit(new Event.StepAbandoned(step, reason, records.stages(), records.links()));
+        options.sink().emit(new Event.StepAbandoned(step, reason, records.stages(), records.links(), records.lost()));
     }
 
     private Behavior<Command> onStageBlocked(StageBlocked b) {
@@ -387,8 +458,17 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     private Behavior<Command> onFlushed(FlushedReply f) {
         if (deadlock == null) return this;
-        records.partial(f.flushed().stages());
-        f.flushed().links().forEach(records::linkRecorded);
+        Control.Flushed flushed = f.flushed();
+        if (!flushed.last()) {
+            flushParts.part(flushed.who(), flushed);
+            return this;
+        }
+        PartInbox.Arrived<Control.Flushed> arrived = flushParts.last(flushed.who(), flushed, flushed.parts());
+        if (arrived.lost() > 0) records.lost(1);
+        List<StageRecord> stageParts = arrived.parts().stream().flatMap(x -> x.stages().stream()).toList();
+        List<LinkRecord> linkParts = arrived.parts().stream().flatMap(x -> x.links().stream()).toList();
+        if (!stageParts.isEmpty()) records.partial(List.of(RecordParts.joinStage(stageParts)));
+        if (!linkParts.isEmpty()) records.linkRecorded(RecordParts.joinLink(linkParts));
         if (--flushesLeft == 0) return deadlocked();
         return this;
     }

@@ -34,12 +34,25 @@ public final class Control {
 
     /**
      * A stage or link ({@code who}) handed over what it recorded of its current step and has not handed over yet:
-     * at most one stage record or one link record (none with telemetry off).
+     * at most one stage record or one link record (none with telemetry off), or part {@code part} of {@code parts} of
+     * one ({@link RecordParts}): a large record comes as several replies in order, the last with {@code part == parts - 1}.
      */
-    public record Flushed(String who, List<StageRecord> stages, List<LinkRecord> links) implements CborSerializable {
+    public record Flushed(String who, List<StageRecord> stages, List<LinkRecord> links, int part, int parts)
+            implements CborSerializable {
         public Flushed {
             stages = List.copyOf(stages);
             links = List.copyOf(links);
+            if (part < 0 || part >= parts) throw new IllegalArgumentException("part must be within 0.." + (parts - 1) + ", got " + part);
+        }
+
+        /** Everything in one reply. */
+        public Flushed(String who, List<StageRecord> stages, List<LinkRecord> links) {
+            this(who, stages, links, 0, 1);
+        }
+
+        /** Whether this is the flusher's last reply. */
+        public boolean last() {
+            return part == parts - 1;
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.protocol.CborSerializable;
 import dev.pipelab.protocol.Control;
 import dev.pipelab.protocol.Payload;
+import dev.pipelab.protocol.RecordParts;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -104,24 +105,50 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     /** What a stage tells whoever connected it. */
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
     @JsonSubTypes({@JsonSubTypes.Type(value = Connected.class, name = "connected"),
-            @JsonSubTypes.Type(value = Done.class, name = "done"), @JsonSubTypes.Type(value = Failed.class, name = "failed")})
-    public sealed interface Reply extends CborSerializable permits Connected, Done, Failed {}
+            @JsonSubTypes.Type(value = Done.class, name = "done"), @JsonSubTypes.Type(value = Failed.class, name = "failed"),
+            @JsonSubTypes.Type(value = RecordPart.class, name = "part")})
+    public sealed interface Reply extends CborSerializable permits Connected, Done, Failed, RecordPart {}
 
     /** The stage is wired (reply to {@link Connect}). */
     public record Connected(int replica, int rank) implements Reply {}
 
     /**
      * The stage finished the step: its numbers, its record of the step (none with telemetry off) and, in
-     * real-numerics mode, the last stage's per-micro-batch losses.
+     * real-numerics mode, the last stage's per-micro-batch losses. A record too large for one Artery frame comes as
+     * {@code parts} parts ({@link RecordParts}): {@code parts - 1} {@link RecordPart}s before this reply, which
+     * carries the last.
      */
-    public record Done(StageReport report, Optional<StageRecord> record, List<Double> losses) implements Reply {
+    public record Done(StageReport report, Optional<StageRecord> record, List<Double> losses, int parts) implements Reply {
         public Done {
             losses = List.copyOf(losses);
+            if (parts < 1) throw new IllegalArgumentException("parts must be >= 1, got " + parts);
+        }
+
+        /** The record (if any) in one part. */
+        public Done(StageReport report, Optional<StageRecord> record, List<Double> losses) {
+            this(report, record, losses, 1);
         }
     }
 
-    /** The stage cannot go on (out of memory under {@link OomPolicy#FAIL}): why, and what it did up to then. */
-    public record Failed(int replica, int rank, String message, Optional<StageRecord> record) implements Reply {}
+    /**
+     * The stage cannot go on (out of memory under {@link OomPolicy#FAIL}): why, and what it did up to then; the record
+     * in {@code parts} parts as for {@link Done}.
+     */
+    public record Failed(int replica, int rank, String message, Optional<StageRecord> record, int parts) implements Reply {
+        public Failed {
+            if (parts < 1) throw new IllegalArgumentException("parts must be >= 1, got " + parts);
+        }
+
+        public Failed(int replica, int rank, String message, Optional<StageRecord> record) {
+            this(replica, rank, message, record, 1);
+        }
+    }
+
+    /**
+     * A part of the stage's record of the step, not the last: the {@link Done} or {@link Failed} that follows says how
+     * many there were. Pairing: sent only just before that reply, to the same receiver, so it arrives before it or never.
+     */
+    public record RecordPart(StageRecord part) implements Reply {}
 
     /** The stage has nothing it can start in {@code step} (it may be waiting for a message in flight). */
     public record Blocked(int step) implements CborSerializable {}
@@ -155,6 +182,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private final List<Command> early = new ArrayList<>();
     private long sent;
     private long received;
+    /** Spans per part of a record, from this node's Artery frame size ({@link RecordParts#spansPerPart}). */
+    private final int spansPerPart;
 
     private Stage(ActorContext<Command> context, TimerScheduler<Command> timers, StageSetup setup) {
         super(context);
@@ -165,6 +194,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         this.real = setup.real().map(r -> new RealRank(r, program, setup.replica(), setup.replicas(),
                 setup.program().splitBackward()));
         this.state = new StageState(program, setup.linkBuffer(), setup.memoryBytes(), real, setup.telemetry());
+        this.spansPerPart = RecordParts.spansPerPart(
+                context.getSystem().settings().config().getBytes(RecordParts.FRAME_SIZE_KEY));
     }
 
     public static Behavior<Command> create(StageSetup setup) {
@@ -270,12 +301,28 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         if (state.isDone()) {
             reported = true;
             List<Double> losses = real.map(RealRank::losses).orElse(List.of());
-            wiring.replyTo().tell(new Done(state.report(setup.replica()), record(), losses));
+            List<StageRecord> parts = sendParts();
+            wiring.replyTo().tell(new Done(state.report(setup.replica()), last(parts), losses, Math.max(1, parts.size())));
         } else if (!state.isRunning() && !noticeOutstanding) {
             // the notice makes the trainer probe; until a probe arrives, a further notice would add nothing
             noticeOutstanding = true;
             wiring.blocked().tell(new Blocked(state.step()));
         }
+    }
+
+    /**
+     * Splits the record of the step so far into parts that each fit Artery's frame and sends all but the last to whoever
+     * connected the stage, before the reply that will carry the last (docs/telemetry.md, Records across nodes); returns
+     * the parts (none with telemetry off).
+     */
+    private List<StageRecord> sendParts() {
+        List<StageRecord> parts = record().map(r -> RecordParts.split(r, spansPerPart)).orElse(List.of());
+        for (int i = 0; i < parts.size() - 1; i++) wiring.replyTo().tell(new RecordPart(parts.get(i)));
+        return parts;
+    }
+
+    private static Optional<StageRecord> last(List<StageRecord> parts) {
+        return parts.isEmpty() ? Optional.empty() : Optional.of(parts.get(parts.size() - 1));
     }
 
     /** The rank's record of the current step so far; none with telemetry off or before the first step. */
@@ -308,7 +355,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 if (setup.oom() == OomPolicy.FAIL) {
                     failed = true;
                     // what the rank did up to the failure (and in the same pump) stays in the trace
-                    wiring.replyTo().tell(new Failed(replica, rank, what, record()));
+                    List<StageRecord> parts = sendParts();
+                    wiring.replyTo().tell(new Failed(replica, rank, what, last(parts), Math.max(1, parts.size())));
                     return;
                 }
                 getContext().getLog().warn(what);
@@ -317,7 +365,11 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     }
 
     private Behavior<Command> onFlush(Flush f) {
-        f.replyTo().tell(new Control.Flushed(setup.name(), record().stream().toList(), List.of()));
+        List<StageRecord> parts = record().map(r -> RecordParts.split(r, spansPerPart)).orElse(List.of());
+        if (parts.isEmpty()) f.replyTo().tell(new Control.Flushed(setup.name(), List.of(), List.of()));
+        for (int i = 0; i < parts.size(); i++) {
+            f.replyTo().tell(new Control.Flushed(setup.name(), List.of(parts.get(i)), List.of(), i, parts.size()));
+        }
         return this;
     }
 

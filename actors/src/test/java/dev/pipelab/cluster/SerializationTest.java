@@ -111,6 +111,9 @@ class SerializationTest {
                 new Stage.Connected(1, 0),
                 new Stage.Done(report, Optional.of(stageRecord), List.of(0.5, 0.25)),
                 new Stage.Done(report, Optional.empty(), List.of()),
+                new Stage.Done(report, Optional.of(stageRecord), List.of(), 3),
+                new Stage.RecordPart(stageRecord),
+                new Stage.Failed(0, 1, "out of memory", Optional.of(stageRecord), 2),
                 new Stage.Failed(0, 1, "out of memory", Optional.of(stageRecord)),
                 new Stage.Blocked(4),
                 new Trainer.WeightsReported(0, 1, List.of(new Payload(new byte[] {5, 6}), Payload.EMPTY)),
@@ -118,11 +121,15 @@ class SerializationTest {
                 new Link.Transfer(4, 99L, 3, 6, 1, 2, TransferKind.ACTIVATION, 123_456_789L, 0.5, new Payload(new byte[] {4, 4})),
                 new Link.RingTransfer(4, 99L, 1, 2, 1000L, slow, 0.5, new Payload(new byte[] {3})),
                 new Link.Recorded(linkRecord),
+                new Link.Recorded(linkRecord, 1, 3),
+                new Trainer.ReplicaDone(4, 0, List.of(report), List.of(stageRecord), List.of(), 2),
+                hidden("dev.pipelab.pipeline.Trainer$TelemetryOverdue", 4),
+                new Control.Flushed("stage-0-1", List.of(stageRecord), List.of(), 1, 2),
                 new Host.SpawnStage(new StageSetup(1, 3, StageProgram.of(schedule, costs, 1).data(), 2, 80_000_000_000L,
                         OomPolicy.WARN, ClockMode.VIRTUAL, 1.0, Optional.of(RealSetup.sgd(
                                 RealModel.mlp(6, 8, 4, 4, Activation.GELU, true, Loss.CROSS_ENTROPY, 42), 2, 9, 0.1, 0.9,
                                 Recompute.FULL, true)), TelemetryLevel.SPANS),
-                        stageSpawned),
+                        stage, stageSpawned),
                 new Stage.Probe(2, reports),
                 new Stage.Flush(flushed),
                 Stage.Stop.INSTANCE,
@@ -145,15 +152,18 @@ class SerializationTest {
                 new Trainer.Failed("boom"),
                 new Trainer.Failed("out of memory", List.of(stageRecord)),
                 new Trainer.StageBlocked(4),
-                hidden("dev.pipelab.pipeline.Trainer$LinkRecorded", linkRecord),
+                hidden("dev.pipelab.pipeline.Trainer$LinkRecorded", linkRecord, 0, 1),
                 hidden("dev.pipelab.pipeline.Trainer$FlushedReply", new Control.Flushed("link-0-0to1", List.of(), List.of(linkRecord))),
                 new Control.Flushed("stage-0-1", List.of(stageRecord), List.of()),
                 hidden("dev.pipelab.pipeline.Trainer$ProbeReply", probeReport),
                 hidden("dev.pipelab.pipeline.Trainer$ProbeNow", 3),
-                new Host.SpawnStage(setup, stageSpawned),
+                new Host.SpawnStage(setup, stage, stageSpawned),
                 new Host.SpawnLink(LinkSetup.ring(0, 1, 1, ClockMode.VIRTUAL, 1.0, 2, TelemetryLevel.OFF), stage, recorder,
-                        linkSpawned),
+                        stage, linkSpawned),
                 Host.Stop.INSTANCE,
+                new Host.CountRuns(node.kit().createTestProbe(Host.Runs.class).getRef()),
+                new Host.RunEnded(stage),
+                new Host.Runs(2, 17),
                 new Host.StageSpawned(0, 1, stage),
                 new Host.LinkSpawned(linkSetup, link),
                 new Host.LinkSpawned(LinkSetup.pipeline(0, 0, 1, LinkSpec.FREE, ClockMode.VIRTUAL, 1.0, 4, TelemetryLevel.SPANS), link),
@@ -184,7 +194,7 @@ class SerializationTest {
         for (StageProgram program : programs) {
             StageSetup setup = new StageSetup(0, plan.data(), program.data(), plan.linkBuffer(), plan.device().memoryBytes(),
                     OomPolicy.FAIL, ClockMode.VIRTUAL, 1.0);
-            largest = Math.max(largest, serialization.serialize(new Host.SpawnStage(setup, replyTo)).get().length);
+            largest = Math.max(largest, serialization.serialize(new Host.SpawnStage(setup, replyTo, replyTo)).get().length);
         }
         assertThat(programs).hasSize(80);
         assertThat(largest).isLessThan(256 * 1024 / 4);

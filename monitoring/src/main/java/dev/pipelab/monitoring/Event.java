@@ -30,12 +30,22 @@ public sealed interface Event permits Event.StepStarted, Event.StepEnded, Event.
      * loader committed offsets up to {@code committedOffset} (exclusive). {@code stages} and {@code links} are what
      * every stage and link actor recorded of the step (none with telemetry off), in canonical order: stages by
      * (replica, rank), pipeline links by (replica, fromRank, toRank), then ring links by (replica, rank).
+     * {@code telemetryLost} counts the step's records that were sent but never arrived whole (a part or the whole
+     * record lost between nodes): they are missing from {@code stages}/{@code links}, or there with exact sums but
+     * without some spans (docs/telemetry.md, Records across nodes).
      */
     record StepEnded(int step, double stepSeconds, double runSeconds, long committedOffset, List<StageRecord> stages,
-                     List<LinkRecord> links) implements Event {
+                     List<LinkRecord> links, int telemetryLost) implements Event {
         public StepEnded {
             stages = List.copyOf(stages);
             links = List.copyOf(links);
+            if (telemetryLost < 0) throw new IllegalArgumentException("telemetryLost must be >= 0, got " + telemetryLost);
+        }
+
+        /** A step ended with every record in. */
+        public StepEnded(int step, double stepSeconds, double runSeconds, long committedOffset, List<StageRecord> stages,
+                         List<LinkRecord> links) {
+            this(step, stepSeconds, runSeconds, committedOffset, stages, links, 0);
         }
 
         /** A step ended with no records (telemetry off). */
@@ -46,12 +56,19 @@ public sealed interface Event permits Event.StepStarted, Event.StepEnded, Event.
 
     /**
      * A step that will never complete (the run deadlocked or failed): the records of what its actors did up to then,
-     * so that the trace and the report show what ran.
+     * so that the trace and the report show what ran; {@code telemetryLost} as in {@link StepEnded}, for the records
+     * that were sent (a stage or link that never finished sends none).
      */
-    record StepAbandoned(int step, String reason, List<StageRecord> stages, List<LinkRecord> links) implements Event {
+    record StepAbandoned(int step, String reason, List<StageRecord> stages, List<LinkRecord> links, int telemetryLost)
+            implements Event {
         public StepAbandoned {
             stages = List.copyOf(stages);
             links = List.copyOf(links);
+            if (telemetryLost < 0) throw new IllegalArgumentException("telemetryLost must be >= 0, got " + telemetryLost);
+        }
+
+        public StepAbandoned(int step, String reason, List<StageRecord> stages, List<LinkRecord> links) {
+            this(step, reason, stages, links, 0);
         }
     }
 

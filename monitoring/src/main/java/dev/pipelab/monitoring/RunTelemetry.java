@@ -100,6 +100,17 @@ public final class RunTelemetry implements EventSink {
         return List.copyOf(abandoned.values());
     }
 
+    /**
+     * Records of the run's steps (completed or abandoned) that a stage or link sent but that never arrived whole
+     * ({@link Event.StepEnded#telemetryLost()}).
+     */
+    public synchronized int telemetryLost() {
+        int lost = 0;
+        for (StepSummary s : summaries.values()) lost += s.ended().telemetryLost();
+        for (Event.StepAbandoned a : abandoned.values()) lost += a.telemetryLost();
+        return lost;
+    }
+
     /** {@link StepStats} of every completed step, ascending. */
     public synchronized List<StepStats> stepStats() {
         return summaries.values().stream().map(StepSummary::stats).toList();

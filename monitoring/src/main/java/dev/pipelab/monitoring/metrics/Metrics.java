@@ -54,6 +54,7 @@ import java.util.TreeMap;
  * pipelab_training_loss                                  the latest step's training loss (real numerics only:
  *                                                        registered at the first loss, so emulated runs show none)
  * pipelab_faults_total{kind}                             faults injected ({@link #fault})
+ * pipelab_telemetry_lost_total                           records of completed steps sent by a stage or link but never arrived whole
  * pipelab_out_of_memory_total                            out-of-memory moments
  * pipelab_build_info{version}                            1
  * pipelab_stage_node_info{stage,replica,node}            1 per (stage, replica) of a cluster run: the worker JVM
@@ -88,6 +89,7 @@ public final class Metrics implements RunTelemetry.Listener {
     private final Gauge bubble;
     private final Gauge samplesPerSecond;
     private final Counter faults;
+    private final Counter telemetryLost;
     private final Counter outOfMemory;
     /** Registered at the first loss: an emulated run has no loss, and a gauge of 0 would claim one. */
     private Gauge trainingLoss;
@@ -138,6 +140,8 @@ public final class Metrics implements RunTelemetry.Listener {
                 .help("Samples of the latest step per emulated second").withoutExemplars().register(registry);
         faults = Counter.builder().name("pipelab_faults_total").help("Faults injected, by kind")
                 .labelNames("kind").withoutExemplars().register(registry);
+        telemetryLost = Counter.builder().name("pipelab_telemetry_lost_total")
+                .help("Records of stages and links sent but never arrived whole (docs/telemetry.md)").withoutExemplars().register(registry);
         outOfMemory = Counter.builder().name("pipelab_out_of_memory_total")
                 .help("Ranks whose live memory would exceed the device's").withoutExemplars().register(registry);
         Info build = Info.builder().name("pipelab_build_info").help("pipelab version").labelNames("version")
@@ -154,6 +158,7 @@ public final class Metrics implements RunTelemetry.Listener {
         });
         steps.inc(0);
         outOfMemory.inc(0);
+        telemetryLost.inc(0);
         accounted = new double[info.data()][info.pipeline()];
         peakBytes = new long[info.data()][info.pipeline()];
         // every (stage, replica) exists from the start, so idle is reported for ranks that never computed
@@ -217,6 +222,7 @@ public final class Metrics implements RunTelemetry.Listener {
     public synchronized void stepSummarised(StepSummary summary) {
         StepStats s = summary.stats();
         elapsed = Math.max(elapsed, s.runSeconds());
+        telemetryLost.inc(summary.ended().telemetryLost());
         for (RankStats r : summary.ranks()) {
             String stage = Integer.toString(r.rank());
             String replica = Integer.toString(r.replica());

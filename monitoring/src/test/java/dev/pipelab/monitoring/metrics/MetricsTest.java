@@ -38,7 +38,10 @@ class MetricsTest {
         Metrics metrics = new Metrics(run.info(), "0.1.0-test");
         RunTelemetry telemetry = fed(metrics);
         run.steps(2).forEach(telemetry::emit);
-        telemetry.emit(new StepBuilder(run.info(), 2).outOfMemory(0, 2, 2, 0.5, 90, 80).ended(1, 100, 0));
+        Event.StepEnded third = new StepBuilder(run.info(), 2).outOfMemory(0, 2, 2, 0.5, 90, 80).ended(1, 100, 0);
+        // two of the third step's records did not arrive whole
+        telemetry.emit(new Event.StepEnded(third.step(), third.stepSeconds(), third.runSeconds(), third.committedOffset(),
+                third.stages(), third.links(), 2));
         metrics.fault("stage.crash");
         PromText text = PromText.parse(metrics.scrape());
 
@@ -55,6 +58,7 @@ class MetricsTest {
                 .containsEntry("pipelab_samples_per_second", "gauge")
                 .containsEntry("pipelab_faults_total", "counter")
                 .containsEntry("pipelab_out_of_memory_total", "counter")
+                .containsEntry("pipelab_telemetry_lost_total", "counter")
                 .containsEntry("pipelab_build_info", "gauge"); // the 0.0.4 text format shows an info as a gauge
         for (PromText.Sample s : text.samples) {
             assertThat(s.name()).matches(NAME);
@@ -66,6 +70,8 @@ class MetricsTest {
         assertThat(text.value("pipelab_step_duration_seconds_count", Map.of())).isEqualTo(3);
         assertThat(text.value("pipelab_faults_total", Map.of("kind", "stage.crash"))).isEqualTo(1);
         assertThat(text.value("pipelab_out_of_memory_total", Map.of())).isEqualTo(1);
+        assertThat(text.value("pipelab_telemetry_lost_total", Map.of())).isEqualTo(2);
+        assertThat(telemetry.telemetryLost()).isEqualTo(2);
         assertThat(text.named("pipelab_stage_busy_seconds_total")).hasSize(4 * 2 * 3); // F, B, OPT per rank
         assertThat(text.value("pipelab_link_transferred_bytes_total", Map.of("link", "0->1")))
                 .isEqualTo(2 * 2 * 4 * (double) (1L << 26)); // steps · replicas · micro-batches · bytes
