@@ -8,12 +8,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,10 +19,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,25 +36,15 @@ class ClusterRunIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path SCENARIOS = Path.of("..", "scenarios").toAbsolutePath().normalize();
     private static final Path OUT = Path.of("target", "cluster-run-it").toAbsolutePath();
-    private static final Pattern UP = Pattern.compile("^pipelab node: up worker (pekko://pipelab@(\\S+)) slots=(\\d+) version=\\S+$");
-
-    private static final List<Process> started = new ArrayList<>();
+    private static final WorkerProcesses processes = new WorkerProcesses(OUT);
     private static final List<String> workers = new ArrayList<>();
     private static String seed;
 
-    /** A started worker and the address its {@code up} line gave. */
-    private record Worker(Process process, String address, String hostPort) {}
-
     @BeforeAll
     static void startWorkers() throws Exception {
-        Files.createDirectories(OUT);
-        Worker first = startWorker(0, List.of());
-        seed = first.hostPort();
-        workers.add(first.address());
-        // the others join the first together: two JVMs start faster side by side than one after the other
-        List<CompletableFuture<Worker>> others = new ArrayList<>();
-        for (int i = 1; i < 3; i++) others.add(startWorkerAsync(i, List.of("--seeds", seed)));
-        for (CompletableFuture<Worker> w : others) workers.add(w.join().address());
+        List<WorkerProcesses.Worker> started = processes.startCluster(3);
+        seed = started.get(0).hostPort();
+        for (WorkerProcesses.Worker w : started) workers.add(w.address());
     }
 
     /**
@@ -70,58 +53,7 @@ class ClusterRunIT {
      */
     @AfterAll
     static void reap() throws InterruptedException {
-        for (Process p : started) p.destroy();
-        List<String> unclean = new ArrayList<>();
-        for (Process p : started) {
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-                unclean.add("pid " + p.pid() + " ignored SIGTERM for 20 s and was killed");
-            } else if (p.exitValue() != 0) {
-                unclean.add("pid " + p.pid() + " exited " + p.exitValue() + " on SIGTERM");
-            }
-        }
-        assertThat(unclean).as("worker logs in " + OUT).isEmpty();
-    }
-
-    private static CompletableFuture<Worker> startWorkerAsync(int index, List<String> extra) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return startWorker(index, extra);
-            } catch (IOException | InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-    }
-
-    /** {@code java -cp <this test's class path> dev.pipelab.cli.Main node --role worker --port 0 ...}, up. */
-    private static Worker startWorker(int index, List<String> extra) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "node", "--role", "worker", "--host", "127.0.0.1", "--port", "0"));
-        cmd.addAll(extra);
-        Process p = new ProcessBuilder(cmd).redirectError(OUT.resolve("worker-" + index + ".err").toFile()).start();
-        synchronized (started) {
-            started.add(p);
-        }
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
-            try {
-                return out.readLine();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        String up;
-        try {
-            up = line.get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError("worker " + index + " printed no up line within 60 s (see " + OUT + ")", e);
-        }
-        assertThat(up).as("worker %d's first line", index).isNotNull().matches(UP);
-        Matcher m = UP.matcher(up);
-        assertThat(m.matches()).isTrue();
-        return new Worker(p, m.group(1), m.group(2));
+        assertThat(processes.reap(List.of())).as("worker logs in " + OUT).isEmpty();
     }
 
     /** {@code pipelab run} of the quickstart in-process; returns report.json. */
