@@ -87,6 +87,12 @@ final class ClusterBench {
         Plan plan = Planner.plan(s);
         RunSpec spec = RunSpec.of(plan);
         int steps = plan.steps();
+        // said before minutes of start-up, not after: the workers offer their default slots (cores x SLOTS_PER_CORE)
+        int slots = nodes * Node.Options.defaultSlots();
+        if (plan.data() * plan.pipeline() > slots) {
+            throw new UserException("bench cluster: " + plan.data() * plan.pipeline() + " stages (" + plan.data() + " replicas x "
+                    + plan.pipeline() + " ranks) need more than the " + slots + " slots of " + nodes + " worker(s): raise --nodes");
+        }
         Path dir = Files.createTempDirectory("pipelab-bench-cluster-");
         Thread hook = new Thread(this::stopWorkers, "bench-cluster-stop");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code pipelab bench cluster} before it starts anything: bad flags and a scenario it cannot measure are one line and
@@ -28,6 +29,19 @@ class ClusterBenchTest {
         CliTest.Result r = CliTest.run("bench", "cluster", "--scenario", CliTest.scenario("tiny-transformer-real.yaml"));
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err().strip()).isEqualTo("pipelab: bench cluster: --scenario must use emulated numerics, not training.numerics: real");
+        assertThat(r.out()).doesNotContain("cluster start-up");
+    }
+
+    @Test
+    void moreStagesThanTheWorkersSlotsAreRefusedBeforeAnyWorkerStarts() {
+        // the default scenario's 16 stages on one worker of cores x 4 slots (8 on 2 cores)
+        int slots = Runtime.getRuntime().availableProcessors() * 4;
+        // on 4 cores or more one worker holds them, and the bench would really run
+        assumeTrue(slots < 16, "one worker of " + slots + " slots holds the 16 stages here");
+        CliTest.Result r = CliTest.run("bench", "cluster", "--nodes", "1");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("pipelab: bench cluster: 16 stages (2 replicas x 8 ranks) need more than the " + slots
+                + " slots of 1 worker(s): raise --nodes");
         assertThat(r.out()).doesNotContain("cluster start-up");
     }
 
