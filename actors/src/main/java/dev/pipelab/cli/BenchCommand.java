@@ -14,6 +14,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,7 +32,8 @@ import java.util.function.Supplier;
 final class BenchCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..1", paramLabel = "WHAT", defaultValue = "all",
-            description = "evaluator, search, runtime, scale, wall, real or all (default ${DEFAULT-VALUE}; real only when named).")
+            description = "evaluator, search, runtime, scale, wall, real, cluster or all (default ${DEFAULT-VALUE}; real and cluster "
+                    + "only when named).")
     String what;
 
     @Option(names = "--seconds", defaultValue = "5", description = "Measured seconds per round (default ${DEFAULT-VALUE}).")
@@ -45,13 +47,25 @@ final class BenchCommand implements Callable<Integer> {
             description = "Scenario for the search benchmark (default: llama2-70b on 2,048 devices, global batch 1,024).")
     Path searchScenario;
 
+    @Option(names = "--nodes", defaultValue = "3", paramLabel = "N",
+            description = "For cluster: worker processes to start (default ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Option(names = "--scenario", paramLabel = "FILE",
+            description = "For cluster: an emulated scenario to run, for its training.steps (default: llama2-70b t=8 p=8 d=2 "
+                    + "m=64 1F1B+R, 100 steps).")
+    Path clusterScenario;
+
     @Spec
     CommandSpec spec;
 
     @Override
-    public Integer call() {
-        if (!List.of("evaluator", "search", "runtime", "scale", "wall", "real", "all").contains(what)) {
-            throw new UserException("bench: WHAT must be evaluator, search, runtime, scale, wall, real or all, got '" + what + "'");
+    public Integer call() throws IOException {
+        if (!List.of("evaluator", "search", "runtime", "scale", "wall", "real", "cluster", "all").contains(what)) {
+            throw new UserException("bench: WHAT must be evaluator, search, runtime, scale, wall, real, cluster or all, got '" + what + "'");
+        }
+        if (nodes < 1 || nodes > ClusterCommand.Up.MAX_NODES) {
+            throw new UserException("--nodes must be in 1.." + ClusterCommand.Up.MAX_NODES + ", got " + nodes);
         }
         if (!(seconds > 0) || (rounds != null && rounds < 1)) throw new UserException("--seconds must be > 0 and --rounds >= 1");
         int rounds = this.rounds != null ? this.rounds : 3;
@@ -66,6 +80,10 @@ final class BenchCommand implements Callable<Integer> {
         if (all || what.equals("scale")) runtime.scale();
         if (all || what.equals("wall")) runtime.wall(0.005);
         if (what.equals("real")) new RealBench(out, rounds).run();
+        if (what.equals("cluster")) {
+            Optional<Scenario> scenario = Optional.ofNullable(clusterScenario).map(f -> ScenarioLoader.load(f, List.of()));
+            new ClusterBench(out, spec.commandLine().getErr(), rounds, nodes, scenario).run();
+        }
         return 0;
     }
 

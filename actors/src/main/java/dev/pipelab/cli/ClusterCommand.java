@@ -176,7 +176,7 @@ final class ClusterCommand implements Runnable {
             return 0;
         }
 
-        private List<Integer> ports() throws IOException {
+        List<Integer> ports() throws IOException {
             List<Integer> ports = new ArrayList<>();
             if (basePort != null) {
                 for (int i = 0; i < nodes; i++) {
@@ -208,7 +208,7 @@ final class ClusterCommand implements Runnable {
             }
         }
 
-        private LocalCluster.Node launch(Path dir, int index, List<Integer> ports) throws IOException {
+        LocalCluster.Node launch(Path dir, int index, List<Integer> ports) throws IOException {
             Path log = dir.resolve("node-" + index + ".log");
             Files.deleteIfExists(log);
             List<String> cmd = new ArrayList<>(javaCommand());
@@ -243,7 +243,7 @@ final class ClusterCommand implements Runnable {
             return cmd;
         }
 
-        private static LocalCluster awaitUp(LocalCluster cluster, Path dir, Duration timeout) throws IOException {
+        static LocalCluster awaitUp(LocalCluster cluster, Path dir, Duration timeout) throws IOException {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
                 boolean all = true;

@@ -279,7 +279,7 @@ final class RuntimeBench {
     }
 
     /** Counts compute actions and transfers, nothing else. */
-    private static final class EventCounter implements EventSink {
+    static final class EventCounter implements EventSink {
         final AtomicLong actions = new AtomicLong();
         final AtomicLong transfers = new AtomicLong();
         final AtomicLong records = new AtomicLong();

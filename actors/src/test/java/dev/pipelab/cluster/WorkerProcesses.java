@@ -9,116 +9,142 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
- * Worker processes of {@code pipelab node} for end-to-end tests, started as {@link ClusterRunIT} starts its own: real
- * JVMs on 127.0.0.1, free ports, this test's class path, the first one the seed of the others. Invariant: every process
- * started is reaped by {@link #close()} (SIGTERM, then SIGKILL after 20 s), also when starting failed half-way.
+ * Worker processes of {@code pipelab node} for integration tests: real JVMs on 127.0.0.1 with free ports, started
+ * from this test's class path, their stderr in {@code out}. Invariant: every process started is remembered before
+ * anything waits for it, so that {@link #reap} stops it whatever failed.
  */
 public final class WorkerProcesses implements AutoCloseable {
 
     private static final Pattern UP = Pattern.compile("^pipelab node: up worker (pekko://pipelab@(\\S+)) slots=(\\d+) version=\\S+$");
+    /** A loaded 2-core machine took 53 s to bring three workers up once; twice that is still a hang, not a slow start. */
+    private static final int UP_SECONDS = 120;
 
-    /** A started worker: its cluster address ({@code pekko://pipelab@127.0.0.1:PORT}) and {@code host:port}. */
-    public record Worker(Process process, String address, String hostPort, int port) {}
-
-    private final List<Process> started = new ArrayList<>();
-    private final List<Worker> workers = new ArrayList<>();
-    private final Path logs;
-
-    private WorkerProcesses(Path logs) {
-        this.logs = logs;
+    /** A started worker and the address its {@code up} line gave. */
+    public record Worker(Process process, String address, String hostPort) {
+        /** The worker's Artery port. */
+        public int port() {
+            return Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
+        }
     }
 
-    /** Starts {@code n} workers that form one cluster, each up (its {@code up} line printed) within 60 s. */
-    public static WorkerProcesses start(int n, Path logs) throws IOException {
-        Files.createDirectories(logs);
-        WorkerProcesses w = new WorkerProcesses(logs);
+    private final Path out;
+    private final List<Process> started = new ArrayList<>();
+    private final List<Worker> workers = new ArrayList<>();
+
+    public WorkerProcesses(Path out) {
+        this.out = out;
+    }
+
+    /** {@code n} workers up, their stderr in {@code out}; {@link #close} reaps them (use try-with-resources). */
+    public static WorkerProcesses start(int n, Path out) throws IOException, InterruptedException {
+        WorkerProcesses w = new WorkerProcesses(out);
         try {
-            Worker first = w.startOne(0, List.of());
-            w.workers.add(first);
-            // the others join the first together: JVMs start faster side by side than one after the other
-            List<CompletableFuture<Worker>> others = new ArrayList<>();
-            for (int i = 1; i < n; i++) {
-                int index = i;
-                others.add(CompletableFuture.supplyAsync(() -> w.startOne(index, List.of("--seeds", first.hostPort()))));
-            }
-            for (CompletableFuture<Worker> o : others) w.workers.add(o.join());
+            w.startCluster(n);
             return w;
-        } catch (RuntimeException | Error e) {
+        } catch (IOException | InterruptedException | RuntimeException | AssertionError e) {
             w.close();
             throw e;
         }
     }
 
-    /** The seed of the cluster, {@code host:port}, for {@code pipelab run --cluster}. */
+    /** The cluster's seed (the first worker), {@code host:port}, for {@code pipelab run --cluster}. */
     public String seed() {
         return workers.get(0).hostPort();
     }
 
     /** The workers in the coordinator's order (by host, then port: all hosts are 127.0.0.1), which explicit numbers. */
     public List<Worker> inCoordinatorOrder() {
-        return workers.stream().sorted(Comparator.comparingInt(Worker::port)).toList();
+        return workers.stream().sorted(java.util.Comparator.comparingInt(Worker::port)).toList();
     }
 
-    private Worker startOne(int index, List<String> extra) {
+    /** Reaps every worker (SIGTERM, then SIGKILL after 20 s). */
+    @Override
+    public void close() throws InterruptedException {
+        reap(List.of());
+    }
+
+    /** {@code n} workers: the first is the first seed, the others join it side by side (faster than one by one). */
+    List<Worker> startCluster(int n) throws IOException, InterruptedException {
+        Files.createDirectories(out);
+        List<Worker> workers = new ArrayList<>();
+        Worker first = start(0, List.of());
+        workers.add(first);
+        List<CompletableFuture<Worker>> others = new ArrayList<>();
+        for (int i = 1; i < n; i++) others.add(startAsync(i, List.of("--seeds", first.hostPort())));
+        for (CompletableFuture<Worker> w : others) workers.add(w.join());
+        this.workers.addAll(workers);
+        return workers;
+    }
+
+    private CompletableFuture<Worker> startAsync(int index, List<String> extra) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return start(index, extra);
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** {@code java -cp <this test's class path> dev.pipelab.cli.Main node --role worker --port 0 ...}, up. */
+    Worker start(int index, List<String> extra) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "node", "--role", "worker", "--host", "127.0.0.1", "--port", "0"));
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "node", "--role", "worker", "--host", "127.0.0.1", "--port", "0"));
         cmd.addAll(extra);
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).redirectError(logs.resolve("worker-" + index + ".err").toFile()).start();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start worker " + index, e);
-        }
+        Process p = new ProcessBuilder(cmd).redirectError(out.resolve("worker-" + index + ".err").toFile()).start();
         synchronized (started) {
             started.add(p);
         }
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader stdout = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
             try {
-                return out.readLine();
+                return stdout.readLine();
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
         });
         String up;
         try {
-            up = line.get(60, TimeUnit.SECONDS);
+            up = line.get(UP_SECONDS, TimeUnit.SECONDS);
         } catch (Exception e) {
-            throw new AssertionError("worker " + index + " printed no up line within 60 s (see " + logs + ")", e);
+            throw new AssertionError("worker " + index + " printed no up line within " + UP_SECONDS + " s (see " + out + ")", e);
         }
-        Matcher m = up == null ? null : UP.matcher(up);
-        if (m == null || !m.matches()) throw new AssertionError("worker " + index + "'s first line: " + up + " (see " + logs + ")");
-        String hostPort = m.group(2);
-        return new Worker(p, m.group(1), hostPort, Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1)));
+        assertThat(up).as("worker %d's first line", index).isNotNull().matches(UP);
+        Matcher m = UP.matcher(up);
+        assertThat(m.matches()).isTrue();
+        return new Worker(p, m.group(1), m.group(2));
     }
 
-    /** Reaps every process: SIGTERM, then SIGKILL after 20 s. */
-    @Override
-    public void close() {
+    /**
+     * Stops every process, whatever happened: SIGTERM, then SIGKILL after 20 s. Returns what SIGTERM did not do as it
+     * must (leave the cluster and exit 0), one line per process, leaving out the processes in {@code killed}.
+     */
+    List<String> reap(List<Process> killed) throws InterruptedException {
         List<Process> all;
         synchronized (started) {
             all = List.copyOf(started);
         }
         for (Process p : all) p.destroy();
+        List<String> unclean = new ArrayList<>();
         for (Process p : all) {
-            try {
-                if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    p.waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                Thread.currentThread().interrupt();
+                p.waitFor(10, TimeUnit.SECONDS);
+                unclean.add("pid " + p.pid() + " ignored SIGTERM for 20 s and was killed");
+            } else if (p.exitValue() != 0 && !killed.contains(p)) {
+                unclean.add("pid " + p.pid() + " exited " + p.exitValue() + " on SIGTERM");
             }
         }
+        return unclean;
     }
 }
