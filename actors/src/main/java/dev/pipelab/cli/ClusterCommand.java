@@ -99,7 +99,7 @@ final class ClusterCommand implements Runnable {
         @Option(names = "--cluster-name", paramLabel = "NAME", defaultValue = Compatibility.DEFAULT_NAME,
                 description = "The cluster's name, given to every node: nodes of other names are refused "
                         + "(default ${DEFAULT-VALUE}).")
-        String clusterName;
+        String clusterName = Compatibility.DEFAULT_NAME;   // also when built without picocli (ClusterBench)
 
         @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "90",
                 description = "How long to wait for all nodes to be Up (default ${DEFAULT-VALUE}).")
