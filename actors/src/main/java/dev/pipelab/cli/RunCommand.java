@@ -43,6 +43,7 @@ import dev.pipelab.plan.Planner;
 import dev.pipelab.scenario.ScenarioLoader;
 import dev.pipelab.schedule.Timeline;
 import dev.pipelab.stage.OomPolicy;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -498,19 +499,23 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * The coordinator's node: {@code --cluster HOST:PORT} joins that seed from 127.0.0.1; {@code --cluster FILE} takes
-     * the file's config (its hostname, its seeds) on a free port, since the file's port is a seed's.
+     * The coordinator's node: {@code --cluster HOST:PORT} joins that seed from this machine's address on the route to it
+     * ({@link Node#addressTowards}: 127.0.0.1 for a seed on loopback, the interface's address for a seed on another
+     * host, which must reach the coordinator back); {@code --cluster FILE} takes the file's config (its hostname, its
+     * seeds) on a free port, since the file's port is a seed's.
      */
     private static Node.Options coordinatorOptions(String cluster) {
         Path file = Path.of(cluster);
         try {
             if (!Files.isRegularFile(file)) {
+                Address seed;
                 try {
-                    Node.seedAddress(cluster);
+                    seed = Node.seedAddress(cluster);
                 } catch (IllegalArgumentException e) {
                     throw new UserException("--cluster " + cluster + ": neither a file nor a seed's host:port");
                 }
-                return new Node.Options(Node.Role.COORDINATOR, Optional.empty(), "127.0.0.1", 0, List.of(cluster), 1);
+                return new Node.Options(Node.Role.COORDINATOR, Optional.empty(), Node.addressTowards(seed.getHost().orElseThrow()),
+                        0, List.of(cluster), 1);
             }
             Node.Options fromFile = Node.Options.of(Node.Role.COORDINATOR, Optional.of(file), Optional.empty(), Optional.of(0),
                     List.of(), 1);

@@ -19,6 +19,9 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -228,6 +231,21 @@ public final class Node implements AutoCloseable {
         }
         if (a.host().isEmpty() || a.port().isEmpty()) throw new IllegalArgumentException("--seeds: '" + seed + "' is not host:port");
         return a;
+    }
+
+    /**
+     * This machine's address on its route to {@code host} (what the kernel would pick as the source address of a packet
+     * to it; nothing is sent), so that a node joining a seed on another host advertises an address that host can reach:
+     * 127.0.0.1 towards loopback. Falls back to 127.0.0.1 when {@code host} does not resolve or has no route.
+     */
+    public static String addressTowards(String host) {
+        try (DatagramSocket probe = new DatagramSocket()) {
+            probe.connect(InetAddress.getByName(host), 9);
+            InetAddress local = probe.getLocalAddress();
+            return local == null || local.isAnyLocalAddress() ? "127.0.0.1" : local.getHostAddress();
+        } catch (IOException | RuntimeException e) {
+            return "127.0.0.1";
+        }
     }
 
     /** The node's config: the flags over {@code --config} over pipelab.conf. */

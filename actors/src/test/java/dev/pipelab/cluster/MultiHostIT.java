@@ -111,6 +111,19 @@ class MultiHostIT {
         Set<String> nodes = new HashSet<>();
         placed.forEach(e -> nodes.add(e.path("node").asText()));
         assertThat(nodes).containsExactlyInAnyOrder(first, second);
+
+        // the short form, a seed's host:port and no file or variables: the coordinator advertises its address on the
+        // route to the seed (its namespace's), not 127.0.0.1, or the workers could not answer it
+        Path outShort = OUT.resolve("netns-seed-flag");
+        List<String> runShort = java("-Xmx512m", "run", SCENARIOS.resolve("quickstart.yaml").toString(), "--steps", "3",
+                "--no-dashboard", "--quiet", "--out", outShort.toString(), "--cluster", seed, "--placement", "spread");
+        Process q = start(new ProcessBuilder(netns.inside(2, runShort))
+                .redirectOutput(OUT.resolve("coordinator-seed-flag.out").toFile())
+                .redirectError(OUT.resolve("coordinator-seed-flag.err").toFile()));
+        assertThat(q.waitFor(240, TimeUnit.SECONDS)).as("the coordinator (--cluster HOST:PORT) finished within 240 s").isTrue();
+        assertThat(q.exitValue()).as("the coordinator's exit code; stderr: %s",
+                Files.readString(OUT.resolve("coordinator-seed-flag.err"))).isZero();
+        assertThat(virtual(JSON.readTree(outShort.resolve("report.json").toFile()))).isEqualTo(virtual(embedded));
     }
 
     @Test
