@@ -137,6 +137,10 @@ final class ClusterCommand implements Runnable {
                 LocalCluster.delete(dir);
             }
             List<Integer> ports = ports();
+            // the seed serves the operations endpoint: 'status' reads the membership there instead of joining
+            int managementPort = freePort();
+            managementPorts.put(0, managementPort);
+            String management = "http://" + HOST + ":" + managementPort;
             Files.createDirectories(dir);
             long started = System.nanoTime();
             LocalCluster cluster;
@@ -145,9 +149,9 @@ final class ClusterCommand implements Runnable {
                 for (int i = 0; i < nodes; i++) {
                     launched.add(launch(dir, i, ports));
                     // recorded before waiting: an interrupted 'up' leaves nothing that 'down' cannot find
-                    new LocalCluster(launched, clusterName).write(dir);
+                    new LocalCluster(launched, clusterName, management).write(dir);
                 }
-                cluster = awaitUp(new LocalCluster(launched, clusterName), dir, Duration.ofMillis((long) (timeoutSeconds * 1000)));
+                cluster = awaitUp(new LocalCluster(launched, clusterName, management), dir, Duration.ofMillis((long) (timeoutSeconds * 1000)));
             } catch (NotUp e) {
                 err.println("pipelab cluster: " + e.getMessage());
                 err.println("pipelab cluster: stopping the " + launched.size() + " node(s) this 'up' started");
@@ -172,8 +176,18 @@ final class ClusterCommand implements Runnable {
             // the nodes refuse a coordinator of another name: the run needs this one
             out.println("run on it:      pipelab run SCENARIO --cluster " + cluster.seed().hostPort()
                     + (clusterName.equals(Compatibility.DEFAULT_NAME) ? "" : " --cluster-name " + clusterName));
+            out.println("management:     " + management + "/cluster/members  (the seed's, read-only)");
             out.println("stop it:        pipelab cluster down");
             return 0;
+        }
+
+        /** Ports of the operations endpoints this 'up' gives, by node index (the seed's only). */
+        private final Map<Integer, Integer> managementPorts = new HashMap<>();
+
+        private static int freePort() throws IOException {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+                return s.getLocalPort();
+            }
         }
 
         List<Integer> ports() throws IOException {
@@ -216,6 +230,8 @@ final class ClusterCommand implements Runnable {
             if (index > 0) cmd.addAll(List.of("--seeds", HOST + ":" + ports.get(0)));
             if (slots != null) cmd.addAll(List.of("--slots", String.valueOf(slots)));
             cmd.addAll(List.of("--cluster-name", clusterName));
+            Integer management = managementPorts.get(index);
+            if (management != null) cmd.addAll(List.of("--management", String.valueOf(management)));
             Process p;
             try {
                 p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -328,10 +344,14 @@ final class ClusterCommand implements Runnable {
             }
             List<String> seeds = cluster.nodes().stream().filter(n -> alive.containsKey(n.index()))
                     .map(ClusterCommand::address).toList();
-            // the observer joins as a member of this cluster's name and this jar's version, or the seed refuses it
-            List<Membership.MemberView> members = Membership.read(SYSTEM, seeds,
-                    Node.withDefaults(ConfigFactory.parseMap(Map.of(Compatibility.NAME, cluster.clusterName()))),
-                    Duration.ofMillis((long) (timeoutSeconds * 1000)));
+            // the seed's operations endpoint answers in milliseconds; when it does not (the seed is gone, or an older
+            // 'up' gave none), an observer joins as a member of this cluster's name and this jar's version
+            boolean seedAlive = alive.containsKey(0);
+            List<Membership.MemberView> members = (seedAlive && !cluster.management().isEmpty()
+                    ? Membership.readOver(cluster.management(), Duration.ofSeconds(3)) : Optional.<List<Membership.MemberView>>empty())
+                    .orElseGet(() -> Membership.read(SYSTEM, seeds,
+                            Node.withDefaults(ConfigFactory.parseMap(Map.of(Compatibility.NAME, cluster.clusterName()))),
+                            Duration.ofMillis((long) (timeoutSeconds * 1000))));
             Map<String, Membership.MemberView> byAddress = new HashMap<>();
             for (Membership.MemberView m : members) byAddress.put(m.address(), m);
 

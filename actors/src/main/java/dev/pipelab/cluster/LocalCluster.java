@@ -14,10 +14,11 @@ import java.util.Optional;
 /**
  * What {@code pipelab cluster up} started on this machine, as recorded in {@code .pipelab/cluster/state.json}:
  * one entry per node process, the first being the seed, and the cluster's name (its nodes refuse any other, so
- * {@code status} joins with it). Invariant: every process {@code up} starts is recorded
+ * {@code status} joins with it), and the seed's operations endpoint ({@link Management}: {@code status} reads the
+ * membership there; "" for none). Invariant: every process {@code up} starts is recorded
  * here before {@code up} waits for it, so that {@code down} can stop it even when {@code up} itself was killed.
  */
-public record LocalCluster(List<Node> nodes, String clusterName) {
+public record LocalCluster(List<Node> nodes, String clusterName, String management) {
 
     /** The file name of the state inside the cluster directory. */
     public static final String FILE = "state.json";
@@ -58,9 +59,16 @@ public record LocalCluster(List<Node> nodes, String clusterName) {
         this(nodes, Compatibility.DEFAULT_NAME);
     }
 
+    /** A cluster whose seed serves no operations endpoint. */
+    public LocalCluster(List<Node> nodes, String clusterName) {
+        this(nodes, clusterName, "");
+    }
+
     public LocalCluster {
         // a state file written before clusters had names has none: it was the default
         if (clusterName == null) clusterName = Compatibility.DEFAULT_NAME;
+        // nor an operations endpoint, which came later still
+        if (management == null) management = "";
         nodes = List.copyOf(nodes);
         if (nodes.isEmpty()) throw new IllegalArgumentException("a cluster has at least one node");
         for (int i = 0; i < nodes.size(); i++) {
@@ -79,7 +87,7 @@ public record LocalCluster(List<Node> nodes, String clusterName) {
     public LocalCluster with(Node node) {
         Node[] copy = nodes.toArray(Node[]::new);
         copy[node.index()] = node;
-        return new LocalCluster(List.of(copy), clusterName);
+        return new LocalCluster(List.of(copy), clusterName, management);
     }
 
     /** The cluster recorded in {@code dir}, or empty when none is. */

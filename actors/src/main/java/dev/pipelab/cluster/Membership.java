@@ -1,5 +1,7 @@
 package dev.pipelab.cluster;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
@@ -13,9 +15,16 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +85,37 @@ public final class Membership {
             } catch (ExecutionException | TimeoutException e) {
                 // best effort: the observer's membership ends with this JVM anyway
             }
+        }
+    }
+
+    /**
+     * The membership as the operations endpoint at {@code url} ({@link Management}) reports it, without joining: empty
+     * when the endpoint does not answer within {@code timeout} or answers something else (the caller joins instead).
+     */
+    public static Optional<List<MemberView>> readOver(String url, Duration timeout) {
+        try {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + "/cluster/members")).timeout(timeout)
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) return Optional.empty();
+            JsonNode json = new ObjectMapper().readTree(r.body());
+            Set<String> unreachable = new HashSet<>();
+            json.path("unreachable").forEach(u -> unreachable.add(u.path("node").asText()));
+            List<MemberView> out = new ArrayList<>();
+            for (JsonNode m : json.path("members")) {
+                List<String> roles = new ArrayList<>();
+                m.path("roles").forEach(role -> roles.add(role.asText()));
+                roles.removeIf(role -> role.startsWith("dc-"));
+                String node = m.path("node").asText();
+                out.add(new MemberView(node, roles, m.path("status").asText(), !unreachable.contains(node)));
+            }
+            out.sort((a, b) -> a.address().compareTo(b.address()));
+            return out.isEmpty() ? Optional.empty() : Optional.of(out);
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
         }
     }
 

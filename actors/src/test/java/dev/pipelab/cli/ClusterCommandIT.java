@@ -1,10 +1,14 @@
 package dev.pipelab.cli;
 
+import com.typesafe.config.ConfigFactory;
 import dev.pipelab.cluster.LocalCluster;
+import dev.pipelab.cluster.Membership;
+import dev.pipelab.cluster.Node;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -49,6 +53,13 @@ class ClusterCommandIT {
                         + " +\\S*worker\\S* +Up +yes +2 +\\S+ +\\d+m\\d\\ds +" + n.pid() + "$");
             }
             assertThat(status.out()).doesNotContain("observer", "dead");
+            // status read the seed's operations endpoint; an observer that joins (status's fallback) sees the same
+            assertThat(cluster.management()).startsWith("http://127.0.0.1:");
+            assertThat(up.out()).contains("management:     " + cluster.management() + "/cluster/members");
+            List<Membership.MemberView> overHttp = Membership.readOver(cluster.management(), Duration.ofSeconds(5)).orElseThrow();
+            assertThat(overHttp).hasSize(2).allMatch(m -> m.status().equals("Up") && m.reachable());
+            assertThat(Membership.read(Node.SYSTEM_NAME, List.of("pekko://" + Node.SYSTEM_NAME + "@" + cluster.seed().hostPort()),
+                    Node.withDefaults(ConfigFactory.empty()), Duration.ofSeconds(30))).isEqualTo(overHttp);
 
             CliTest.Result again = CliTest.run("cluster", "up", "--nodes", "2");
             assertThat(again.code()).isEqualTo(2);

@@ -56,6 +56,13 @@ class ManagementIT {
             assertThat(roles).contains("worker", "slots-2", "coordinator");
             assertThat(json.get("unreachable")).isEmpty();
 
+            // what 'pipelab cluster status' reads there instead of joining
+            assertThat(Membership.readOver(base, Duration.ofSeconds(5))).hasValueSatisfying(views -> assertThat(views)
+                    .containsExactlyInAnyOrder(
+                            new Membership.MemberView(worker.address(), List.of("slots-2", "worker"), "Up", true),
+                            new Membership.MemberView(coordinator.address(), List.of("coordinator"), "Up", true)));
+            assertThat(Membership.readOver("http://127.0.0.1:1", Duration.ofSeconds(2))).as("no endpoint: join instead").isEmpty();
+
             assertThat(get(base + "/ready").statusCode()).isEqualTo(200);
             assertThat(get(base + "/alive").statusCode()).isEqualTo(200);
             // read-only: nobody downs a node over HTTP
