@@ -1,6 +1,5 @@
 package dev.pipelab.cluster;
 
-import com.typesafe.config.Config;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventLog;
 import dev.pipelab.monitoring.LinkRecord;
@@ -10,7 +9,6 @@ import dev.pipelab.pipeline.Emulator;
 import dev.pipelab.pipeline.RunOptions;
 import dev.pipelab.pipeline.RunResult;
 import dev.pipelab.pipeline.RunSpec;
-import dev.pipelab.pipeline.TestSystems;
 import dev.pipelab.link.Link;
 import dev.pipelab.protocol.Control;
 import dev.pipelab.protocol.RecordParts;
@@ -22,20 +20,13 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.StreamSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -59,36 +50,11 @@ class TelemetryAcrossNodesIT {
 
     /** Node A (the coordinator's) and node B up in one cluster, a host on each; the hosts, node A's first. */
     private List<ActorRef<Host.Command>> twoNodes() {
-        Config config = TestSystems.config();
-        a = ActorTestKit.create(Emulator.SYSTEM_NAME, Emulator.config(config));
-        b = ActorTestKit.create(Emulator.SYSTEM_NAME, Emulator.config(config));
-        Cluster ca = Cluster.get(a.system());
-        Cluster cb = Cluster.get(b.system());
-        ca.manager().tell(Join.create(ca.selfMember().address()));
-        cb.manager().tell(Join.create(ca.selfMember().address()));
-        TestProbe<Object> waiter = a.createTestProbe();
-        waiter.awaitAssert(Duration.ofSeconds(20), () -> {
-            for (Cluster c : List.of(ca, cb)) {
-                long up = StreamSupport.stream(c.state().getMembers().spliterator(), false)
-                        .filter(mem -> mem.status() == MemberStatus.up()).count();
-                assertThat(up).isEqualTo(2);
-            }
-            return null;
-        });
-        a.spawn(Host.create(Emulator.ACTORS), "host");
-        hostB = b.spawn(Host.create(Emulator.ACTORS), "host");
-        TestProbe<Receptionist.Listing> listings = a.createTestProbe(Receptionist.Listing.class);
-        List<ActorRef<Host.Command>> hosts = new ArrayList<>();
-        listings.awaitAssert(Duration.ofSeconds(20), () -> {
-            a.system().receptionist().tell(Receptionist.find(Host.KEY, listings.getRef()));
-            Set<ActorRef<Host.Command>> found = listings.receiveMessage().getServiceInstances(Host.KEY);
-            assertThat(found).hasSize(2);
-            hosts.clear();
-            found.stream().filter(h -> h.path().address().hasLocalScope()).forEach(hosts::add);
-            found.stream().filter(h -> !h.path().address().hasLocalScope()).forEach(hosts::add);
-            return null;
-        });
-        return hosts;
+        TwoNodes nodes = TwoNodes.start();
+        a = nodes.a();
+        b = nodes.b();
+        hostB = nodes.hostB();
+        return nodes.hosts();
     }
 
     private static int bytes(ActorTestKit kit, Object message) {

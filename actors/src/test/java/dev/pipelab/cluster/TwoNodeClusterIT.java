@@ -7,7 +7,6 @@ import dev.pipelab.pipeline.Emulator;
 import dev.pipelab.pipeline.RunOptions;
 import dev.pipelab.pipeline.RunResult;
 import dev.pipelab.pipeline.RunSpec;
-import dev.pipelab.pipeline.TestSystems;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
 import dev.pipelab.schedule.Schedule;
@@ -16,20 +15,12 @@ import dev.pipelab.schedule.StageCost;
 import dev.pipelab.schedule.Timeline;
 import dev.pipelab.stage.TestCosts;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.StreamSupport;
 
 import dev.pipelab.model.Recompute;
 import dev.pipelab.numerics.Activation;
@@ -63,38 +54,10 @@ class TwoNodeClusterIT {
 
     /** Two nodes up in one cluster, a host on each; the hosts, node A's first. */
     private List<ActorRef<Host.Command>> twoNodes() {
-        a = ActorTestKit.create(Emulator.SYSTEM_NAME, Emulator.config(TestSystems.config()));
-        b = ActorTestKit.create(Emulator.SYSTEM_NAME, Emulator.config(TestSystems.config()));
-        Cluster ca = Cluster.get(a.system());
-        Cluster cb = Cluster.get(b.system());
-        ca.manager().tell(Join.create(ca.selfMember().address()));
-        cb.manager().tell(Join.create(ca.selfMember().address()));
-        TestProbe<Object> waiter = a.createTestProbe();
-        waiter.awaitAssert(Duration.ofSeconds(20), () -> {
-            for (Cluster c : List.of(ca, cb)) {
-                long up = StreamSupport.stream(c.state().getMembers().spliterator(), false)
-                        .filter(mem -> mem.status() == MemberStatus.up()).count();
-                assertThat(up).isEqualTo(2);
-            }
-            return null;
-        });
-
-        a.spawn(Host.create(Emulator.ACTORS), "host");
-        b.spawn(Host.create(Emulator.ACTORS), "host");
-        TestProbe<Receptionist.Listing> listings = a.createTestProbe(Receptionist.Listing.class);
-        List<ActorRef<Host.Command>> hosts = new ArrayList<>();
-        listings.awaitAssert(Duration.ofSeconds(20), () -> {
-            a.system().receptionist().tell(Receptionist.find(Host.KEY, listings.getRef()));
-            Set<ActorRef<Host.Command>> found = listings.receiveMessage().getServiceInstances(Host.KEY);
-            assertThat(found).hasSize(2);
-            hosts.clear();
-            found.stream().filter(h -> h.path().address().hasLocalScope()).forEach(hosts::add);
-            found.stream().filter(h -> !h.path().address().hasLocalScope()).forEach(hosts::add);
-            assertThat(hosts.get(1).path().address()).isEqualTo(cb.selfMember().address());
-            return null;
-        });
-
-        return hosts;
+        TwoNodes nodes = TwoNodes.start();
+        a = nodes.a();
+        b = nodes.b();
+        return nodes.hosts();
     }
 
     @Test
