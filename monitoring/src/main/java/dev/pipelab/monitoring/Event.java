@@ -15,7 +15,8 @@ import java.util.List;
  * <p>Replica is the data-parallel index, rank the pipeline position (device within the pipeline), stage the
  * model stage (differs from rank with interleaved schedules).
  */
-public sealed interface Event permits Event.StepStarted, Event.StepEnded, Event.StepAbandoned, Event.StepLoss {
+public sealed interface Event permits Event.StepStarted, Event.StepEnded, Event.StepAbandoned, Event.StepLoss,
+        Event.FaultInjected, Event.FaultHealed, Event.Recovered, Event.Checkpointed, Event.StepCommitted {
 
     int step();
 
@@ -77,4 +78,55 @@ public sealed interface Event permits Event.StepStarted, Event.StepEnded, Event.
      * (emitted after the step's {@link StepEnded}).
      */
     record StepLoss(int step, double loss) implements Event {}
+
+    /*
+     * Faults and recovery (docs/faults.md). With faults, a "step" of these events is one attempt at a training step
+     * (the run's timeline advances attempt by attempt, so a replayed training step is a new step here);
+     * StepCommitted says which training step an attempt completed. Without faults the two numberings are the same.
+     */
+
+    /**
+     * Fault {@code fault} (its index in the run's list) of kind {@code kind} (e.g. {@code link.loss}) became active on
+     * {@code target} (as written, e.g. {@code 0/1->2}) at {@code runSeconds}, during attempt {@code step};
+     * {@code description} is its whole written form.
+     */
+    record FaultInjected(int step, double runSeconds, int fault, String kind, String target, String description) implements Event {}
+
+    /** Fault {@code fault} stopped acting at {@code runSeconds} (during or before attempt {@code step}). */
+    record FaultHealed(int step, double runSeconds, int fault) implements Event {}
+
+    /**
+     * Attempt {@code step} failed and the run recovered: the failure ({@code reason}, caused by fault {@code fault} or
+     * -1 when no injected fault is known to have caused it) happened at {@code failedAtSeconds} of the run, was detected
+     * at {@code detectedAtSeconds}, and training went on at {@code recoveredAtSeconds} from training step
+     * {@code resumedFromStep} (the last checkpoint), so {@code replayedSteps} completed training steps are done again.
+     * {@code lostWorkSeconds} is the emulated time whose work was thrown away: the failed attempt up to the failure and
+     * the replayed steps' first runs.
+     */
+    record Recovered(int step, int fault, String reason, double failedAtSeconds, double detectedAtSeconds,
+                     double recoveredAtSeconds, int resumedFromStep, int replayedSteps, double lostWorkSeconds) implements Event {}
+
+    /**
+     * After attempt {@code step} completed training step {@code trainingStep}, a checkpoint of {@code bytes} took
+     * {@code seconds}, ending at {@code runSeconds}.
+     */
+    record Checkpointed(int step, int trainingStep, double runSeconds, double seconds, long bytes) implements Event {}
+
+    /**
+     * Attempt {@code step} completed and committed training step {@code trainingStep}: for each replica, the data
+     * loader offsets its stages consumed, and how many times each rank applied the optimizer (once, in a sound run).
+     */
+    record StepCommitted(int step, int trainingStep, List<Consumed> replicas) implements Event {
+        public StepCommitted {
+            replicas = List.copyOf(replicas);
+        }
+    }
+
+    /** What one replica consumed in a step: its micro-batch offsets in consumption order, and optimizer steps per rank. */
+    record Consumed(int replica, List<Long> offsets, List<Integer> optimizerSteps) {
+        public Consumed {
+            offsets = List.copyOf(offsets);
+            optimizerSteps = List.copyOf(optimizerSteps);
+        }
+    }
 }
