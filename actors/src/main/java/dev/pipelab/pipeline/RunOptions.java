@@ -5,7 +5,11 @@ import dev.pipelab.monitoring.EventSink;
 import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.stage.OomPolicy;
 
+import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.RecoverySpec;
+
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How to run: the clock ({@code speed} = emulated seconds per wall second, used in wall mode), how many steps,
@@ -15,7 +19,13 @@ import java.time.Duration;
  * detected by message counting, never by this timeout).
  */
 public record RunOptions(ClockMode clock, double speed, int steps, EventSink sink, TelemetryLevel telemetry, OomPolicy oom,
-                         Duration safetyTimeout) {
+                         Duration safetyTimeout, List<Fault> faults, RecoverySpec recovery) {
+
+    /** Without faults, and no checkpoints. */
+    public RunOptions(ClockMode clock, double speed, int steps, EventSink sink, TelemetryLevel telemetry, OomPolicy oom,
+                      Duration safetyTimeout) {
+        this(clock, speed, steps, sink, telemetry, oom, safetyTimeout, List.of(), RecoverySpec.NONE);
+    }
 
     public RunOptions {
         if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
@@ -23,6 +33,8 @@ public record RunOptions(ClockMode clock, double speed, int steps, EventSink sin
         if (sink == null) throw new IllegalArgumentException("sink must be given (EventSink.NONE for none)");
         if (telemetry == null) throw new IllegalArgumentException("telemetry must be given");
         if (oom == null) throw new IllegalArgumentException("oom must be given");
+        faults = List.copyOf(faults);
+        if (recovery == null) throw new IllegalArgumentException("recovery must be given (RecoverySpec.NONE for none)");
     }
 
     /** As given, with every span recorded unless {@code sink} is {@link EventSink#NONE}. */
@@ -36,14 +48,19 @@ public record RunOptions(ClockMode clock, double speed, int steps, EventSink sin
     }
 
     public RunOptions withTelemetry(TelemetryLevel level) {
-        return new RunOptions(clock, speed, steps, sink, level, oom, safetyTimeout);
+        return new RunOptions(clock, speed, steps, sink, level, oom, safetyTimeout, faults, recovery);
     }
 
     public RunOptions withOom(OomPolicy policy) {
-        return new RunOptions(clock, speed, steps, sink, telemetry, policy, safetyTimeout);
+        return new RunOptions(clock, speed, steps, sink, telemetry, policy, safetyTimeout, faults, recovery);
+    }
+
+    /** The same run with {@code faults} injected (targets concrete: choices resolved) and {@code recovery}. */
+    public RunOptions withFaults(List<Fault> faults, RecoverySpec recovery) {
+        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery);
     }
 
     public RunOptions withWallClock(double speed) {
-        return new RunOptions(ClockMode.WALL, speed, steps, sink, telemetry, oom, safetyTimeout);
+        return new RunOptions(ClockMode.WALL, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery);
     }
 }
