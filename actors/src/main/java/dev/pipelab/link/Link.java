@@ -1,6 +1,7 @@
 package dev.pipelab.link;
 
 import dev.pipelab.clock.Clock;
+import dev.pipelab.fault.FaultWindow;
 import dev.pipelab.model.LinkSpec;
 import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.TelemetryLevel;
@@ -39,7 +40,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
 
     /** What a link understands. */
     public sealed interface Command extends CborSerializable
-            permits Transfer, RingTransfer, Probe, Flush, Stop, Due {}
+            permits Transfer, RingTransfer, Faults, Probe, Flush, Stop, Due {}
 
     /**
      * Carry the output of {@code stage}'s action for {@code microBatch} (message {@code seq} of the step on this
@@ -63,6 +64,25 @@ public final class Link extends AbstractBehavior<Link.Command> {
             this(step, epoch, stage, index, bytes, spec, readySeconds, Payload.EMPTY);
         }
     }
+
+    /**
+     * The faults that act on this link during step {@code step} ({@code link.*} kinds; docs/faults.md): sent by the
+     * link's only sender, the stage, before the step's first transfer, so it arrives before them. A lost transmission
+     * is retransmitted after {@code retransmitSeconds} (doubled on each retry); a message that cannot get through
+     * within {@code timeoutSeconds} of its first transmission breaks the step: one {@link Broken} to {@code brokenTo}.
+     */
+    public record Faults(int step, List<FaultWindow> windows, double retransmitSeconds, double timeoutSeconds,
+                         ActorRef<Broken> brokenTo) implements Command {
+        public Faults {
+            windows = List.copyOf(windows);
+        }
+    }
+
+    /**
+     * The link gave up on a message of step {@code step} at {@code atSeconds} (step-local): it could not get through
+     * within the timeout, because of fault {@code fault}. The step cannot complete.
+     */
+    public record Broken(int step, String link, int fault, double atSeconds, String reason) implements CborSerializable {}
 
     /** Report counters for quiescence detection. Pairing: one {@link Control.Report}. */
     public record Probe(int wave, ActorRef<Control.Report> replyTo) implements Command {}
