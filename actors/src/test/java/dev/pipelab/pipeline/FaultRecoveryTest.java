@@ -1,0 +1,127 @@
+package dev.pipelab.pipeline;
+
+import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.FaultKind;
+import dev.pipelab.fault.FaultTarget;
+import dev.pipelab.fault.RecoverySpec;
+import dev.pipelab.link.CreditWindow;
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.EventLog;
+import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.Network;
+import dev.pipelab.schedule.Schedule;
+import dev.pipelab.schedule.Schedules;
+import dev.pipelab.schedule.StageCost;
+import dev.pipelab.schedule.Timeline;
+import dev.pipelab.stage.TestCosts;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Stage faults and recovery in virtual time: crash, slowdown, memory pressure; checkpoints, replay, the ledger. */
+class FaultRecoveryTest {
+
+    @RegisterExtension
+    static final TestSystems.OneNode node = new TestSystems.OneNode();
+
+    private static final RecoverySpec EVERY_STEP = RecoverySpec.NONE.withCheckpointEvery(1);
+
+    private static RunSpec oneF1B(int d) {
+        Schedule s = Schedules.oneFOneB(4, 8);
+        List<StageCost> costs = TestCosts.of(s, d, false, TestCosts.SLOW);
+        return new RunSpec(s, costs, Network.uniform(TestCosts.SLOW), CreditWindow.UNBOUNDED, d, Long.MAX_VALUE);
+    }
+
+    private static RunResult run(RunSpec spec, int steps, EventLog log, RecoverySpec recovery, Fault... faults) {
+        return Emulator.run(node.system(), spec, RunOptions.virtual(steps, log).withFaults(List.of(faults), recovery));
+    }
+
+    private static Fault crash(int step, double at, int replica, int rank) {
+        return Fault.of(FaultKind.STAGE_CRASH, new FaultTarget.Stage(replica, rank), step, at, Double.POSITIVE_INFINITY, 0, 0, "test");
+    }
+
+    @Test
+    void aCrashWithCheckpointsReplaysTheStepAndTheRunCompletes() {
+        RunSpec spec = oneF1B(2);
+        double step = Evaluator.evaluate(spec.schedule(), spec.costs(), spec.network(), spec.linkBuffer()).stepTimeSeconds();
+        EventLog log = new EventLog();
+        RunResult r = run(spec, 3, log, EVERY_STEP, crash(1, step / 2, 1, 2)).orThrow();
+        assertThat(r.status()).isEqualTo(RunResult.Status.COMPLETED);
+        assertThat(r.steps()).hasSize(3); // completed attempts: training steps 0, 1 (second attempt), 2
+        assertThat(r.recovery().recoveries()).isEqualTo(1);
+        List<Event.Recovered> rec = log.events().stream().filter(e -> e instanceof Event.Recovered).map(e -> (Event.Recovered) e).toList();
+        assertThat(rec).hasSize(1);
+        Event.Recovered x = rec.get(0);
+        assertThat(x.step()).isEqualTo(1);
+        assertThat(x.fault()).isEqualTo(0);
+        assertThat(x.resumedFromStep()).isEqualTo(1);
+        assertThat(x.replayedSteps()).isZero();
+        Event.Checkpointed first = log.events().stream().filter(e -> e instanceof Event.Checkpointed).map(e -> (Event.Checkpointed) e)
+                .findFirst().orElseThrow();
+        assertThat(first.runSeconds()).isEqualTo(step + first.seconds());
+        assertThat(x.failedAtSeconds()).isEqualTo(first.runSeconds() + step / 2);
+        assertThat(x.detectedAtSeconds()).isEqualTo(x.failedAtSeconds());
+        assertThat(x.lostWorkSeconds()).isEqualTo(x.failedAtSeconds() - first.runSeconds());
+        RecoverySpec rs = EVERY_STEP;
+        assertThat(x.recoveredAtSeconds()).isEqualTo(x.detectedAtSeconds() + rs.restartSeconds() + first.seconds());
+        List<Event.StepCommitted> commits = log.events().stream().filter(e -> e instanceof Event.StepCommitted)
+                .map(e -> (Event.StepCommitted) e).toList();
+        assertThat(commits).extracting(Event.StepCommitted::step).containsExactly(0, 2, 3);
+        assertThat(commits).extracting(Event.StepCommitted::trainingStep).containsExactly(0, 1, 2);
+        for (Event.StepCommitted c : commits) {
+            for (Event.Consumed k : c.replicas()) assertThat(k.optimizerSteps()).containsOnly(1);
+        }
+        // every completed attempt's step time is the evaluator's: the crash changed nothing but the lost attempt
+        assertThat(r.steps()).allSatisfy(s -> assertThat(s.stepSeconds()).isEqualTo(step));
+    }
+
+    @Test
+    void twoRunsOfTheSameFaultyScenarioGiveTheSameEvents() {
+        RunSpec spec = oneF1B(2);
+        EventLog a = new EventLog();
+        EventLog b = new EventLog();
+        Fault slow = Fault.of(FaultKind.STAGE_SLOWDOWN, new FaultTarget.Stage(0, 1), 0, 0.01, 0.5, 3.0, 0, "slow");
+        RunResult ra = run(spec, 3, a, EVERY_STEP, crash(1, 0.02, 0, 3), slow).orThrow();
+        RunResult rb = run(spec, 3, b, EVERY_STEP, crash(1, 0.02, 0, 3), slow).orThrow();
+        assertThat(ra).isEqualTo(rb);
+        assertThat(a.events()).isEqualTo(b.events());
+    }
+
+    @Test
+    void aCrashWithoutCheckpointsEndsTheRunWithTheReason() {
+        RunResult r = run(oneF1B(1), 2, new EventLog(), RecoverySpec.NONE, crash(0, 0.01, 0, 1));
+        assertThat(r.status()).isEqualTo(RunResult.Status.FAILED);
+        assertThat(r.failure().orElseThrow()).contains("stage.crash").contains("no checkpoint");
+    }
+
+    @Test
+    void aSlowdownOverTheWholeStepEqualsTheEvaluatorWithThatStageSlower() {
+        RunSpec spec = oneF1B(1);
+        Fault slow = Fault.of(FaultKind.STAGE_SLOWDOWN, new FaultTarget.Stage(0, 2), 0, 0, Double.POSITIVE_INFINITY, 2.0, 0, "slow");
+        RunResult r = run(spec, 2, new EventLog(), RecoverySpec.NONE, slow).orThrow();
+        List<StageCost> costs = new ArrayList<>(spec.costs());
+        StageCost c = costs.get(2);
+        costs.set(2, new StageCost(c.forwardSeconds() * 2, c.backwardInputSeconds() * 2, c.backwardWeightSeconds() * 2,
+                c.recomputeSeconds() * 2, c.sendForwardBytes(), c.sendBackwardBytes(), c.stashBytes(), c.recomputeBytes(),
+                c.staticBytes(), c.allReduce(), c.optimizerSeconds() * 2));
+        Timeline t = Evaluator.evaluate(spec.schedule(), costs, spec.network(), spec.linkBuffer());
+        assertThat(r.steps()).allSatisfy(s -> assertThat(s.stepSeconds()).isEqualTo(t.stepTimeSeconds()));
+    }
+
+    @Test
+    void memoryPressureThatLastsFailsTheStepUntilTheRunGivesUp() {
+        Schedule s = Schedules.gpipe(2, 4);
+        List<StageCost> costs = TestCosts.of(s, 1, false, TestCosts.SLOW);
+        long need = 0;
+        for (StageCost c : costs) need = Math.max(need, c.staticBytes() + 4 * c.stashBytes());
+        RunSpec spec = new RunSpec(s, costs, Network.uniform(TestCosts.SLOW), CreditWindow.UNBOUNDED, 1, need);
+        Fault pressure = Fault.of(FaultKind.STAGE_MEMORY_PRESSURE, new FaultTarget.Stage(0, 0), 0, 0, Double.POSITIVE_INFINITY, 0.9, 0, "mem");
+        RunResult r = run(spec, 2, new EventLog(), EVERY_STEP, pressure);
+        assertThat(r.status()).isEqualTo(RunResult.Status.FAILED);
+        assertThat(r.failure().orElseThrow()).contains("failed 4 times").contains("out of memory");
+    }
+}
