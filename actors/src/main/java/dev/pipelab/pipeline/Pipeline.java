@@ -222,7 +222,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         List<Long> offsets = loader.offsets(trainingStep);
         for (Map.Entry<Integer, ActorRef<Stage.Command>> e : stages.entrySet()) {
             int rank = e.getKey();
-            e.getValue().tell(new Stage.RunStep(step, r.epoch(), rank == 0 ? offsets : List.of(),
+            e.getValue().tell(new Stage.RunStep(step, trainingStep, r.epoch(), rank == 0 ? offsets : List.of(),
                     r.faults().getOrDefault(rank, StageFaults.NONE), Optional.ofNullable(r.restore().get(rank))));
         }
         return this;

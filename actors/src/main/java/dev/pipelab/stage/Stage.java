@@ -65,15 +65,17 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     }
 
     /**
-     * Run step {@code step} (step-local time starts at 0; {@code epoch} anchors it in wall time); {@code offsets}
-     * are the data-loader offsets of stage 0's micro-batches (rank 0 only). Pairing: one {@link Done} (or
-     * {@link Failed}).
+     * Run attempt {@code step} at training step {@code trainingStep} (they differ once a recovery replays a step;
+     * step-local time starts at 0; {@code epoch} anchors it in wall time); {@code offsets} are the data-loader offsets
+     * of stage 0's micro-batches (rank 0 only); {@code faults} act on the rank and its outgoing links in this attempt;
+     * {@code restore}: put the rank back to a checkpoint first. Pairing: one {@link Done} (or {@link Failed}, or
+     * {@link Crashed}).
      */
-    public record RunStep(int step, long epoch, List<Long> offsets, StageFaults faults, Optional<Restore> restore)
-            implements Command {
-        /** A step without faults and without restoring a checkpoint. */
+    public record RunStep(int step, int trainingStep, long epoch, List<Long> offsets, StageFaults faults,
+                          Optional<Restore> restore) implements Command {
+        /** Training step {@code step}, without faults and without restoring a checkpoint. */
         public RunStep(int step, long epoch, List<Long> offsets) {
-            this(step, epoch, offsets, StageFaults.NONE, Optional.empty());
+            this(step, step, epoch, offsets, StageFaults.NONE, Optional.empty());
         }
     }
 
@@ -341,7 +343,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         failed = false;
         restarted = false;
         crashing = false;
-        real.ifPresent(x -> x.beginStep(r.step()));
+        real.ifPresent(x -> x.beginStep(r.trainingStep())); // the data of the training step, whichever attempt this is
         reported = false;
         sendLinkFaults(r.step(), r.faults());
         List<Command> replay = new ArrayList<>(early);

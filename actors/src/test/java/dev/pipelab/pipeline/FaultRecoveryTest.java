@@ -124,4 +124,42 @@ class FaultRecoveryTest {
         assertThat(r.status()).isEqualTo(RunResult.Status.FAILED);
         assertThat(r.failure().orElseThrow()).contains("failed 4 times").contains("out of memory");
     }
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> schedules() {
+        return java.util.stream.Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("gpipe", Schedules.gpipe(2, 4)),
+                org.junit.jupiter.params.provider.Arguments.of("1f1b", Schedules.oneFOneB(2, 4)),
+                org.junit.jupiter.params.provider.Arguments.of("interleaved", Schedules.interleaved(2, 2, 4)),
+                org.junit.jupiter.params.provider.Arguments.of("zb-h1", Schedules.zbH1(2, 4)));
+    }
+
+    /**
+     * Real numerics: a crash in the middle of a run with checkpoints every step, then one with a checkpoint every 2
+     * steps (so a completed step is replayed), end with weights and losses bit-identical to the fault-free run's.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("schedules")
+    void realNumericsAfterACrashEndWithTheFaultFreeWeights(String name, Schedule s) {
+        dev.pipelab.model.Recompute policy = dev.pipelab.model.Recompute.NONE;
+        RunSpec spec = new RunSpec(s, TestCosts.of(s, 2, false, TestCosts.SLOW), Network.uniform(TestCosts.SLOW),
+                CreditWindow.UNBOUNDED, 2, Long.MAX_VALUE)
+                .withReal(RealNumericsRunTest.setup(RealNumericsRunTest.Kind.MLP, policy, true));
+        RunResult clean = Emulator.run(node.system(), spec, RunOptions.virtual(3, new EventLog())).orThrow();
+        for (int every : new int[] {1, 2}) {
+            EventLog log = new EventLog();
+            RunResult faulty = run(spec, 3, log, RecoverySpec.NONE.withCheckpointEvery(every), crash(1, 0.3, 1, 1)).orThrow();
+            assertThat(faulty.recovery().recoveries()).as("every " + every).isEqualTo(1);
+            assertThat(faulty.recovery().replayedSteps()).as("every " + every).isEqualTo(every == 1 ? 0 : 1);
+            assertThat(faulty.losses()).hasSameSizeAs(clean.losses());
+            for (int i = 0; i < clean.losses().size(); i++) {
+                assertThat(Double.doubleToRawLongBits(faulty.losses().get(i))).as("loss " + i + ", every " + every)
+                        .isEqualTo(Double.doubleToRawLongBits(clean.losses().get(i)));
+            }
+            assertThat(faulty.weights()).hasSameSizeAs(clean.weights());
+            for (int i = 0; i < clean.weights().size(); i++) {
+                assertThat(dev.pipelab.numerics.Tensors.bitEqual(faulty.weights().get(i).value(), clean.weights().get(i).value()))
+                        .as(clean.weights().get(i).name() + ", every " + every).isTrue();
+            }
+        }
+    }
 }
