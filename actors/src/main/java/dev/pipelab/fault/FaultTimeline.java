@@ -17,17 +17,19 @@ import java.util.List;
 public final class FaultTimeline {
 
     private final List<Fault> faults;
-    private final double[] injectAt;
-    private final double[] healAt;
-    private final boolean[] fired;
-    private final boolean[] injectedSaid;
-    private final boolean[] healedSaid;
+    private double[] injectAt;
+    private double[] healAt;
+    private boolean[] fired;
+    private boolean[] injectedSaid;
+    private boolean[] healedSaid;
+    /** Faults added while the run goes on ({@link #inject}), injected when the next attempt starts. */
+    private final List<Integer> pending = new ArrayList<>();
     private int begun = -1;
     private double attemptStart;
 
     /** @param faults concrete faults (choices resolved), indexed as the run lists them */
     public FaultTimeline(List<Fault> faults) {
-        this.faults = List.copyOf(faults);
+        this.faults = new ArrayList<>(faults);
         int n = faults.size();
         injectAt = new double[n];
         healAt = new double[n];
@@ -38,18 +40,51 @@ public final class FaultTimeline {
         healedSaid = new boolean[n];
     }
 
-    public List<Fault> faults() { return faults; }
+    public List<Fault> faults() { return List.copyOf(faults); }
+
+    /** Fault {@code i}. */
+    public Fault fault(int i) { return faults.get(i); }
+
+    /**
+     * Adds a fault while the run goes on (a live injection): it is injected {@code atSeconds} into the next attempt,
+     * whatever its {@code atStep} says, and lasts its duration from there (an explicit heal is not supported live).
+     * Returns its index.
+     */
+    public int inject(Fault fault) {
+        if (fault.healsExplicitly()) throw new IllegalArgumentException("a live fault heals after a duration, not at a step");
+        faults.add(fault);
+        int n = faults.size();
+        injectAt = grow(injectAt, n, Double.NaN);
+        healAt = grow(healAt, n, Double.NaN);
+        fired = Arrays.copyOf(fired, n);
+        injectedSaid = Arrays.copyOf(injectedSaid, n);
+        healedSaid = Arrays.copyOf(healedSaid, n);
+        pending.add(n - 1);
+        return n - 1;
+    }
+
+    private static double[] grow(double[] a, int n, double fill) {
+        double[] out = Arrays.copyOf(a, n);
+        for (int i = a.length; i < n; i++) out[i] = fill;
+        return out;
+    }
 
     public boolean isEmpty() { return faults.isEmpty(); }
 
     /** An attempt at training step {@code step} starts at {@code runSeconds}; fixes the times the step's first start fixes. */
     public void begin(int step, double runSeconds) {
         attemptStart = runSeconds;
+        for (int i : pending) {
+            Fault f = faults.get(i);
+            injectAt[i] = runSeconds + f.atSeconds();
+            healAt[i] = f.kind().instant() ? Double.POSITIVE_INFINITY : injectAt[i] + f.durationSeconds();
+        }
+        pending.clear();
         if (step <= begun) return;
         begun = step;
         for (int i = 0; i < faults.size(); i++) {
             Fault f = faults.get(i);
-            if (f.atStep() == step) {
+            if (f.atStep() == step && Double.isNaN(injectAt[i])) {
                 injectAt[i] = runSeconds + f.atSeconds();
                 if (f.kind().instant() || !f.healsExplicitly()) {
                     healAt[i] = f.kind().instant() ? Double.POSITIVE_INFINITY : injectAt[i] + f.durationSeconds();

@@ -349,6 +349,10 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         step = k;
         trainingStep = training;
         attemptStart = runSeconds;
+        for (Fault f : options.liveFaults().take()) {
+            int i = faults.inject(f);
+            getContext().getLog().info("live fault {} ({}) acts from attempt {}", i, f.describe(), k);
+        }
         faults.begin(training, runSeconds);
         stepOpen = true;
         replicaReports.clear();
@@ -373,7 +377,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     /** The current attempt's faults on replica {@code x}'s ranks and their outgoing links, by rank (none: empty). */
     private Map<Integer, StageFaults> stageFaults(int x) {
-        if (faults.isEmpty()) return Map.of();
+        if (faults.isEmpty()) return Map.of(); // (live faults make it non-empty)
         Map<Integer, StageFaults> out = new TreeMap<>();
         int p = spec.schedule().ranks();
         for (int r = 0; r < p; r++) {
