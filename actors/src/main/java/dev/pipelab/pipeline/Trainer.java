@@ -626,8 +626,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         if (!recovery.checkpoints()) {
             records.partial(f.records());
             abandon(f.reason());
-            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(f.reason()
-                    + " (no checkpoint to recover from: set recovery.checkpointEverySteps)"));
+            // with faults injected, say why the failure was not recovered from; without, the failure is the whole story
+            String hint = faults.isEmpty() ? "" : " (no checkpoint to recover from: set recovery.checkpointEverySteps)";
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(f.reason() + hint));
         }
         int failures = failuresOfStep.merge(trainingStep, 1, Integer::sum);
         if (failures > recovery.maxRestarts()) {

@@ -1,7 +1,6 @@
 package dev.pipelab.stage;
 
 import dev.pipelab.clock.Stopwatch;
-import dev.pipelab.protocol.Payload;
 import dev.pipelab.numerics.Batch;
 import dev.pipelab.numerics.DataSource;
 import dev.pipelab.numerics.OptimizerState;
@@ -12,6 +11,7 @@ import dev.pipelab.numerics.StageShard;
 import dev.pipelab.numerics.TensorCodec;
 import dev.pipelab.numerics.Tensors;
 import dev.pipelab.numerics.WeightsFile;
+import dev.pipelab.protocol.Payload;
 import dev.pipelab.schedule.Action;
 import org.ejml.data.DMatrixRMaj;
 

@@ -1,6 +1,8 @@
 package dev.pipelab.cluster;
 
 import dev.pipelab.clock.ClockMode;
+import dev.pipelab.fault.FaultKind;
+import dev.pipelab.fault.FaultWindow;
 import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
 import dev.pipelab.model.LinkSpec;
@@ -26,6 +28,7 @@ import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.OomPolicy;
 import dev.pipelab.stage.RealSetup;
 import dev.pipelab.stage.Stage;
+import dev.pipelab.stage.StageFaults;
 import dev.pipelab.stage.StageProgram;
 import dev.pipelab.stage.StageReport;
 import dev.pipelab.stage.StageSetup;
@@ -77,6 +80,8 @@ class SerializationTest {
         ActorRef<Link.Recorded> recorder = node.kit().createTestProbe(Link.Recorded.class).getRef();
         ActorRef<Host.StageSpawned> stageSpawned = node.kit().createTestProbe(Host.StageSpawned.class).getRef();
         ActorRef<Host.LinkSpawned> linkSpawned = node.kit().createTestProbe(Host.LinkSpawned.class).getRef();
+        ActorRef<Link.Broken> broken = node.kit().createTestProbe(Link.Broken.class).getRef();
+        ActorRef<Stage.CheckpointTaken> checkpoints = node.kit().createTestProbe(Stage.CheckpointTaken.class).getRef();
 
         Schedule schedule = Schedules.zbH1(2, 3).withRecompute();
         LinkSpec slow = new LinkSpec("slow", 1.5e9, 0.002);
@@ -167,7 +172,25 @@ class SerializationTest {
                 new Host.StageSpawned(0, 1, stage),
                 new Host.LinkSpawned(linkSetup, link),
                 new Host.LinkSpawned(LinkSetup.pipeline(0, 0, 1, LinkSpec.FREE, ClockMode.VIRTUAL, 1.0, 4, TelemetryLevel.SPANS), link),
-                probeReport));
+                probeReport,
+                // faults and recovery
+                new Stage.Connect(Map.of(1, link), Map.of(0, stage), List.of(), stageReplies, blocked, broken),
+                new Stage.RunStep(5, 3, 123L, List.of(0L, 1L), new StageFaults(
+                        List.of(new FaultWindow(0, FaultKind.STAGE_CRASH, 0.5, Double.POSITIVE_INFINITY, 0, 0)),
+                        Map.of(1, List.of(new FaultWindow(1, FaultKind.LINK_LOSS, -1.0, 2.5, 0.05, 7))),
+                        List.of(new FaultWindow(2, FaultKind.LINK_DUPLICATE, 0, 1, 0.5, 1)), 0.2, 1800),
+                        Optional.of(new Stage.Restore(3, List.of(new Payload(new byte[] {1}))))),
+                new Stage.TakeCheckpoint(checkpoints),
+                new Stage.CheckpointTaken(0, 1, 3, List.of(new Payload(new byte[] {2, 3}))),
+                new Stage.Crashed(0, 1, 5, 0.5, 0, "injected stage.crash"),
+                new Stage.Done(report, Optional.empty(), List.of(), 1, 3, 2),
+                new Link.Faults(5, List.of(new FaultWindow(1, FaultKind.LINK_PARTITION, 0.25, 3.0, 0, 0)), 0.2, 1800, broken),
+                new Link.Broken(5, "link-0-0to1", 1, 1800.25, "no transmission got through"),
+                new Pipeline.RunStep(5, 3, 99L, Map.of(1, StageFaults.NONE), Map.of(0, new Stage.Restore(3, List.of()))),
+                hidden("dev.pipelab.pipeline.Pipeline$LinkBroken", new Link.Broken(5, "link-0-0to1", 1, 2.0, "gave up")),
+                new Trainer.StepFailed(5, 0, 1, 0.5, 0, "injected stage.crash", List.of(stageRecord)),
+                hidden("dev.pipelab.pipeline.Trainer$CheckpointReply", new Stage.CheckpointTaken(0, 1, 3, List.of())),
+                new Trainer.ReplicaDone(4, 0, List.of(report), List.of(), List.of(), 0, List.of(5), 1)));
 
         SerializationTestKit serialization = node.kit().serializationTestKit();
         Set<String> types = new TreeSet<>();
