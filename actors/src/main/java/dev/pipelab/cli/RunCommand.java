@@ -228,6 +228,7 @@ final class RunCommand implements Callable<Integer> {
         }
         List<Node.Worker> workers = List.of();
         int[][] onWorker = new int[0][0];
+        List<Integer> slots = List.of();
         if (cluster != null) {
             if (sequential) throw new UserException("--sequential runs without actors: it takes no --cluster");
             Node.Options coordinator = coordinatorOptions(cluster).withClusterName(Optional.ofNullable(clusterName));
@@ -237,7 +238,6 @@ final class RunCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 throw new UserException("--management " + management + ": " + e.getMessage());
             }
-            List<Integer> slots;
             try {
                 clusterNode.awaitUp(Duration.ofSeconds(clusterTimeout));
                 workers = clusterNode.awaitWorkers(Duration.ofSeconds(clusterTimeout));
@@ -322,7 +322,7 @@ final class RunCommand implements Callable<Integer> {
             RunSpec runSpec = real.isPresent() ? RunSpec.of(plan).withReal(real.get()) : RunSpec.of(plan);
             if (cluster != null) {
                 List<ActorRef<Host.Command>> hosts = workers.stream().map(Node.Worker::host).toList();
-                result = runWatched(hosts, workers, WorkerPlacement.of(onWorker), runSpec, options);
+                result = runWatched(hosts, workers, WorkerPlacement.of(onWorker, slots), runSpec, options);
             } else {
                 result = Emulator.run(runSpec, options);
             }
@@ -473,7 +473,8 @@ final class RunCommand implements Callable<Integer> {
             } catch (ExecutionException e) {
                 throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
             } catch (TimeoutException e) {
-                Optional<String> lost = clusterNode.lost(workers);
+                // with checkpoints the trainer recovers from a lost worker (its stages move to the others)
+                Optional<String> lost = options.recovery().checkpoints() ? Optional.empty() : clusterNode.lost(workers);
                 if (lost.isPresent()) throw new UserException(lost.get());
             }
         }

@@ -94,7 +94,7 @@ public final class FaultTimeline {
         }
     }
 
-    /** Fault {@code i} (an instant one) happened: it acts no more. */
+    /** Fault {@code i} happened (an instant one then acts no more; a node fault was carried out on its process). */
     public void fired(int i) {
         fired[i] = true;
     }
@@ -115,7 +115,7 @@ public final class FaultTimeline {
         List<FaultWindow> out = new ArrayList<>();
         for (int i = 0; i < faults.size(); i++) {
             Fault f = faults.get(i);
-            if (!f.target().equals(target) || Double.isNaN(injectAt[i]) || fired[i]) continue;
+            if (!f.target().equals(target) || Double.isNaN(injectAt[i]) || fired[i] && f.kind().instant()) continue;
             double heal = Double.isNaN(healAt[i]) ? Double.POSITIVE_INFINITY : healAt[i];
             if (!f.kind().instant() && heal <= attemptStart) continue;
             out.add(new FaultWindow(i, f.kind(), injectAt[i] - attemptStart, heal - attemptStart, f.value(), f.seed()));

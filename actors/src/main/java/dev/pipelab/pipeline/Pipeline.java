@@ -291,10 +291,8 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     }
 
     private Behavior<Command> onTerminated(Terminated t) {
-        if (!failed) {
-            failed = true;
-            trainer.tell(new Trainer.Failed("replica " + replica + ": " + t.getRef().path().name() + " stopped unexpectedly"));
-        }
+        // the trainer tells a lost node (a remote actor) from a bug (a local one) and recovers or ends the run
+        trainer.tell(new Trainer.ActorLost(replica, t.getRef()));
         return this;
     }
 

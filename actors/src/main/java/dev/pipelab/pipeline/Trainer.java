@@ -4,6 +4,7 @@ import dev.pipelab.clock.Clock;
 import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.NodePlacement;
 import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.FaultKind;
 import dev.pipelab.fault.FaultTarget;
 import dev.pipelab.fault.FaultTimeline;
 import dev.pipelab.fault.FaultWindow;
@@ -60,7 +61,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     /** What the trainer understands. */
     public sealed interface Command extends CborSerializable
             permits StagesReady, ReplicaReady, ReplicaDone, Failed, StepFailed, StageBlocked, ProbeReply, ProbeNow,
-            WeightsReported, CheckpointReply, LinkRecorded, FlushedReply, TelemetryOverdue {}
+            WeightsReported, CheckpointReply, ActorLost, LinkRecorded, FlushedReply, TelemetryOverdue {}
 
     /** A replica's stages are spawned (by rank). */
     public record StagesReady(int replica, Map<Integer, ActorRef<Stage.Command>> stages) implements Command {}
@@ -110,6 +111,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     /** A rank's checkpoint came in. */
     record CheckpointReply(Stage.CheckpointTaken taken) implements Command {}
 
+    /** A stage or link of replica {@code replica}, watched by its pipeline, stopped (see {@link #onActorLost}). */
+    public record ActorLost(int replica, ActorRef<?> actor) implements Command {}
+
     /** Real-numerics mode: a rank's weights, one {@code WeightsFile} per model stage in chunk order (see {@link Stage.ReportWeights}). */
     public record WeightsReported(int replica, int rank, List<Payload> stages) implements Command {
         public WeightsReported {
@@ -153,6 +157,26 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private final CompletableFuture<RunResult> result;
     private final Clock clock;
     private final List<ActorRef<Pipeline.Command>> pipelines = new ArrayList<>();
+    private final List<List<StageSetup>> replicaSetups = new ArrayList<>();
+    private final List<List<LinkSetup>> replicaLinks = new ArrayList<>();
+    private final List<ActorRef<Host.Command>> hosts;
+    /** Where the stages run; a lost node's stages move to surviving workers ({@link NodePlacement#without}). */
+    private NodePlacement placement;
+    private final ActorRef<Stage.Blocked> blocked;
+    private final ActorRef<Link.Recorded> recorder;
+    /** How many times the replicas were spawned again after a node was lost. */
+    private int generation;
+    /** Nodes lost so far (indexes into {@link #hosts}). */
+    private final java.util.Set<Integer> lostNodes = new java.util.TreeSet<>();
+    /** After a respawn: the attempt to start (training step) once every replica is wired again; -1: none pending. */
+    private int resumeAt = -1;
+    /**
+     * A node fault was carried out in the current attempt: the attempt fails at this step-local time once the node's
+     * loss is detected (its replicas' completion does not count); NaN: none. With the fault's index and wall time.
+     */
+    private double doomedAt = Double.NaN;
+    private int doomFault = -1;
+    private long doomNanos;
     private final Map<Integer, Map<Integer, ActorRef<Stage.Command>>> stagesByReplica = new TreeMap<>();
     private final List<ActorRef<Stage.Command>> probedStages = new ArrayList<>();
     /** Least wall time between two probe waves (see {@link #probe}). */
@@ -253,11 +277,14 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             if (level != TelemetryLevel.OFF) {
                 linkRecordsPerStep += (int) links.stream().filter(l -> l.messagesPerStep() > 0).count();
             }
-            ActorRef<Pipeline.Command> pipeline = context.spawn(Pipeline.create(x, setups, links, hosts, placement,
-                    context.getSelf(), blocked, recorder), "replica-" + x);
-            context.watch(pipeline);
-            pipelines.add(pipeline);
+            replicaSetups.add(List.copyOf(setups));
+            replicaLinks.add(List.copyOf(links));
         }
+        this.hosts = hosts;
+        this.placement = placement;
+        this.blocked = blocked;
+        this.recorder = recorder;
+        spawnReplicas();
         this.records = new StepRecords(d, linkRecordsPerStep);
         this.faults = new FaultTimeline(options.faults());
         long bytes = 0;
@@ -265,6 +292,16 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         // one replica's parameters, gradients and optimizer state: what a device holds besides activations
         this.checkpointBytes = bytes;
         this.telemetryGrace = context.getSystem().settings().config().getDuration("pipelab.telemetry-grace");
+    }
+
+    /** Spawns one {@link Pipeline} per replica over {@link #placement} (again after a node was lost: a new generation). */
+    private void spawnReplicas() {
+        for (int x = 0; x < spec.replicas(); x++) {
+            ActorRef<Pipeline.Command> pipeline = getContext().spawn(Pipeline.create(x, replicaSetups.get(x), replicaLinks.get(x),
+                    hosts, placement, getContext().getSelf(), blocked, recorder), "replica-" + x + (generation > 0 ? "-" + generation : ""));
+            getContext().watch(pipeline);
+            pipelines.add(pipeline);
+        }
     }
 
     private static Command blocked(Stage.Blocked b) {
@@ -308,6 +345,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                 .onMessage(Failed.class, this::onFailed)
                 .onMessage(StepFailed.class, this::onStepFailed)
                 .onMessage(CheckpointReply.class, this::onCheckpointReply)
+                .onMessage(ActorLost.class, this::onActorLost)
                 .onMessage(StageBlocked.class, this::onStageBlocked)
                 .onMessage(ProbeReply.class, this::onProbeReply)
                 .onMessage(ProbeNow.class, p -> {
@@ -337,7 +375,15 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         probedLinks.addAll(r.links());
         if (++ready < spec.replicas()) return this;
         quiescence = new Quiescence(probedStages.size() + probedLinks.size());
-        startStep(0, 0, false);
+        if (resumeAt >= 0) {
+            int training = resumeAt;
+            resumeAt = -1;
+            getContext().getLog().info("replicas spawned again without node(s) {} in {} ms; resuming at training step {}", lostNodes,
+                    (System.nanoTime() - doomNanos) / 1_000_000, training);
+            startStep(step + 1, training, true);
+        } else {
+            startStep(0, 0, false);
+        }
         return this;
     }
 
@@ -355,6 +401,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         }
         faults.begin(training, runSeconds);
         stepOpen = true;
+        doomedAt = Double.NaN;
+        carryOutNodeFaults();
         replicaReports.clear();
         records.begin(k);
         linkParts.clear();
@@ -375,13 +423,48 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         }
     }
 
+    /**
+     * Node faults are carried out on the real processes when the attempt they fall in starts (in virtual time emulated
+     * and wall time are unrelated, so the wall moment cannot follow the emulated one): a {@code node.kill} kills the
+     * worker's JVM and dooms the attempt, which fails at the fault's moment once the node's loss is detected; a
+     * {@code node.pause} stops the JVM for the fault's duration in wall seconds (its emulated effect is a stall of the
+     * node's stages, {@code StageState}).
+     */
+    private void carryOutNodeFaults() {
+        for (int i = 0; i < faults.faults().size(); i++) {
+            Fault f = faults.fault(i);
+            if (f.kind().target() != FaultKind.Target.NODE || faults.hasFired(i) || Double.isNaN(faults.injectAt(i))) continue;
+            int node = ((FaultTarget.Node) f.target()).index();
+            if (node >= hosts.size() || lostNodes.contains(node)) continue;
+            faults.fired(i);
+            if (f.kind() == FaultKind.NODE_KILL) {
+                faults.injectedSaid(i);
+                options.sink().emit(new Event.FaultInjected(step, Math.max(faults.injectAt(i), attemptStart), i, f.kind().key(),
+                        f.target().toString(), f.describe()));
+                doomedAt = Math.max(0, faults.injectAt(i) - attemptStart);
+                doomFault = i;
+                doomNanos = System.nanoTime();
+                hosts.get(node).tell(Host.Kill.INSTANCE);
+            } else {
+                // the emulated stall is given to the node's stages as windows (stageFaults); the wall pause is real
+                hosts.get(node).tell(new Host.Pause(Math.min(f.durationSeconds(), MAX_PAUSE_SECONDS)));
+            }
+        }
+    }
+
+    /** The longest real SIGSTOP a {@code node.pause} holds a JVM (wall seconds); the emulated stall is not capped. */
+    static final double MAX_PAUSE_SECONDS = 60;
+
     /** The current attempt's faults on replica {@code x}'s ranks and their outgoing links, by rank (none: empty). */
     private Map<Integer, StageFaults> stageFaults(int x) {
         if (faults.isEmpty()) return Map.of(); // (live faults make it non-empty)
         Map<Integer, StageFaults> out = new TreeMap<>();
         int p = spec.schedule().ranks();
         for (int r = 0; r < p; r++) {
-            List<FaultWindow> stage = faults.windows(new FaultTarget.Stage(x, r));
+            List<FaultWindow> stage = new ArrayList<>(faults.windows(new FaultTarget.Stage(x, r)));
+            for (FaultWindow w : faults.windows(new FaultTarget.Node(placement.node(x, r)))) {
+                if (w.kind() == FaultKind.NODE_PAUSE) stage.add(w);
+            }
             Map<Integer, List<FaultWindow>> links = new TreeMap<>();
             for (int q = 0; q < p; q++) {
                 List<FaultWindow> w = faults.windows(new FaultTarget.Link(x, r, q));
@@ -396,7 +479,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     }
 
     private Behavior<Command> onReplicaDone(ReplicaDone d) {
-        if (d.step() != step) return this;
+        if (d.step() != step || !Double.isNaN(doomedAt)) return this; // a doomed attempt fails, however far it got
         replicaReports.put(d.replica(), d.reports());
         replicaVersions.put(d.replica(), d.versions());
         duplicatesDropped += d.duplicatesDropped();
@@ -526,7 +609,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     /** Says the faults injected and healed by {@code t}. */
     private void sayFaults(double t) {
         for (int i : faults.injectedBy(t)) {
-            Fault f = faults.faults().get(i);
+            Fault f = faults.fault(i);
             options.sink().emit(new Event.FaultInjected(step, faults.injectAt(i), i, f.kind().key(), f.target().toString(), f.describe()));
         }
         for (int i : faults.healedBy(t)) options.sink().emit(new Event.FaultHealed(step, faults.healAt(i), i));
@@ -612,14 +695,14 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private Behavior<Command> onStepFailed(StepFailed f) {
         if (!stepOpen || f.step() != step) return this;
         double failedAt = attemptStart + f.atSeconds();
-        boolean instant = f.fault() >= 0 && faults.faults().get(f.fault()).kind().instant();
+        boolean instant = f.fault() >= 0 && faults.fault(f.fault()).kind().instant();
         // an instant fault fails at its own moment (exactly, not through step-local time), or at the attempt's start
         // when that moment passed while no attempt ran
         if (instant) failedAt = Math.max(faults.injectAt(f.fault()), attemptStart);
         if (instant) {
             faults.fired(f.fault());
             faults.injectedSaid(f.fault());
-            Fault x = faults.faults().get(f.fault());
+            Fault x = faults.fault(f.fault());
             options.sink().emit(new Event.FaultInjected(step, failedAt, f.fault(), x.kind().key(), x.target().toString(), x.describe()));
         }
         RecoverySpec recovery = options.recovery();
@@ -639,11 +722,20 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         }
         // a crash, an out-of-memory and a link that gave up are noticed where they happen (the supervisor, the
         // allocator, the sender's timeout); the heartbeat timeout is for what goes silent (node faults)
-        double detectedAt = failedAt;
+        return recover(failedAt, failedAt, f.fault(), f.reason(), false);
+    }
+
+    /**
+     * Recovers from the current attempt's failure at {@code failedAt} (run axis), detected at {@code detectedAt}:
+     * abandons the attempt, puts the time recovery costs on the run's axis and starts the replay from the last
+     * checkpoint, after spawning the replicas again over the surviving nodes when {@code respawn}.
+     */
+    private Behavior<Command> recover(double failedAt, double detectedAt, int fault, String reason, boolean respawn) {
+        RecoverySpec recovery = options.recovery();
         // the attempt is drawn without its actors' records: in virtual time how far each actor had run when the trainer
         // heard of the failure depends on thread timing, and two runs of one scenario must give the same report
+        if (stepOpen) options.sink().emit(new Event.StepAbandoned(step, reason, List.of(), List.of(), 0));
         stepOpen = false;
-        options.sink().emit(new Event.StepAbandoned(step, f.reason(), List.of(), List.of(), 0));
         double lost = failedAt - attemptStart;
         int replayed = 0;
         for (Map.Entry<Integer, Double> e : lineage.tailMap(checkpointStep, true).entrySet()) {
@@ -651,10 +743,10 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             replayed++;
         }
         double recoveredAt = detectedAt + recovery.restartSeconds() + checkpointBytes(checkpointState) / recovery.storageBytesPerSecond();
-        options.sink().emit(new Event.Recovered(step, f.fault(), f.reason(), failedAt, detectedAt, recoveredAt, checkpointStep,
+        options.sink().emit(new Event.Recovered(step, fault, reason, failedAt, detectedAt, recoveredAt, checkpointStep,
                 replayed, lost));
         getContext().getLog().info("attempt {} (training step {}) failed at {} s: {}; resuming from training step {}", step,
-                trainingStep, failedAt, f.reason(), checkpointStep);
+                trainingStep, failedAt, reason, checkpointStep);
         recoveries++;
         replayedSteps += replayed;
         lostWorkSeconds += lost;
@@ -664,8 +756,73 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         while (losses.size() > checkpointStep) losses.remove(losses.size() - 1);
         runSeconds = recoveredAt;
         sayFaults(runSeconds);
-        startStep(step + 1, checkpointStep, true);
+        if (respawn) {
+            respawn();
+        } else {
+            startStep(step + 1, checkpointStep, true);
+        }
         return this;
+    }
+
+    /** Stops every replica (with its stages and links) and spawns them again over the placement without the lost nodes. */
+    private void respawn() {
+        for (ActorRef<Pipeline.Command> p : pipelines) {
+            getContext().unwatch(p);
+            getContext().stop(p);
+        }
+        pipelines.clear();
+        stagesByReplica.clear();
+        probedStages.clear();
+        probedLinks.clear();
+        ready = 0;
+        generation++;
+        resumeAt = checkpointStep;
+        spawnReplicas();
+    }
+
+    /**
+     * A stage or link of replica {@code replica} stopped: on a node of the cluster, the node was lost (remote death
+     * watch fires once the failure detector and the downing provider removed it: pipelab.conf); the run recovers
+     * with that node's stages re-placed on surviving workers with free slots, or ends when none has room. A local
+     * actor that stops is a bug: the run ends.
+     */
+    private Behavior<Command> onActorLost(ActorLost l) {
+        org.apache.pekko.actor.Address address = l.actor().path().address();
+        int node = -1;
+        for (int i = 0; i < hosts.size(); i++) {
+            if (hosts.get(i).path().address().equals(address) && address.hasGlobalScope()) node = i;
+        }
+        if (node < 0) {
+            String why = "replica " + l.replica() + ": " + l.actor().path().name() + " stopped unexpectedly";
+            abandon(why);
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(why));
+        }
+        if (!lostNodes.add(node)) return this;
+        int fault = doomFault >= 0 && faults.fault(doomFault).target().equals(new FaultTarget.Node(node)) ? doomFault : -1;
+        double wall = (System.nanoTime() - doomNanos) / 1e9;
+        String reason = "node " + node + " (" + address + ") lost" + (fault >= 0 ? " after " + faults.fault(fault).kind().key()
+                + ", detected in " + String.format(java.util.Locale.ROOT, "%.1f", wall) + " s wall" : "");
+        getContext().getLog().warn(reason);
+        double failedAt = !Double.isNaN(doomedAt) ? attemptStart + doomedAt : attemptStart;
+        doomedAt = Double.NaN;
+        doomFault = -1;
+        Optional<NodePlacement> moved = placement.without(lostNodes);
+        RecoverySpec recovery = options.recovery();
+        if (moved.isEmpty() || !recovery.checkpoints()) {
+            String why = reason + (moved.isEmpty() ? ": the surviving workers have no free slot for its stages"
+                    : " (no checkpoint to recover from: set recovery.checkpointEverySteps)");
+            abandon(why);
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(why));
+        }
+        int failures = failuresOfStep.merge(trainingStep, 1, Integer::sum);
+        if (failures > recovery.maxRestarts()) {
+            abandon(reason);
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of("training step " + trainingStep + " failed "
+                    + failures + " times (recovery.maxRestarts = " + recovery.maxRestarts() + "), the last: " + reason));
+        }
+        placement = moved.get();
+        // a node that goes silent is noticed by the heartbeat timeout (modelled: recovery.detectSeconds)
+        return recover(failedAt, failedAt + recovery.detectSeconds(), fault, reason, true);
     }
 
     /** Bytes read to restore {@code state} (real-numerics mode), else the modelled checkpoint size. */

@@ -265,6 +265,21 @@ public final class StageState {
         this.faults = List.copyOf(windows);
     }
 
+    /** When work ready at {@code t} can start: after every {@code node.pause} window that covers it (the node is stopped). */
+    private double stalled(double t) {
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            for (FaultWindow w : faults) {
+                if (w.kind() == FaultKind.NODE_PAUSE && w.covers(t)) {
+                    t = w.toSeconds();
+                    moved = true;
+                }
+            }
+        }
+        return t;
+    }
+
     /** The product of the slowdown factors acting at {@code t} (1 when none does). */
     private double slowdown(double t) {
         double f = 1.0;
@@ -354,6 +369,7 @@ public final class StageState {
             if (!Double.isNaN(creditFrom) && telemetry == TelemetryLevel.SPANS) {
                 stalls.add(new StageRecord.CreditStall(to, creditFrom, ready));
             }
+            if (!faults.isEmpty()) ready = stalled(ready);
             Action a = program.action(j);
             double base = work != null ? work.run(j) : program.duration(j);
             double slow = faults.isEmpty() ? 1.0 : slowdown(ready);
@@ -398,6 +414,7 @@ public final class StageState {
         if (!allReduced()) return false;
         double s = Math.max(rankFree, channelFree);
         if (now > s) s = now;
+        if (!faults.isEmpty()) s = stalled(s);
         optimizerStart = s;
         if (work != null) optimizerSeconds = work.optimize();
         if (!faults.isEmpty()) optimizerSeconds *= slowdown(s);
