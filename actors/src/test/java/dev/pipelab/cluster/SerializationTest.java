@@ -44,6 +44,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -194,6 +195,26 @@ class SerializationTest {
                 Trainer.Command.class, Host.Command.class)) {
             for (Class<?> sub : protocol.getPermittedSubclasses()) assertThat(types).as(protocol.getName()).contains(sub.getName());
         }
+    }
+
+    /**
+     * A fault-free link record crosses nodes as it did before faults existed: the fault counts and the transfer outcome
+     * are left out when they say nothing happened (0, delivered), and a record with them reads back equal.
+     */
+    @Test
+    void aFaultFreeLinkRecordCarriesNoFaultFields() {
+        Serialization serialization = SerializationExtension.get(Adapter.toClassic(node.system()));
+        LinkRecord plain = new LinkRecord(4, 0, 0, 0, 1, false, 1000L, 0.75, 1, 0,
+                List.of(new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.5, 0.5, 1.25)));
+        String wire = new String(serialization.serialize(new Link.Recorded(plain)).get(), StandardCharsets.ISO_8859_1);
+        assertThat(wire).contains("transfers").doesNotContain("dropped").doesNotContain("duplicates").doesNotContain("outcome");
+        LinkRecord faulty = new LinkRecord(4, 0, 0, 0, 1, false, 2000L, 1.5, 1, 0, 1, 0,
+                List.of(new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.5, 0.5, 1.25, TransferOutcome.DROPPED),
+                        new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.7, 1.25, 2.0)));
+        wire = new String(serialization.serialize(new Link.Recorded(faulty)).get(), StandardCharsets.ISO_8859_1);
+        assertThat(wire).contains("dropped").contains("outcome").contains("DROPPED").doesNotContain("DELIVERED");
+        assertThat(node.kit().serializationTestKit().verifySerialization(new Link.Recorded(faulty), true))
+                .isEqualTo(new Link.Recorded(faulty));
     }
 
     @Test

@@ -18,9 +18,14 @@ import java.util.List;
  * @param maxQueueDepth  the most transmissions that were ready but had not yet started at any moment
  * @param dropped        transmissions a fault dropped (each was retransmitted, unless the link gave up on its message)
  * @param duplicates     second copies a fault delivered
+ *
+ * <p>{@code dropped} and {@code duplicates} are left out of the serialized form when 0 (and read back as 0), so that a
+ * fault-free record crosses nodes byte for byte as before.
  */
 public record LinkRecord(int step, int replica, int toReplica, int fromRank, int toRank, boolean ring, long bytes,
-                         double busySeconds, int messages, int maxQueueDepth, int dropped, int duplicates,
+                         double busySeconds, int messages, int maxQueueDepth,
+                         @JsonInclude(JsonInclude.Include.NON_DEFAULT) int dropped,
+                         @JsonInclude(JsonInclude.Include.NON_DEFAULT) int duplicates,
                          List<Transfer> transfers) {
 
     public LinkRecord {
