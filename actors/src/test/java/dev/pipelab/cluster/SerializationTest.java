@@ -12,6 +12,7 @@ import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.TransferOutcome;
 import dev.pipelab.numerics.Activation;
 import dev.pipelab.numerics.Loss;
 import dev.pipelab.numerics.RealModel;
@@ -44,6 +45,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -102,6 +104,12 @@ class SerializationTest {
                 List.of(new StageRecord.MemoryChange(0.0, 300L)), List.of(new StageRecord.CreditStall(1, 1.0, 1.5)));
         LinkRecord linkRecord = new LinkRecord(4, 1, 2, 0, 0, true, 1000L, 0.75, 3, 1,
                 List.of(new LinkRecord.Transfer(TransferKind.ALLREDUCE, 2, -1, 1000L, 3.0, 3.1, 3.85)));
+        // under faults: a dropped transmission, its retransmission and a duplicate copy (the outcome is on the wire)
+        LinkRecord faultyRecord = new LinkRecord(4, 0, 0, 0, 1, false, 3000L, 2.25, 1, 1, 1, 1, List.of(
+                new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.5, 0.5, 1.25, TransferOutcome.DROPPED),
+                new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.7, 1.25, 2.0),
+                new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 1.25, 2.0, 2.75, TransferOutcome.DUPLICATE)));
+        ActorRef<Link.Broken> brokenTo = node.kit().createTestProbe(Link.Broken.class).getRef();
 
         List<Object> messages = new ArrayList<>(List.of(
                 new Stage.Connect(Map.of(1, link), Map.of(0, stage, 1, stage), List.of(link), stageReplies, blocked),
@@ -127,6 +135,10 @@ class SerializationTest {
                 new Link.RingTransfer(4, 99L, 1, 2, 1000L, slow, 0.5, new Payload(new byte[] {3})),
                 new Link.Recorded(linkRecord),
                 new Link.Recorded(linkRecord, 1, 3),
+                new Link.Recorded(faultyRecord),
+                new Link.Faults(4, List.of(new FaultWindow(0, FaultKind.LINK_LOSS, -1.5, Double.POSITIVE_INFINITY, 0.25, 7L),
+                        new FaultWindow(2, FaultKind.LINK_PARTITION, 0.5, 2.0, 0, 7L)), 0.2, 1800.0, brokenTo),
+                new Link.Broken(4, "link-0-0to1", 2, 1800.5, "link-0-0to1: message 3 did not get through"),
                 new Trainer.ReplicaDone(4, 0, List.of(report), List.of(stageRecord), List.of(), 2),
                 hidden("dev.pipelab.pipeline.Trainer$TelemetryOverdue", 4),
                 new Control.Flushed("stage-0-1", List.of(stageRecord), List.of(), 1, 2),
@@ -204,6 +216,26 @@ class SerializationTest {
                 Trainer.Command.class, Host.Command.class)) {
             for (Class<?> sub : protocol.getPermittedSubclasses()) assertThat(types).as(protocol.getName()).contains(sub.getName());
         }
+    }
+
+    /**
+     * A fault-free link record crosses nodes as it did before faults existed: the fault counts and the transfer outcome
+     * are left out when they say nothing happened (0, delivered), and a record with them reads back equal.
+     */
+    @Test
+    void aFaultFreeLinkRecordCarriesNoFaultFields() {
+        Serialization serialization = SerializationExtension.get(Adapter.toClassic(node.system()));
+        LinkRecord plain = new LinkRecord(4, 0, 0, 0, 1, false, 1000L, 0.75, 1, 0,
+                List.of(new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.5, 0.5, 1.25)));
+        String wire = new String(serialization.serialize(new Link.Recorded(plain)).get(), StandardCharsets.ISO_8859_1);
+        assertThat(wire).contains("transfers").doesNotContain("dropped").doesNotContain("duplicates").doesNotContain("outcome");
+        LinkRecord faulty = new LinkRecord(4, 0, 0, 0, 1, false, 2000L, 1.5, 1, 0, 1, 0,
+                List.of(new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.5, 0.5, 1.25, TransferOutcome.DROPPED),
+                        new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.7, 1.25, 2.0)));
+        wire = new String(serialization.serialize(new Link.Recorded(faulty)).get(), StandardCharsets.ISO_8859_1);
+        assertThat(wire).contains("dropped").contains("outcome").contains("DROPPED").doesNotContain("DELIVERED");
+        assertThat(node.kit().serializationTestKit().verifySerialization(new Link.Recorded(faulty), true))
+                .isEqualTo(new Link.Recorded(faulty));
     }
 
     @Test
