@@ -141,7 +141,7 @@ final class RunCommand implements Callable<Integer> {
     boolean quiet;
 
     @Option(names = "--sequential", description = "Real-numerics scenarios: train with the sequential reference (one thread, "
-            + "no actors) instead, writing the loss per step and the weights.")
+            + "no actors) instead, writing the loss per step and the weights; the scenario's faults do not apply.")
     boolean sequential;
 
     @Option(names = "--cluster", paramLabel = "HOST:PORT|FILE",
