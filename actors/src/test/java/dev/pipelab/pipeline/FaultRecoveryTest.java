@@ -162,4 +162,77 @@ class FaultRecoveryTest {
             }
         }
     }
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> matrix() {
+        List<org.junit.jupiter.params.provider.Arguments> out = new ArrayList<>();
+        for (FaultKind kind : FaultKind.values()) {
+            if (kind.target() == FaultKind.Target.NODE) continue; // cluster runs only (NodeFaultsIT)
+            for (String name : List.of("gpipe", "1f1b", "interleaved", "zb-h1")) out.add(org.junit.jupiter.params.provider.Arguments.of(kind, name));
+        }
+        return out.stream();
+    }
+
+    private static Schedule schedule(String name) {
+        return switch (name) {
+            case "gpipe" -> Schedules.gpipe(2, 4);
+            case "1f1b" -> Schedules.oneFOneB(2, 4);
+            case "interleaved" -> Schedules.interleaved(2, 2, 4);
+            default -> Schedules.zbH1(2, 4);
+        };
+    }
+
+    /**
+     * Every fault kind that an embedded run takes, on every schedule family, d = 2 with a credit window: the run
+     * completes, every completed step's commit passed the ledger (the trainer fails the run otherwise), each training
+     * step is committed once in the lineage, and two runs give the same events.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} on {1}")
+    @org.junit.jupiter.params.provider.MethodSource("matrix")
+    void everyFaultKindOnEverySchedule(FaultKind kind, String name) {
+        Schedule s = schedule(name);
+        List<StageCost> costs = TestCosts.of(s, 2, false, TestCosts.SLOW);
+        RunSpec roomy = new RunSpec(s, costs, Network.uniform(TestCosts.SLOW), 4, 2, Long.MAX_VALUE);
+        long peak = 0;
+        for (RunResult.StepResult x : run(roomy, 1, new EventLog(), RecoverySpec.NONE).orThrow().steps()) {
+            for (var rep : x.reports()) peak = Math.max(peak, rep.peakMemoryBytes());
+        }
+        // just enough memory: a memory_pressure of 95% makes the allocator fail, nothing else does
+        RunSpec spec = new RunSpec(s, costs, Network.uniform(TestCosts.SLOW), 4, 2, peak);
+        double value = kind.parameter().map(p -> switch (p.name()) {
+            case "factor" -> kind == FaultKind.STAGE_SLOWDOWN ? 3.0 : 0.25;
+            case "fraction" -> 0.95;
+            case "seconds" -> 0.05;
+            default -> 0.3; // probabilities
+        }).orElse(0.0);
+        dev.pipelab.fault.FaultTarget target = kind.target() == FaultKind.Target.STAGE ? new FaultTarget.Stage(1, 1)
+                : kind == FaultKind.LINK_PARTITION ? new FaultTarget.Link(0, 0, 1) : new FaultTarget.Ring(1, 0);
+        // a partition longer than the give-up timeout breaks the step; the others last a few steps
+        double duration = kind == FaultKind.LINK_PARTITION ? 100 : 10.0;
+        RecoverySpec recovery = new RecoverySpec(1, 2e11, 10, 30, 0.2, 20, 3, false);
+        Fault f = new Fault(kind, target, 1, 0.1, kind.instant() ? Double.POSITIVE_INFINITY : duration, -1, 0, value, 5, "matrix");
+        EventLog a = new EventLog();
+        EventLog b = new EventLog();
+        RunResult r = run(spec, 4, a, recovery, f);
+        assertThat(r.status()).as(r.failure().orElse("")).isEqualTo(RunResult.Status.COMPLETED);
+        assertThat(run(spec, 4, b, recovery, f).orThrow()).isEqualTo(r);
+        assertThat(a.events()).isEqualTo(b.events());
+        List<Integer> training = a.events().stream().filter(e -> e instanceof Event.StepCommitted).map(e -> ((Event.StepCommitted) e).trainingStep()).toList();
+        int recovered = (int) a.events().stream().filter(e -> e instanceof Event.Recovered).count();
+        assertThat(recovered).isEqualTo(r.recovery().recoveries());
+        if (kind == FaultKind.STAGE_CRASH || kind == FaultKind.LINK_PARTITION || kind == FaultKind.STAGE_MEMORY_PRESSURE) {
+            assertThat(recovered).as("the failure was recovered from").isGreaterThanOrEqualTo(1);
+        } else {
+            assertThat(recovered).isZero();
+            assertThat(training).containsExactly(0, 1, 2, 3);
+        }
+        // the lineage: the last commit of each training step, in order, is 0..3
+        java.util.TreeMap<Integer, Integer> last = new java.util.TreeMap<>();
+        for (int i = 0; i < training.size(); i++) last.put(training.get(i), i);
+        assertThat(last.keySet()).containsExactly(0, 1, 2, 3);
+        if (kind == FaultKind.LINK_DUPLICATE) assertThat(r.recovery().duplicatesDropped()).isPositive();
+        if (kind.target() == FaultKind.Target.STAGE || kind == FaultKind.LINK_LATENCY || kind == FaultKind.LINK_BANDWIDTH
+                || kind == FaultKind.LINK_LOSS || kind == FaultKind.LINK_DUPLICATE) {
+            assertThat(a.events().stream().filter(e -> e instanceof Event.FaultInjected)).hasSize(1);
+        }
+    }
 }
