@@ -301,7 +301,9 @@ final class RunCommand implements Callable<Integer> {
                 @Override
                 public void stepSummarised(StepSummary summary) {
                     if (real.isPresent()) return;
-                    progress.println(ProgressLine.of(summary, stepCount, (System.nanoTime() - firstStep[0]) / 1e9));
+                    // training steps committed so far: an attempt that replays a step after a failure is not a new one
+                    int done = (int) (summary.ended().committedOffset() / ((long) plan.microBatches() * plan.data()));
+                    progress.println(ProgressLine.of(summary, done, stepCount, (System.nanoTime() - firstStep[0]) / 1e9));
                     progress.flush();
                 }
 
@@ -406,7 +408,7 @@ final class RunCommand implements Callable<Integer> {
                     l.get(l.size() - 1), l.size(), Format.seconds(result.runSeconds() / l.size()));
             stdout.println("weights: " + weightsFile);
         } else if (!quiet) {
-            stdout.println(agreement(result, analytic, mode));
+            stdout.println(agreement(result, analytic, mode, !options.faults().isEmpty()));
         }
         stdout.println(quiet ? outDir.toString() : "wrote " + outDir + "/{report.json, trace.json, report.html}");
         stdout.flush();
@@ -468,13 +470,19 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Every completed step of a virtual-time run equals the analytic evaluator's step, to the bit. */
-    private static String agreement(RunResult result, Timeline analytic, ClockMode mode) {
+    private static String agreement(RunResult result, Timeline analytic, ClockMode mode, boolean faulty) {
         double emulated = result.steps().get(result.steps().size() - 1).stepSeconds();
         if (mode == ClockMode.WALL) {
             return String.format(Locale.ROOT, "step time: emulated %s in wall time, analytic %s (%+.2f%%)", Format.seconds(emulated),
                     Format.seconds(analytic.stepTimeSeconds()), (emulated / analytic.stepTimeSeconds() - 1) * 100);
         }
-        boolean exact = result.steps().stream().allMatch(s -> s.stepSeconds() == analytic.stepTimeSeconds());
+        long same = result.steps().stream().filter(s -> s.stepSeconds() == analytic.stepTimeSeconds()).count();
+        if (faulty) {
+            // faults change the steps they act in; the others must still be the evaluator's to the bit
+            return String.format(Locale.ROOT, "step time: %d of %d completed attempts took the analytic %s to the bit; faults "
+                    + "changed the others", same, result.steps().size(), Format.seconds(analytic.stepTimeSeconds()));
+        }
+        boolean exact = same == result.steps().size();
         return String.format(Locale.ROOT, "step time: runtime %s, analytic %s: %s", Format.seconds(emulated),
                 Format.seconds(analytic.stepTimeSeconds()), exact ? "identical to the bit" : "DIFFERENT (a bug; please report it)");
     }

@@ -21,8 +21,16 @@ public final class ProgressLine {
      * @param wallElapsedSeconds  wall seconds since the run started
      */
     public static String of(StepSummary summary, int totalSteps, double wallElapsedSeconds) {
+        return of(summary, summary.stats().step() + 1, totalSteps, wallElapsedSeconds);
+    }
+
+    /**
+     * The line for the step {@code summary} describes, after which {@code done} training steps are committed: with
+     * faults a step can be an attempt that replays a training step, and the line says so ({@code (attempt 7)}).
+     */
+    public static String of(StepSummary summary, int done, int totalSteps, double wallElapsedSeconds) {
         StepStats s = summary.stats();
-        int done = s.step() + 1;
+        String attempt = s.step() + 1 != done ? " (attempt " + (s.step() + 1) + ")" : "";
         if (totalSteps < done) {
             throw new IllegalArgumentException("totalSteps must be >= " + done + " after step " + s.step() + ", got "
                     + totalSteps);
@@ -32,8 +40,8 @@ public final class ProgressLine {
         }
         int width = Integer.toString(totalSteps).length();
         double eta = wallElapsedSeconds / done * (totalSteps - done);
-        return String.format(Locale.ROOT, "step %" + width + "d/%d  step %s  util %s  %s samples/s  ETA %s",
-                done, totalSteps, Units.seconds(s.stepSeconds()), Units.percent(1 - s.bubbleFraction()),
+        return String.format(Locale.ROOT, "step %" + width + "d/%d%s  step %s  util %s  %s samples/s  ETA %s",
+                done, totalSteps, attempt, Units.seconds(s.stepSeconds()), Units.percent(1 - s.bubbleFraction()),
                 Units.count(s.samplesPerSecond()), Units.duration(eta));
     }
 }
