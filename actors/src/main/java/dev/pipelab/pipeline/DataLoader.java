@@ -50,11 +50,12 @@ public final class DataLoader {
     }
 
     /**
-     * Forgets the commits of steps {@code step} and after: a recovery restored the model of the checkpoint taken after
-     * {@code step - 1}, so those steps are consumed again (their offsets are the same: they depend only on the step).
+     * Resumes from a checkpoint that holds the first {@code step} steps: their commits are the checkpoint's, later ones
+     * are forgotten (Kafka-style: consumers resume from the last committed offset). A loader made after the commits
+     * (its replica spawned again on other nodes) takes the checkpoint's position the same way.
      */
-    public void rewind(int step) {
-        if (step < 0 || step > committedSteps) throw new IllegalArgumentException("cannot rewind to step " + step + " with " + committedSteps + " committed");
+    public void resumeAt(int step) {
+        if (step < 0) throw new IllegalArgumentException("step must be >= 0, got " + step);
         committedSteps = step;
     }
 

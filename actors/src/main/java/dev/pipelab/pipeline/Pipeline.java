@@ -218,7 +218,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         duplicates = 0;
         telemetryLost = 0;
         // a replay resumes from the checkpoint's committed offsets (Kafka-style: consumers rewind to the last commit)
-        if (trainingStep < loader.committedSteps()) loader.rewind(trainingStep);
+        if (!r.restore().isEmpty()) loader.resumeAt(trainingStep);
         List<Long> offsets = loader.offsets(trainingStep);
         for (Map.Entry<Integer, ActorRef<Stage.Command>> e : stages.entrySet()) {
             int rank = e.getKey();
