@@ -3,6 +3,7 @@ package dev.pipelab.monitoring;
 import dev.pipelab.monitoring.report.RunReport;
 import dev.pipelab.monitoring.report.SummaryTable;
 import dev.pipelab.monitoring.report.TextGantt;
+import dev.pipelab.monitoring.synthetic.FaultyRun;
 import dev.pipelab.monitoring.synthetic.StepBuilder;
 import org.junit.jupiter.api.Test;
 
@@ -66,6 +67,28 @@ class TerminalViewsTest {
                 + "   1      5    2.000 s    4.000 s        0 s        0 s 500.000 ms   65.0%      0.00         2  0\n"
                 + "node: the worker JVM of the rank in replica 0 (placement explicit): 0 = 127.0.0.1:25521, 1 = 127.0.0.1:25522\n"
                 + "phase seconds are per step");
+    }
+
+    @Test
+    void aFaultyRunsSummaryHasALinePerFaultAndRecoveryThenGoodputAndTheLedger() {
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), FaultyRun.events(TinyGPipe.info())), new WallClock("t", 0));
+        assertThat(SummaryTable.render(report)).endsWith("MFU         50.0% (HFU 75.0%)\n"
+                + "fault 0    stage.crash 0/1 at=2+3.0  injected 25.000 s, detected 27.000 s, recovered 40.000 s, lost 13.000 s\n"
+                + "fault 1    link.latency 0/0->1 at=1+1.0 for=4.0 seconds=0.5  injected 41.000 s, healed 45.000 s\n"
+                + "recovery   attempt 2 (fault 0): stage 0/1 crashed; failed 25.000 s, detected after 2.000 s, recovered 40.000 s, "
+                + "resumed from step 1, replayed 1 step, lost 13.000 s\n"
+                + "checkpoints 1, 2.000 s, 0.00 GB\n"
+                + "goodput     50.0% (30.000 s useful of 60.000 s; replayed 1 step, lost 13.000 s)\n"
+                + "ledger      balanced (3 training steps): every step's micro-batches consumed once, one optimizer step per rank\n");
+    }
+
+    @Test
+    void anUnbalancedLedgerIsShownWithItsProblemsEvenWithoutFaults() {
+        List<Event> events = new ArrayList<>(TinyGPipe.events(2));
+        events.add(FaultyRun.commit(TinyGPipe.info(), 1, 1));
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), events), new WallClock("t", 0));
+        assertThat(SummaryTable.render(report)).endsWith("ledger      NOT balanced: 1 problem\n"
+                + "  training step 0: never committed (later steps were)\n");
     }
 
     @Test
