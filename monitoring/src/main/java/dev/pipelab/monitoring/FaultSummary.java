@@ -11,8 +11,9 @@ import java.util.OptionalDouble;
  * attempt, sums taken in that order), so the report, the summary, the metrics and the dashboard show the same numbers.
  *
  * <p>Goodput is useful seconds over elapsed seconds: useful are the step times of the attempts in the ledger's lineage
- * (the work that counted), elapsed is the run's end on its axis (the latest step end, checkpoint end or recovery). A
- * fault-free run without checkpoints has goodput 1.
+ * (the work that counted), elapsed is the run's end on its axis (the latest step end, checkpoint end, recovery, fault
+ * injection or heal). A fault-free run without checkpoints has goodput 1; before any time elapsed it is 0 (nothing
+ * useful yet), which live views show as unknown.
  *
  * @param faults            every injected fault, by index
  * @param recoveries        every recovery, by the attempt that failed

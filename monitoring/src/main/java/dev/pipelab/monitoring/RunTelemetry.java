@@ -145,6 +145,9 @@ public final class RunTelemetry implements EventSink {
         for (StepSummary s : summaries.values()) elapsed = Math.max(elapsed, s.stats().runSeconds());
         for (Event.Checkpointed c : checkpoints.values()) elapsed = Math.max(elapsed, c.runSeconds());
         for (Event.Recovered r : recovered.values()) elapsed = Math.max(elapsed, r.recoveredAtSeconds());
+        // while a run is failing, the moments of its faults are on its axis too
+        for (Event.FaultInjected f : injected.values()) elapsed = Math.max(elapsed, f.runSeconds());
+        for (Event.FaultHealed h : healed.values()) elapsed = Math.max(elapsed, h.runSeconds());
         List<FaultSummary.Fault> faults = new ArrayList<>();
         for (Event.FaultInjected f : injected.values()) {
             Event.FaultHealed h = healed.get(f.fault());

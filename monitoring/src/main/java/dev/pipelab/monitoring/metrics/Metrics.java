@@ -254,6 +254,7 @@ public final class Metrics implements RunTelemetry.Listener {
             checkpoints.inc(summary.checkpoints().size() - checkpointsCounted);
             checkpointsCounted = summary.checkpoints().size();
         }
+        if (!(summary.elapsedSeconds() > 0)) return; // no time on the axis yet: no goodput to show
         if (goodput == null) {
             goodput = Gauge.builder().name("pipelab_goodput_ratio")
                     .help("Useful step time (the attempts that counted) / elapsed emulated run time").withoutExemplars()

@@ -297,6 +297,17 @@ class MetricsTest {
     }
 
     @Test
+    void aFaultBeforeAnyTimeElapsedIsCountedButClaimsNoGoodput() {
+        SyntheticRun shape = new SyntheticRun(2, 1, 2, 1, 0, 1);
+        Metrics metrics = new Metrics(shape.info(), "test");
+        RunTelemetry telemetry = fed(metrics);
+        telemetry.emit(new Event.FaultInjected(0, 0.0, 0, "stage.slowdown", "0/1", "stage.slowdown 0/1 at=0"));
+        PromText text = PromText.parse(metrics.scrape());
+        assertThat(text.value("pipelab_faults_total", Map.of("kind", "stage.slowdown"))).isEqualTo(1);
+        assertThat(text.types).doesNotContainKey("pipelab_goodput_ratio");
+    }
+
+    @Test
     void goodputMovesWithEveryCommittedStepAfterARecovery() {
         SyntheticRun shape = new SyntheticRun(2, 1, 2, 1, 0, 1);
         Metrics metrics = new Metrics(shape.info(), "test");
