@@ -118,7 +118,12 @@ public final class RunTelemetry implements EventSink {
         if (faults != null) for (Listener l : listeners) l.faultsChanged(faults);
     }
 
-    /** Whether the run has seen a fault, a recovery or a checkpoint (a fault-free run's live views skip the ledger). */
+    /**
+     * Whether the run has seen a fault, a recovery or a checkpoint. Only then do listeners hear of each committed step,
+     * and each time the summary is computed anew: the ledger checks every offset of the run, O(steps·d·m), which the
+     * shipped scenarios (at most 300 steps, d·m at most 6,144) pay in milliseconds; a fault-free run pays nothing until
+     * its report asks.
+     */
     private boolean faultActivity() {
         return !injected.isEmpty() || !healed.isEmpty() || !recovered.isEmpty() || !checkpoints.isEmpty();
     }

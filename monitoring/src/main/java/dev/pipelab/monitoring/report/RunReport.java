@@ -27,8 +27,8 @@ import java.util.TreeSet;
 
 /**
  * The content of {@code report.json}. Invariant: everything but {@link #wallClock()} is a function of the
- * {@link RunInfo}, the step summaries of a {@link RunTelemetry} and the run's {@link Outcome}, so two identical virtual-time runs give equal reports apart from
- * it; lists are sorted (stages by index, links by replica/from/to, steps ascending, out-of-memory by step).
+ * {@link RunInfo}, the step summaries and the {@link FaultSummary} of a {@link RunTelemetry} and the run's
+ * {@link Outcome}, so two identical virtual-time runs give equal reports apart from it; lists are sorted (stages by index, links by replica/from/to, steps ascending, out-of-memory by step).
  *
  * <p>Run-level numbers are over the completed steps: {@code stepTimeSeconds} is the mean step time,
  * {@code bubbleFraction} the mean of the steps' bubbles, rates and MFU/HFU are per mean step. Every mean of equal
