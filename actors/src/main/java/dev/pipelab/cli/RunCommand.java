@@ -35,6 +35,9 @@ import dev.pipelab.pipeline.RunSpec;
 import dev.pipelab.numerics.Param;
 import dev.pipelab.numerics.SequentialTrainer;
 import dev.pipelab.numerics.WeightsFile;
+import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.RunShape;
+import dev.pipelab.scenario.LoadedScenario;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.stage.RealSetup;
 import dev.pipelab.plan.Plan;
@@ -94,6 +97,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "NAME", description = "Swap the device type.")
     String device;
 
+    @Option(names = "--fault", paramLabel = "SPEC",
+            description = "Inject a fault, after the scenario's faults: 'KIND TARGET at=STEP[+SECONDS] [for=SECONDS] "
+                    + "[heal=STEP[+SECONDS]] [PARAM=VALUE] [seed=N]', e.g. 'link.loss 0/1->2 at=3+0.5 for=2 probability=0.05' "
+                    + "(repeatable; docs/scenario-keys.md lists kinds and targets).")
+    List<String> faultSpecs = new ArrayList<>();
+
     @Option(names = "--clock", defaultValue = "virtual", paramLabel = "virtual|wall",
             description = "virtual: as fast as messages flow, exact and deterministic; wall: durations become timers "
                     + "scaled by --speed, to watch it live (default ${DEFAULT-VALUE}).")
@@ -132,7 +141,7 @@ final class RunCommand implements Callable<Integer> {
     boolean quiet;
 
     @Option(names = "--sequential", description = "Real-numerics scenarios: train with the sequential reference (one thread, "
-            + "no actors) instead, writing the loss per step and the weights.")
+            + "no actors) instead, writing the loss per step and the weights; the scenario's faults do not apply.")
     boolean sequential;
 
     @Option(names = "--cluster", paramLabel = "HOST:PORT|FILE",
@@ -203,16 +212,24 @@ final class RunCommand implements Callable<Integer> {
         if (!Files.isRegularFile(scenarioFile)) throw new UserException("no scenario file at " + scenarioFile);
         List<String> all = new ArrayList<>(sets);
         if (device != null) all.add("hardware.device=" + device);
-        var scenario = ScenarioLoader.load(scenarioFile, all);
+        LoadedScenario loaded = ScenarioLoader.loadWithSource(scenarioFile, all);
+        Scenario scenario = loaded.scenario();
         Plan plan = Planner.plan(scenario);
         Timeline analytic = plan.evaluate();
         PlanReport analyticReport = PlanReport.of(plan, analytic);
         int stepCount = steps != null ? steps : plan.steps();
         if (sequential && !scenario.realNumerics()) throw new UserException("--sequential needs training.numerics: real");
         Optional<RealSetup> real = scenario.realNumerics() ? Optional.of(RealScenario.setup(scenario, plan)) : Optional.empty();
-        Path outDir = outputFolder(plan.name());
-        Path weightsFile = scenario.real().flatMap(Scenario.Real::weightsOut).map(Path::of).orElse(outDir.resolve("weights.plwt"));
-        if (sequential) return runSequential(plan, real.orElseThrow(), stepCount, outDir, weightsFile, stdout);
+        List<Fault> optionFaults = RunFaults.parse(faultSpecs);
+        if (sequential) {
+            // the reference has no actors to break (and recovery leaves the weights as they would be without faults)
+            if (!optionFaults.isEmpty()) throw new UserException("--sequential trains without actors: it takes no --fault");
+            Path outDir = outputFolder(plan.name());
+            return runSequential(plan, real.orElseThrow(), stepCount, outDir, weightsFile(scenario, outDir), stdout);
+        }
+        // every fault is checked before anything is written; node targets again once a cluster run has found its workers
+        RunShape faultShape = RunFaults.shape(plan, stepCount, cluster == null ? 0 : RunShape.UNKNOWN_WORKERS);
+        RunFaults.check(loaded, optionFaults, faultShape);
         TelemetryChoice recording = telemetry != null
                 ? TelemetryChoice.of(telemetry, "--telemetry", plan.schedule(), plan.data(), stepCount)
                 : TelemetryChoice.of(scenario.telemetry().level(), "scenario", plan.schedule(), plan.data(), stepCount);
@@ -228,6 +245,7 @@ final class RunCommand implements Callable<Integer> {
         }
         List<Node.Worker> workers = List.of();
         int[][] onWorker = new int[0][0];
+        List<Integer> slots = List.of();
         if (cluster != null) {
             if (sequential) throw new UserException("--sequential runs without actors: it takes no --cluster");
             Node.Options coordinator = coordinatorOptions(cluster).withClusterName(Optional.ofNullable(clusterName));
@@ -237,7 +255,6 @@ final class RunCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 throw new UserException("--management " + management + ": " + e.getMessage());
             }
-            List<Integer> slots;
             try {
                 clusterNode.awaitUp(Duration.ofSeconds(clusterTimeout));
                 workers = clusterNode.awaitWorkers(Duration.ofSeconds(clusterTimeout));
@@ -257,6 +274,9 @@ final class RunCommand implements Callable<Integer> {
                 }
             }
         }
+        List<Fault> faults = RunFaults.resolve(loaded, optionFaults, cluster == null ? faultShape : faultShape.withWorkers(workers.size()));
+        Path outDir = outputFolder(plan.name());
+        Path weightsFile = weightsFile(scenario, outDir);
         RunInfo unplacedInfo = RunInfos.of(plan, analyticReport, mode == ClockMode.WALL ? "wall" : "virtual", speed);
         RunInfo info = cluster == null ? unplacedInfo : unplacedInfo.with(deployment(strategy, workers, onWorker));
 
@@ -307,6 +327,7 @@ final class RunCommand implements Callable<Integer> {
                 stdout.printf(Locale.ROOT, "  worker %d  %s  %d slots%n", w, Deployment.label(workers.get(w).address()),
                         workers.get(w).slots());
             }
+            for (Fault f : faults) stdout.printf(Locale.ROOT, "  fault  %s  (%s)%n", f.describe(), f.where());
             if (server != null) stdout.printf(Locale.ROOT, "dashboard %s   metrics %smetrics%n", server.uri(), server.uri());
             if (clusterNode != null) clusterNode.management().ifPresent(url -> stdout.printf(Locale.ROOT,
                     "management %s/cluster/members   %s/ready%n", url, url));
@@ -315,14 +336,14 @@ final class RunCommand implements Callable<Integer> {
 
         OomPolicy oom = scenario.training().onOutOfMemory().equals("fail") ? OomPolicy.FAIL : OomPolicy.WARN;
         RunOptions options = new RunOptions(mode, speed, stepCount, sink, oom, Duration.ofHours(24))
-                .withTelemetry(recording.level());
+                .withTelemetry(recording.level()).withFaults(faults, scenario.recovery());
         RunResult result = null;
         RuntimeException crash = null;
         try {
             RunSpec runSpec = real.isPresent() ? RunSpec.of(plan).withReal(real.get()) : RunSpec.of(plan);
             if (cluster != null) {
                 List<ActorRef<Host.Command>> hosts = workers.stream().map(Node.Worker::host).toList();
-                result = runWatched(hosts, workers, WorkerPlacement.of(onWorker), runSpec, options);
+                result = runWatched(hosts, workers, WorkerPlacement.of(onWorker, slots), runSpec, options);
             } else {
                 result = Emulator.run(runSpec, options);
             }
@@ -473,7 +494,8 @@ final class RunCommand implements Callable<Integer> {
             } catch (ExecutionException e) {
                 throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
             } catch (TimeoutException e) {
-                Optional<String> lost = clusterNode.lost(workers);
+                // with checkpoints the trainer recovers from a lost worker (its stages move to the others)
+                Optional<String> lost = options.recovery().checkpoints() ? Optional.empty() : clusterNode.lost(workers);
                 if (lost.isPresent()) throw new UserException(lost.get());
             }
         }
@@ -525,6 +547,11 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserException("--cluster " + cluster + ": " + e.getMessage());
         }
+    }
+
+    /** Where the final weights of a real-numerics run go: the scenario's real.weightsOut, else the output folder. */
+    private static Path weightsFile(Scenario scenario, Path outDir) {
+        return scenario.real().flatMap(Scenario.Real::weightsOut).map(Path::of).orElse(outDir.resolve("weights.plwt"));
     }
 
     private Path outputFolder(String name) throws IOException {

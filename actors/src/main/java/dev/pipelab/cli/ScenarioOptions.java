@@ -2,6 +2,7 @@ package dev.pipelab.cli;
 
 import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.Planner;
+import dev.pipelab.scenario.LoadedScenario;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.scenario.ScenarioLoader;
 import picocli.CommandLine.Option;
@@ -26,10 +27,15 @@ final class ScenarioOptions {
     String device;
 
     Scenario load() {
+        return loadWithSource().scenario();
+    }
+
+    /** The scenario with where each value was written, for errors found after loading (a fault's target). */
+    LoadedScenario loadWithSource() {
         if (!Files.isRegularFile(file)) throw new UserException("no scenario file at " + file);
         List<String> all = new ArrayList<>(sets);
         if (device != null) all.add("hardware.device=" + device);
-        return ScenarioLoader.load(file, all);
+        return ScenarioLoader.loadWithSource(file, all);
     }
 
     Plan plan() {

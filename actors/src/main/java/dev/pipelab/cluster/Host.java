@@ -39,7 +39,7 @@ public final class Host extends AbstractBehavior<Host.Command> {
     }
 
     /** What a host understands. */
-    public sealed interface Command extends CborSerializable permits SpawnStage, SpawnLink, CountRuns, Stop, RunEnded {}
+    public sealed interface Command extends CborSerializable permits SpawnStage, SpawnLink, CountRuns, Stop, RunEnded, Kill, Pause {}
 
     /**
      * Spawn a stage for the run whose coordinator is {@code run} (it lives until {@code run} stops). Pairing: answered
@@ -56,6 +56,18 @@ public final class Host extends AbstractBehavior<Host.Command> {
 
     /** How many runs have actors on this host. Pairing: answered by one {@link Runs}. */
     public record CountRuns(ActorRef<Runs> replyTo) implements Command {}
+
+    /**
+     * A {@code node.kill} fault: this node's JVM is killed with SIGKILL ({@code kill -9}) at once, by a process it
+     * starts for the purpose: nothing of it runs on, no shutdown hook, no goodbye to the cluster (docs/faults.md).
+     */
+    public enum Kill implements Command { INSTANCE }
+
+    /**
+     * A {@code node.pause} fault: this node's JVM is stopped with SIGSTOP for {@code seconds} (wall), then continued
+     * with SIGCONT, by a shell it starts for the purpose (which the stop does not stop).
+     */
+    public record Pause(double seconds) implements Command {}
 
     /** Stop this host and everything it spawned. */
     public enum Stop implements Command { INSTANCE }
@@ -102,6 +114,8 @@ public final class Host extends AbstractBehavior<Host.Command> {
                 .onMessage(SpawnLink.class, this::onSpawnLink)
                 .onMessage(CountRuns.class, this::onCountRuns)
                 .onMessage(RunEnded.class, this::onRunEnded)
+                .onMessageEquals(Kill.INSTANCE, this::onKill)
+                .onMessage(Pause.class, this::onPause)
                 .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                 .build();
     }
@@ -135,6 +149,30 @@ public final class Host extends AbstractBehavior<Host.Command> {
         }
         runs.put(run, new HostedRun(hosted.holder(), hosted.actors() + 1));
         return hosted.holder();
+    }
+
+    private Behavior<Command> onKill() {
+        long pid = ProcessHandle.current().pid();
+        getContext().getLog().warn("node.kill: this JVM (pid {}) is killed with SIGKILL", pid);
+        signal("kill -KILL " + pid);
+        return this;
+    }
+
+    private Behavior<Command> onPause(Pause p) {
+        long pid = ProcessHandle.current().pid();
+        getContext().getLog().warn("node.pause: this JVM (pid {}) is stopped for {} s (SIGSTOP, then SIGCONT)", pid, p.seconds());
+        signal(String.format(java.util.Locale.ROOT, "kill -STOP %d; sleep %.3f; kill -CONT %d", pid, p.seconds(), pid));
+        return this;
+    }
+
+    /** Runs {@code command} in a shell of its own, detached from this JVM's fate (a fault on the node itself). */
+    private void signal(String command) {
+        try {
+            new ProcessBuilder("sh", "-c", command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (java.io.IOException e) {
+            getContext().getLog().error("could not run '{}' for a node fault: {}", command, e.getMessage());
+        }
     }
 
     private Behavior<Command> onCountRuns(CountRuns c) {

@@ -2,6 +2,8 @@ package dev.pipelab.cluster;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Which worker JVM hosts each (replica, rank) stage: deployment only, so it never changes a virtual-time number.
@@ -114,6 +116,49 @@ public final class WorkerPlacement {
     /** The placement as the runtime takes it. */
     public static NodePlacement of(int[][] node) {
         return (replica, rank) -> node[replica][rank];
+    }
+
+    /**
+     * {@code node} ({@code [replica][rank]}) over workers with {@code slots}, able to re-place the stages of lost
+     * workers ({@link NodePlacement#without}) with {@link #replace}.
+     */
+    public static NodePlacement of(int[][] node, List<Integer> slots) {
+        return new NodePlacement() {
+            @Override
+            public int node(int replica, int rank) {
+                return node[replica][rank];
+            }
+
+            @Override
+            public Optional<NodePlacement> without(Set<Integer> lost) {
+                return replace(node, slots, lost).map(n -> of(n, slots));
+            }
+        };
+    }
+
+    /**
+     * Moves every stage of the {@code lost} workers to the surviving worker with the most free slots (the lowest index
+     * among equals), in replica then rank order, keeping every other stage where it is; empty when the survivors' free
+     * slots are too few (docs/faults.md, Node faults).
+     */
+    public static Optional<int[][]> replace(int[][] node, List<Integer> slots, Set<Integer> lost) {
+        int[] free = slots.stream().mapToInt(Integer::intValue).toArray();
+        for (int w : lost) if (w >= 0 && w < free.length) free[w] = 0;
+        int[][] out = new int[node.length][];
+        for (int x = 0; x < node.length; x++) {
+            out[x] = node[x].clone();
+            for (int r = 0; r < node[x].length; r++) if (!lost.contains(node[x][r])) free[node[x][r]]--;
+        }
+        for (int x = 0; x < node.length; x++) {
+            for (int r = 0; r < node[x].length; r++) {
+                if (!lost.contains(node[x][r])) continue;
+                int w = mostFree(free);
+                if (free[w] <= 0) return Optional.empty();
+                free[w]--;
+                out[x][r] = w;
+            }
+        }
+        return Optional.of(out);
     }
 
     /** The worker with the most free slots; the lowest index among equals. */

@@ -40,7 +40,7 @@ public record Fault(FaultKind kind, FaultTarget target, int atStep, double atSec
         return healAtStep >= 0;
     }
 
-    /** The written form, as {@code --fault} takes it. */
+    /** The written form, as {@code --fault} takes it ({@code FaultSyntax.parse} reads it back to an equal fault). */
     public String describe() {
         StringBuilder b = new StringBuilder(kind.key()).append(' ').append(target).append(" at=").append(atStep);
         if (atSeconds > 0) b.append('+').append(atSeconds);
@@ -49,6 +49,7 @@ public record Fault(FaultKind kind, FaultTarget target, int atStep, double atSec
             else if (Double.isFinite(durationSeconds)) b.append(" for=").append(durationSeconds);
         }
         kind.parameter().ifPresent(p -> b.append(' ').append(p.name()).append('=').append(value));
+        if (seed != 0) b.append(" seed=").append(seed);
         return b.toString();
     }
 }

@@ -34,8 +34,26 @@ public enum FaultKind {
     /** What a kind breaks. */
     public enum Target { STAGE, LINK, NODE }
 
-    /** A kind's parameter: its name in scenario files and on the command line, default and open/closed range. */
-    public record Parameter(String name, double defaultValue, double min, double max) {}
+    /**
+     * A kind's parameter: its name in scenario files and on the command line, its default, and its range: a value must be
+     * finite, {@code > min} and {@code <= max} (a slowdown factor above 1, a probability or fraction in (0, 1]).
+     */
+    public record Parameter(String name, double defaultValue, double min, double max) {
+
+        /** Whether {@code value} is in the range: finite, {@code > min}, {@code <= max}. */
+        public boolean allows(double value) {
+            return Double.isFinite(value) && value > min && value <= max;
+        }
+
+        /** The range as an error message gives it: {@code > 1}, {@code in (0, 1]}. */
+        public String range() {
+            return Double.isInfinite(max) ? "> " + number(min) : "in (" + number(min) + ", " + number(max) + "]";
+        }
+
+        private static String number(double v) {
+            return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+        }
+    }
 
     private final String key;
     private final Target target;

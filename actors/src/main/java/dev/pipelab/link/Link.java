@@ -6,6 +6,7 @@ import dev.pipelab.model.LinkSpec;
 import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.TransferOutcome;
 import dev.pipelab.protocol.CborSerializable;
 import dev.pipelab.protocol.Control;
 import dev.pipelab.protocol.Payload;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One direction of one link: a FIFO resource between two stages (or two replicas' ranks on the all-reduce ring).
@@ -32,6 +34,11 @@ import java.util.function.Function;
  * ready)}, and the {@link Delivery} to the receiver carries that arrival time. In wall time the delivery
  * waits for the wall instant of its arrival. The link records what it carried itself and hands its record of a step
  * over once ({@link Recorded}), when it has carried the step's {@link LinkSetup#messagesPerStep()} messages.
+ *
+ * <p>Faults act here ({@link Faults}, judged by the pure {@link LinkFaults}): a dropped transmission occupies the link
+ * and is sent again after the retransmission timeout, a duplicated message is delivered twice, and a message that
+ * cannot get through in time is not delivered: the link reports it {@link Broken} and carries nothing more of that
+ * step. For quiescence a link counts each transfer it takes in as received and each delivery (a copy included) as sent.
  *
  * <p>The link knows no receiver's protocol: whoever creates it says how a {@link Delivery} becomes the receiver's
  * message, and the conversion runs here, on the sender's node, so what crosses nodes is the receiver's own message.
@@ -70,6 +77,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
      * link's only sender, the stage, before the step's first transfer, so it arrives before them. A lost transmission
      * is retransmitted after {@code retransmitSeconds} (doubled on each retry); a message that cannot get through
      * within {@code timeoutSeconds} of its first transmission breaks the step: one {@link Broken} to {@code brokenTo}.
+     * A step for which no {@code Faults} came has none. Control, like {@link Probe}: neither side counts it for
+     * quiescence.
      */
     public record Faults(int step, List<FaultWindow> windows, double retransmitSeconds, double timeoutSeconds,
                          ActorRef<Broken> brokenTo) implements Command {
@@ -130,6 +139,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
         }
     }
 
+    private record DueBroken(ActorRef<Broken> to, Broken broken) {}
+
     private final LinkSetup setup;
     private final Consumer<Delivery> deliverNow;
     private final ActorRef<Recorded> recorder;
@@ -142,6 +153,16 @@ public final class Link extends AbstractBehavior<Link.Command> {
     /** Whether the current step's record was handed over. */
     private boolean handedOver;
     private final Map<Long, Delivery> due = new HashMap<>();
+    /** Wall time: a {@link Broken} waiting for the wall instant at which the sender gave up, and whom to tell. */
+    private final Map<Long, DueBroken> dueBroken = new HashMap<>();
+    /** The current step's faults ({@link LinkFaults#NONE} without a {@link Faults} message). */
+    private LinkFaults faults = LinkFaults.NONE;
+    private ActorRef<Broken> brokenTo;
+    /** Whether the link gave up on a message of the current step: it carries nothing more of the step. */
+    private boolean broken;
+    /** The current step's dropped transmissions and delivered copies. */
+    private int dropped;
+    private int duplicates;
     private int step = -1;
     private long nextKey;
     private long sent;
@@ -178,6 +199,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         return newReceiveBuilder()
                 .onMessage(Transfer.class, this::onTransfer)
                 .onMessage(RingTransfer.class, this::onRingTransfer)
+                .onMessage(Faults.class, this::onFaults)
                 .onMessage(Due.class, this::onDue)
                 .onMessage(Probe.class, this::onProbe)
                 .onMessage(Flush.class, this::onFlush)
@@ -191,7 +213,19 @@ public final class Link extends AbstractBehavior<Link.Command> {
             state.reset();
             transfers.clear();
             handedOver = false;
+            faults = LinkFaults.NONE;
+            brokenTo = null;
+            broken = false;
+            dropped = 0;
+            duplicates = 0;
         }
+    }
+
+    private Behavior<Command> onFaults(Faults f) {
+        enterStep(f.step());
+        faults = new LinkFaults(f.step(), setup.name(), f.windows(), f.retransmitSeconds(), f.timeoutSeconds());
+        brokenTo = f.brokenTo();
+        return this;
     }
 
     /** Records a transfer; hands the step's record over once the step's messages are all carried. */
@@ -200,7 +234,12 @@ public final class Link extends AbstractBehavior<Link.Command> {
         if (setup.telemetry().spans()) {
             transfers.add(new LinkRecord.Transfer(kind, stage, microBatch, bytes, ready, transit.start(), transit.arrival()));
         }
-        if (state.messages() == setup.messagesPerStep()) {
+        handOverIfCarried();
+    }
+
+    /** Hands the step's record over once the step's messages are all carried. */
+    private void handOverIfCarried() {
+        if (!handedOver && state.messages() == setup.messagesPerStep()) {
             handedOver = true;
             List<LinkRecord> parts = RecordParts.split(stepRecord(), spansPerPart);
             for (int i = 0; i < parts.size(); i++) recorder.tell(new Recorded(parts.get(i), i, parts.size()));
@@ -209,12 +248,20 @@ public final class Link extends AbstractBehavior<Link.Command> {
 
     private LinkRecord stepRecord() {
         return new LinkRecord(step, setup.replica(), setup.toReplica(), setup.fromRank(), setup.toRank(), setup.ring(),
-                state.bytes(), state.busySeconds(), state.messages(), state.maxQueueDepth(), transfers);
+                state.bytes(), state.busySeconds(), state.messages(), state.maxQueueDepth(), dropped, duplicates, transfers);
     }
 
     private Behavior<Command> onTransfer(Transfer t) {
         received++;
         enterStep(t.step());
+        if (broken) return this; // the step is lost: nothing more of it is carried
+        if (!faults.none()) {
+            LinkFaults.Carried c = faults.carry(state, state.spec(), t.bytes(), t.readySeconds(), t.seq());
+            carried(c, t.kind(), t.stage(), t.microBatch(), t.bytes(), t.epoch(), () -> "message " + t.seq() + " ("
+                    + t.kind().label() + " of stage " + t.stage() + ", micro-batch " + t.microBatch() + ")",
+                    arrival -> new Arrived(t.step(), t.toPosition(), arrival, t.payload()));
+            return this;
+        }
         LinkState.Transit transit = state.send(t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY); // see Stage.pump
         record(t.kind(), t.stage(), t.microBatch(), t.bytes(), t.readySeconds(), transit);
         deliver(new Arrived(t.step(), t.toPosition(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
@@ -224,10 +271,64 @@ public final class Link extends AbstractBehavior<Link.Command> {
     private Behavior<Command> onRingTransfer(RingTransfer t) {
         received++;
         enterStep(t.step());
+        if (broken) return this; // the step is lost: nothing more of it is carried
+        if (!faults.none()) {
+            long message = LinkFaults.ringMessage(t.stage(), t.index());
+            LinkFaults.Carried c = faults.carry(state, t.spec(), t.bytes(), t.readySeconds(), message);
+            carried(c, TransferKind.ALLREDUCE, t.stage(), -1, t.bytes(), t.epoch(),
+                    () -> "all-reduce chunk " + t.index() + " of stage " + t.stage(),
+                    arrival -> new RingArrived(t.step(), t.stage(), t.index(), arrival, t.payload()));
+            return this;
+        }
         LinkState.Transit transit = state.send(t.spec(), t.bytes(), t.readySeconds(), Double.NEGATIVE_INFINITY);
         record(TransferKind.ALLREDUCE, t.stage(), -1, t.bytes(), t.readySeconds(), transit);
         deliver(new RingArrived(t.step(), t.stage(), t.index(), transit.arrival(), t.payload()), t.epoch(), transit.arrival());
         return this;
+    }
+
+    /**
+     * Records what became of a message under faults, delivers each transmission that got through (the original and
+     * its copy), or reports the link {@link Broken} when the sender gave up.
+     */
+    private void carried(LinkFaults.Carried c, TransferKind kind, int stage, int microBatch, long bytes, long epoch,
+                         Supplier<String> what, Function<Double, Delivery> delivery) {
+        boolean spans = recording && setup.telemetry().spans();
+        for (LinkFaults.Attempt a : c.attempts()) {
+            switch (a.outcome()) {
+                case DROPPED -> dropped++;
+                case DUPLICATE -> duplicates++;
+                case DELIVERED -> { }
+            }
+            if (spans) {
+                transfers.add(new LinkRecord.Transfer(kind, stage, microBatch, bytes, a.readySeconds(), a.startSeconds(),
+                        a.arrivalSeconds(), a.outcome()));
+            }
+        }
+        if (recording) handOverIfCarried();
+        if (c instanceof LinkFaults.GaveUp g) {
+            broken = true;
+            int drops = g.attempts().size();
+            String reason = setup.name() + ": " + what.get() + " did not get through within " + faults.timeoutSeconds()
+                    + " s of its first transmission: " + drops + (drops == 1 ? " transmission" : " transmissions")
+                    + " dropped, the last by fault " + g.fault() + " (" + g.kind().key() + ")";
+            Broken b = new Broken(step, setup.name(), g.fault(), g.atSeconds(), reason);
+            tellBroken(b, epoch);
+            return;
+        }
+        for (LinkFaults.Attempt a : c.attempts()) {
+            if (a.outcome() != TransferOutcome.DROPPED) deliver(delivery.apply(a.arrivalSeconds()), epoch, a.arrivalSeconds());
+        }
+    }
+
+    /** Tells the sender's {@code brokenTo} at once, or in wall time at the wall instant the sender gave up. */
+    private void tellBroken(Broken b, long epoch) {
+        if (clock.isVirtual()) {
+            brokenTo.tell(b);
+            return;
+        }
+        long key = nextKey++;
+        dueBroken.put(key, new DueBroken(brokenTo, b));
+        timers.startSingleTimer(key, new Due(key), clock.until(epoch, b.atSeconds()));
     }
 
     private void deliver(Delivery delivery, long epoch, double arrival) {
@@ -247,11 +348,13 @@ public final class Link extends AbstractBehavior<Link.Command> {
             sent++;
             deliverNow.accept(delivery);
         }
+        DueBroken b = dueBroken.remove(d.key());
+        if (b != null) b.to().tell(b.broken());
         return this;
     }
 
     private Behavior<Command> onFlush(Flush f) {
-        boolean pending = recording && step >= 0 && !handedOver && state.messages() > 0;
+        boolean pending = recording && step >= 0 && !handedOver && state.transmissions() > 0;
         if (!pending) {
             f.replyTo().tell(new Control.Flushed(setup.name(), List.of(), List.of()));
             return this;
@@ -264,7 +367,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
     }
 
     private Behavior<Command> onProbe(Probe p) {
-        p.replyTo().tell(new Control.Report(p.wave(), setup.name(), Integer.MAX_VALUE, sent, received, due.isEmpty(),
+        p.replyTo().tell(new Control.Report(p.wave(), setup.name(), Integer.MAX_VALUE, sent, received,
+                due.isEmpty() && dueBroken.isEmpty(),
                 Control.Report.NO_STEP, true, List.of()));
         return this;
     }

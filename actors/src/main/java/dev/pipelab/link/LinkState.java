@@ -8,7 +8,9 @@ import java.util.Arrays;
  * The pure timing of one FIFO link direction, and the sums of what it carried in the step. Invariant: messages leave
  * in the order they are handed over; a transfer starts at {@code max(link free, ready[, now])}, keeps the link busy for
  * {@code occupancy = spec.occupancySeconds(bytes)} and arrives at {@code start + occupancy + latency} (added in exactly
- * that order, as the evaluator and {@code RingAllReduce.endFrom} do).
+ * that order, as the evaluator and {@code RingAllReduce.endFrom} do). Under a fault a message may take several
+ * transmissions ({@link #transmit}, judged by {@link LinkFaults}): each occupies the link and counts in the bytes and
+ * busy seconds, and the message counts once ({@link #carried}).
  */
 public final class LinkState {
 
@@ -20,6 +22,7 @@ public final class LinkState {
     private double busySeconds;
     private long bytes;
     private int messages;
+    private int transmissions;
     /** The transfers that waited for the link (ready before they left): when each was ready and when it left. */
     private double[] waitReady = new double[8];
     private double[] waitStart = new double[8];
@@ -37,6 +40,7 @@ public final class LinkState {
         busySeconds = 0;
         bytes = 0;
         messages = 0;
+        transmissions = 0;
         waits = 0;
     }
 
@@ -55,8 +59,37 @@ public final class LinkState {
         busySeconds += arrival - ts;
         this.bytes += bytes;
         messages++;
+        transmissions++;
         if (ts > ready) addWait(ready, ts);
         return new Transit(ts, arrival);
+    }
+
+    /** When a transmission ready at {@code ready} would leave: {@code max(link free, ready)}. */
+    public double startFor(double ready) {
+        return Math.max(free, ready);
+    }
+
+    /**
+     * One transmission under a fault, not yet a carried message ({@link #carried}): it leaves at {@link #startFor},
+     * keeps the link busy for {@code occupancy / bandwidthFactor} and arrives at {@code start + occupancy + latency +
+     * extraLatencySeconds}. A dropped transmission is sent like any other: the wire carried it.
+     */
+    public Transit transmit(LinkSpec spec, long bytes, double ready, double bandwidthFactor, double extraLatencySeconds) {
+        if (!(bandwidthFactor > 0)) throw new IllegalArgumentException("bandwidthFactor must be > 0, got " + bandwidthFactor);
+        double ts = startFor(ready);
+        double occupancy = spec.occupancySeconds(bytes) / bandwidthFactor;
+        free = ts + occupancy;
+        double arrival = ts + occupancy + spec.latencySeconds() + extraLatencySeconds;
+        busySeconds += arrival - ts;
+        this.bytes += bytes;
+        transmissions++;
+        if (ts > ready) addWait(ready, ts);
+        return new Transit(ts, arrival);
+    }
+
+    /** A message got through (after one or more {@link #transmit}s): it counts once in {@link #messages}. */
+    public void carried() {
+        messages++;
     }
 
     /** Sum of {@code arrival - start} over the step's transfers, in carrying order (a span includes the latency). */
@@ -64,7 +97,11 @@ public final class LinkState {
 
     public long bytes() { return bytes; }
 
+    /** Messages carried, each once. */
     public int messages() { return messages; }
+
+    /** Transmissions sent, dropped ones and copies included ({@code == messages()} without faults). */
+    public int transmissions() { return transmissions; }
 
     /**
      * The most messages that were ready but had not yet left at any moment of the step; a wait that ends where another

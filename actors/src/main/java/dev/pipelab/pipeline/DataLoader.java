@@ -49,6 +49,15 @@ public final class DataLoader {
         return "";
     }
 
+    /**
+     * Forgets the commits of steps {@code step} and after: a recovery restored the model of the checkpoint taken after
+     * {@code step - 1}, so those steps are consumed again (their offsets are the same: they depend only on the step).
+     */
+    public void rewind(int step) {
+        if (step < 0 || step > committedSteps) throw new IllegalArgumentException("cannot rewind to step " + step + " with " + committedSteps + " committed");
+        committedSteps = step;
+    }
+
     /** Steps committed so far. */
     public int committedSteps() {
         return committedSteps;

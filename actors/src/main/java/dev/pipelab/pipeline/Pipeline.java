@@ -8,6 +8,7 @@ import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.protocol.CborSerializable;
 import dev.pipelab.protocol.RecordParts;
 import dev.pipelab.stage.Stage;
+import dev.pipelab.stage.StageFaults;
 import dev.pipelab.stage.StageReport;
 import dev.pipelab.stage.StageSetup;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -22,6 +23,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -34,13 +36,32 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
 
     /** What a pipeline understands. */
     public sealed interface Command extends CborSerializable
-            permits Wire, RunStep, StageReplied, StageSpawnedReply, LinkSpawnedReply {}
+            permits Wire, RunStep, StageReplied, StageSpawnedReply, LinkSpawnedReply, LinkBroken {}
 
     /** Spawn the links; {@code rightStages} are the next replica's stages by rank (ring neighbours). */
     public record Wire(Map<Integer, ActorRef<Stage.Command>> rightStages) implements Command {}
 
-    /** Run step {@code step}; {@code epoch} anchors step-local time in wall time. Pairing: one {@link Trainer.ReplicaDone}. */
-    public record RunStep(int step, long epoch) implements Command {}
+    /**
+     * Run attempt {@code step} at training step {@code trainingStep} (the data loader's offsets of that step; the two
+     * are equal until a recovery replays a step); {@code epoch} anchors step-local time in wall time; {@code faults}
+     * by rank (absent: none); {@code restore} by rank: put the rank back to a checkpoint first. Pairing: one
+     * {@link Trainer.ReplicaDone}, or a {@link Trainer.StepFailed}.
+     */
+    public record RunStep(int step, int trainingStep, long epoch, Map<Integer, StageFaults> faults,
+                          Map<Integer, Stage.Restore> restore) implements Command {
+        public RunStep {
+            faults = Map.copyOf(faults);
+            restore = Map.copyOf(restore);
+        }
+
+        /** Training step {@code step}, no fault, nothing to restore. */
+        public RunStep(int step, long epoch) {
+            this(step, step, epoch, Map.of(), Map.of());
+        }
+    }
+
+    /** A link of this replica gave up on a message. */
+    record LinkBroken(Link.Broken broken) implements Command {}
 
     /** A stage replied: connected, done with the step, or failed. */
     record StageReplied(Stage.Reply reply) implements Command {}
@@ -71,7 +92,11 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     private int telemetryLost;
     private List<Double> losses = List.of();
     private int step = -1;
+    private int trainingStep = -1;
     private boolean failed;
+    /** The ranks' model versions (optimizer steps applied) at the end of the step, and duplicates they dropped. */
+    private final Map<Integer, Integer> versions = new TreeMap<>();
+    private int duplicates;
 
     private Pipeline(ActorContext<Command> context, int replica, List<StageSetup> setups, List<LinkSetup> links,
                      List<ActorRef<Host.Command>> hosts, NodePlacement placement, ActorRef<Trainer.Command> trainer,
@@ -114,6 +139,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
                 .onMessage(LinkSpawnedReply.class, this::onLinkSpawned)
                 .onMessage(StageReplied.class, this::onStageReplied)
                 .onMessage(RunStep.class, this::onRunStep)
+                .onMessage(LinkBroken.class, this::onLinkBroken)
                 .onSignal(Terminated.class, this::onTerminated)
                 .onSignal(PostStop.class, this::onPostStop)
                 .build();
@@ -151,6 +177,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     }
 
     private void connect() {
+        ActorRef<Link.Broken> broken = getContext().messageAdapter(Link.Broken.class, LinkBroken::new);
         for (StageSetup s : setups) {
             Map<Integer, ActorRef<Link.Command>> out = new TreeMap<>();
             List<ActorRef<Link.Command>> ring = new ArrayList<>();
@@ -159,7 +186,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
                 if (l.setup().ring()) ring.add(link(l));
                 else out.put(l.setup().toRank(), link(l));
             }
-            stages.get(s.rank()).tell(new Stage.Connect(out, Map.copyOf(stages), ring, stageReplies, blocked));
+            stages.get(s.rank()).tell(new Stage.Connect(out, Map.copyOf(stages), ring, stageReplies, blocked, broken));
         }
     }
 
@@ -168,6 +195,7 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
         if (reply instanceof Stage.Connected) return onStageConnected();
         if (reply instanceof Stage.Done d) return onStageDone(d);
         if (reply instanceof Stage.RecordPart p) return onRecordPart(p);
+        if (reply instanceof Stage.Crashed c) return onStageCrashed(c);
         return onStageFailed((Stage.Failed) reply); // Reply is sealed: the only other kind
     }
 
@@ -181,31 +209,58 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
 
     private Behavior<Command> onRunStep(RunStep r) {
         step = r.step();
+        trainingStep = r.trainingStep();
+        failed = false;
         done.clear();
         records.clear();
         parts.clear();
+        versions.clear();
+        duplicates = 0;
         telemetryLost = 0;
-        List<Long> offsets = loader.offsets(step);
+        // a replay resumes from the checkpoint's committed offsets (Kafka-style: consumers rewind to the last commit)
+        if (trainingStep < loader.committedSteps()) loader.rewind(trainingStep);
+        List<Long> offsets = loader.offsets(trainingStep);
         for (Map.Entry<Integer, ActorRef<Stage.Command>> e : stages.entrySet()) {
-            e.getValue().tell(new Stage.RunStep(step, r.epoch(), e.getKey() == 0 ? offsets : List.of()));
+            int rank = e.getKey();
+            e.getValue().tell(new Stage.RunStep(step, trainingStep, r.epoch(), rank == 0 ? offsets : List.of(),
+                    r.faults().getOrDefault(rank, StageFaults.NONE), Optional.ofNullable(r.restore().get(rank))));
         }
+        return this;
+    }
+
+    private Behavior<Command> onStageCrashed(Stage.Crashed c) {
+        if (c.step() != step || failed) return this;
+        failed = true;
+        trainer.tell(new Trainer.StepFailed(step, replica, c.rank(), c.atSeconds(), c.fault(),
+                "replica " + replica + " rank " + c.rank() + ": " + c.reason(), List.copyOf(records.values())));
+        return this;
+    }
+
+    private Behavior<Command> onLinkBroken(LinkBroken b) {
+        Link.Broken x = b.broken();
+        if (x.step() != step || failed) return this;
+        failed = true;
+        trainer.tell(new Trainer.StepFailed(step, replica, -1, x.atSeconds(), x.fault(), x.link() + ": " + x.reason(),
+                List.copyOf(records.values())));
         return this;
     }
 
     private Behavior<Command> onStageDone(Stage.Done d) {
         if (d.report().step() != step || failed) return this;
         done.put(d.report().rank(), d.report());
+        versions.put(d.report().rank(), d.version());
+        duplicates += d.duplicatesDropped();
         d.record().ifPresent(x -> records.put(x.rank(), joined(x, d.parts())));
         if (!d.losses().isEmpty()) losses = d.losses();
         if (done.size() < setups.size()) return this;
-        String problem = loader.commit(step, done.get(0).consumedOffsets());
+        String problem = loader.commit(trainingStep, done.get(0).consumedOffsets());
         if (!problem.isEmpty()) {
             failed = true;
             trainer.tell(new Trainer.Failed(problem, List.copyOf(records.values())));
             return this;
         }
         trainer.tell(new Trainer.ReplicaDone(step, replica, List.copyOf(done.values()), List.copyOf(records.values()), losses,
-                telemetryLost));
+                telemetryLost, List.copyOf(versions.values()), duplicates));
         losses = List.of();
         return this;
     }
@@ -227,17 +282,17 @@ public final class Pipeline extends AbstractBehavior<Pipeline.Command> {
     }
 
     private Behavior<Command> onStageFailed(Stage.Failed f) {
+        if (failed) return this;
         failed = true;
         f.record().ifPresent(x -> records.put(x.rank(), joined(x, f.parts())));
-        trainer.tell(new Trainer.Failed(f.message(), List.copyOf(records.values())));
+        double at = f.record().flatMap(x -> x.outOfMemory().stream().findFirst()).map(o -> o.atSeconds()).orElse(0.0);
+        trainer.tell(new Trainer.StepFailed(step, replica, f.rank(), at, -1, f.message(), List.copyOf(records.values())));
         return this;
     }
 
     private Behavior<Command> onTerminated(Terminated t) {
-        if (!failed) {
-            failed = true;
-            trainer.tell(new Trainer.Failed("replica " + replica + ": " + t.getRef().path().name() + " stopped unexpectedly"));
-        }
+        // the trainer tells a lost node (a remote actor) from a bug (a local one) and recovers or ends the run
+        trainer.tell(new Trainer.ActorLost(replica, t.getRef()));
         return this;
     }
 

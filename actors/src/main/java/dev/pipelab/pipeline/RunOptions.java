@@ -6,6 +6,7 @@ import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.stage.OomPolicy;
 
 import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.FaultInbox;
 import dev.pipelab.fault.RecoverySpec;
 
 import java.time.Duration;
@@ -19,12 +20,12 @@ import java.util.List;
  * detected by message counting, never by this timeout).
  */
 public record RunOptions(ClockMode clock, double speed, int steps, EventSink sink, TelemetryLevel telemetry, OomPolicy oom,
-                         Duration safetyTimeout, List<Fault> faults, RecoverySpec recovery) {
+                         Duration safetyTimeout, List<Fault> faults, RecoverySpec recovery, FaultInbox liveFaults) {
 
     /** Without faults, and no checkpoints. */
     public RunOptions(ClockMode clock, double speed, int steps, EventSink sink, TelemetryLevel telemetry, OomPolicy oom,
                       Duration safetyTimeout) {
-        this(clock, speed, steps, sink, telemetry, oom, safetyTimeout, List.of(), RecoverySpec.NONE);
+        this(clock, speed, steps, sink, telemetry, oom, safetyTimeout, List.of(), RecoverySpec.NONE, FaultInbox.NONE);
     }
 
     public RunOptions {
@@ -35,6 +36,7 @@ public record RunOptions(ClockMode clock, double speed, int steps, EventSink sin
         if (oom == null) throw new IllegalArgumentException("oom must be given");
         faults = List.copyOf(faults);
         if (recovery == null) throw new IllegalArgumentException("recovery must be given (RecoverySpec.NONE for none)");
+        if (liveFaults == null) throw new IllegalArgumentException("liveFaults must be given (FaultInbox.NONE for none)");
     }
 
     /** As given, with every span recorded unless {@code sink} is {@link EventSink#NONE}. */
@@ -48,19 +50,24 @@ public record RunOptions(ClockMode clock, double speed, int steps, EventSink sin
     }
 
     public RunOptions withTelemetry(TelemetryLevel level) {
-        return new RunOptions(clock, speed, steps, sink, level, oom, safetyTimeout, faults, recovery);
+        return new RunOptions(clock, speed, steps, sink, level, oom, safetyTimeout, faults, recovery, liveFaults);
     }
 
     public RunOptions withOom(OomPolicy policy) {
-        return new RunOptions(clock, speed, steps, sink, telemetry, policy, safetyTimeout, faults, recovery);
+        return new RunOptions(clock, speed, steps, sink, telemetry, policy, safetyTimeout, faults, recovery, liveFaults);
     }
 
     /** The same run with {@code faults} injected (targets concrete: choices resolved) and {@code recovery}. */
     public RunOptions withFaults(List<Fault> faults, RecoverySpec recovery) {
-        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery);
+        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, liveFaults);
+    }
+
+    /** The same run taking faults added to {@code inbox} while it runs (each from the next attempt's start). */
+    public RunOptions withLiveFaults(FaultInbox inbox) {
+        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, inbox);
     }
 
     public RunOptions withWallClock(double speed) {
-        return new RunOptions(ClockMode.WALL, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery);
+        return new RunOptions(ClockMode.WALL, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, liveFaults);
     }
 }

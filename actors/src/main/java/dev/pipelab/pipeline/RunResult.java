@@ -13,12 +13,33 @@ import java.util.Optional;
  * steps in order; a run that deadlocked or failed holds the steps completed before.
  */
 public record RunResult(Schedule schedule, int replicas, List<StepResult> steps, Status status, Optional<Deadlock> deadlock,
-                        Optional<String> failure, List<Double> losses, List<Param> weights) {
+                        Optional<String> failure, List<Double> losses, List<Param> weights, Recovery recovery) {
+
+    /** Without faults. */
+    public RunResult(Schedule schedule, int replicas, List<StepResult> steps, Status status, Optional<Deadlock> deadlock,
+                     Optional<String> failure, List<Double> losses, List<Param> weights) {
+        this(schedule, replicas, steps, status, deadlock, failure, losses, weights, Recovery.NONE);
+    }
 
     /** Emulated mode: no losses, no weights. */
     public RunResult(Schedule schedule, int replicas, List<StepResult> steps, Status status, Optional<Deadlock> deadlock,
                      Optional<String> failure) {
         this(schedule, replicas, steps, status, deadlock, failure, List.of(), List.of());
+    }
+
+    /**
+     * What faults cost the run (docs/faults.md): recoveries, training steps done again, emulated seconds of thrown-away
+     * work, the step time of the steps that count ({@code usefulSeconds}) against the run's whole emulated time
+     * ({@code elapsedSeconds}), duplicate deliveries the stages dropped, and checkpoints taken with their seconds.
+     */
+    public record Recovery(int recoveries, int replayedSteps, double lostWorkSeconds, double usefulSeconds, double elapsedSeconds,
+                           long duplicatesDropped, int checkpoints, double checkpointSeconds) {
+        public static final Recovery NONE = new Recovery(0, 0, 0, 0, 0, 0, 0, 0);
+
+        /** Useful step time over elapsed time (1 without faults or checkpoints; 0 for an empty run). */
+        public double goodput() {
+            return elapsedSeconds > 0 ? usefulSeconds / elapsedSeconds : 0;
+        }
     }
 
     public enum Status { COMPLETED, DEADLOCKED, FAILED }

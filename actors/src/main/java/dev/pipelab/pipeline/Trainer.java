@@ -3,6 +3,12 @@ package dev.pipelab.pipeline;
 import dev.pipelab.clock.Clock;
 import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.NodePlacement;
+import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.FaultKind;
+import dev.pipelab.fault.FaultTarget;
+import dev.pipelab.fault.FaultTimeline;
+import dev.pipelab.fault.FaultWindow;
+import dev.pipelab.fault.RecoverySpec;
 import dev.pipelab.link.CreditWindow;
 import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
@@ -19,6 +25,7 @@ import dev.pipelab.protocol.RecordParts;
 import dev.pipelab.schedule.ScheduleText;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.Stage;
+import dev.pipelab.stage.StageFaults;
 import dev.pipelab.stage.StageProgram;
 import dev.pipelab.stage.StageReport;
 import dev.pipelab.stage.StageSetup;
@@ -53,8 +60,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     /** What the trainer understands. */
     public sealed interface Command extends CborSerializable
-            permits StagesReady, ReplicaReady, ReplicaDone, Failed, StageBlocked, ProbeReply, ProbeNow, WeightsReported,
-            LinkRecorded, FlushedReply, TelemetryOverdue {}
+            permits StagesReady, ReplicaReady, ReplicaDone, Failed, StepFailed, StageBlocked, ProbeReply, ProbeNow,
+            WeightsReported, CheckpointReply, ActorLost, LinkRecorded, FlushedReply, TelemetryOverdue {}
 
     /** A replica's stages are spawned (by rank). */
     public record StagesReady(int replica, Map<Integer, ActorRef<Stage.Command>> stages) implements Command {}
@@ -69,17 +76,43 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
      * {@code telemetryLost}: ranks whose record came with parts missing.
      */
     public record ReplicaDone(int step, int replica, List<StageReport> reports, List<StageRecord> records, List<Double> losses,
-                              int telemetryLost) implements Command {
+                              int telemetryLost, List<Integer> versions, int duplicatesDropped) implements Command {
         public ReplicaDone {
             reports = List.copyOf(reports);
             records = List.copyOf(records);
             losses = List.copyOf(losses);
+            versions = List.copyOf(versions);
+        }
+
+        /** Every rank's model at version {@code step + 1}, no duplicate dropped. */
+        public ReplicaDone(int step, int replica, List<StageReport> reports, List<StageRecord> records, List<Double> losses,
+                           int telemetryLost) {
+            this(step, replica, reports, records, losses, telemetryLost,
+                    java.util.Collections.nCopies(reports.size(), step + 1), 0);
         }
 
         public ReplicaDone(int step, int replica, List<StageReport> reports, List<StageRecord> records, List<Double> losses) {
             this(step, replica, reports, records, losses, 0);
         }
     }
+
+    /**
+     * Attempt {@code step} cannot complete: replica {@code replica}'s rank {@code rank} (-1: a link) failed at
+     * {@code atSeconds} (step-local) because of fault {@code fault} (-1: none known); {@code records} what its ranks
+     * recorded so far. The run recovers from the last checkpoint, or ends when it cannot.
+     */
+    public record StepFailed(int step, int replica, int rank, double atSeconds, int fault, String reason,
+                             List<StageRecord> records) implements Command {
+        public StepFailed {
+            records = List.copyOf(records);
+        }
+    }
+
+    /** A rank's checkpoint came in. */
+    record CheckpointReply(Stage.CheckpointTaken taken) implements Command {}
+
+    /** A stage or link of replica {@code replica}, watched by its pipeline, stopped (see {@link #onActorLost}). */
+    public record ActorLost(int replica, ActorRef<?> actor) implements Command {}
 
     /** Real-numerics mode: a rank's weights, one {@code WeightsFile} per model stage in chunk order (see {@link Stage.ReportWeights}). */
     public record WeightsReported(int replica, int rank, List<Payload> stages) implements Command {
@@ -124,6 +157,26 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private final CompletableFuture<RunResult> result;
     private final Clock clock;
     private final List<ActorRef<Pipeline.Command>> pipelines = new ArrayList<>();
+    private final List<List<StageSetup>> replicaSetups = new ArrayList<>();
+    private final List<List<LinkSetup>> replicaLinks = new ArrayList<>();
+    private final List<ActorRef<Host.Command>> hosts;
+    /** Where the stages run; a lost node's stages move to surviving workers ({@link NodePlacement#without}). */
+    private NodePlacement placement;
+    private final ActorRef<Stage.Blocked> blocked;
+    private final ActorRef<Link.Recorded> recorder;
+    /** How many times the replicas were spawned again after a node was lost. */
+    private int generation;
+    /** Nodes lost so far (indexes into {@link #hosts}). */
+    private final java.util.Set<Integer> lostNodes = new java.util.TreeSet<>();
+    /** After a respawn: the attempt to start (training step) once every replica is wired again; -1: none pending. */
+    private int resumeAt = -1;
+    /**
+     * A node fault was carried out in the current attempt: the attempt fails at this step-local time once the node's
+     * loss is detected (its replicas' completion does not count); NaN: none. With the fault's index and wall time.
+     */
+    private double doomedAt = Double.NaN;
+    private int doomFault = -1;
+    private long doomNanos;
     private final Map<Integer, Map<Integer, ActorRef<Stage.Command>>> stagesByReplica = new TreeMap<>();
     private final List<ActorRef<Stage.Command>> probedStages = new ArrayList<>();
     /** Least wall time between two probe waves (see {@link #probe}). */
@@ -160,6 +213,29 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private final Map<Integer, List<Double>> replicaLosses = new TreeMap<>();
     private final List<Double> losses = new ArrayList<>();
     private final Map<Integer, List<Payload>> weightsByRank = new TreeMap<>();
+    /** When each fault acts (docs/faults.md). */
+    private final FaultTimeline faults;
+    /** The training step the current attempt runs ({@link #step} numbers attempts). */
+    private int trainingStep;
+    /** Where the current attempt began on the run's axis. */
+    private double attemptStart;
+    /** The last checkpoint: training steps it holds, each rank's state (real-numerics mode) and its size. */
+    private int checkpointStep;
+    private Map<Integer, List<Payload>> checkpointState = Map.of();
+    private final long checkpointBytes;
+    private final Map<Integer, List<Payload>> checkpointParts = new TreeMap<>();
+    /** Step times of the training steps committed since the start, by training step (the lineage that counts). */
+    private final TreeMap<Integer, Double> lineage = new TreeMap<>();
+    /** Offsets the lineage consumed, each once: the ledger's whole-run check. */
+    private final Map<Long, Integer> consumedBy = new java.util.HashMap<>();
+    private final Map<Integer, Integer> failuresOfStep = new TreeMap<>();
+    private final Map<Integer, List<Integer>> replicaVersions = new TreeMap<>();
+    private long duplicatesDropped;
+    private int recoveries;
+    private int replayedSteps;
+    private double lostWorkSeconds;
+    private int checkpoints;
+    private double checkpointSeconds;
 
     private Trainer(ActorContext<Command> context, RunSpec spec, RunOptions options, List<ActorRef<Host.Command>> hosts,
                     NodePlacement placement, CompletableFuture<RunResult> result) {
@@ -201,13 +277,31 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             if (level != TelemetryLevel.OFF) {
                 linkRecordsPerStep += (int) links.stream().filter(l -> l.messagesPerStep() > 0).count();
             }
-            ActorRef<Pipeline.Command> pipeline = context.spawn(Pipeline.create(x, setups, links, hosts, placement,
-                    context.getSelf(), blocked, recorder), "replica-" + x);
-            context.watch(pipeline);
+            replicaSetups.add(List.copyOf(setups));
+            replicaLinks.add(List.copyOf(links));
+        }
+        this.hosts = hosts;
+        this.placement = placement;
+        this.blocked = blocked;
+        this.recorder = recorder;
+        spawnReplicas();
+        this.records = new StepRecords(d, linkRecordsPerStep);
+        this.faults = new FaultTimeline(options.faults());
+        long bytes = 0;
+        for (StageCost c : spec.costs()) bytes += c.staticBytes();
+        // one replica's parameters, gradients and optimizer state: what a device holds besides activations
+        this.checkpointBytes = bytes;
+        this.telemetryGrace = context.getSystem().settings().config().getDuration("pipelab.telemetry-grace");
+    }
+
+    /** Spawns one {@link Pipeline} per replica over {@link #placement} (again after a node was lost: a new generation). */
+    private void spawnReplicas() {
+        for (int x = 0; x < spec.replicas(); x++) {
+            ActorRef<Pipeline.Command> pipeline = getContext().spawn(Pipeline.create(x, replicaSetups.get(x), replicaLinks.get(x),
+                    hosts, placement, getContext().getSelf(), blocked, recorder), "replica-" + x + (generation > 0 ? "-" + generation : ""));
+            getContext().watch(pipeline);
             pipelines.add(pipeline);
         }
-        this.records = new StepRecords(d, linkRecordsPerStep);
-        this.telemetryGrace = context.getSystem().settings().config().getDuration("pipelab.telemetry-grace");
     }
 
     private static Command blocked(Stage.Blocked b) {
@@ -249,6 +343,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                 .onMessage(ReplicaReady.class, this::onReplicaReady)
                 .onMessage(ReplicaDone.class, this::onReplicaDone)
                 .onMessage(Failed.class, this::onFailed)
+                .onMessage(StepFailed.class, this::onStepFailed)
+                .onMessage(CheckpointReply.class, this::onCheckpointReply)
+                .onMessage(ActorLost.class, this::onActorLost)
                 .onMessage(StageBlocked.class, this::onStageBlocked)
                 .onMessage(ProbeReply.class, this::onProbeReply)
                 .onMessage(ProbeNow.class, p -> {
@@ -278,13 +375,34 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         probedLinks.addAll(r.links());
         if (++ready < spec.replicas()) return this;
         quiescence = new Quiescence(probedStages.size() + probedLinks.size());
-        startStep(0);
+        if (resumeAt >= 0) {
+            int training = resumeAt;
+            resumeAt = -1;
+            getContext().getLog().info("replicas spawned again without node(s) {} in {} ms; resuming at training step {}", lostNodes,
+                    (System.nanoTime() - doomNanos) / 1_000_000, training);
+            startStep(step + 1, training, true);
+        } else {
+            startStep(0, 0, false);
+        }
         return this;
     }
 
-    private void startStep(int k) {
+    /**
+     * Starts attempt {@code k} at training step {@code training}; {@code restore}: every rank is put back to the last
+     * checkpoint first.
+     */
+    private void startStep(int k, int training, boolean restore) {
         step = k;
+        trainingStep = training;
+        attemptStart = runSeconds;
+        for (Fault f : options.liveFaults().take()) {
+            int i = faults.inject(f);
+            getContext().getLog().info("live fault {} ({}) acts from attempt {}", i, f.describe(), k);
+        }
+        faults.begin(training, runSeconds);
         stepOpen = true;
+        doomedAt = Double.NaN;
+        carryOutNodeFaults();
         replicaReports.clear();
         records.begin(k);
         linkParts.clear();
@@ -292,14 +410,79 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         replicaLosses.clear();
         quiescence.newStep(k);
         long perStep = (long) spec.schedule().microBatches() * spec.replicas();
-        options.sink().emit(new Event.StepStarted(k, runSeconds, k * perStep, spec.schedule().microBatches()));
+        options.sink().emit(new Event.StepStarted(k, runSeconds, training * perStep, spec.schedule().microBatches()));
         long epoch = clock.epoch();
-        for (ActorRef<Pipeline.Command> p : pipelines) p.tell(new Pipeline.RunStep(k, epoch));
+        for (int x = 0; x < pipelines.size(); x++) {
+            Map<Integer, Stage.Restore> restores = new TreeMap<>();
+            if (restore) {
+                for (int r = 0; r < spec.schedule().ranks(); r++) {
+                    restores.put(r, new Stage.Restore(checkpointStep, checkpointState.getOrDefault(r, List.of())));
+                }
+            }
+            pipelines.get(x).tell(new Pipeline.RunStep(k, training, epoch, stageFaults(x), restores));
+        }
+    }
+
+    /**
+     * Node faults are carried out on the real processes when the attempt they fall in starts (in virtual time emulated
+     * and wall time are unrelated, so the wall moment cannot follow the emulated one): a {@code node.kill} kills the
+     * worker's JVM and dooms the attempt, which fails at the fault's moment once the node's loss is detected; a
+     * {@code node.pause} stops the JVM for the fault's duration in wall seconds (its emulated effect is a stall of the
+     * node's stages, {@code StageState}).
+     */
+    private void carryOutNodeFaults() {
+        for (int i = 0; i < faults.faults().size(); i++) {
+            Fault f = faults.fault(i);
+            if (f.kind().target() != FaultKind.Target.NODE || faults.hasFired(i) || Double.isNaN(faults.injectAt(i))) continue;
+            int node = ((FaultTarget.Node) f.target()).index();
+            if (node >= hosts.size() || lostNodes.contains(node)) continue;
+            faults.fired(i);
+            if (f.kind() == FaultKind.NODE_KILL) {
+                faults.injectedSaid(i);
+                options.sink().emit(new Event.FaultInjected(step, Math.max(faults.injectAt(i), attemptStart), i, f.kind().key(),
+                        f.target().toString(), f.describe()));
+                doomedAt = Math.max(0, faults.injectAt(i) - attemptStart);
+                doomFault = i;
+                doomNanos = System.nanoTime();
+                hosts.get(node).tell(Host.Kill.INSTANCE);
+            } else {
+                // the emulated stall is given to the node's stages as windows (stageFaults); the wall pause is real
+                hosts.get(node).tell(new Host.Pause(Math.min(f.durationSeconds(), MAX_PAUSE_SECONDS)));
+            }
+        }
+    }
+
+    /** The longest real SIGSTOP a {@code node.pause} holds a JVM (wall seconds); the emulated stall is not capped. */
+    static final double MAX_PAUSE_SECONDS = 60;
+
+    /** The current attempt's faults on replica {@code x}'s ranks and their outgoing links, by rank (none: empty). */
+    private Map<Integer, StageFaults> stageFaults(int x) {
+        if (faults.isEmpty()) return Map.of(); // (live faults make it non-empty)
+        Map<Integer, StageFaults> out = new TreeMap<>();
+        int p = spec.schedule().ranks();
+        for (int r = 0; r < p; r++) {
+            List<FaultWindow> stage = new ArrayList<>(faults.windows(new FaultTarget.Stage(x, r)));
+            for (FaultWindow w : faults.windows(new FaultTarget.Node(placement.node(x, r)))) {
+                if (w.kind() == FaultKind.NODE_PAUSE) stage.add(w);
+            }
+            Map<Integer, List<FaultWindow>> links = new TreeMap<>();
+            for (int q = 0; q < p; q++) {
+                List<FaultWindow> w = faults.windows(new FaultTarget.Link(x, r, q));
+                if (!w.isEmpty()) links.put(q, w);
+            }
+            List<FaultWindow> ring = faults.windows(new FaultTarget.Ring(x, r));
+            StageFaults f = new StageFaults(stage, links, ring, options.recovery().retransmitSeconds(),
+                    options.recovery().timeoutSeconds());
+            if (!f.isEmpty()) out.put(r, f);
+        }
+        return out;
     }
 
     private Behavior<Command> onReplicaDone(ReplicaDone d) {
-        if (d.step() != step) return this;
+        if (d.step() != step || !Double.isNaN(doomedAt)) return this; // a doomed attempt fails, however far it got
         replicaReports.put(d.replica(), d.reports());
+        replicaVersions.put(d.replica(), d.versions());
+        duplicatesDropped += d.duplicatesDropped();
         records.replicaDone(d.replica(), d.records());
         records.lost(d.telemetryLost());
         replicaLosses.put(d.replica(), d.losses());
@@ -380,10 +563,96 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         steps.add(new RunResult.StepResult(step, stepTime, runSeconds, all));
         runSeconds += stepTime;
         long perStep = (long) spec.schedule().microBatches() * spec.replicas();
-        options.sink().emit(new Event.StepEnded(step, stepTime, runSeconds, (step + 1) * perStep, records.stages(),
+        options.sink().emit(new Event.StepEnded(step, stepTime, runSeconds, (trainingStep + 1) * perStep, records.stages(),
                 records.links(), records.lost()));
-        if (step + 1 < options.steps()) {
-            startStep(step + 1);
+        String unbalanced = commit(stepTime);
+        if (!unbalanced.isEmpty()) return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(unbalanced));
+        sayFaults(runSeconds);
+        if (checkpointDue()) return takeCheckpoint();
+        return next();
+    }
+
+    /**
+     * Commits the attempt's training step to the ledger (docs/faults.md): every replica consumed exactly its m
+     * offsets, none consumed before in the lineage, and every rank's model is at version {@code trainingStep + 1}
+     * (the optimizer applied exactly once since the checkpoint the step descends from). Returns what is wrong, or "".
+     */
+    private String commit(double stepTime) {
+        List<Event.Consumed> consumed = new ArrayList<>();
+        for (Map.Entry<Integer, List<StageReport>> e : replicaReports.entrySet()) {
+            List<Long> offsets = e.getValue().get(0).consumedOffsets();
+            List<Integer> applied = replicaVersions.get(e.getKey()).stream().map(v -> v - trainingStep).toList();
+            consumed.add(new Event.Consumed(e.getKey(), offsets, applied));
+        }
+        options.sink().emit(new Event.StepCommitted(step, trainingStep, consumed));
+        if (lineage.containsKey(trainingStep)) return "ledger: training step " + trainingStep + " committed twice";
+        if (trainingStep != lineage.size()) return "ledger: training step " + trainingStep + " committed after " + lineage.size() + " steps";
+        for (Event.Consumed c : consumed) {
+            for (int r = 0; r < c.optimizerSteps().size(); r++) {
+                if (c.optimizerSteps().get(r) != 1) {
+                    return "ledger: replica " + c.replica() + " rank " + r + " applied the optimizer " + c.optimizerSteps().get(r)
+                            + " times for training step " + trainingStep;
+                }
+            }
+            if (c.offsets().size() != spec.schedule().microBatches()) {
+                return "ledger: replica " + c.replica() + " consumed " + c.offsets().size() + " micro-batches in training step " + trainingStep;
+            }
+            for (long o : c.offsets()) {
+                Integer before = consumedBy.putIfAbsent(o, trainingStep);
+                if (before != null) return "ledger: offset " + o + " consumed in training steps " + before + " and " + trainingStep;
+            }
+        }
+        lineage.put(trainingStep, stepTime);
+        return "";
+    }
+
+    /** Says the faults injected and healed by {@code t}. */
+    private void sayFaults(double t) {
+        for (int i : faults.injectedBy(t)) {
+            Fault f = faults.fault(i);
+            options.sink().emit(new Event.FaultInjected(step, faults.injectAt(i), i, f.kind().key(), f.target().toString(), f.describe()));
+        }
+        for (int i : faults.healedBy(t)) options.sink().emit(new Event.FaultHealed(step, faults.healAt(i), i));
+    }
+
+    private boolean checkpointDue() {
+        int every = options.recovery().checkpointEverySteps();
+        return every > 0 && (trainingStep + 1) % every == 0;
+    }
+
+    /** Takes a checkpoint after the current training step: real-numerics mode asks replica 0's ranks for their state. */
+    private Behavior<Command> takeCheckpoint() {
+        if (spec.real().isEmpty()) return checkpointed(Map.of(), checkpointBytes);
+        checkpointParts.clear();
+        ActorRef<Stage.CheckpointTaken> adapter = getContext().messageAdapter(Stage.CheckpointTaken.class, CheckpointReply::new);
+        for (ActorRef<Stage.Command> s : stagesByReplica.get(0).values()) s.tell(new Stage.TakeCheckpoint(adapter));
+        return this;
+    }
+
+    private Behavior<Command> onCheckpointReply(CheckpointReply r) {
+        checkpointParts.put(r.taken().rank(), r.taken().state());
+        if (checkpointParts.size() < spec.schedule().ranks()) return this;
+        long bytes = 0;
+        for (List<Payload> l : checkpointParts.values()) for (Payload x : l) bytes += x.bytes().length;
+        return checkpointed(Map.copyOf(checkpointParts), bytes);
+    }
+
+    /** The checkpoint is written: it costs its bytes over the storage bandwidth, in emulated time. */
+    private Behavior<Command> checkpointed(Map<Integer, List<Payload>> state, long bytes) {
+        double seconds = bytes / options.recovery().storageBytesPerSecond();
+        runSeconds += seconds;
+        checkpointStep = trainingStep + 1;
+        checkpointState = state;
+        checkpoints++;
+        checkpointSeconds += seconds;
+        options.sink().emit(new Event.Checkpointed(step, trainingStep, runSeconds, seconds, bytes));
+        return next();
+    }
+
+    /** The next training step, or the end of the run. */
+    private Behavior<Command> next() {
+        if (trainingStep + 1 < options.steps()) {
+            startStep(step + 1, trainingStep + 1, false);
             return this;
         }
         if (spec.real().isPresent()) {
@@ -414,6 +683,154 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         }
         finalWeights = weights;
         return finish(RunResult.Status.COMPLETED, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * The attempt failed: every replica's work in it is lost (training is synchronous). With a checkpoint, the failed
+     * ranks are restarted (a crashed actor was already, by its supervisor), every rank is put back to the checkpoint
+     * and the steps since it are replayed from the data loader's committed offsets; the time this costs is modelled
+     * (detection, restart, loading the checkpoint; docs/faults.md). Without one, or after too many failures of the same
+     * step, the run ends.
+     */
+    private Behavior<Command> onStepFailed(StepFailed f) {
+        if (!stepOpen || f.step() != step) return this;
+        double failedAt = attemptStart + f.atSeconds();
+        boolean instant = f.fault() >= 0 && faults.fault(f.fault()).kind().instant();
+        // an instant fault fails at its own moment (exactly, not through step-local time), or at the attempt's start
+        // when that moment passed while no attempt ran
+        if (instant) failedAt = Math.max(faults.injectAt(f.fault()), attemptStart);
+        if (instant) {
+            faults.fired(f.fault());
+            faults.injectedSaid(f.fault());
+            Fault x = faults.fault(f.fault());
+            options.sink().emit(new Event.FaultInjected(step, failedAt, f.fault(), x.kind().key(), x.target().toString(), x.describe()));
+        }
+        RecoverySpec recovery = options.recovery();
+        if (!recovery.checkpoints()) {
+            records.partial(f.records());
+            abandon(f.reason());
+            // with faults injected, say why the failure was not recovered from; without, the failure is the whole story
+            String hint = faults.isEmpty() ? "" : " (no checkpoint to recover from: set recovery.checkpointEverySteps)";
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(f.reason() + hint));
+        }
+        int failures = failuresOfStep.merge(trainingStep, 1, Integer::sum);
+        if (failures > recovery.maxRestarts()) {
+            records.partial(f.records());
+            abandon(f.reason());
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of("training step " + trainingStep + " failed "
+                    + failures + " times (recovery.maxRestarts = " + recovery.maxRestarts() + "), the last: " + f.reason()));
+        }
+        // a crash, an out-of-memory and a link that gave up are noticed where they happen (the supervisor, the
+        // allocator, the sender's timeout); the heartbeat timeout is for what goes silent (node faults)
+        return recover(failedAt, failedAt, f.fault(), f.reason(), false);
+    }
+
+    /**
+     * Recovers from the current attempt's failure at {@code failedAt} (run axis), detected at {@code detectedAt}:
+     * abandons the attempt, puts the time recovery costs on the run's axis and starts the replay from the last
+     * checkpoint, after spawning the replicas again over the surviving nodes when {@code respawn}.
+     */
+    private Behavior<Command> recover(double failedAt, double detectedAt, int fault, String reason, boolean respawn) {
+        RecoverySpec recovery = options.recovery();
+        // the attempt is drawn without its actors' records: in virtual time how far each actor had run when the trainer
+        // heard of the failure depends on thread timing, and two runs of one scenario must give the same report
+        if (stepOpen) options.sink().emit(new Event.StepAbandoned(step, reason, List.of(), List.of(), 0));
+        stepOpen = false;
+        double lost = failedAt - attemptStart;
+        int replayed = 0;
+        for (Map.Entry<Integer, Double> e : lineage.tailMap(checkpointStep, true).entrySet()) {
+            lost += e.getValue();
+            replayed++;
+        }
+        double recoveredAt = detectedAt + recovery.restartSeconds() + checkpointBytes(checkpointState) / recovery.storageBytesPerSecond();
+        options.sink().emit(new Event.Recovered(step, fault, reason, failedAt, detectedAt, recoveredAt, checkpointStep,
+                replayed, lost));
+        getContext().getLog().info("attempt {} (training step {}) failed at {} s: {}; resuming from training step {}", step,
+                trainingStep, failedAt, reason, checkpointStep);
+        recoveries++;
+        replayedSteps += replayed;
+        lostWorkSeconds += lost;
+        // the replayed steps' first runs no longer count: their offsets are consumed again
+        for (int k : List.copyOf(lineage.tailMap(checkpointStep, true).keySet())) lineage.remove(k);
+        consumedBy.values().removeIf(k -> k >= checkpointStep);
+        while (losses.size() > checkpointStep) losses.remove(losses.size() - 1);
+        runSeconds = recoveredAt;
+        sayFaults(runSeconds);
+        if (respawn) {
+            respawn();
+        } else {
+            startStep(step + 1, checkpointStep, true);
+        }
+        return this;
+    }
+
+    /** Stops every replica (with its stages and links) and spawns them again over the placement without the lost nodes. */
+    private void respawn() {
+        for (ActorRef<Pipeline.Command> p : pipelines) {
+            getContext().unwatch(p);
+            getContext().stop(p);
+        }
+        pipelines.clear();
+        stagesByReplica.clear();
+        probedStages.clear();
+        probedLinks.clear();
+        ready = 0;
+        generation++;
+        resumeAt = checkpointStep;
+        spawnReplicas();
+    }
+
+    /**
+     * A stage or link of replica {@code replica} stopped: on a node of the cluster, the node was lost (remote death
+     * watch fires once the failure detector and the downing provider removed it: pipelab.conf); the run recovers
+     * with that node's stages re-placed on surviving workers with free slots, or ends when none has room. A local
+     * actor that stops is a bug: the run ends.
+     */
+    private Behavior<Command> onActorLost(ActorLost l) {
+        org.apache.pekko.actor.Address address = l.actor().path().address();
+        int node = -1;
+        for (int i = 0; i < hosts.size(); i++) {
+            if (hosts.get(i).path().address().equals(address) && address.hasGlobalScope()) node = i;
+        }
+        if (node < 0) {
+            String why = "replica " + l.replica() + ": " + l.actor().path().name() + " stopped unexpectedly";
+            abandon(why);
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(why));
+        }
+        if (!lostNodes.add(node)) return this;
+        int fault = doomFault >= 0 && faults.fault(doomFault).target().equals(new FaultTarget.Node(node)) ? doomFault : -1;
+        double wall = (System.nanoTime() - doomNanos) / 1e9;
+        String reason = "node " + node + " (" + address + ") lost" + (fault >= 0 ? " after " + faults.fault(fault).kind().key()
+                + ", detected in " + String.format(java.util.Locale.ROOT, "%.1f", wall) + " s wall" : "");
+        getContext().getLog().warn(reason);
+        double failedAt = !Double.isNaN(doomedAt) ? attemptStart + doomedAt : attemptStart;
+        doomedAt = Double.NaN;
+        doomFault = -1;
+        Optional<NodePlacement> moved = placement.without(lostNodes);
+        RecoverySpec recovery = options.recovery();
+        if (moved.isEmpty() || !recovery.checkpoints()) {
+            String why = reason + (moved.isEmpty() ? ": the surviving workers have no free slot for its stages"
+                    : " (no checkpoint to recover from: set recovery.checkpointEverySteps)");
+            abandon(why);
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(why));
+        }
+        int failures = failuresOfStep.merge(trainingStep, 1, Integer::sum);
+        if (failures > recovery.maxRestarts()) {
+            abandon(reason);
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of("training step " + trainingStep + " failed "
+                    + failures + " times (recovery.maxRestarts = " + recovery.maxRestarts() + "), the last: " + reason));
+        }
+        placement = moved.get();
+        // a node that goes silent is noticed by the heartbeat timeout (modelled: recovery.detectSeconds)
+        return recover(failedAt, failedAt + recovery.detectSeconds(), fault, reason, true);
+    }
+
+    /** Bytes read to restore {@code state} (real-numerics mode), else the modelled checkpoint size. */
+    private long checkpointBytes(Map<Integer, List<Payload>> state) {
+        if (spec.real().isEmpty() || state.isEmpty()) return checkpointStep == 0 ? 0 : checkpointBytes;
+        long bytes = 0;
+        for (List<Payload> l : state.values()) for (Payload x : l) bytes += x.bytes().length;
+        return bytes;
     }
 
     private Behavior<Command> onFailed(Failed f) {
@@ -503,7 +920,12 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     }
 
     private Behavior<Command> finish(RunResult.Status status, Optional<RunResult.Deadlock> deadlock, Optional<String> failure) {
-        result.complete(new RunResult(spec.schedule(), spec.replicas(), steps, status, deadlock, failure, losses, finalWeights));
+        double useful = 0;
+        for (double x : lineage.values()) useful += x;
+        RunResult.Recovery recovery = new RunResult.Recovery(recoveries, replayedSteps, lostWorkSeconds, useful, runSeconds,
+                duplicatesDropped, checkpoints, checkpointSeconds);
+        result.complete(new RunResult(spec.schedule(), spec.replicas(), steps, status, deadlock, failure, losses, finalWeights,
+                recovery));
         return Behaviors.stopped();
     }
 }

@@ -10,7 +10,8 @@ import java.util.List;
  * How a stage's or a link's record of a step crosses nodes within Artery's frame: split into parts of at most
  * {@link #spansPerPart} spans, each part a whole record (the same sums) holding a contiguous slice of the spans, and
  * joined back by concatenating the slices in order. Invariant: {@code join(split(r, n)).equals(r)} for every record
- * and every {@code n >= 1}; a record with at most {@code n} spans is one part, itself.
+ * and every {@code n >= 1}; a record with at most {@code n} spans is one part, itself (a link's transfer that a fault
+ * dropped or duplicated counts as two spans, {@link #weight}).
  *
  * <p>Why parts carry the sums: they are small (bounded by the ranks and model stages, not by the micro-batches), and a
  * receiver that misses a part still has exact sums, so a lost part costs spans, never numbers. Why a count of spans and
@@ -74,14 +75,32 @@ public final class RecordParts {
         return parts;
     }
 
-    /** The record as parts of at most {@code spansPerPart} transfers, in carrying order. */
+    /**
+     * A transfer's weight in a part's budget of spans: 1, or 2 for one that was not delivered (a fault dropped or
+     * duplicated it), whose outcome is written out and makes it larger than {@link #SPAN_BYTES_BOUND}, though within
+     * twice that ({@code RecordSizeTest}). Without faults every weight is 1, so records split exactly as before.
+     */
+    public static int weight(LinkRecord.Transfer t) {
+        return t.delivered() ? 1 : 2;
+    }
+
+    /**
+     * The record as parts of transfers weighing at most {@code spansPerPart} ({@link #weight}; a part holds at least one
+     * transfer), in carrying order.
+     */
     public static List<LinkRecord> split(LinkRecord r, int spansPerPart) {
-        int total = r.transfers().size();
+        List<LinkRecord.Transfer> all = r.transfers();
+        int total = 0;
+        for (LinkRecord.Transfer t : all) total += weight(t);
         if (total <= spansPerPart) return List.of(r);
         List<LinkRecord> parts = new ArrayList<>();
-        for (int from = 0; from < total; from += spansPerPart) {
+        for (int from = 0; from < all.size(); ) {
+            int to = from + 1;
+            int w = weight(all.get(from));
+            while (to < all.size() && w + weight(all.get(to)) <= spansPerPart) w += weight(all.get(to++));
             parts.add(new LinkRecord(r.step(), r.replica(), r.toReplica(), r.fromRank(), r.toRank(), r.ring(), r.bytes(),
-                    r.busySeconds(), r.messages(), r.maxQueueDepth(), r.transfers().subList(from, Math.min(total, from + spansPerPart))));
+                    r.busySeconds(), r.messages(), r.maxQueueDepth(), r.dropped(), r.duplicates(), all.subList(from, to)));
+            from = to;
         }
         return parts;
     }
@@ -112,7 +131,7 @@ public final class RecordParts {
         List<LinkRecord.Transfer> transfers = new ArrayList<>();
         for (LinkRecord p : parts) transfers.addAll(p.transfers());
         return new LinkRecord(head.step(), head.replica(), head.toReplica(), head.fromRank(), head.toRank(), head.ring(),
-                head.bytes(), head.busySeconds(), head.messages(), head.maxQueueDepth(), transfers);
+                head.bytes(), head.busySeconds(), head.messages(), head.maxQueueDepth(), head.dropped(), head.duplicates(), transfers);
     }
 
     /** The elements of {@code list} at positions {@code from..to} (clamped to the list). */

@@ -1,18 +1,30 @@
 package dev.pipelab.scenario;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.FaultProblem;
+import dev.pipelab.fault.FaultSyntax;
+import dev.pipelab.fault.RecoverySpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
  * Binds a tree that passed the schema and the cross-field rules to a {@link Scenario}, filling every
- * documented default, so the result holds no null; the only error left to find here is a whole number too
- * large for its field.
+ * documented default, so the result holds no null; the errors left to find here are a whole number too
+ * large for its field, the rules of a fault entry the schema cannot say (a kind's own parameter and range, a duration
+ * or a heal: {@link FaultSyntax}), and {@code recovery.elastic: true}, which is not supported yet.
  */
 final class Binder {
+
+    /** Turns a fault entry's tree into the plain map {@link FaultSyntax#fromMap} reads. */
+    private static final ObjectMapper MAPS = new ObjectMapper();
 
     private final ScenarioSource source;
     private final List<ScenarioError> errors = new ArrayList<>();
@@ -99,7 +111,38 @@ final class Binder {
             workers.add(ranks);
         }
         Scenario.Cluster cluster = new Scenario.Cluster(text(t.path("cluster"), "placement").orElse("pack"), workers);
-        return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed, real, telemetry, cluster);
+        return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed, real, telemetry, cluster,
+                faults(t.path("faults")), recovery(t.path("recovery")));
+    }
+
+    /**
+     * The {@code faults:} entries, read by {@link FaultSyntax#fromMap} (the reader {@code --fault} and the faults API share),
+     * each problem located at its key; the schema has already checked the keys and their types.
+     */
+    private List<Fault> faults(JsonNode list) {
+        List<Fault> faults = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            String where = ScenarioSource.item("faults", i);
+            Map<String, Object> entry = MAPS.convertValue(list.get(i), new TypeReference<LinkedHashMap<String, Object>>() {});
+            FaultSyntax.Parsed parsed = FaultSyntax.fromMap(entry, where);
+            parsed.fault().ifPresent(faults::add);
+            for (FaultProblem p : parsed.problems()) errors.add(source.errorAt(p.path(), p.message()));
+        }
+        return List.copyOf(faults);
+    }
+
+    /** The {@code recovery:} settings, each absent one at its default ({@link RecoverySpec#NONE}). */
+    private RecoverySpec recovery(JsonNode r) {
+        RecoverySpec d = RecoverySpec.NONE;
+        if (r.path("elastic").asBoolean(false)) {
+            errors.add(source.errorAt("recovery.elastic", "true is not supported yet: a failed stage is restarted in place "
+                    + "(leave it out or write false)"));
+        }
+        return new RecoverySpec(integer(r, "recovery", "checkpointEverySteps", d.checkpointEverySteps()),
+                r.path("storageGBps").isNumber() ? r.path("storageGBps").doubleValue() * 1e9 : d.storageBytesPerSecond(),
+                number(r, "detectSeconds", d.detectSeconds()), number(r, "restartSeconds", d.restartSeconds()),
+                number(r, "retransmitSeconds", d.retransmitSeconds()), number(r, "timeoutSeconds", d.timeoutSeconds()),
+                integer(r, "recovery", "maxRestarts", d.maxRestarts()), false);
     }
 
     private Scenario.Real real(JsonNode r, long seed) {

@@ -1,5 +1,7 @@
 package dev.pipelab.scenario;
 
+import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.RecoverySpec;
 import java.util.List;
 import java.util.Optional;
 
@@ -7,11 +9,24 @@ import java.util.Optional;
  * A scenario file, bound: a model, a cluster and a parallelism plan. Built only by {@link ScenarioLoader},
  * which validates the file against {@code scenario.schema.json} first, so every record here holds values
  * the schema allows; cross-field rules (p within layers, ...) are checked by the loader too.
- * Optional keys are {@link Optional}s or carry the documented default; there is no null.
+ * Optional keys are {@link Optional}s or carry the documented default; there is no null. {@code faults} are the file's
+ * {@code faults:} entries as written (choices unresolved, not yet checked against a run: {@code fault.FaultCheck} does that
+ * when the run's shape is known), {@code recovery} its {@code recovery:} settings with their defaults.
  */
 public record Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch,
                        Training training, Optional<Costs> costs, long seed, Optional<Real> real, Telemetry telemetry,
-                       Cluster cluster) {
+                       Cluster cluster, List<Fault> faults, RecoverySpec recovery) {
+
+    public Scenario {
+        faults = List.copyOf(faults);
+        if (recovery == null) throw new IllegalArgumentException("recovery must be given (RecoverySpec.NONE for the defaults)");
+    }
+
+    /** A scenario without faults, recovering with the defaults ({@link RecoverySpec#NONE}). */
+    public Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch, Training training,
+                    Optional<Costs> costs, long seed, Optional<Real> real, Telemetry telemetry, Cluster cluster) {
+        this(name, model, hardware, parallelism, batch, training, costs, seed, real, telemetry, cluster, List.of(), RecoverySpec.NONE);
+    }
 
     /** A scenario without a cluster section (placement {@code pack}). */
     public Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch, Training training,

@@ -11,6 +11,7 @@ import dev.pipelab.numerics.StageShard;
 import dev.pipelab.numerics.TensorCodec;
 import dev.pipelab.numerics.Tensors;
 import dev.pipelab.numerics.WeightsFile;
+import dev.pipelab.protocol.Payload;
 import dev.pipelab.schedule.Action;
 import org.ejml.data.DMatrixRMaj;
 
@@ -175,6 +176,46 @@ public final class RealRank implements StageState.Work {
         List<byte[]> out = new ArrayList<>();
         for (StageShard s : shards) out.add(WeightsFile.encode(s.params()));
         return out;
+    }
+
+    /**
+     * A checkpoint of the rank: per model stage (chunk order) one {@link WeightsFile} holding its parameters and then
+     * its optimizer state ({@link OptimizerState#snapshot}); {@link #restore} of it continues bit-identically.
+     */
+    public List<byte[]> checkpoint() {
+        List<byte[]> out = new ArrayList<>();
+        for (int c = 0; c < shards.size(); c++) {
+            List<Param> all = new ArrayList<>(shards.get(c).params());
+            all.addAll(optimizers.get(c).snapshot(shards.get(c).params()));
+            out.add(WeightsFile.encode(all));
+        }
+        return out;
+    }
+
+    /** Puts the rank back to {@code checkpoint} ({@link #checkpoint}'s form); an empty list means the initial model. */
+    public void restore(List<Payload> checkpoint) {
+        if (checkpoint.isEmpty()) {
+            List<StageShard> all = real.model().shards(real.model().partition(stages));
+            for (int c = 0; c < shards.size(); c++) {
+                WeightsFile.copyInto(shards.get(c).params(), all.get(program.stageOfChunk(c)).params());
+                optimizers.set(c, new OptimizerState(real.optimizerSpec()));
+            }
+            return;
+        }
+        if (checkpoint.size() != shards.size()) {
+            throw new IllegalArgumentException("checkpoint has " + checkpoint.size() + " model stages, the rank " + shards.size());
+        }
+        for (int c = 0; c < shards.size(); c++) {
+            List<Param> saved;
+            try {
+                saved = WeightsFile.decode(checkpoint.get(c).bytes(), "checkpoint of model stage " + program.stageOfChunk(c));
+            } catch (WeightsFile.WeightsFormatException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            List<Param> optimizer = saved.stream().filter(p -> p.name().startsWith("optimizer.")).toList();
+            WeightsFile.copyInto(shards.get(c).params(), saved);
+            optimizers.set(c, OptimizerState.restore(real.optimizerSpec(), optimizer));
+        }
     }
 
     /** All params of the rank, chunk order. */

@@ -3,6 +3,8 @@ package dev.pipelab.stage;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.pipelab.clock.Clock;
+import dev.pipelab.fault.FaultKind;
+import dev.pipelab.fault.FaultWindow;
 import dev.pipelab.link.Link;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.TelemetryLevel;
@@ -12,6 +14,8 @@ import dev.pipelab.protocol.Payload;
 import dev.pipelab.protocol.RecordParts;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -42,7 +46,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     /** What a stage understands. */
     public sealed interface Command extends CborSerializable
-            permits Connect, RunStep, Deliver, CreditGranted, RingChunk, Probe, ReportWeights, Flush, Stop, Tick {}
+            permits Connect, RunStep, Deliver, CreditGranted, RingChunk, Probe, ReportWeights, TakeCheckpoint, Flush, Stop, Tick {}
 
     /**
      * Wire the stage: {@code links} by destination rank, {@code peers} (stages of the same replica) by rank for
@@ -51,15 +55,49 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
      * answered by {@link Connected}.
      */
     public record Connect(Map<Integer, ActorRef<Link.Command>> links, Map<Integer, ActorRef<Command>> peers,
-                          List<ActorRef<Link.Command>> ringLinks, ActorRef<Reply> replyTo, ActorRef<Blocked> blocked)
-            implements Command {}
+                          List<ActorRef<Link.Command>> ringLinks, ActorRef<Reply> replyTo, ActorRef<Blocked> blocked,
+                          ActorRef<Link.Broken> broken) implements Command {
+        /** Without faults on links: nobody hears of a link that gives up. */
+        public Connect(Map<Integer, ActorRef<Link.Command>> links, Map<Integer, ActorRef<Command>> peers,
+                       List<ActorRef<Link.Command>> ringLinks, ActorRef<Reply> replyTo, ActorRef<Blocked> blocked) {
+            this(links, peers, ringLinks, replyTo, blocked, null);
+        }
+    }
 
     /**
-     * Run step {@code step} (step-local time starts at 0; {@code epoch} anchors it in wall time); {@code offsets}
-     * are the data-loader offsets of stage 0's micro-batches (rank 0 only). Pairing: one {@link Done} (or
-     * {@link Failed}).
+     * Run attempt {@code step} at training step {@code trainingStep} (they differ once a recovery replays a step;
+     * step-local time starts at 0; {@code epoch} anchors it in wall time); {@code offsets} are the data-loader offsets
+     * of stage 0's micro-batches (rank 0 only); {@code faults} act on the rank and its outgoing links in this attempt;
+     * {@code restore}: put the rank back to a checkpoint first. Pairing: one {@link Done} (or {@link Failed}, or
+     * {@link Crashed}).
      */
-    public record RunStep(int step, long epoch, List<Long> offsets) implements Command {}
+    public record RunStep(int step, int trainingStep, long epoch, List<Long> offsets, StageFaults faults,
+                          Optional<Restore> restore) implements Command {
+        /** Training step {@code step}, without faults and without restoring a checkpoint. */
+        public RunStep(int step, long epoch, List<Long> offsets) {
+            this(step, step, epoch, offsets, StageFaults.NONE, Optional.empty());
+        }
+    }
+
+    /**
+     * Before the step, put the rank back to a checkpoint: the model at {@code version} optimizer steps, and in
+     * real-numerics mode its state ({@code RealRank#checkpoint}, one payload per model stage in chunk order).
+     */
+    public record Restore(int version, List<Payload> state) implements CborSerializable {
+        public Restore {
+            state = List.copyOf(state);
+        }
+    }
+
+    /** Take a checkpoint of the rank's model. Pairing: one {@link CheckpointTaken}. */
+    public record TakeCheckpoint(ActorRef<CheckpointTaken> replyTo) implements Command {}
+
+    /** A rank's checkpoint: its version and, in real-numerics mode, its state (see {@link Restore}). */
+    public record CheckpointTaken(int replica, int rank, int version, List<Payload> state) implements CborSerializable {
+        public CheckpointTaken {
+            state = List.copyOf(state);
+        }
+    }
 
     /**
      * The input of the action at {@code position} arrived at {@code arrivalSeconds} (sent by a {@link Link});
@@ -106,8 +144,16 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
     @JsonSubTypes({@JsonSubTypes.Type(value = Connected.class, name = "connected"),
             @JsonSubTypes.Type(value = Done.class, name = "done"), @JsonSubTypes.Type(value = Failed.class, name = "failed"),
-            @JsonSubTypes.Type(value = RecordPart.class, name = "part")})
-    public sealed interface Reply extends CborSerializable permits Connected, Done, Failed, RecordPart {}
+            @JsonSubTypes.Type(value = RecordPart.class, name = "part"), @JsonSubTypes.Type(value = Crashed.class, name = "crashed")})
+    public sealed interface Reply extends CborSerializable permits Connected, Done, Failed, RecordPart, Crashed {}
+
+    /**
+     * The stage's actor crashed in step {@code step} at {@code atSeconds} (step-local): {@code fault} is the injected
+     * {@code stage.crash} (its index) or -1 for an unexpected exception, {@code reason} what was thrown. Its supervisor
+     * restarted it with its wiring and without its model or its step (device memory is lost); it has the version 0
+     * model until a {@link Restore}. Sent by the crashing instance, so it arrives before anything the new one sends.
+     */
+    public record Crashed(int replica, int rank, int step, double atSeconds, int fault, String reason) implements Reply {}
 
     /** The stage is wired (reply to {@link Connect}). */
     public record Connected(int replica, int rank) implements Reply {}
@@ -118,10 +164,16 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
      * {@code parts} parts ({@link RecordParts}): {@code parts - 1} {@link RecordPart}s before this reply, which
      * carries the last.
      */
-    public record Done(StageReport report, Optional<StageRecord> record, List<Double> losses, int parts) implements Reply {
+    public record Done(StageReport report, Optional<StageRecord> record, List<Double> losses, int parts, int version,
+                       int duplicatesDropped) implements Reply {
         public Done {
             losses = List.copyOf(losses);
             if (parts < 1) throw new IllegalArgumentException("parts must be >= 1, got " + parts);
+        }
+
+        /** The record (if any) in {@code parts} parts, the model at version {@code report.step() + 1}, no duplicate. */
+        public Done(StageReport report, Optional<StageRecord> record, List<Double> losses, int parts) {
+            this(report, record, losses, parts, report.step() + 1, 0);
         }
 
         /** The record (if any) in one part. */
@@ -167,12 +219,36 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         return new RingChunk(r.step(), r.stage(), r.index(), r.arrivalSeconds(), r.payload());
     }
 
+    /**
+     * What a stage keeps across a restart by its supervisor: its wiring (a restarted process rejoins the same job,
+     * with the same peers) and its message counters (so that quiescence detection still balances). Everything else,
+     * the model and the step, is lost with the crashed instance.
+     */
+    private static final class Kept {
+        Connect wiring;
+        long sent;
+        long received;
+    }
+
+    /** What an injected {@code stage.crash} throws: a real exception, handled by the actor's real supervision. */
+    static final class InjectedCrash extends RuntimeException {
+        final int fault;
+        final double atSeconds;
+
+        InjectedCrash(int fault, double atSeconds, String message) {
+            super(message, null, false, false);
+            this.fault = fault;
+            this.atSeconds = atSeconds;
+        }
+    }
+
     private final StageSetup setup;
     private final Clock clock;
     private final TimerScheduler<Command> timers;
     private final StageState state;
     /** Real-numerics mode: the rank's layer shards; empty in emulated mode. */
     private final Optional<RealRank> real;
+    private final Kept kept;
     private Connect wiring;
     private long epoch;
     private boolean reported = true;
@@ -182,12 +258,31 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private final List<Command> early = new ArrayList<>();
     private long sent;
     private long received;
+    /** Optimizer steps applied to this rank's model since its initial weights (a {@link Restore} sets it). */
+    private int version;
+    /** The current step's pending {@code stage.crash}, if any: its fault index and step-local time. */
+    private int crashFault = -1;
+    private double crashAt = Double.POSITIVE_INFINITY;
+    /** Duplicate deliveries dropped in the current step (a {@code link.duplicate} delivers a message twice). */
+    private int duplicates;
+    /** Set just before an injected crash is thrown, so that the restart knows it was one. */
+    private boolean crashing;
+    /**
+     * A restarted instance that has not begun a step: it reports itself busy to quiescence probes, so that the stages
+     * left waiting for the crashed one are not taken for a deadlock before the trainer hears of the crash.
+     */
+    private boolean restarted;
     /** Spans per part of a record, from this node's Artery frame size ({@link RecordParts#spansPerPart}). */
     private final int spansPerPart;
 
-    private Stage(ActorContext<Command> context, TimerScheduler<Command> timers, StageSetup setup) {
+    private Stage(ActorContext<Command> context, TimerScheduler<Command> timers, StageSetup setup, Kept kept) {
         super(context);
         this.setup = setup;
+        this.kept = kept;
+        this.wiring = kept.wiring;
+        this.sent = kept.sent;
+        this.received = kept.received;
+        this.restarted = kept.wiring != null;
         this.timers = timers;
         this.clock = Clock.of(setup.clock(), setup.speed());
         StageProgram program = StageProgram.of(setup.program());
@@ -198,8 +293,19 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 context.getSystem().settings().config().getBytes(RecordParts.FRAME_SIZE_KEY));
     }
 
+    /**
+     * The stage under its supervisor: an exception (an injected {@code stage.crash}, or a bug) restarts it, after the
+     * crashing instance told whoever connected it ({@link Crashed}); the new instance keeps the wiring and counters.
+     */
     public static Behavior<Command> create(StageSetup setup) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Stage(ctx, timers, setup)));
+        return Behaviors.setup(outer -> {
+            Kept kept = new Kept();
+            Behavior<Command> stage = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Stage(ctx, timers, setup, kept)));
+            // an injected crash is expected: the trainer logs it and its recovery, without a stack trace
+            Behavior<Command> injected = Behaviors.supervise(stage)
+                    .onFailure(InjectedCrash.class, SupervisorStrategy.restart().withLoggingEnabled(false));
+            return Behaviors.supervise(injected).onFailure(Exception.class, SupervisorStrategy.restart());
+        });
     }
 
     @Override
@@ -213,6 +319,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                 .onMessage(Tick.class, this::onTick)
                 .onMessage(Probe.class, this::onProbe)
                 .onMessage(ReportWeights.class, this::onReportWeights)
+                .onMessage(TakeCheckpoint.class, this::onTakeCheckpoint)
+                .onSignal(PreRestart.class, this::onPreRestart)
                 .onMessage(Flush.class, this::onFlush)
                 .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                 .build();
@@ -220,15 +328,24 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onConnect(Connect c) {
         wiring = c;
+        kept.wiring = c;
         c.replyTo().tell(new Connected(setup.replica(), setup.rank()));
         return this;
     }
 
     private Behavior<Command> onRunStep(RunStep r) {
         epoch = r.epoch();
+        r.restore().ifPresent(this::restore);
         state.beginStep(r.step(), r.offsets());
-        real.ifPresent(x -> x.beginStep(r.step()));
+        state.faults(r.faults().stage());
+        armCrash(r.faults());
+        duplicates = 0;
+        failed = false;
+        restarted = false;
+        crashing = false;
+        real.ifPresent(x -> x.beginStep(r.trainingStep())); // the data of the training step, whichever attempt this is
         reported = false;
+        sendLinkFaults(r.step(), r.faults());
         List<Command> replay = new ArrayList<>(early);
         early.clear();
         for (Command c : replay) {
@@ -236,6 +353,60 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
             handleEarly(c);
         }
         pump();
+        return this;
+    }
+
+    private void restore(Restore r) {
+        version = r.version();
+        real.ifPresent(x -> x.restore(r.state()));
+    }
+
+    /** The step's first {@code stage.crash} window, if any (a crash before the step acts at its start). */
+    private void armCrash(StageFaults faults) {
+        crashFault = -1;
+        crashAt = Double.POSITIVE_INFINITY;
+        for (FaultWindow w : faults.stage()) {
+            if (w.kind() == FaultKind.STAGE_CRASH && Math.max(0, w.fromSeconds()) < crashAt) {
+                crashFault = w.fault();
+                crashAt = Math.max(0, w.fromSeconds());
+            }
+        }
+    }
+
+    /** Each outgoing link with faults this step hears of them before the step's first transfer (same sender, in order). */
+    private void sendLinkFaults(int step, StageFaults faults) {
+        if (faults.isEmpty()) return;
+        faults.links().forEach((to, windows) -> {
+            if (!windows.isEmpty()) { // not counted: the link counts it as received no more than a probe
+                wiring.links().get(to).tell(new Link.Faults(step, windows, faults.retransmitSeconds(), faults.timeoutSeconds(),
+                        wiring.broken()));
+            }
+        });
+        if (!faults.ring().isEmpty() && !wiring.ringLinks().isEmpty()) {
+            wiring.ringLinks().get(0).tell(new Link.Faults(step, faults.ring(), faults.retransmitSeconds(), faults.timeoutSeconds(),
+                    wiring.broken()));
+        }
+    }
+
+    /** Throws the pending crash if what just started would run past its moment. */
+    private void crashIfDue() {
+        if (crashFault >= 0 && state.runningEnd() > crashAt) {
+            crashing = true;
+            throw new InjectedCrash(crashFault, crashAt, "injected stage.crash (fault " + crashFault + ") at " + crashAt
+                    + " s of step " + state.step());
+        }
+    }
+
+    private Behavior<Command> onPreRestart(PreRestart signal) {
+        kept.sent = sent;
+        kept.received = received;
+        if (wiring != null) {
+            // the exception itself is not at hand here: an injected crash armed it, anything else is a bug (logged by Pekko)
+            boolean injected = crashFault >= 0 && crashing;
+            double at = injected ? crashAt : Double.isNaN(state.runningEnd()) ? 0 : state.runningEnd();
+            wiring.replyTo().tell(new Crashed(setup.replica(), setup.rank(), state.step(), at,
+                    injected ? crashFault : -1, injected ? "injected stage.crash" : "the stage's actor threw an exception"));
+        }
         return this;
     }
 
@@ -255,6 +426,10 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onDeliver(Deliver d) {
         if (!current(d.step(), d)) return this;
+        if (state.hasArrived(d.position())) { // a link.duplicate's second copy: the position says it came already
+            duplicates++;
+            return this;
+        }
         real.ifPresent(x -> x.input(d.position(), d.payload().bytes()));
         state.delivered(d.position(), d.arrivalSeconds());
         pump();
@@ -270,6 +445,10 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onRingChunk(RingChunk k) {
         if (!current(k.step(), k)) return this;
+        if (state.hasRingChunk(k.stage(), k.index())) { // a duplicate: the chunk's index says it came already
+            duplicates++;
+            return this;
+        }
         real.ifPresent(x -> x.ringReceived(k.stage(), k.index(), k.payload().bytes()));
         state.ringChunk(k.stage(), k.index(), k.arrivalSeconds());
         pump();
@@ -278,6 +457,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private Behavior<Command> onTick(Tick t) {
         if (t.step() != state.step() || !state.isRunning()) return this;
+        crashIfDue();
         state.finishRunning();
         pump();
         return this;
@@ -288,13 +468,16 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         if (failed || reported) return;
         if (clock.isVirtual()) {
             while (state.startNext(Double.NEGATIVE_INFINITY)) {
+                crashIfDue();
                 state.finishRunning();
             }
         } else if (!state.isRunning() && state.startNext(Double.NEGATIVE_INFINITY)) {
             // wall time paces the exact emulated timeline: a timer that fires late delays the wall clock, never the
             // emulated start of the next action, so scheduler lateness does not accumulate along the pipeline
             // ('pipelab bench wall' measures the wall step time against the virtual one)
-            timers.startSingleTimer(new Tick(state.step()), clock.until(epoch, state.runningEnd()));
+            // a pending crash inside what runs fires at its own moment (onTick throws it)
+            double until = crashFault >= 0 && state.runningEnd() > crashAt ? crashAt : state.runningEnd();
+            timers.startSingleTimer(new Tick(state.step()), clock.until(epoch, until));
         }
         apply(state.drain());
         if (failed) return;
@@ -302,7 +485,9 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
             reported = true;
             List<Double> losses = real.map(RealRank::losses).orElse(List.of());
             List<StageRecord> parts = sendParts();
-            wiring.replyTo().tell(new Done(state.report(setup.replica()), last(parts), losses, Math.max(1, parts.size())));
+            version++;
+            wiring.replyTo().tell(new Done(state.report(setup.replica()), last(parts), losses, Math.max(1, parts.size()), version,
+                    duplicates));
         } else if (!state.isRunning() && !noticeOutstanding) {
             // the notice makes the trainer probe; until a probe arrives, a further notice would add nothing
             noticeOutstanding = true;
@@ -373,6 +558,12 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         return this;
     }
 
+    private Behavior<Command> onTakeCheckpoint(TakeCheckpoint c) {
+        List<Payload> checkpoint = real.map(r -> r.checkpoint().stream().map(Payload::new).toList()).orElse(List.of());
+        c.replyTo().tell(new CheckpointTaken(setup.replica(), setup.rank(), version, checkpoint));
+        return this;
+    }
+
     private Behavior<Command> onReportWeights(ReportWeights w) {
         List<Payload> weights = real.map(r -> r.weights().stream().map(Payload::new).toList()).orElse(List.of());
         w.replyTo().tell(new WeightsReported(setup.replica(), setup.rank(), weights));
@@ -385,7 +576,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         List<String> stuck = state.stuck();
         if (setup.replicas() > 1) stuck = stuck.stream().map(s -> "replica " + setup.replica() + " " + s).toList();
         p.replyTo().tell(new Control.Report(p.wave(), setup.name(), setup.replica() * setup.program().ranks() + setup.rank(),
-                sent, received, idle && !failed, state.step(), state.isDone() || reported, stuck));
+                sent, received, idle && !failed && !restarted, state.step(), state.isDone() || reported, stuck));
         return this;
     }
 }

@@ -1,5 +1,7 @@
 package dev.pipelab.stage;
 
+import dev.pipelab.fault.FaultKind;
+import dev.pipelab.fault.FaultWindow;
 import dev.pipelab.link.CreditWindow;
 import dev.pipelab.model.LinkSpec;
 import dev.pipelab.monitoring.Phase;
@@ -123,6 +125,8 @@ public final class StageState {
     private int ringNextIndex;      // next chunk message index this replica sends
     private double channelFree;
     private double optimizerSeconds;
+    /** The step's {@code stage.slowdown} and {@code stage.memory_pressure} windows (docs/faults.md); usually none. */
+    private List<FaultWindow> faults = List.of();
     private double optimizerStart = Double.NaN;
     private double optimizerEnd = Double.NaN;
     private int running = -2;       // position running, -1 the optimizer, -2 nothing
@@ -218,6 +222,7 @@ public final class StageState {
         this.step = step;
         this.offsets = List.copyOf(offsets);
         consumed.clear();
+        faults = List.of();
         cursor = 0;
         dispatchedCount = 0;
         stalls.clear();
@@ -249,6 +254,54 @@ public final class StageState {
         running = -2;
         done = false;
         // a rank whose model stages have no backward at all (m is never 0, so this does not happen) would be done
+    }
+
+    /**
+     * The step's faults on this stage: {@code stage.slowdown} multiplies the duration of what starts inside its window,
+     * {@code stage.memory_pressure} takes its fraction of the device's memory from allocations inside its window
+     * (other kinds are ignored here). Call after {@link #beginStep}.
+     */
+    public void faults(List<FaultWindow> windows) {
+        this.faults = List.copyOf(windows);
+    }
+
+    /** When work ready at {@code t} can start: after every {@code node.pause} window that covers it (the node is stopped). */
+    private double stalled(double t) {
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            for (FaultWindow w : faults) {
+                if (w.kind() == FaultKind.NODE_PAUSE && w.covers(t)) {
+                    t = w.toSeconds();
+                    moved = true;
+                }
+            }
+        }
+        return t;
+    }
+
+    /** The product of the slowdown factors acting at {@code t} (1 when none does). */
+    private double slowdown(double t) {
+        double f = 1.0;
+        for (FaultWindow w : faults) if (w.kind() == FaultKind.STAGE_SLOWDOWN && w.covers(t)) f *= w.value();
+        return f;
+    }
+
+    /** Device memory left at {@code t} once the memory-pressure faults acting then took their fractions. */
+    private long capacityAt(double t) {
+        double taken = 0;
+        for (FaultWindow w : faults) if (w.kind() == FaultKind.STAGE_MEMORY_PRESSURE && w.covers(t)) taken += w.value();
+        return taken == 0 ? capacityBytes : (long) (capacityBytes * Math.max(0.0, 1.0 - taken));
+    }
+
+    /** Whether the input of the action at {@code position} has arrived in this step. */
+    public boolean hasArrived(int position) {
+        return !Double.isNaN(arrival[position]);
+    }
+
+    /** Whether ring chunk {@code index} of {@code stage}'s all-reduce has arrived in this step. */
+    public boolean hasRingChunk(int stage, int index) {
+        return !Double.isNaN(ringArrival[program.chunkOf(stage)][index]);
     }
 
     /** The input of the action at {@code position} arrived at {@code arrivalSeconds}. */
@@ -316,8 +369,11 @@ public final class StageState {
             if (!Double.isNaN(creditFrom) && telemetry == TelemetryLevel.SPANS) {
                 stalls.add(new StageRecord.CreditStall(to, creditFrom, ready));
             }
+            if (!faults.isEmpty()) ready = stalled(ready);
             Action a = program.action(j);
-            if (work != null) duration[j] = work.run(j);
+            double base = work != null ? work.run(j) : program.duration(j);
+            double slow = faults.isEmpty() ? 1.0 : slowdown(ready);
+            duration[j] = slow == 1.0 ? base : base * slow;
             double end = ready + duration[j];
             starts[j] = ready;
             ends[j] = end;
@@ -345,10 +401,11 @@ public final class StageState {
             peakLive = Math.max(peakLive, live);
             peakInFlight = Math.max(peakInFlight, inFlight);
             if (live != before) {
-                if (staticBytes + live > capacityBytes && !oomReported) {
+                long capacity = faults.isEmpty() ? capacityBytes : capacityAt(ready);
+                if (staticBytes + live > capacity && !oomReported) {
                     oomReported = true;
-                    effects.add(new OutOfMemory(a.stage(), ready, staticBytes + live, capacityBytes));
-                    outOfMemory.add(new StageRecord.OutOfMemory(a.stage(), ready, staticBytes + live, capacityBytes));
+                    effects.add(new OutOfMemory(a.stage(), ready, staticBytes + live, capacity));
+                    outOfMemory.add(new StageRecord.OutOfMemory(a.stage(), ready, staticBytes + live, capacity));
                 }
             }
             pumpChannel();
@@ -357,8 +414,10 @@ public final class StageState {
         if (!allReduced()) return false;
         double s = Math.max(rankFree, channelFree);
         if (now > s) s = now;
+        if (!faults.isEmpty()) s = stalled(s);
         optimizerStart = s;
         if (work != null) optimizerSeconds = work.optimize();
+        if (!faults.isEmpty()) optimizerSeconds *= slowdown(s);
         optimizerEnd = s + optimizerSeconds;
         running = -1;
         return true;

@@ -8,6 +8,7 @@ import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.TransferOutcome;
 import dev.pipelab.pipeline.Emulator;
 import dev.pipelab.pipeline.RunOptions;
 import dev.pipelab.pipeline.RunSpec;
@@ -108,6 +109,32 @@ class RecordSizeTest {
         assertThat(Arrays.stream(perSpan).max().orElseThrow()).isLessThanOrEqualTo(RecordParts.SPAN_BYTES_BOUND);
         // the bound is tight enough to be worth its name: the largest span is within a quarter of it
         assertThat(Arrays.stream(perSpan).max().orElseThrow()).isGreaterThan(RecordParts.SPAN_BYTES_BOUND * 3 / 4);
+    }
+
+    /**
+     * A transfer a fault dropped or duplicated carries its outcome on the wire (a delivered one leaves it out, so the
+     * bound above holds for it unchanged): at worst it takes twice the bound, the weight {@link RecordParts#weight}
+     * gives it in a part's budget, and a part of such transfers still fits a quarter frame.
+     */
+    @Test
+    void aTransferMarkedByAFaultTakesAtMostTwiceTheBound() {
+        int n = 1000;
+        double d = -1.2345678901234567e-300;
+        LinkRecord noTransfer = new LinkRecord(Integer.MAX_VALUE, 0, 0, 0, 1, false, Long.MAX_VALUE, d, Integer.MAX_VALUE, 0,
+                Integer.MAX_VALUE, Integer.MAX_VALUE, List.of());
+        int largest = 0;
+        for (TransferOutcome outcome : TransferOutcome.values()) {
+            LinkRecord r = new LinkRecord(noTransfer.step(), 0, 0, 0, 1, false, Long.MAX_VALUE, d, Integer.MAX_VALUE, 0,
+                    Integer.MAX_VALUE, Integer.MAX_VALUE, many(n, i -> new LinkRecord.Transfer(TransferKind.ACTIVATION,
+                    Integer.MIN_VALUE, Integer.MIN_VALUE, Long.MIN_VALUE, d, d, d, outcome)));
+            int perSpan = (bytes(r) - bytes(noTransfer)) / n;
+            System.out.printf(Locale.ROOT, "worst-case CBOR bytes per %s transfer: %d%n", outcome.label(), perSpan);
+            int weight = RecordParts.weight(r.transfers().get(0));
+            assertThat(perSpan).isLessThanOrEqualTo(weight * RecordParts.SPAN_BYTES_BOUND);
+            if (outcome == TransferOutcome.DELIVERED) assertThat(weight).isEqualTo(1);
+            for (LinkRecord p : RecordParts.split(r, RecordParts.spansPerPart(FRAME))) largest = Math.max(largest, bytes(p));
+        }
+        assertThat(largest).isLessThan(FRAME / 4);
     }
 
     /** Every part of a record of any size fits a quarter frame, also inside a stage's Done next to a report of 2,000 actions. */

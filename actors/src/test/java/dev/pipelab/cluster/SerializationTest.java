@@ -1,6 +1,8 @@
 package dev.pipelab.cluster;
 
 import dev.pipelab.clock.ClockMode;
+import dev.pipelab.fault.FaultKind;
+import dev.pipelab.fault.FaultWindow;
 import dev.pipelab.link.Link;
 import dev.pipelab.link.LinkSetup;
 import dev.pipelab.model.LinkSpec;
@@ -10,6 +12,7 @@ import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.TelemetryLevel;
 import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.TransferOutcome;
 import dev.pipelab.numerics.Activation;
 import dev.pipelab.numerics.Loss;
 import dev.pipelab.numerics.RealModel;
@@ -26,6 +29,7 @@ import dev.pipelab.schedule.StageCost;
 import dev.pipelab.stage.OomPolicy;
 import dev.pipelab.stage.RealSetup;
 import dev.pipelab.stage.Stage;
+import dev.pipelab.stage.StageFaults;
 import dev.pipelab.stage.StageProgram;
 import dev.pipelab.stage.StageReport;
 import dev.pipelab.stage.StageSetup;
@@ -41,6 +45,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -77,6 +82,8 @@ class SerializationTest {
         ActorRef<Link.Recorded> recorder = node.kit().createTestProbe(Link.Recorded.class).getRef();
         ActorRef<Host.StageSpawned> stageSpawned = node.kit().createTestProbe(Host.StageSpawned.class).getRef();
         ActorRef<Host.LinkSpawned> linkSpawned = node.kit().createTestProbe(Host.LinkSpawned.class).getRef();
+        ActorRef<Link.Broken> broken = node.kit().createTestProbe(Link.Broken.class).getRef();
+        ActorRef<Stage.CheckpointTaken> checkpoints = node.kit().createTestProbe(Stage.CheckpointTaken.class).getRef();
 
         Schedule schedule = Schedules.zbH1(2, 3).withRecompute();
         LinkSpec slow = new LinkSpec("slow", 1.5e9, 0.002);
@@ -97,6 +104,12 @@ class SerializationTest {
                 List.of(new StageRecord.MemoryChange(0.0, 300L)), List.of(new StageRecord.CreditStall(1, 1.0, 1.5)));
         LinkRecord linkRecord = new LinkRecord(4, 1, 2, 0, 0, true, 1000L, 0.75, 3, 1,
                 List.of(new LinkRecord.Transfer(TransferKind.ALLREDUCE, 2, -1, 1000L, 3.0, 3.1, 3.85)));
+        // under faults: a dropped transmission, its retransmission and a duplicate copy (the outcome is on the wire)
+        LinkRecord faultyRecord = new LinkRecord(4, 0, 0, 0, 1, false, 3000L, 2.25, 1, 1, 1, 1, List.of(
+                new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.5, 0.5, 1.25, TransferOutcome.DROPPED),
+                new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.7, 1.25, 2.0),
+                new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 1.25, 2.0, 2.75, TransferOutcome.DUPLICATE)));
+        ActorRef<Link.Broken> brokenTo = node.kit().createTestProbe(Link.Broken.class).getRef();
 
         List<Object> messages = new ArrayList<>(List.of(
                 new Stage.Connect(Map.of(1, link), Map.of(0, stage, 1, stage), List.of(link), stageReplies, blocked),
@@ -122,6 +135,10 @@ class SerializationTest {
                 new Link.RingTransfer(4, 99L, 1, 2, 1000L, slow, 0.5, new Payload(new byte[] {3})),
                 new Link.Recorded(linkRecord),
                 new Link.Recorded(linkRecord, 1, 3),
+                new Link.Recorded(faultyRecord),
+                new Link.Faults(4, List.of(new FaultWindow(0, FaultKind.LINK_LOSS, -1.5, Double.POSITIVE_INFINITY, 0.25, 7L),
+                        new FaultWindow(2, FaultKind.LINK_PARTITION, 0.5, 2.0, 0, 7L)), 0.2, 1800.0, brokenTo),
+                new Link.Broken(4, "link-0-0to1", 2, 1800.5, "link-0-0to1: message 3 did not get through"),
                 new Trainer.ReplicaDone(4, 0, List.of(report), List.of(stageRecord), List.of(), 2),
                 hidden("dev.pipelab.pipeline.Trainer$TelemetryOverdue", 4),
                 new Control.Flushed("stage-0-1", List.of(stageRecord), List.of(), 1, 2),
@@ -167,7 +184,25 @@ class SerializationTest {
                 new Host.StageSpawned(0, 1, stage),
                 new Host.LinkSpawned(linkSetup, link),
                 new Host.LinkSpawned(LinkSetup.pipeline(0, 0, 1, LinkSpec.FREE, ClockMode.VIRTUAL, 1.0, 4, TelemetryLevel.SPANS), link),
-                probeReport));
+                probeReport,
+                // faults and recovery
+                new Stage.Connect(Map.of(1, link), Map.of(0, stage), List.of(), stageReplies, blocked, broken),
+                new Stage.RunStep(5, 3, 123L, List.of(0L, 1L), new StageFaults(
+                        List.of(new FaultWindow(0, FaultKind.STAGE_CRASH, 0.5, Double.POSITIVE_INFINITY, 0, 0)),
+                        Map.of(1, List.of(new FaultWindow(1, FaultKind.LINK_LOSS, -1.0, 2.5, 0.05, 7))),
+                        List.of(new FaultWindow(2, FaultKind.LINK_DUPLICATE, 0, 1, 0.5, 1)), 0.2, 1800),
+                        Optional.of(new Stage.Restore(3, List.of(new Payload(new byte[] {1}))))),
+                new Stage.TakeCheckpoint(checkpoints),
+                new Stage.CheckpointTaken(0, 1, 3, List.of(new Payload(new byte[] {2, 3}))),
+                new Stage.Crashed(0, 1, 5, 0.5, 0, "injected stage.crash"),
+                new Stage.Done(report, Optional.empty(), List.of(), 1, 3, 2),
+                new Link.Faults(5, List.of(new FaultWindow(1, FaultKind.LINK_PARTITION, 0.25, 3.0, 0, 0)), 0.2, 1800, broken),
+                new Link.Broken(5, "link-0-0to1", 1, 1800.25, "no transmission got through"),
+                new Pipeline.RunStep(5, 3, 99L, Map.of(1, StageFaults.NONE), Map.of(0, new Stage.Restore(3, List.of()))),
+                hidden("dev.pipelab.pipeline.Pipeline$LinkBroken", new Link.Broken(5, "link-0-0to1", 1, 2.0, "gave up")),
+                new Trainer.StepFailed(5, 0, 1, 0.5, 0, "injected stage.crash", List.of(stageRecord)),
+                hidden("dev.pipelab.pipeline.Trainer$CheckpointReply", new Stage.CheckpointTaken(0, 1, 3, List.of())),
+                new Trainer.ReplicaDone(4, 0, List.of(report), List.of(), List.of(), 0, List.of(5), 1)));
 
         SerializationTestKit serialization = node.kit().serializationTestKit();
         Set<String> types = new TreeSet<>();
@@ -181,6 +216,26 @@ class SerializationTest {
                 Trainer.Command.class, Host.Command.class)) {
             for (Class<?> sub : protocol.getPermittedSubclasses()) assertThat(types).as(protocol.getName()).contains(sub.getName());
         }
+    }
+
+    /**
+     * A fault-free link record crosses nodes as it did before faults existed: the fault counts and the transfer outcome
+     * are left out when they say nothing happened (0, delivered), and a record with them reads back equal.
+     */
+    @Test
+    void aFaultFreeLinkRecordCarriesNoFaultFields() {
+        Serialization serialization = SerializationExtension.get(Adapter.toClassic(node.system()));
+        LinkRecord plain = new LinkRecord(4, 0, 0, 0, 1, false, 1000L, 0.75, 1, 0,
+                List.of(new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.5, 0.5, 1.25)));
+        String wire = new String(serialization.serialize(new Link.Recorded(plain)).get(), StandardCharsets.ISO_8859_1);
+        assertThat(wire).contains("transfers").doesNotContain("dropped").doesNotContain("duplicates").doesNotContain("outcome");
+        LinkRecord faulty = new LinkRecord(4, 0, 0, 0, 1, false, 2000L, 1.5, 1, 0, 1, 0,
+                List.of(new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.5, 0.5, 1.25, TransferOutcome.DROPPED),
+                        new LinkRecord.Transfer(TransferKind.ACTIVATION, 0, 2, 1000L, 0.7, 1.25, 2.0)));
+        wire = new String(serialization.serialize(new Link.Recorded(faulty)).get(), StandardCharsets.ISO_8859_1);
+        assertThat(wire).contains("dropped").contains("outcome").contains("DROPPED").doesNotContain("DELIVERED");
+        assertThat(node.kit().serializationTestKit().verifySerialization(new Link.Recorded(faulty), true))
+                .isEqualTo(new Link.Recorded(faulty));
     }
 
     @Test

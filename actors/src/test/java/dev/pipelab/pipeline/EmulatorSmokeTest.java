@@ -29,7 +29,7 @@ class EmulatorSmokeTest {
         assertThat(r.stepSeconds(0)).isEqualTo(t.stepTimeSeconds());
         assertThat(r.stepSeconds(1)).isEqualTo(t.stepTimeSeconds());
         assertThat(r.actionStart(1, 1, 1, 3)).isEqualTo(t.start(1, 3));
-        assertThat(log.size()).isEqualTo(4); // each step started and ended
+        assertThat(log.size()).isEqualTo(6); // each step started, ended and was committed (the ledger)
         assertThat(Recorded.stages(log.events())).hasSize(2 * 2 * 2); // steps x replicas x ranks
     }
 }

@@ -4,6 +4,7 @@ import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.TransferOutcome;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -63,6 +64,30 @@ class RecordPartsTest {
         assertThat(parts).allSatisfy(p -> assertThat(p.bytes()).isEqualTo(12_345L));
         assertThat(RecordParts.joinLink(parts)).isEqualTo(r);
         assertThat(RecordParts.split(link(0), 1)).containsExactly(link(0));
+    }
+
+    /** A transfer a fault dropped or duplicated weighs two in a part's budget; the fault counts travel in every part. */
+    @Test
+    void aLinkRecordWithFaultMarkedTransfersSplitsByWeight() {
+        List<LinkRecord.Transfer> t = new ArrayList<>();
+        TransferOutcome[] outcomes = {TransferOutcome.DROPPED, TransferOutcome.DELIVERED, TransferOutcome.DELIVERED,
+                TransferOutcome.DUPLICATE, TransferOutcome.DELIVERED};
+        for (int i = 0; i < outcomes.length; i++) {
+            t.add(new LinkRecord.Transfer(TransferKind.GRADIENT, 1, i, 10L, i, i + 0.1, i + 0.2, outcomes[i]));
+        }
+        LinkRecord r = new LinkRecord(3, 0, 0, 1, 0, false, 50L, 1.0, 4, 1, 1, 1, t);
+        // weights 2 1 1 2 1: parts of at most 3 are [dropped, delivered], [delivered, duplicate], [delivered]
+        List<LinkRecord> parts = RecordParts.split(r, 3);
+        assertThat(parts).extracting(p -> p.transfers().size()).containsExactly(2, 2, 1);
+        assertThat(parts).allSatisfy(p -> {
+            assertThat(p.dropped()).isEqualTo(1);
+            assertThat(p.duplicates()).isEqualTo(1);
+        });
+        assertThat(RecordParts.joinLink(parts)).isEqualTo(r);
+        // a weight above the budget still travels, alone
+        assertThat(RecordParts.split(r, 1)).extracting(p -> p.transfers().size()).containsExactly(1, 1, 1, 1, 1);
+        assertThat(RecordParts.split(r, 7)).containsExactly(r);
+        assertThat(RecordParts.split(r, 6)).hasSize(2);
     }
 
     @Test

@@ -56,6 +56,9 @@ final class ScenarioKeysDoc {
             if (target.has("properties")) {
                 collect(schema, target, path, keys);
             }
+            if (target.path("items").has("properties")) {
+                collect(schema, target.get("items"), path + "[]", keys); // a list of mappings: faults[].kind
+            }
         }
     }
 
@@ -66,7 +69,7 @@ final class ScenarioKeysDoc {
             if (kinds.equals(List.of("number", "array"))) {
                 return "number or list of numbers";
             }
-            return String.join(" or ", kinds);
+            return String.join(" or ", kinds.stream().map(k -> k.equals("object") ? "mapping" : k).toList());
         }
         switch (t.asText()) {
             case "object": return "mapping";
@@ -125,6 +128,19 @@ final class ScenarioKeysDoc {
         s.append("- `cluster.placement: explicit` needs `cluster.workers`: one list per replica (`parallelism.data`), each with one\n");
         s.append("  worker index per rank (`parallelism.pipeline`); whether the indexes exist is checked when `pipelab run --cluster`\n");
         s.append("  has found the workers, before anything runs.\n\n");
+        s.append("Faults (`faults:`, and `pipelab run --fault 'KIND TARGET at=STEP[+SECONDS] [for=SECONDS] [heal=STEP[+SECONDS]] "
+                + "[PARAM=VALUE] [seed=N]'`,\n");
+        s.append("repeatable, e.g. `--fault 'link.loss 0/1->2 at=3+0.5 for=2 probability=0.05'`, added after the file's):\n\n");
+        s.append("- each kind takes only its own parameter (`factor`, `fraction`, `seconds` or `probability`, as the table says) and\n");
+        s.append("  `durationSeconds` or `heal`, not both; `stage.crash` and `node.kill` happen at an instant and take neither;\n");
+        s.append("- a heal must not come before the injection; a heal after the run's last step means the fault lasts to the end;\n");
+        s.append("- when the run starts (and in `pipelab validate`): a stage kind needs a stage or a choice, a link kind a link or a\n");
+        s.append("  ring link or a choice, a node kind a node or a choice; the target must exist (a link only where the schedule\n");
+        s.append("  sends messages, a ring link only with `parallelism.data > 1`, a node only in `pipelab run --cluster`), and\n");
+        s.append("  `atStep` must be below the run's steps;\n");
+        s.append("- `one`, `all` and `percent:N` choose among the kind's targets (stages by replica and rank; pipeline links by\n");
+        s.append("  replica, from, to, then ring links; nodes) with the entry's `seed`: the same seed chooses the same targets;\n");
+        s.append("- `recovery.elastic: true` is not supported yet.\n\n");
         s.append("| Key | Type | Default | Allowed | Meaning |\n");
         s.append("|---|---|---|---|---|\n");
         for (Key k : keys(schema)) {

@@ -54,7 +54,7 @@ class ScenarioLoaderBadFilesTest {
                                 + "kvHeads, ffn, vocab, mlp, tiedEmbeddings)",
                         "8:3: costs: unknown key 'forwardSecs' (allowed: forwardSeconds, backwardInputSeconds, "
                                 + "backwardWeightSeconds, recomputeSeconds, p2pSeconds, allReduceSeconds, optimizerSeconds)",
-                        "9:1: (root): unknown key 'faults' (allowed: name, model, hardware, parallelism, batch, training, costs, seed, telemetry, cluster, real)"),
+                        "9:1: (root): unknown key 'chaos' (allowed: name, model, hardware, parallelism, batch, training, costs, seed, telemetry, cluster, real, faults, recovery)"),
                 bad("misspelled-key.yaml",
                         "4:3: parallelism: unknown key 'pipline' (allowed: " + PARALLELISM_KEYS + ")",
                         "4:3: parallelism.pipeline: is required"),
@@ -116,6 +116,24 @@ class ScenarioLoaderBadFilesTest {
                 bad("explicit-without-workers.yaml",
                         "5:23: cluster.placement: is explicit, so the scenario needs cluster.workers (the worker index of each "
                                 + "replica's ranks, e.g. [[0, 0, 1, 1]])"),
+                bad("faults.yaml",
+                        "8:11: faults[0].kind: must be one of stage.crash, stage.slowdown, stage.memory_pressure, link.latency, "
+                                + "link.bandwidth, link.loss, link.duplicate, link.partition, node.kill, node.pause, got 'link.lose'",
+                        "10:13: faults[0].atStep: must be >= 0, got -1",
+                        "11:5: faults[1].target: is required",
+                        "11:26: faults[1]: unknown key 'when' (allowed: kind, target, atStep, atSeconds, durationSeconds, heal, "
+                                + "factor, fraction, seconds, probability, seed)",
+                        "13:13: faults[2].target: must be a string or a mapping, got 3",
+                        "15:45: faults[3].target.percent: must be <= 100, got 120",
+                        "17:16: recovery.storageGBps: must be > 0, got 0",
+                        "18:16: recovery.maxRestarts: must be an integer, got 1.5"),
+                bad("fault-rules.yaml",
+                        "7:59: faults[0].factor: is not a key of link.loss (its parameter is probability)",
+                        "8:83: faults[1].durationSeconds: stage.crash happens at an instant: it takes no durationSeconds",
+                        "9:79: faults[2].heal: cannot be given with durationSeconds: give one of the two",
+                        "10:75: faults[3].probability: must be in (0, 1] for link.duplicate, got 1.5",
+                        "11:73: faults[4].heal: must not come before the injection at step 5 + 1 s, got step 5 + 0.5 s",
+                        "13:12: recovery.elastic: true is not supported yet: a failed stage is restarted in place (leave it out or write false)"),
                 bad("many-errors.yaml",
                         "4:8: model.mlp: must be one of gelu, swiglu, got 'relu'",
                         "6:11: hardware.device: must be one of a100-40gb, a100-80gb, h100-80gb, h200-141gb, rtx4090-24gb, "

@@ -10,6 +10,7 @@ import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RunInfo;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.TransferOutcome;
 
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -436,6 +437,10 @@ public final class TraceWriter implements EventSink, Closeable {
         }
     }
 
+    /**
+     * A transmission as a slice on the sender's track and one on the receiver's, joined by a flow arrow. One that a
+     * fault dropped never reached the receiver: it is drawn on the sender's track only, named and marked dropped.
+     */
     private void writeTransfer(TransferItem item, double ts, double end) throws IOException {
         LinkRecord l = item.link();
         LinkRecord.Transfer t = item.transfer();
@@ -443,13 +448,15 @@ public final class TraceWriter implements EventSink, Closeable {
         int to = pid(info, l.replica(), l.toRank());
         String what = t.kind() == TransferKind.ALLREDUCE ? "allreduce"
                 : (t.kind() == TransferKind.GRADIENT ? "B" : "F") + " mb" + t.microBatch();
-        long id = nextFlowId++;
+        String mark = t.delivered() ? "" : " (" + t.outcome().label() + ")";
         int sendTid = lane(from, SEND + (l.toRank() << PEER_SHIFT), "send → " + l.toRank(), ts, end);
-        slice(from, sendTid, what + " → " + l.toRank(), "transfer", ts, end);
+        slice(from, sendTid, what + " → " + l.toRank() + mark, "transfer", ts, end);
         transferArgs(t);
+        if (t.outcome() == TransferOutcome.DROPPED) return;
+        long id = nextFlowId++;
         flow("s", from, sendTid, ts, id);
         int recvTid = lane(to, RECV + (l.fromRank() << PEER_SHIFT), "recv ← " + l.fromRank(), ts, end);
-        slice(to, recvTid, what + " ← " + l.fromRank(), "transfer", ts, end);
+        slice(to, recvTid, what + " ← " + l.fromRank() + mark, "transfer", ts, end);
         transferArgs(t);
         flow("f", to, recvTid, ts, id);
     }
@@ -461,6 +468,8 @@ public final class TraceWriter implements EventSink, Closeable {
         json.writeNumberField("stage", t.stage());
         json.writeNumberField("microBatch", t.microBatch());
         json.writeNumberField("readySeconds", t.readySeconds());
+        // only under a fault, so that a fault-free trace is what it was
+        if (!t.delivered()) json.writeStringField("outcome", t.outcome().label());
         json.writeEndObject();
         json.writeEndObject();
     }

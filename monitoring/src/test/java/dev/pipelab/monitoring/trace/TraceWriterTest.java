@@ -3,6 +3,8 @@ package dev.pipelab.monitoring.trace;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.LinkRecord;
+import dev.pipelab.monitoring.TransferOutcome;
 import dev.pipelab.monitoring.synthetic.FaultyRun;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.assertj.core.data.Offset;
@@ -98,6 +100,62 @@ class TraceWriterTest {
             assertThat(e.get("args").get("step").asInt()).isEqualTo(1);
             assertThat(e.get("ts").asDouble()).isCloseTo(first.runSeconds() * 1e6, Offset.offset(1e-3));
         });
+    }
+
+    /**
+     * A transmission a fault dropped is drawn on the sender's track only, marked, with no flow arrow; a duplicate copy
+     * is drawn on both tracks, marked; the trace stays sound.
+     */
+    @Test
+    void droppedAndDuplicateTransmissionsAreMarked(@TempDir Path dir) throws IOException {
+        SyntheticRun run = new SyntheticRun(2, 1, 2, 1.0, 0, 5);
+        List<Event> events = new ArrayList<>();
+        for (Event e : run.steps(1)) {
+            if (!(e instanceof Event.StepEnded s)) {
+                events.add(e);
+                continue;
+            }
+            // the link's first transfer becomes a dropped transmission, its second a delivered one followed by a copy
+            LinkRecord l = s.links().get(0);
+            List<LinkRecord.Transfer> ts = new ArrayList<>(l.transfers());
+            ts.set(0, withOutcome(ts.get(0), TransferOutcome.DROPPED));
+            LinkRecord.Transfer second = ts.get(1);
+            ts.add(2, withOutcome(second, TransferOutcome.DUPLICATE));
+            List<LinkRecord> links = new ArrayList<>(s.links());
+            links.set(0, new LinkRecord(l.step(), l.replica(), l.toReplica(), l.fromRank(), l.toRank(), l.ring(), l.bytes(),
+                    l.busySeconds(), l.messages(), l.maxQueueDepth(), 1, 1, ts));
+            events.add(new Event.StepEnded(s.step(), s.stepSeconds(), s.runSeconds(), s.committedOffset(), s.stages(), links));
+        }
+        Path file = dir.resolve("faults.json");
+        TraceWriter.write(run.info(), events, file);
+        assertThat(TraceCheck.check(file, run.busyMicros)).isEmpty();
+
+        List<JsonNode> dropped = new ArrayList<>();
+        List<JsonNode> copies = new ArrayList<>();
+        int flowsS = 0;
+        int flowsF = 0;
+        for (JsonNode e : MAPPER.readTree(file.toFile()).get("traceEvents")) {
+            String ph = e.get("ph").asText();
+            if (ph.equals("s")) flowsS++;
+            if (ph.equals("f")) flowsF++;
+            if (!ph.equals("X") || !e.get("cat").asText().equals("transfer")) continue;
+            JsonNode outcome = e.get("args").get("outcome");
+            if (outcome == null) continue;
+            if (outcome.asText().equals("dropped")) dropped.add(e);
+            if (outcome.asText().equals("duplicate")) copies.add(e);
+        }
+        assertThat(dropped).singleElement().satisfies(e -> {
+            assertThat(e.get("name").asText()).endsWith("→ 1 (dropped)");
+            assertThat(e.get("pid").asInt()).isEqualTo(1); // the sender's track, rank 0
+        });
+        assertThat(copies).hasSize(2).allSatisfy(e -> assertThat(e.get("name").asText()).endsWith("(duplicate)"));
+        // every transmission but the dropped one has its arrow
+        assertThat(flowsS).isEqualTo(flowsF).isEqualTo((int) SyntheticRun.transfers(events) - 1);
+    }
+
+    private static LinkRecord.Transfer withOutcome(LinkRecord.Transfer t, TransferOutcome outcome) {
+        return new LinkRecord.Transfer(t.kind(), t.stage(), t.microBatch(), t.bytes(), t.readySeconds(), t.startSeconds(),
+                t.endSeconds(), outcome);
     }
 
     @Test
