@@ -20,10 +20,15 @@ import java.util.OptionalDouble;
  * @param checkpoints       every checkpoint, by the attempt after which it was taken
  * @param usefulSeconds     step times of the lineage's attempts (of every completed attempt when no commits were recorded)
  * @param elapsedSeconds    the run's end on its axis
+ * @param transmissionsDropped transmissions link faults dropped (and senders retransmitted), from the completed
+ *                          attempts' link records (0 with telemetry off)
+ * @param duplicatesDropped second copies link faults delivered, each dropped by its receiver by sequence number, from
+ *                          the same records
  * @param ledger            the lineage and its proof; empty when the run recorded no {@link Event.StepCommitted}
  */
 public record FaultSummary(List<Fault> faults, List<Event.Recovered> recoveries, List<Event.Checkpointed> checkpoints,
-                           double usefulSeconds, double elapsedSeconds, Optional<Ledger> ledger) {
+                           double usefulSeconds, double elapsedSeconds, long transmissionsDropped, long duplicatesDropped,
+                           Optional<Ledger> ledger) {
 
     /**
      * One injected fault: when it began and healed (empty: it never did), and the recoveries that name it as their
@@ -58,7 +63,7 @@ public record FaultSummary(List<Fault> faults, List<Event.Recovered> recoveries,
         }
     }
 
-    public static final FaultSummary NONE = new FaultSummary(List.of(), List.of(), List.of(), 0, 0, Optional.empty());
+    public static final FaultSummary NONE = new FaultSummary(List.of(), List.of(), List.of(), 0, 0, 0, 0, Optional.empty());
 
     public FaultSummary {
         faults = List.copyOf(faults);

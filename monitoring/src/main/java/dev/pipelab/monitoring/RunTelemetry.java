@@ -160,8 +160,16 @@ public final class RunTelemetry implements EventSink {
             faults.add(new FaultSummary.Fault(f.fault(), f.kind(), f.target(), f.description(), f.runSeconds(),
                     h == null ? OptionalDouble.empty() : OptionalDouble.of(h.runSeconds()), caused));
         }
+        long dropped = 0;
+        long duplicates = 0;
+        for (StepSummary s : summaries.values()) {
+            for (LinkRecord l : s.ended().links()) {
+                dropped += l.dropped();
+                duplicates += l.duplicates();
+            }
+        }
         faultSummary = new FaultSummary(faults, List.copyOf(recovered.values()), List.copyOf(checkpoints.values()), useful,
-                elapsed, ledger);
+                elapsed, dropped, duplicates, ledger);
         return faultSummary;
     }
 

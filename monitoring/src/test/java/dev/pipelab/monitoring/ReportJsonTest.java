@@ -77,7 +77,7 @@ class ReportJsonTest {
         // a fault-free run without commits: nothing recovered, nothing lost, all of the time useful, no ledger recorded
         assertThat(r.get("recovery").toString()).isEqualTo("{\"recoveries\":[],\"checkpoints\":0,\"checkpointSeconds\":0.0,"
                 + "\"checkpointBytes\":0,\"replayedSteps\":0,\"lostWorkSeconds\":0.0,\"usefulSeconds\":20.0,"
-                + "\"elapsedSeconds\":20.0,\"goodput\":1.0,\"ledger\":null}");
+                + "\"elapsedSeconds\":20.0,\"goodput\":1.0,\"transmissionsDropped\":0,\"duplicatesDropped\":0,\"ledger\":null}");
         assertThat(r.get("outOfMemory")).isEmpty();
     }
 
@@ -245,5 +245,19 @@ class ReportJsonTest {
         JsonNode ledger = parse(json(events, new WallClock("t", 0))).get("recovery").get("ledger");
         assertThat(ledger.get("balanced").asBoolean()).isFalse();
         assertThat(ledger.get("problems").get(0).asText()).isEqualTo("training step 0: committed 2 times (attempts 0, 1), expected once");
+    }
+
+    @Test
+    void droppedAndDuplicatedTransmissionsAreSummedFromTheLinksRecords() throws Exception {
+        List<Event> events = new ArrayList<>();
+        for (int k = 0; k < 2; k++) {
+            events.add(new Event.StepStarted(k, 10.0 * k, 0, 2));
+            // link 0->1 dropped 3 + k transmissions and delivered k + 1 second copies
+            LinkRecord link = new LinkRecord(k, 0, 0, 0, 1, false, 4000, 1.0, 4, 0, 3 + k, k + 1, List.of());
+            events.add(new Event.StepEnded(k, 10.0, 10.0 * (k + 1), 0, List.of(), List.of(link)));
+        }
+        JsonNode rec = parse(json(events, new WallClock("t", 0))).get("recovery");
+        assertThat(rec.get("transmissionsDropped").asLong()).isEqualTo(3 + 4);
+        assertThat(rec.get("duplicatesDropped").asLong()).isEqualTo(1 + 2);
     }
 }

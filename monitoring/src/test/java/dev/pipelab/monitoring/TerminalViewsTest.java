@@ -83,6 +83,17 @@ class TerminalViewsTest {
     }
 
     @Test
+    void droppedAndDuplicatedTransmissionsGetALineOfTheirOwn() {
+        List<Event> events = new ArrayList<>(FaultyRun.events(TinyGPipe.info()));
+        events.add(new Event.StepEnded(4, 10.0, 60.0, 0, List.of(), List.of(new LinkRecord(4, 0, 0, 0, 1, false, 4000, 1.0, 4, 0,
+                5, 1, List.of()))));
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), events), new WallClock("t", 0));
+        assertThat(SummaryTable.render(report)).contains("recovered 40.000 s, resumed from step 1, replayed 1 step, lost 13.000 s\n"
+                + "links       5 transmissions dropped and sent again, 1 duplicate dropped by receivers\n"
+                + "checkpoints 1");
+    }
+
+    @Test
     void anUnbalancedLedgerIsShownWithItsProblemsEvenWithoutFaults() {
         List<Event> events = new ArrayList<>(TinyGPipe.events(2));
         events.add(FaultyRun.commit(TinyGPipe.info(), 1, 1));

@@ -48,6 +48,11 @@ final class FaultLines {
                     Units.seconds(e.recoveredAtSeconds()), e.resumedFromStep(), e.replayedSteps(),
                     e.replayedSteps() == 1 ? "" : "s", Units.seconds(e.lostWorkSeconds())));
         }
+        if (rec.transmissionsDropped() > 0 || rec.duplicatesDropped() > 0) {
+            out.add(String.format(Locale.ROOT, "links       %,d transmission%s dropped and sent again, %,d duplicate%s dropped by receivers",
+                    rec.transmissionsDropped(), rec.transmissionsDropped() == 1 ? "" : "s", rec.duplicatesDropped(),
+                    rec.duplicatesDropped() == 1 ? "" : "s"));
+        }
         out.add(String.format(Locale.ROOT, "checkpoints %d, %s, %s GB", rec.checkpoints(), Units.seconds(rec.checkpointSeconds()),
                 Units.gigabytes(rec.checkpointBytes())));
         out.add(String.format(Locale.ROOT, "goodput     %s (%s useful of %s; replayed %d step%s, lost %s)",

@@ -221,6 +221,8 @@ public final class ReportJson {
         o.put("usefulSeconds", r.usefulSeconds());
         o.put("elapsedSeconds", r.elapsedSeconds());
         o.put("goodput", r.goodput());
+        o.put("transmissionsDropped", r.transmissionsDropped());
+        o.put("duplicatesDropped", r.duplicatesDropped());
         if (r.ledger().isEmpty()) {
             o.putNull("ledger");
             return;

@@ -94,10 +94,12 @@ public record RunReport(String name, String schedule, String clock, double speed
      * @param usefulSeconds     step times of the attempts that counted (the ledger's lineage)
      * @param elapsedSeconds    the run's end on its axis (the latest step end, checkpoint or recovery)
      * @param goodput           useful over elapsed seconds
+     * @param transmissionsDropped transmissions link faults dropped (each retransmitted), from the links' records
+     * @param duplicatesDropped second copies link faults delivered, dropped by their receivers, from the same records
      */
     public record Recovery(List<Event.Recovered> recoveries, int checkpoints, double checkpointSeconds, long checkpointBytes,
                            int replayedSteps, double lostWorkSeconds, double usefulSeconds, double elapsedSeconds,
-                           double goodput, Optional<Ledger> ledger) {
+                           double goodput, long transmissionsDropped, long duplicatesDropped, Optional<Ledger> ledger) {
         public Recovery {
             recoveries = List.copyOf(recoveries);
             Objects.requireNonNull(ledger, "ledger");
@@ -105,7 +107,8 @@ public record RunReport(String name, String schedule, String clock, double speed
 
         public static Recovery of(FaultSummary f) {
             return new Recovery(f.recoveries(), f.checkpoints().size(), f.checkpointSeconds(), f.checkpointBytes(),
-                    f.replayedSteps(), f.lostWorkSeconds(), f.usefulSeconds(), f.elapsedSeconds(), f.goodput(), f.ledger());
+                    f.replayedSteps(), f.lostWorkSeconds(), f.usefulSeconds(), f.elapsedSeconds(), f.goodput(),
+                    f.transmissionsDropped(), f.duplicatesDropped(), f.ledger());
         }
 
         /** Whether the ledger balances (true when none was recorded: nothing disproves it). */
