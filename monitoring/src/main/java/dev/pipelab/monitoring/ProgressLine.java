@@ -9,6 +9,10 @@ import java.util.Locale;
  *
  * <p>{@code step  3/20  step 1.234 s  util 72.7%  1,234 samples/s  ETA 4.1 s}: util is {@code 1 - bubble} of the
  * step; the ETA assumes the remaining steps take the mean wall time of those done.
+ *
+ * <p>With faults a step of the events is an attempt, and replays after a recovery make more attempts than the run has
+ * training steps: past {@code totalSteps} the line counts attempts ({@code attempt 21 (20 steps and replays)}) and
+ * gives no ETA.
  */
 public final class ProgressLine {
 
@@ -17,7 +21,7 @@ public final class ProgressLine {
     /**
      * The line for the step {@code summary} describes.
      *
-     * @param totalSteps          the steps the run will do, {@code >= step + 1}
+     * @param totalSteps          the training steps the run will do, {@code >= 1}
      * @param wallElapsedSeconds  wall seconds since the run started
      */
     public static String of(StepSummary summary, int totalSteps, double wallElapsedSeconds) {
@@ -31,12 +35,15 @@ public final class ProgressLine {
     public static String of(StepSummary summary, int done, int totalSteps, double wallElapsedSeconds) {
         StepStats s = summary.stats();
         String attempt = s.step() + 1 != done ? " (attempt " + (s.step() + 1) + ")" : "";
-        if (totalSteps < done) {
-            throw new IllegalArgumentException("totalSteps must be >= " + done + " after step " + s.step() + ", got "
-                    + totalSteps);
-        }
+        if (totalSteps < 1) throw new IllegalArgumentException("totalSteps must be >= 1, got " + totalSteps);
         if (!(wallElapsedSeconds >= 0)) {
             throw new IllegalArgumentException("wallElapsedSeconds must be >= 0, got " + wallElapsedSeconds);
+        }
+        if (done > totalSteps) {
+            // a caller that counts attempts (the events do), which replays after a fault make outnumber training steps
+            return String.format(Locale.ROOT, "attempt %d (%d steps and replays)  step %s  util %s  %s samples/s", done,
+                    totalSteps, Units.seconds(s.stepSeconds()), Units.percent(1 - s.bubbleFraction()),
+                    Units.count(s.samplesPerSecond()));
         }
         int width = Integer.toString(totalSteps).length();
         double eta = wallElapsedSeconds / done * (totalSteps - done);

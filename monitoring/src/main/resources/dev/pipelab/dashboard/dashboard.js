@@ -5,10 +5,21 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const COLORS = { F: '#4e79a7', B: '#f28e2b', W: '#59a14f', R: '#b07aa1', OPT: '#e15759' };
   const NAMES = { F: 'forward', B: 'backward', W: 'weight grad', R: 'recompute', OPT: 'optimizer' };
+  // markers on the run's axis, by type (DashboardState: oom, inject, heal, detect, recovered)
+  const MARKS = { oom: '#8e44ad', inject: '#c0392b', heal: '#2e7d32', detect: '#e67e22', recovered: '#2e7d32' };
+  // the fault kinds and their parameter (FaultKind in the runtime; docs/scenario-keys.md): what the form offers
+  const KINDS = {
+    'stage.crash': { target: 'stage' }, 'stage.slowdown': { target: 'stage', param: 'factor' },
+    'stage.memory_pressure': { target: 'stage', param: 'fraction' }, 'link.latency': { target: 'link', param: 'seconds' },
+    'link.bandwidth': { target: 'link', param: 'factor' }, 'link.loss': { target: 'link', param: 'probability' },
+    'link.duplicate': { target: 'link', param: 'probability' }, 'link.partition': { target: 'link' },
+    'node.kill': { target: 'node' }, 'node.pause': { target: 'node' },
+  };
   const params = new URLSearchParams(location.search);
   let replica = Math.max(0, parseInt(params.get('replica') || '0', 10) || 0);
   let source = null;
   let pollTimer = null;
+  let last = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -80,7 +91,7 @@
     $('kpi-sps').textContent = last ? rate(last.samplesPerSecond) + ' samples/s' : '–';
     $('kpi-bubble').textContent = last ? pct(last.bubble) : '–';
     $('kpi-run').textContent = seconds(st.runSeconds);
-    $('kpi-faults').textContent = st.faults.length;
+    $('kpi-faults').textContent = st.recovery.faults.length;
     const sel = $('replica');
     if (sel.options.length !== r.data) {
       sel.textContent = '';
@@ -148,10 +159,19 @@
       el('line', { x1: sx, x2: sx, y1: 0, y2: p * rowH, stroke: '#1f2430', 'stroke-width': 1, 'stroke-dasharray': '3,3', opacity: .5 }, svg);
       el('text', { x: sx + 3, y: p * rowH + 13 }, svg).textContent = 'step ' + s.step + (s.ended ? ' · ' + seconds(s.seconds) : ' (running)');
     }
+    // a recovery's downtime (failure to recovered) shaded where it lies in the window
+    for (const r of st.recovery.recoveries) {
+      const a = Math.max(t0, r.failedAtSeconds), b = Math.min(t1, r.recoveredAtSeconds);
+      if (b <= a) continue;
+      const rect = el('rect', { x: x(a), y: 0, width: Math.max(1, x(b) - x(a)), height: p * rowH, fill: '#e67e22',
+        opacity: 0.18, class: 'recovery' }, svg);
+      el('title', {}, rect).textContent = 'recovery of attempt ' + r.attempt + ': ' + r.reason;
+    }
     for (const f of st.faults) {
       if (f.runSeconds < t0 || f.runSeconds > t1) continue;
       const fx = x(f.runSeconds);
-      const l = el('line', { x1: fx, x2: fx, y1: 0, y2: p * rowH, stroke: '#c0392b', 'stroke-width': 2, class: 'fault' }, svg);
+      const l = el('line', { x1: fx, x2: fx, y1: 0, y2: p * rowH, stroke: MARKS[f.type] || '#c0392b', 'stroke-width': 2,
+        class: 'fault', 'data-type': f.type }, svg);
       el('title', {}, l).textContent = f.kind + ': ' + f.detail;
     }
   }
@@ -297,6 +317,7 @@
   function faultSteps(st) {
     const out = [];
     for (const f of st.faults) {
+      if (f.type !== 'inject' && f.type !== 'oom') continue;
       const s = st.steps.find((p) => p.runSeconds >= f.runSeconds);
       if (s) out.push(s.step);
     }
@@ -312,17 +333,113 @@
       $('loss-title').textContent = 'Loss';
       line('loss', st.loss.map((l) => [l.step, l.value]), '#e15759', (v) => v.toFixed(3), fs);
     } else {
-      $('loss-title').textContent = 'Loss and faults';
       lossBox.textContent = '';
       div('empty', lossBox, 'no loss in this run (real-numerics mode reports it)');
     }
+  }
+
+  /** The faults panel: goodput, the ledger's verdict, each fault with its times, and every marker on the axis. */
+  function faultsPanel(st) {
+    const r = st.recovery;
+    // goodput is unknown until the run's axis has time on it (a fault before the first step ended)
+    $('goodput').textContent = r.goodput === 1 || r.elapsedSeconds > 0 ? pct(r.goodput) : '–';
+    const ledger = $('ledger');
+    ledger.dataset.balanced = r.ledger.recorded ? String(r.ledger.balanced) : '';
+    ledger.textContent = r.ledger.recorded ? (r.ledger.balanced ? 'balanced' : 'NOT balanced') + ' · ' + r.ledger.trainingSteps
+      + ' steps' : 'not recorded';
+    ledger.title = r.ledger.verdict + (r.ledger.problems.length ? '\n' + r.ledger.problems.join('\n') : '');
+    $('recoveries').textContent = r.recoveries.length + (r.replayedSteps ? ' · ' + r.replayedSteps + ' steps replayed' : '');
+    $('lost-work').textContent = seconds(r.lostWorkSeconds);
+    $('checkpoints').textContent = r.checkpoints + (r.checkpoints ? ' · ' + seconds(r.checkpointSeconds) : '');
+    const list = $('fault-list');
+    list.textContent = '';
+    for (const f of r.faults) {
+      let t = '#' + f.index + ' ' + f.description + ' · injected ' + seconds(f.injectedAtSeconds);
+      if (f.healedAtSeconds !== null) t += ', healed ' + seconds(f.healedAtSeconds);
+      if (f.detectedAtSeconds !== null) t += ', detected ' + seconds(f.detectedAtSeconds);
+      if (f.recoveredAtSeconds !== null) t += ', recovered ' + seconds(f.recoveredAtSeconds) + ', lost ' + seconds(f.lostWorkSeconds);
+      div('', list, t).dataset.index = f.index;
+    }
+    for (const p of r.ledger.problems) div('', list, 'ledger: ' + p).style.color = 'var(--cap)';
+    if (!r.faults.length && !r.ledger.problems.length) div('empty', list, 'no faults injected');
     const faults = $('faults');
     faults.textContent = '';
     for (const f of st.faults.slice(-20)) {
       const e = div('', faults, seconds(f.runSeconds) + ' · ' + f.kind + ' · ' + f.detail);
       e.dataset.fault = f.kind;
+      e.dataset.type = f.type;
     }
-    if (!st.faults.length) div('empty', faults, 'no faults');
+    if (!st.faults.length) div('empty', faults, 'nothing on the axis yet');
+    targets(st);
+  }
+
+  // ---------------------------------------------------------------- live injection (POST /api/faults)
+
+  let shape = '';
+
+  /** The targets of the chosen kind from the run's shape: stages x/k, links x/from->to, nodes node:N. */
+  function targets(st) {
+    const kind = KINDS[$('inject-kind').value] || KINDS['stage.crash'];
+    const run = st.run;
+    const key = kind.target + ' ' + run.data + ' ' + run.pipeline + ' ' + st.links.length + ' ' + (run.workers || []).length;
+    if (key === shape) return;
+    shape = key;
+    const sel = $('inject-target');
+    const keep = sel.value;
+    sel.textContent = '';
+    const add = (v) => { const o = document.createElement('option'); o.value = v; o.textContent = v; sel.appendChild(o); };
+    for (let x = 0; x < run.data; x++) {
+      if (kind.target === 'stage') for (let k = 0; k < run.pipeline; k++) add(x + '/' + k);
+      if (kind.target === 'link') {
+        // the links that carried messages, else neighbours both ways
+        const links = st.links.length ? st.links.map((l) => l.link) : [];
+        if (!links.length) for (let k = 0; k + 1 < run.pipeline; k++) links.push(k + '->' + (k + 1), (k + 1) + '->' + k);
+        for (const l of links) add(x + '/' + l);
+      }
+    }
+    if (kind.target === 'node') for (let n = 0; n < (run.workers || []).length; n++) add('node:' + n);
+    if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+  }
+
+  function injectForm() {
+    const kindSel = $('inject-kind');
+    for (const k of Object.keys(KINDS)) {
+      const o = document.createElement('option');
+      o.value = k;
+      o.textContent = k;
+      kindSel.appendChild(o);
+    }
+    const param = () => {
+      const p = KINDS[kindSel.value].param;
+      $('inject-param-label').style.display = p ? '' : 'none';
+      $('inject-param-name').textContent = p || '';
+    };
+    kindSel.addEventListener('change', () => { shape = ''; param(); if (last) targets(last); });
+    param();
+    const result = $('inject-result');
+    fetch('/api/faults', { cache: 'no-store' }).then((r) => r.json()).then((a) => {
+      if (a.injector) return;
+      for (const e of $('inject').querySelectorAll('select, input, button')) e.disabled = true;
+      result.dataset.ok = 'false';
+      result.textContent = a.reason;
+    }).catch(() => {});
+    $('inject').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const kind = kindSel.value;
+      const entry = { kind: kind, target: $('inject-target').value };
+      const step = $('inject-step').value, duration = $('inject-duration').value, value = $('inject-param').value;
+      if (step !== '') entry.atStep = Number(step);
+      if (duration !== '') entry.durationSeconds = Number(duration);
+      if (KINDS[kind].param && value !== '') entry[KINDS[kind].param] = Number(value);
+      result.dataset.ok = '';
+      result.textContent = 'sending…';
+      fetch('/api/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(entry) })
+        .then((r) => r.json().then((b) => {
+          result.dataset.ok = String(r.status === 202);
+          result.textContent = r.status === 202 ? 'injected: ' + kind + ' ' + entry.target : b.error;
+        }))
+        .catch((e) => { result.dataset.ok = 'false'; result.textContent = String(e); });
+    });
   }
 
   function render(st) {
@@ -332,6 +449,8 @@
     memory(st);
     links(st);
     charts(st);
+    faultsPanel(st);
+    last = st;
     document.body.dataset.version = st.version;
     document.body.dataset.step = st.utilisationStep;
   }
@@ -367,6 +486,7 @@
   });
 
   legend();
+  injectForm();
   fetchState();
   connect();
 })();

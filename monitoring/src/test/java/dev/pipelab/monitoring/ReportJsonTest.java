@@ -2,6 +2,7 @@ package dev.pipelab.monitoring;
 
 import dev.pipelab.monitoring.report.ReportJson;
 import dev.pipelab.monitoring.report.RunReport;
+import dev.pipelab.monitoring.synthetic.FaultyRun;
 import dev.pipelab.monitoring.synthetic.StepBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -73,7 +74,10 @@ class ReportJsonTest {
                 + "\"samplesPerSecond\":1234.4,\"bubbleFraction\":0.35,\"committedOffset\":24688}");
         assertThat(r.get("faults").isArray()).isTrue();
         assertThat(r.get("faults")).isEmpty();
-        assertThat(r.get("recovery").toString()).isEqualTo("{\"replayedSteps\":0,\"duplicatesDropped\":0}");
+        // a fault-free run without commits: nothing recovered, nothing lost, all of the time useful, no ledger recorded
+        assertThat(r.get("recovery").toString()).isEqualTo("{\"recoveries\":[],\"checkpoints\":0,\"checkpointSeconds\":0.0,"
+                + "\"checkpointBytes\":0,\"replayedSteps\":0,\"lostWorkSeconds\":0.0,\"usefulSeconds\":20.0,"
+                + "\"elapsedSeconds\":20.0,\"goodput\":1.0,\"transmissionsDropped\":0,\"duplicatesDropped\":0,\"ledger\":null}");
         assertThat(r.get("outOfMemory")).isEmpty();
     }
 
@@ -194,5 +198,66 @@ class ReportJsonTest {
         String text = Files.readString(file, StandardCharsets.UTF_8);
         assertThat(text).isEqualTo(ReportJson.toJson(report)).doesNotContain("\r").startsWith("{\n  \"name\": \"tiny\",\n")
                 .endsWith("}\n");
+    }
+
+    @Test
+    void aFaultyRunListsItsFaultsRecoveriesCheckpointsGoodputAndTheLedgerOfEveryTrainingStep() throws Exception {
+        JsonNode r = parse(json(FaultyRun.events(TinyGPipe.info()), new WallClock("t", 0)));
+        assertThat(r.get("faults")).hasSize(2);
+        assertThat(r.get("faults").get(0).toString()).isEqualTo("{\"index\":0,\"kind\":\"stage.crash\",\"target\":\"0/1\","
+                + "\"description\":\"stage.crash 0/1 at=2+3.0\",\"injectedAtSeconds\":25.0,\"healedAtSeconds\":null,"
+                + "\"detectedAtSeconds\":27.0,\"recoveredAtSeconds\":40.0,\"lostWorkSeconds\":13.0,\"recoveries\":1}");
+        JsonNode latency = r.get("faults").get(1);
+        assertThat(latency.get("healedAtSeconds").asDouble()).isEqualTo(45.0);
+        assertThat(latency.get("detectedAtSeconds").isNull()).isTrue();
+        assertThat(latency.get("recoveries").asInt()).isZero();
+
+        JsonNode rec = r.get("recovery");
+        assertThat(rec.get("recoveries").get(0).toString()).isEqualTo("{\"attempt\":2,\"fault\":0,\"reason\":\"stage 0/1 crashed\","
+                + "\"failedAtSeconds\":25.0,\"detectedAtSeconds\":27.0,\"recoveredAtSeconds\":40.0,\"detectionSeconds\":2.0,"
+                + "\"downtimeSeconds\":15.0,\"resumedFromStep\":1,\"replayedSteps\":1,\"lostWorkSeconds\":13.0}");
+        assertThat(rec.get("checkpoints").asInt()).isEqualTo(1);
+        assertThat(rec.get("checkpointSeconds").asDouble()).isEqualTo(2.0);
+        assertThat(rec.get("checkpointBytes").asLong()).isEqualTo(1_000_000);
+        assertThat(rec.get("replayedSteps").asInt()).isEqualTo(1);
+        assertThat(rec.get("lostWorkSeconds").asDouble()).isEqualTo(FaultyRun.LOST_WORK_SECONDS);
+        assertThat(rec.get("goodput").asDouble()).isEqualTo(FaultyRun.GOODPUT);
+        JsonNode ledger = rec.get("ledger");
+        assertThat(ledger.get("balanced").asBoolean()).isTrue();
+        assertThat(ledger.get("trainingSteps").asInt()).isEqualTo(3);
+        assertThat(ledger.get("problems")).isEmpty();
+        // m = 2 micro-batches of one replica per step: offsets 2t, 2t+1; step 1 ran in attempts 1 and 3, 3 counted
+        assertThat(ledger.get("steps").toString()).isEqualTo("[{\"step\":0,\"attempt\":0,\"attempts\":[0],"
+                + "\"replicas\":[{\"replica\":0,\"offsets\":\"0-1\"}]},"
+                + "{\"step\":1,\"attempt\":3,\"attempts\":[1,3],\"replicas\":[{\"replica\":0,\"offsets\":\"2-3\"}]},"
+                + "{\"step\":2,\"attempt\":4,\"attempts\":[4],\"replicas\":[{\"replica\":0,\"offsets\":\"4-5\"}]}]");
+
+        // the same events in any order give the same report
+        assertThat(json(FaultyRun.shuffled(TinyGPipe.info(), 3), new WallClock("t", 0)))
+                .isEqualTo(json(FaultyRun.events(TinyGPipe.info()), new WallClock("t", 0)));
+    }
+
+    @Test
+    void anUnbalancedLedgerIsMarkedWithItsProblems() throws Exception {
+        List<Event> events = new ArrayList<>(TinyGPipe.events(2));
+        events.add(FaultyRun.commit(TinyGPipe.info(), 0, 0));
+        events.add(FaultyRun.commit(TinyGPipe.info(), 1, 0)); // step 0's offsets consumed again, as step 0 again
+        JsonNode ledger = parse(json(events, new WallClock("t", 0))).get("recovery").get("ledger");
+        assertThat(ledger.get("balanced").asBoolean()).isFalse();
+        assertThat(ledger.get("problems").get(0).asText()).isEqualTo("training step 0: committed 2 times (attempts 0, 1), expected once");
+    }
+
+    @Test
+    void droppedAndDuplicatedTransmissionsAreSummedFromTheLinksRecords() throws Exception {
+        List<Event> events = new ArrayList<>();
+        for (int k = 0; k < 2; k++) {
+            events.add(new Event.StepStarted(k, 10.0 * k, 0, 2));
+            // link 0->1 dropped 3 + k transmissions and delivered k + 1 second copies
+            LinkRecord link = new LinkRecord(k, 0, 0, 0, 1, false, 4000, 1.0, 4, 0, 3 + k, k + 1, List.of());
+            events.add(new Event.StepEnded(k, 10.0, 10.0 * (k + 1), 0, List.of(), List.of(link)));
+        }
+        JsonNode rec = parse(json(events, new WallClock("t", 0))).get("recovery");
+        assertThat(rec.get("transmissionsDropped").asLong()).isEqualTo(3 + 4);
+        assertThat(rec.get("duplicatesDropped").asLong()).isEqualTo(1 + 2);
     }
 }

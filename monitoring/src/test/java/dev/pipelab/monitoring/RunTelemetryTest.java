@@ -1,5 +1,6 @@
 package dev.pipelab.monitoring;
 
+import dev.pipelab.monitoring.synthetic.FaultyRun;
 import dev.pipelab.monitoring.synthetic.StepBuilder;
 import org.junit.jupiter.api.Test;
 
@@ -244,5 +245,79 @@ class RunTelemetryTest {
                 .hasMessage("clock must be virtual or wall, got fast");
         assertThatThrownBy(() -> new RunInfo("x", "gpipe", 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, List.of(1), List.of(0L)))
                 .hasMessageStartingWith("hardwareFlopsPerStep must be finite and >= modelFlopsPerStep");
+    }
+
+    @Test
+    void aFaultyRunsFaultsRecoveryCheckpointsGoodputAndLedger() {
+        FaultSummary f = RunTelemetry.of(TinyGPipe.info(), FaultyRun.events(TinyGPipe.info())).faultSummary();
+        assertThat(f.faults()).hasSize(2);
+        FaultSummary.Fault crash = f.faults().get(0);
+        assertThat(crash.kind()).isEqualTo("stage.crash");
+        assertThat(crash.target()).isEqualTo("0/1");
+        assertThat(crash.injectedAtSeconds()).isEqualTo(25.0);
+        assertThat(crash.healedAtSeconds()).isEmpty();
+        assertThat(crash.detectedAtSeconds()).hasValue(27.0);
+        assertThat(crash.recoveredAtSeconds()).hasValue(40.0);
+        assertThat(crash.lostWorkSeconds()).isEqualTo(FaultyRun.LOST_WORK_SECONDS);
+        FaultSummary.Fault latency = f.faults().get(1);
+        assertThat(latency.healedAtSeconds()).hasValue(45.0);
+        assertThat(latency.recoveries()).isEmpty();
+        assertThat(latency.detectedAtSeconds()).isEmpty();
+        assertThat(f.recoveries()).singleElement().extracting(Event.Recovered::resumedFromStep).isEqualTo(1);
+        assertThat(f.replayedSteps()).isEqualTo(1);
+        assertThat(f.lostWorkSeconds()).isEqualTo(FaultyRun.LOST_WORK_SECONDS);
+        assertThat(f.checkpoints()).hasSize(1);
+        assertThat(f.checkpointSeconds()).isEqualTo(2.0);
+        // useful: the attempts of the lineage (0, 3, 4), not the first run of step 1 (attempt 1)
+        assertThat(f.usefulSeconds()).isEqualTo(30.0);
+        assertThat(f.elapsedSeconds()).isEqualTo(FaultyRun.ELAPSED_SECONDS);
+        assertThat(f.goodput()).isEqualTo(FaultyRun.GOODPUT);
+        Ledger ledger = f.ledger().orElseThrow();
+        assertThat(ledger.problems()).isEmpty();
+        assertThat(ledger.lineage()).extracting(Event.StepCommitted::step).containsExactly(0, 3, 4);
+        assertThat(f.verdict()).isEqualTo("balanced (3 training steps)");
+        // keyed, not ordered: any arrival order gives the same summary
+        assertThat(RunTelemetry.of(TinyGPipe.info(), FaultyRun.shuffled(TinyGPipe.info(), 7)).faultSummary()).isEqualTo(f);
+    }
+
+    @Test
+    void aFaultFreeRunHasGoodputOneAndNothingToShow() {
+        List<Event> events = new ArrayList<>(TinyGPipe.events(3));
+        FaultSummary unrecorded = RunTelemetry.of(TinyGPipe.info(), events).faultSummary();
+        assertThat(unrecorded.ledger()).isEmpty();
+        assertThat(unrecorded.goodput()).isEqualTo(1.0);
+        assertThat(unrecorded.any()).isFalse();
+        assertThat(unrecorded.verdict()).startsWith("not recorded");
+        for (int k = 0; k < 3; k++) events.add(FaultyRun.commit(TinyGPipe.info(), k, k));
+        FaultSummary recorded = RunTelemetry.of(TinyGPipe.info(), events).faultSummary();
+        assertThat(recorded.ledger().orElseThrow().steps()).isEqualTo(3);
+        assertThat(recorded.goodput()).isEqualTo(1.0);
+        assertThat(recorded.any()).isFalse();
+        assertThat(RunTelemetry.of(TinyGPipe.info(), List.of()).faultSummary().goodput()).isZero();
+    }
+
+    @Test
+    void listenersHearOfFaultsOnceAndOfEachCommittedStepAfterTheFirstFault() {
+        RunTelemetry telemetry = new RunTelemetry(TinyGPipe.info());
+        List<FaultSummary> heard = new ArrayList<>();
+        telemetry.addListener(new RunTelemetry.Listener() {
+            @Override
+            public void stepSummarised(StepSummary summary) {}
+
+            @Override
+            public void faultsChanged(FaultSummary faults) {
+                heard.add(faults);
+            }
+        });
+        List<Event> events = FaultyRun.events(TinyGPipe.info());
+        // attempt 0 and its commit come before any fault activity: nothing to hear
+        for (Event e : events.subList(0, 3)) telemetry.emit(e);
+        assertThat(heard).isEmpty();
+        for (Event e : events) telemetry.emit(e);
+        telemetry.emit(events.get(3)); // the checkpoint again: no news
+        // checkpoint, attempt 1 (ended + committed), crash, recovery, attempt 3, latency, heal, attempt 4
+        assertThat(heard).hasSize(8);
+        assertThat(heard.get(heard.size() - 1)).isEqualTo(telemetry.faultSummary());
+        assertThat(heard.get(heard.size() - 1).goodput()).isEqualTo(FaultyRun.GOODPUT);
     }
 }

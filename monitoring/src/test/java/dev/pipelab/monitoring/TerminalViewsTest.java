@@ -3,6 +3,7 @@ package dev.pipelab.monitoring;
 import dev.pipelab.monitoring.report.RunReport;
 import dev.pipelab.monitoring.report.SummaryTable;
 import dev.pipelab.monitoring.report.TextGantt;
+import dev.pipelab.monitoring.synthetic.FaultyRun;
 import dev.pipelab.monitoring.synthetic.StepBuilder;
 import org.junit.jupiter.api.Test;
 
@@ -31,10 +32,16 @@ class TerminalViewsTest {
     }
 
     @Test
+    void progressLineCountsAttemptsWhenReplaysOutnumberTheSteps() {
+        // a faulty run of 2 training steps whose third attempt replays one: no step 3/2, and no ETA to promise
+        StepSummary third = RunTelemetry.of(TinyGPipe.info(), TinyGPipe.events(3)).lastSummary().orElseThrow();
+        assertThat(ProgressLine.of(third, 2, 1.5)).isEqualTo("attempt 3 (2 steps and replays)  step 10.000 s  util 65.0%  1,234 samples/s");
+    }
+
+    @Test
     void progressLineSaysWhatWasExpected() {
         StepSummary third = RunTelemetry.of(TinyGPipe.info(), TinyGPipe.events(3)).lastSummary().orElseThrow();
-        assertThatThrownBy(() -> ProgressLine.of(third, 2, 1))
-                .hasMessage("totalSteps must be >= 3 after step 2, got 2");
+        assertThatThrownBy(() -> ProgressLine.of(third, 0, 1)).hasMessage("totalSteps must be >= 1, got 0");
         assertThatThrownBy(() -> ProgressLine.of(third, 5, -1))
                 .hasMessage("wallElapsedSeconds must be >= 0, got -1.0");
     }
@@ -66,6 +73,39 @@ class TerminalViewsTest {
                 + "   1      5    2.000 s    4.000 s        0 s        0 s 500.000 ms   65.0%      0.00         2  0\n"
                 + "node: the worker JVM of the rank in replica 0 (placement explicit): 0 = 127.0.0.1:25521, 1 = 127.0.0.1:25522\n"
                 + "phase seconds are per step");
+    }
+
+    @Test
+    void aFaultyRunsSummaryHasALinePerFaultAndRecoveryThenGoodputAndTheLedger() {
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), FaultyRun.events(TinyGPipe.info())), new WallClock("t", 0));
+        assertThat(SummaryTable.render(report)).endsWith("MFU         50.0% (HFU 75.0%)\n"
+                + "fault 0    stage.crash 0/1 at=2+3.0  injected 25.000 s, detected 27.000 s, recovered 40.000 s, lost 13.000 s\n"
+                + "fault 1    link.latency 0/0->1 at=1+1.0 for=4.0 seconds=0.5  injected 41.000 s, healed 45.000 s\n"
+                + "recovery   attempt 2 (fault 0): stage 0/1 crashed; failed 25.000 s, detected after 2.000 s, recovered 40.000 s, "
+                + "resumed from step 1, replayed 1 step, lost 13.000 s\n"
+                + "checkpoints 1, 2.000 s, 0.00 GB\n"
+                + "goodput     50.0% (30.000 s useful of 60.000 s; replayed 1 step, lost 13.000 s)\n"
+                + "ledger      balanced (3 training steps): every step's micro-batches consumed once, one optimizer step per rank\n");
+    }
+
+    @Test
+    void droppedAndDuplicatedTransmissionsGetALineOfTheirOwn() {
+        List<Event> events = new ArrayList<>(FaultyRun.events(TinyGPipe.info()));
+        events.add(new Event.StepEnded(4, 10.0, 60.0, 0, List.of(), List.of(new LinkRecord(4, 0, 0, 0, 1, false, 4000, 1.0, 4, 0,
+                5, 1, List.of()))));
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), events), new WallClock("t", 0));
+        assertThat(SummaryTable.render(report)).contains("recovered 40.000 s, resumed from step 1, replayed 1 step, lost 13.000 s\n"
+                + "links       5 transmissions dropped and sent again, 1 duplicate dropped by receivers\n"
+                + "checkpoints 1");
+    }
+
+    @Test
+    void anUnbalancedLedgerIsShownWithItsProblemsEvenWithoutFaults() {
+        List<Event> events = new ArrayList<>(TinyGPipe.events(2));
+        events.add(FaultyRun.commit(TinyGPipe.info(), 1, 1));
+        RunReport report = RunReport.of(RunTelemetry.of(TinyGPipe.info(), events), new WallClock("t", 0));
+        assertThat(SummaryTable.render(report)).endsWith("ledger      NOT balanced: 1 problem\n"
+                + "  training step 0: never committed (later steps were)\n");
     }
 
     @Test

@@ -1,5 +1,12 @@
 package dev.pipelab.monitoring.dashboard;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.pipelab.monitoring.metrics.Metrics;
@@ -14,6 +21,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -29,12 +37,19 @@ import java.util.regex.Pattern;
 /**
  * The live dashboard over the JDK's HTTP server. Invariant: it only reads — every response is a snapshot of the
  * {@link DashboardState} or a scrape of the {@link Metrics}, so it never slows or changes the run, and it keeps
- * serving the final state after the run ends until {@link #close()}.
+ * serving the final state after the run ends until {@link #close()} — except {@code POST /api/faults}, which hands a
+ * fault entry to the run's {@link FaultInjector}, when it has one.
  *
  * <p>Endpoints: {@code /} the page; {@code /assets/NAME} static files from the classpath
  * ({@code dev/pipelab/dashboard/}); {@code /metrics} Prometheus text; {@code /api/state?replica=N} the JSON
  * snapshot; {@code /events?replica=N} server-sent events, one {@code state} message with the snapshot whenever it
- * changed, checked every {@code pushMillis} and at each step end (at most every 100 ms), plus a comment line every 15 s as keep-alive.
+ * changed, checked every {@code pushMillis} and at each step end (at most every 100 ms), plus a comment line every 15 s as keep-alive;
+ * {@code /api/faults}: {@code GET} says whether faults can be injected ({@code {"injector":true}}, or {@code false} with
+ * the {@code reason}); {@code POST} with a JSON object (a scenario {@code faults:} entry, {@code Content-Type:
+ * application/json}) injects it: 202 when the injector took it, 400 {@code {"error": reason}} for a body that is not a
+ * JSON object or an entry the injector refuses (nothing changes), 409 when the run has no injector (virtual time),
+ * 415 for another content type (which also keeps other web sites' plain form posts out: a cross-site JSON post needs a
+ * CORS preflight, which this server never grants).
  *
  * <pre>
  * DashboardServer server = DashboardServer.start(state, metrics, DashboardServer.Options.loopback(port));
@@ -67,8 +82,16 @@ public final class DashboardServer implements AutoCloseable {
         }
     }
 
+    /** Why a run without an injector answers 409. */
+    static final String NO_INJECTOR = "this run takes no live faults: only a wall-clock run (pipelab run --clock wall --serve) "
+            + "can be broken while it runs; give a virtual-time run its faults in the scenario or with --fault";
+    /** The largest fault entry read; a scenario entry is a few hundred bytes. */
+    private static final int MAX_BODY_BYTES = 64 * 1024;
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
     private final DashboardState state;
     private final Optional<Metrics> metrics;
+    private final Optional<FaultInjector> injector;
     private final HttpServer http;
     private final ExecutorService handlers;
     private final ScheduledExecutorService pusher;
@@ -92,9 +115,11 @@ public final class DashboardServer implements AutoCloseable {
         }
     }
 
-    private DashboardServer(DashboardState state, Optional<Metrics> metrics, Options options) throws IOException {
+    private DashboardServer(DashboardState state, Optional<Metrics> metrics, Options options, Optional<FaultInjector> injector)
+            throws IOException {
         this.state = Objects.requireNonNull(state, "state");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.injector = Objects.requireNonNull(injector, "injector");
         InetAddress address = InetAddress.getByName(options.bindAddress());
         if (!address.isLoopbackAddress()) {
             LOG.log(System.Logger.Level.WARNING, "dashboard bound to " + address.getHostAddress()
@@ -109,6 +134,7 @@ public final class DashboardServer implements AutoCloseable {
         http.createContext("/metrics", this::metrics);
         http.createContext("/api/state", this::apiState);
         http.createContext("/events", this::events);
+        http.createContext("/api/faults", this::apiFaults);
         http.start();
         pusher.scheduleWithFixedDelay(this::push, options.pushMillis(), options.pushMillis(), TimeUnit.MILLISECONDS);
         // a push at each step end, but at most one per MIN_STEP_PUSH_NANOS: a fast virtual-time run ends thousands
@@ -121,12 +147,18 @@ public final class DashboardServer implements AutoCloseable {
 
     /** Starts serving {@code state} and, at {@code /metrics}, {@code metrics}. */
     public static DashboardServer start(DashboardState state, Metrics metrics, Options options) throws IOException {
-        return new DashboardServer(state, Optional.of(metrics), options);
+        return new DashboardServer(state, Optional.of(metrics), options, Optional.empty());
+    }
+
+    /** Starts serving {@code state} and {@code metrics}, and takes live faults for {@code injector}. */
+    public static DashboardServer start(DashboardState state, Metrics metrics, Options options, FaultInjector injector)
+            throws IOException {
+        return new DashboardServer(state, Optional.of(metrics), options, Optional.of(Objects.requireNonNull(injector, "injector")));
     }
 
     /** Starts serving {@code state} without metrics ({@code /metrics} answers 404). */
     public static DashboardServer start(DashboardState state, Options options) throws IOException {
-        return new DashboardServer(state, Optional.empty(), options);
+        return new DashboardServer(state, Optional.empty(), options, Optional.empty());
     }
 
     /** The port actually bound (the free one chosen when the options said 0). */
@@ -199,6 +231,74 @@ public final class DashboardServer implements AutoCloseable {
 
     private void apiState(HttpExchange ex) throws IOException {
         send(ex, 200, "application/json", state.snapshotJson(replica(ex)).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void apiFaults(HttpExchange ex) throws IOException {
+        String method = ex.getRequestMethod();
+        if (method.equals("GET") || method.equals("HEAD")) {
+            ObjectNode o = JSON.createObjectNode().put("injector", injector.isPresent());
+            if (injector.isEmpty()) o.put("reason", NO_INJECTOR);
+            json(ex, 200, o);
+            return;
+        }
+        if (!method.equals("POST")) {
+            ex.getResponseHeaders().set("Allow", "GET, HEAD, POST");
+            json(ex, 405, error("method " + method + " not allowed: GET tells whether faults can be injected, POST injects one"));
+            return;
+        }
+        if (injector.isEmpty()) {
+            json(ex, 409, error(NO_INJECTOR));
+            return;
+        }
+        String type = ex.getRequestHeaders().getFirst("Content-Type");
+        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+            json(ex, 415, error("body: expected Content-Type application/json, got " + type));
+            return;
+        }
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes(MAX_BODY_BYTES + 1);
+        }
+        if (body.length > MAX_BODY_BYTES) {
+            json(ex, 400, error("body: larger than " + MAX_BODY_BYTES + " bytes; a fault entry is a small JSON object"));
+            return;
+        }
+        Map<String, Object> entry;
+        try {
+            JsonNode tree = JSON.readTree(body);
+            if (tree == null || !tree.isObject()) {
+                json(ex, 400, error("body: expected a JSON object (a scenario faults: entry), got "
+                        + (tree == null ? "nothing" : tree.getNodeType().name().toLowerCase(Locale.ROOT))));
+                return;
+            }
+            entry = JSON.convertValue(tree, new TypeReference<Map<String, Object>>() {});
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            json(ex, 400, error("body: not valid JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column "
+                    + at.getColumnNr()) + ": " + e.getOriginalMessage().lines().findFirst().orElse("")));
+            return;
+        }
+        Optional<String> refused;
+        try {
+            refused = injector.get().inject(entry);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "the fault injector failed on " + entry, e);
+            json(ex, 500, error("the fault injector failed: " + e));
+            return;
+        }
+        if (refused.isPresent()) {
+            json(ex, 400, error(refused.get()));
+        } else {
+            json(ex, 202, JSON.createObjectNode().put("status", "accepted"));
+        }
+    }
+
+    private static ObjectNode error(String reason) {
+        return JSON.createObjectNode().put("error", reason);
+    }
+
+    private static void json(HttpExchange ex, int status, ObjectNode body) throws IOException {
+        send(ex, status, "application/json", JSON.writeValueAsBytes(body));
     }
 
     private void events(HttpExchange ex) throws IOException {

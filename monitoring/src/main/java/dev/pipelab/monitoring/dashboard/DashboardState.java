@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pipelab.monitoring.Deployment;
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.FaultSummary;
+import dev.pipelab.monitoring.Ledger;
 import dev.pipelab.monitoring.LinkStats;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RankStats;
@@ -16,9 +19,11 @@ import dev.pipelab.monitoring.StepSummary;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalDouble;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntConsumer;
@@ -33,7 +38,10 @@ import java.util.function.IntConsumer;
  * histories capped at {@value #HISTORY} entries. Utilisation of a (replica, rank) is its busy fraction in the latest
  * completed step. The state outlives the run: after {@link #finish()} it still answers snapshots. A cluster run's
  * snapshot names the worker JVM of every rank ({@code ranks[].nodes}, one {@code host:port} per replica) and the run's
- * {@code placement} and {@code workers}; an embedded run's has none of these keys.
+ * {@code placement} and {@code workers}; an embedded run's has none of these keys. Faults and recovery come from the run's
+ * latest {@link FaultSummary}: {@code faults} lists every marker on the run's axis (out-of-memory moments, injections,
+ * heals, detections, recoveries) and {@code recovery} the faults panel (faults with their times, recoveries, goodput,
+ * the ledger's verdict).
  */
 public final class DashboardState implements RunTelemetry.Listener {
 
@@ -52,7 +60,11 @@ public final class DashboardState implements RunTelemetry.Listener {
     private record StepPoint(int step, double stepSeconds, double runSeconds, double samplesPerSecond,
                              double tokensPerSecond, double bubble) {}
 
-    private record Marker(double runSeconds, String kind, String detail) {}
+    /** A moment on the run's axis: {@code type} is {@code oom}, {@code inject}, {@code heal}, {@code detect} or {@code recovered}. */
+    private record Marker(double runSeconds, String type, String kind, String detail) {}
+
+    /** Problems of an unbalanced ledger the snapshot lists; report.json has every one. */
+    static final int PROBLEMS = 20;
 
     /** One link {@code from -> to} over replicas: run totals and the latest step's numbers. */
     private static final class LinkTotals {
@@ -78,6 +90,7 @@ public final class DashboardState implements RunTelemetry.Listener {
     private final Deque<StepPoint> history = new ArrayDeque<>();
     private final Deque<double[]> loss = new ArrayDeque<>();
     private final Deque<Marker> markers = new ArrayDeque<>();
+    private FaultSummary faults = FaultSummary.NONE;
     private final List<IntConsumer> stepListeners = new CopyOnWriteArrayList<>();
     private long version;
     private boolean finished;
@@ -137,7 +150,7 @@ public final class DashboardState implements RunTelemetry.Listener {
             }
             stepBytes.forEach((key, bytes) -> links.get(key).lastThroughput = s.stepSeconds() > 0 ? bytes / s.stepSeconds() : 0);
             for (StepSummary.OutOfMemory o : summary.outOfMemory()) {
-                marker(new Marker(summary.startSeconds() + o.atSeconds(), "out of memory", "replica " + o.replica()
+                marker(new Marker(summary.startSeconds() + o.atSeconds(), "oom", "out of memory", "replica " + o.replica()
                         + " rank " + o.rank() + ": " + o.bytes() + " of " + o.capacityBytes() + " bytes"));
             }
             recent.addLast(summary);
@@ -158,10 +171,11 @@ public final class DashboardState implements RunTelemetry.Listener {
         while (loss.size() > HISTORY) loss.removeFirst();
     }
 
-    /** Marks a fault (injection or heal) at {@code runSeconds} of the run; the events do not carry faults yet. */
-    public synchronized void fault(double runSeconds, String kind, String target) {
+    /** Keeps the run's latest fault summary: its faults, recoveries and goodput are drawn from it at each snapshot. */
+    @Override
+    public synchronized void faultsChanged(FaultSummary summary) {
         version++;
-        marker(new Marker(runSeconds, kind, target));
+        faults = Objects.requireNonNull(summary, "summary");
     }
 
     private void marker(Marker m) {
@@ -276,8 +290,11 @@ public final class DashboardState implements RunTelemetry.Listener {
         }
         ArrayNode lossArray = root.putArray("loss");
         for (double[] l : loss) lossArray.addObject().put("step", (int) l[0]).put("value", l[1]);
-        ArrayNode faults = root.putArray("faults");
-        for (Marker m : markers) faults.addObject().put("runSeconds", m.runSeconds()).put("kind", m.kind()).put("detail", m.detail());
+        ArrayNode marks = root.putArray("faults");
+        for (Marker m : faultMarkers()) {
+            marks.addObject().put("runSeconds", m.runSeconds()).put("type", m.type()).put("kind", m.kind()).put("detail", m.detail());
+        }
+        recovery(root.putObject("recovery"));
 
         ObjectNode gantt = root.putObject("gantt");
         gantt.put("replica", rep);
@@ -309,6 +326,71 @@ public final class DashboardState implements RunTelemetry.Listener {
             }
         }
         return root;
+    }
+
+    /**
+     * Every marker on the run's axis, by time: out-of-memory moments (the latest {@value #HISTORY}), and each fault's
+     * injection and heal and each recovery's detection and end, from the fault summary.
+     */
+    private List<Marker> faultMarkers() {
+        List<Marker> out = new ArrayList<>(markers);
+        for (FaultSummary.Fault f : faults.faults()) {
+            out.add(new Marker(f.injectedAtSeconds(), "inject", f.kind(), f.description()));
+            f.healedAtSeconds().ifPresent(t -> out.add(new Marker(t, "heal", f.kind(), f.target() + " healed")));
+        }
+        for (Event.Recovered r : faults.recoveries()) {
+            String cause = r.fault() >= 0 ? "fault " + r.fault() + ": " : "";
+            out.add(new Marker(r.detectedAtSeconds(), "detect", "failure detected", cause + r.reason().lines().findFirst().orElse("")));
+            out.add(new Marker(r.recoveredAtSeconds(), "recovered", "recovered", "resumed from step " + r.resumedFromStep()
+                    + ", replayed " + r.replayedSteps() + ", lost " + r.lostWorkSeconds() + " s"));
+        }
+        out.sort(Comparator.comparingDouble(Marker::runSeconds));
+        return out;
+    }
+
+    /** The faults panel: every fault with its times, every recovery, checkpoints, goodput and the ledger's verdict. */
+    private void recovery(ObjectNode o) {
+        ArrayNode list = o.putArray("faults");
+        for (FaultSummary.Fault f : faults.faults()) {
+            ObjectNode x = list.addObject();
+            x.put("index", f.index());
+            x.put("kind", f.kind());
+            x.put("target", f.target());
+            x.put("description", f.description());
+            x.put("injectedAtSeconds", f.injectedAtSeconds());
+            orNull(x, "healedAtSeconds", f.healedAtSeconds());
+            orNull(x, "detectedAtSeconds", f.detectedAtSeconds());
+            orNull(x, "recoveredAtSeconds", f.recoveredAtSeconds());
+            x.put("lostWorkSeconds", f.lostWorkSeconds());
+        }
+        ArrayNode recoveries = o.putArray("recoveries");
+        for (Event.Recovered r : faults.recoveries()) {
+            recoveries.addObject().put("attempt", r.step()).put("fault", r.fault()).put("reason", r.reason())
+                    .put("failedAtSeconds", r.failedAtSeconds()).put("detectedAtSeconds", r.detectedAtSeconds())
+                    .put("recoveredAtSeconds", r.recoveredAtSeconds()).put("resumedFromStep", r.resumedFromStep())
+                    .put("replayedSteps", r.replayedSteps()).put("lostWorkSeconds", r.lostWorkSeconds());
+        }
+        o.put("checkpoints", faults.checkpoints().size());
+        o.put("checkpointSeconds", faults.checkpointSeconds());
+        o.put("replayedSteps", faults.replayedSteps());
+        o.put("lostWorkSeconds", faults.lostWorkSeconds());
+        // no fault, recovery or checkpoint yet: all time so far is useful
+        o.put("goodput", faults == FaultSummary.NONE ? 1.0 : faults.goodput());
+        o.put("elapsedSeconds", faults.elapsedSeconds());
+        ObjectNode ledger = o.putObject("ledger");
+        ledger.put("recorded", faults.ledger().isPresent());
+        ledger.put("balanced", faults.balanced());
+        ledger.put("trainingSteps", faults.ledger().map(Ledger::steps).orElse(0));
+        ledger.put("verdict", faults.verdict());
+        List<String> problems = faults.ledger().map(Ledger::problems).orElse(List.of());
+        ledger.put("problemCount", problems.size());
+        ArrayNode shown = ledger.putArray("problems");
+        problems.subList(0, Math.min(PROBLEMS, problems.size())).forEach(shown::add);
+    }
+
+    private static void orNull(ObjectNode o, String key, OptionalDouble value) {
+        if (value.isPresent()) o.put(key, value.getAsDouble());
+        else o.putNull(key);
     }
 
     /** The snapshot as JSON text. */

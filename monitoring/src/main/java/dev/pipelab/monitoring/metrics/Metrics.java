@@ -1,5 +1,6 @@
 package dev.pipelab.monitoring.metrics;
 
+import dev.pipelab.monitoring.FaultSummary;
 import dev.pipelab.monitoring.LinkStats;
 import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RankStats;
@@ -53,7 +54,12 @@ import java.util.TreeMap;
  * pipelab_samples_per_second                             samples of the latest step / its time
  * pipelab_training_loss                                  the latest step's training loss (real numerics only:
  *                                                        registered at the first loss, so emulated runs show none)
- * pipelab_faults_total{kind}                             faults injected ({@link #fault})
+ * pipelab_faults_total{kind}                             faults injected, by kind (e.g. stage.crash)
+ * pipelab_recoveries_total                               failed attempts the run recovered from
+ * pipelab_lost_work_seconds_total                        emulated seconds of work recoveries threw away
+ * pipelab_checkpoints_total                              checkpoints written
+ * pipelab_goodput_ratio                                  useful step time / elapsed run time (registered with the first
+ *                                                        fault, recovery or checkpoint: before it, all time is useful)
  * pipelab_telemetry_lost_total                           records of completed steps sent by a stage or link but never arrived whole
  * pipelab_out_of_memory_total                            out-of-memory moments
  * pipelab_build_info{version}                            1
@@ -89,6 +95,16 @@ public final class Metrics implements RunTelemetry.Listener {
     private final Gauge bubble;
     private final Gauge samplesPerSecond;
     private final Counter faults;
+    private final Counter recoveries;
+    private final Counter lostWork;
+    private final Counter checkpoints;
+    /** Registered at the first fault, recovery or checkpoint: a fault-free run's time is all useful. */
+    private Gauge goodput;
+    /** What the fault counters hold so far, so that each summary adds only what is new. */
+    private final Map<String, Integer> faultsCounted = new HashMap<>();
+    private int recoveriesCounted;
+    private double lostWorkCounted;
+    private int checkpointsCounted;
     private final Counter telemetryLost;
     private final Counter outOfMemory;
     /** Registered at the first loss: an emulated run has no loss, and a gauge of 0 would claim one. */
@@ -140,6 +156,13 @@ public final class Metrics implements RunTelemetry.Listener {
                 .help("Samples of the latest step per emulated second").withoutExemplars().register(registry);
         faults = Counter.builder().name("pipelab_faults_total").help("Faults injected, by kind")
                 .labelNames("kind").withoutExemplars().register(registry);
+        recoveries = Counter.builder().name("pipelab_recoveries_total")
+                .help("Failed attempts the run recovered from (restart, reload the checkpoint, replay)").withoutExemplars().register(registry);
+        lostWork = Counter.builder().name("pipelab_lost_work_seconds_total")
+                .help("Emulated seconds of work thrown away by recoveries (failed attempts and replayed steps' first runs)")
+                .withoutExemplars().register(registry);
+        checkpoints = Counter.builder().name("pipelab_checkpoints_total").help("Checkpoints written")
+                .withoutExemplars().register(registry);
         telemetryLost = Counter.builder().name("pipelab_telemetry_lost_total")
                 .help("Records of stages and links sent but never arrived whole (docs/telemetry.md)").withoutExemplars().register(registry);
         outOfMemory = Counter.builder().name("pipelab_out_of_memory_total")
@@ -157,6 +180,9 @@ public final class Metrics implements RunTelemetry.Listener {
             }
         });
         steps.inc(0);
+        recoveries.inc(0);
+        lostWork.inc(0);
+        checkpoints.inc(0);
         outOfMemory.inc(0);
         telemetryLost.inc(0);
         accounted = new double[info.data()][info.pipeline()];
@@ -200,9 +226,41 @@ public final class Metrics implements RunTelemetry.Listener {
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    /** Counts a fault injection of {@code kind} (e.g. {@code stage.crash}); the events carry no faults yet. */
-    public void fault(String kind) {
-        faults.labelValues(kind).inc();
+    /**
+     * Adds what is new in {@code summary} to the fault counters (each only grows: a repeated or late event adds nothing
+     * twice) and shows its goodput.
+     */
+    @Override
+    public synchronized void faultsChanged(FaultSummary summary) {
+        Map<String, Integer> byKind = new TreeMap<>();
+        for (FaultSummary.Fault f : summary.faults()) byKind.merge(f.kind(), 1, Integer::sum);
+        byKind.forEach((kind, n) -> {
+            int before = faultsCounted.getOrDefault(kind, 0);
+            if (n > before) {
+                faults.labelValues(kind).inc(n - before);
+                faultsCounted.put(kind, n);
+            }
+        });
+        if (summary.recoveries().size() > recoveriesCounted) {
+            recoveries.inc(summary.recoveries().size() - recoveriesCounted);
+            recoveriesCounted = summary.recoveries().size();
+        }
+        double lost = summary.lostWorkSeconds();
+        if (lost > lostWorkCounted) {
+            lostWork.inc(lost - lostWorkCounted);
+            lostWorkCounted = lost;
+        }
+        if (summary.checkpoints().size() > checkpointsCounted) {
+            checkpoints.inc(summary.checkpoints().size() - checkpointsCounted);
+            checkpointsCounted = summary.checkpoints().size();
+        }
+        if (!(summary.elapsedSeconds() > 0)) return; // no time on the axis yet: no goodput to show
+        if (goodput == null) {
+            goodput = Gauge.builder().name("pipelab_goodput_ratio")
+                    .help("Useful step time (the attempts that counted) / elapsed emulated run time").withoutExemplars()
+                    .register(registry);
+        }
+        goodput.set(summary.goodput());
     }
 
     @Override

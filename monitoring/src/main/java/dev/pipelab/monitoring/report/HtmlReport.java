@@ -349,14 +349,14 @@ public final class HtmlReport {
 
     private static void faults(Writer out, RunReport r) throws IOException {
         out.write("<ul id=\"faults\">");
-        for (String f : r.faults()) out.write("<li>" + esc(f) + "</li>");
+        List<String> lines = FaultLines.of(r);
+        for (String line : lines) out.write("<li>" + esc(line.strip()) + "</li>");
         for (StepSummary.OutOfMemory o : r.outOfMemory()) {
             out.write("<li class=\"oom\">out of memory: step " + o.step() + ", replica " + o.replica() + ", rank " + o.rank()
                     + ", " + gigabytes(o.bytes()) + " of " + gigabytes(o.capacityBytes()) + "</li>");
         }
-        if (r.faults().isEmpty() && r.outOfMemory().isEmpty()) out.write("<li class=\"muted\">none</li>");
-        out.write("</ul>\n<p>replayed steps " + r.recovery().replayedSteps() + ", duplicates dropped "
-                + r.recovery().duplicatesDropped() + "</p>\n");
+        if (lines.isEmpty() && r.outOfMemory().isEmpty()) out.write("<li class=\"muted\">none</li>");
+        out.write("</ul>\n");
     }
 
     // ---------------------------------------------------------------- formatting

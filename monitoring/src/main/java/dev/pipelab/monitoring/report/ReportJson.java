@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.FaultSummary;
+import dev.pipelab.monitoring.Ledger;
 import dev.pipelab.monitoring.LinkStats;
 import dev.pipelab.monitoring.MemoryInfo;
 import dev.pipelab.monitoring.Phase;
@@ -20,6 +23,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalDouble;
 
 /**
  * Writes a {@link RunReport} as {@code report.json}. Invariant: the same report gives the same bytes on every
@@ -138,11 +143,8 @@ public final class ReportJson {
             o.put("bubbleFraction", s.bubbleFraction());
             o.put("committedOffset", s.committedOffset());
         }
-        ArrayNode faults = root.putArray("faults");
-        r.faults().forEach(faults::add);
-        ObjectNode recovery = root.putObject("recovery");
-        recovery.put("replayedSteps", r.recovery().replayedSteps());
-        recovery.put("duplicatesDropped", r.recovery().duplicatesDropped());
+        faults(root.putArray("faults"), r.faults());
+        recovery(root.putObject("recovery"), r.recovery());
         ArrayNode oom = root.putArray("outOfMemory");
         for (StepSummary.OutOfMemory e : r.outOfMemory()) {
             ObjectNode o = oom.addObject();
@@ -169,5 +171,79 @@ public final class ReportJson {
         wall.put("startedAt", r.wallClock().startedAt());
         wall.put("wallSeconds", r.wallClock().wallSeconds());
         return root;
+    }
+
+    /** Every fault: what, where, when it began and healed, and when a recovery it caused detected and ended it. */
+    private static void faults(ArrayNode out, List<FaultSummary.Fault> faults) {
+        for (FaultSummary.Fault f : faults) {
+            ObjectNode o = out.addObject();
+            o.put("index", f.index());
+            o.put("kind", f.kind());
+            o.put("target", f.target());
+            o.put("description", f.description());
+            o.put("injectedAtSeconds", f.injectedAtSeconds());
+            seconds(o, "healedAtSeconds", f.healedAtSeconds());
+            seconds(o, "detectedAtSeconds", f.detectedAtSeconds());
+            seconds(o, "recoveredAtSeconds", f.recoveredAtSeconds());
+            o.put("lostWorkSeconds", f.lostWorkSeconds());
+            o.put("recoveries", f.recoveries().size());
+        }
+    }
+
+    private static void seconds(ObjectNode o, String key, OptionalDouble value) {
+        if (value.isPresent()) o.put(key, value.getAsDouble());
+        else o.putNull(key);
+    }
+
+    /** Recoveries, checkpoints, the cost of both, goodput and the ledger (null when the run recorded no commits). */
+    private static void recovery(ObjectNode o, RunReport.Recovery r) {
+        ArrayNode recoveries = o.putArray("recoveries");
+        for (Event.Recovered e : r.recoveries()) {
+            ObjectNode x = recoveries.addObject();
+            x.put("attempt", e.step());
+            if (e.fault() >= 0) x.put("fault", e.fault());
+            else x.putNull("fault");
+            x.put("reason", e.reason());
+            x.put("failedAtSeconds", e.failedAtSeconds());
+            x.put("detectedAtSeconds", e.detectedAtSeconds());
+            x.put("recoveredAtSeconds", e.recoveredAtSeconds());
+            x.put("detectionSeconds", e.detectedAtSeconds() - e.failedAtSeconds());
+            x.put("downtimeSeconds", e.recoveredAtSeconds() - e.failedAtSeconds());
+            x.put("resumedFromStep", e.resumedFromStep());
+            x.put("replayedSteps", e.replayedSteps());
+            x.put("lostWorkSeconds", e.lostWorkSeconds());
+        }
+        o.put("checkpoints", r.checkpoints());
+        o.put("checkpointSeconds", r.checkpointSeconds());
+        o.put("checkpointBytes", r.checkpointBytes());
+        o.put("replayedSteps", r.replayedSteps());
+        o.put("lostWorkSeconds", r.lostWorkSeconds());
+        o.put("usefulSeconds", r.usefulSeconds());
+        o.put("elapsedSeconds", r.elapsedSeconds());
+        o.put("goodput", r.goodput());
+        o.put("transmissionsDropped", r.transmissionsDropped());
+        o.put("duplicatesDropped", r.duplicatesDropped());
+        if (r.ledger().isEmpty()) {
+            o.putNull("ledger");
+            return;
+        }
+        Ledger l = r.ledger().get();
+        ObjectNode ledger = o.putObject("ledger");
+        ledger.put("balanced", l.balanced());
+        ledger.put("trainingSteps", l.steps());
+        ArrayNode problems = ledger.putArray("problems");
+        l.problems().forEach(problems::add);
+        ArrayNode steps = ledger.putArray("steps");
+        for (Event.StepCommitted c : l.lineage()) {
+            ObjectNode s = steps.addObject();
+            s.put("step", c.trainingStep());
+            s.put("attempt", c.step());
+            ArrayNode attempts = s.putArray("attempts");
+            l.attempts().getOrDefault(c.trainingStep(), List.of()).forEach(attempts::add);
+            ArrayNode replicas = s.putArray("replicas");
+            for (Event.Consumed x : c.replicas()) {
+                replicas.addObject().put("replica", x.replica()).put("offsets", Ledger.ranges(x.offsets()));
+            }
+        }
     }
 }

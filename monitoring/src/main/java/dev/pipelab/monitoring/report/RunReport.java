@@ -1,5 +1,8 @@
 package dev.pipelab.monitoring.report;
 
+import dev.pipelab.monitoring.Event;
+import dev.pipelab.monitoring.FaultSummary;
+import dev.pipelab.monitoring.Ledger;
 import dev.pipelab.monitoring.LinkStats;
 import dev.pipelab.monitoring.Mean;
 import dev.pipelab.monitoring.MemoryInfo;
@@ -24,15 +27,16 @@ import java.util.TreeSet;
 
 /**
  * The content of {@code report.json}. Invariant: everything but {@link #wallClock()} is a function of the
- * {@link RunInfo}, the step summaries of a {@link RunTelemetry} and the run's {@link Outcome}, so two identical virtual-time runs give equal reports apart from
- * it; lists are sorted (stages by index, links by replica/from/to, steps ascending, out-of-memory by step).
+ * {@link RunInfo}, the step summaries and the {@link FaultSummary} of a {@link RunTelemetry} and the run's
+ * {@link Outcome}, so two identical virtual-time runs give equal reports apart from it; lists are sorted (stages by index, links by replica/from/to, steps ascending, out-of-memory by step).
  *
  * <p>Run-level numbers are over the completed steps: {@code stepTimeSeconds} is the mean step time,
  * {@code bubbleFraction} the mean of the steps' bubbles, rates and MFU/HFU are per mean step. Every mean of equal
  * values is that value exactly, so a run of identical steps reports the evaluator's numbers bit for bit.
  *
  * @param memory   the planned memory breakdown when the caller gave one ({@code null} in JSON otherwise)
- * @param faults   injected faults, one line each (none yet: the fault injector does not exist)
+ * @param faults   every injected fault, by index: when it began, healed, was detected and recovered from, the work lost
+ * @param recovery what recovery did and cost: recoveries, checkpoints, replayed steps, goodput and the ledger
  * @param loss     real-numerics runs: the training loss of each step (mean over replicas and micro-batches); empty
  *                 otherwise (and then absent from the JSON)
  * @param outcome  whether the run completed, and why not; a run that stopped early reports the steps it completed
@@ -43,7 +47,7 @@ public record RunReport(String name, String schedule, String clock, double speed
                         double runSeconds, double stepTimeSeconds, double lastStepTimeSeconds, double bubbleFraction,
                         double samplesPerSecond, double tokensPerSecond, double mfu, double hfu,
                         Optional<MemoryInfo> memory, List<Stage> stages, List<LinkStats> links,
-                        List<AllReduce> allReduce, List<StepStats> steps, List<String> faults, Recovery recovery,
+                        List<AllReduce> allReduce, List<StepStats> steps, List<FaultSummary.Fault> faults, Recovery recovery,
                         List<StepSummary.OutOfMemory> outOfMemory, List<Double> loss, Outcome outcome,
                         List<Placed> placement, WallClock wallClock) {
 
@@ -76,9 +80,41 @@ public record RunReport(String name, String schedule, String clock, double speed
      */
     public record AllReduce(int stage, long bytes, double seconds) {}
 
-    /** What recovery did. Invariant: zero while no faults are injected. */
-    public record Recovery(int replayedSteps, long duplicatesDropped) {
-        public static final Recovery NONE = new Recovery(0, 0);
+    /**
+     * What recovery did and what it cost, from the run's {@link FaultSummary}. Invariant: empty lists and zeros for a run
+     * without faults, recoveries or checkpoints (and then goodput is 1, or 0 when no step completed); the ledger is empty
+     * when the run recorded no step commits.
+     *
+     * @param recoveries        every recovery, by the attempt that failed
+     * @param checkpoints       checkpoints written
+     * @param checkpointSeconds emulated seconds spent writing them
+     * @param checkpointBytes   bytes written
+     * @param replayedSteps     completed training steps done again, over all recoveries
+     * @param lostWorkSeconds   emulated seconds of work thrown away, over all recoveries
+     * @param usefulSeconds     step times of the attempts that counted (the ledger's lineage)
+     * @param elapsedSeconds    the run's end on its axis (the latest step end, checkpoint or recovery)
+     * @param goodput           useful over elapsed seconds
+     * @param transmissionsDropped transmissions link faults dropped (each retransmitted), from the links' records
+     * @param duplicatesDropped second copies link faults delivered, dropped by their receivers, from the same records
+     */
+    public record Recovery(List<Event.Recovered> recoveries, int checkpoints, double checkpointSeconds, long checkpointBytes,
+                           int replayedSteps, double lostWorkSeconds, double usefulSeconds, double elapsedSeconds,
+                           double goodput, long transmissionsDropped, long duplicatesDropped, Optional<Ledger> ledger) {
+        public Recovery {
+            recoveries = List.copyOf(recoveries);
+            Objects.requireNonNull(ledger, "ledger");
+        }
+
+        public static Recovery of(FaultSummary f) {
+            return new Recovery(f.recoveries(), f.checkpoints().size(), f.checkpointSeconds(), f.checkpointBytes(),
+                    f.replayedSteps(), f.lostWorkSeconds(), f.usefulSeconds(), f.elapsedSeconds(), f.goodput(),
+                    f.transmissionsDropped(), f.duplicatesDropped(), f.ledger());
+        }
+
+        /** Whether the ledger balances (true when none was recorded: nothing disproves it). */
+        public boolean balanced() {
+            return ledger.map(Ledger::balanced).orElse(true);
+        }
     }
 
     /** How a run ended. */
@@ -138,6 +174,7 @@ public record RunReport(String name, String schedule, String clock, double speed
     public static RunReport of(RunTelemetry telemetry, Outcome outcome, WallClock wallClock) {
         RunTelemetry aggregate = telemetry;
         RunInfo info = aggregate.info();
+        FaultSummary faults = aggregate.faultSummary();
         RunTotals totals = aggregate.totals();
         List<StepStats> steps = aggregate.stepStats();
         double[] bubbles = new double[steps.size()];
@@ -183,7 +220,7 @@ public record RunReport(String name, String schedule, String clock, double speed
                 step > 0 ? samplesPerStep / step : 0, step > 0 ? samplesPerStep * info.seqLength() / step : 0,
                 flopRate > 0 ? info.modelFlopsPerStep() / flopRate : 0,
                 flopRate > 0 ? info.hardwareFlopsPerStep() / flopRate : 0,
-                info.memory(), stages, aggregate.linksOverRun(), allReduce, steps, List.of(), Recovery.NONE,
+                info.memory(), stages, aggregate.linksOverRun(), allReduce, steps, faults.faults(), Recovery.of(faults),
                 aggregate.outOfMemory(), aggregate.losses(), outcome, placed(info), wallClock);
     }
 

@@ -12,7 +12,8 @@ import java.util.Optional;
  * The end-of-run summary printed to the terminal. Invariant: it shows only numbers of the {@link RunReport}
  * (one row per rank, aggregated over replicas as the report does), so the terminal and {@code report.json} never
  * disagree. A cluster run adds a {@code node} column: the worker index of the rank in each replica, with the workers'
- * addresses below the table; an embedded run's table has no such column.
+ * addresses below the table; an embedded run's table has no such column. A run with faults, recoveries or checkpoints,
+ * or whose ledger does not balance, adds their block ({@link FaultLines}) before the out-of-memory count.
  */
 public final class SummaryTable {
 
@@ -71,6 +72,7 @@ public final class SummaryTable {
             out.append(String.format(Locale.ROOT, "run %s: %s%n", report.outcome().status().label(),
                     report.outcome().failure().orElseThrow().lines().findFirst().orElse("")));
         }
+        for (String line : FaultLines.of(report)) out.append(line).append('\n');
         if (!report.outOfMemory().isEmpty()) {
             out.append(String.format(Locale.ROOT, "out of memory: %d event%s%n", report.outOfMemory().size(),
                     report.outOfMemory().size() == 1 ? "" : "s"));

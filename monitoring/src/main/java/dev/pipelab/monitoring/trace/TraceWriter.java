@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -44,8 +45,15 @@ import java.util.concurrent.TimeUnit;
  * {@code allreduce}, {@code stall}); {@code ts}/{@code dur} are microseconds of emulated run time (the step's
  * {@code runSeconds} plus the step-local time). A flow arrow ({@code s}/{@code f}, {@code bp:"e"}) joins each send
  * slice to its receive slice; counters ({@code C}) show memory per rank and queue depth per outgoing link; global
- * instants mark out-of-memory moments and {@link #fault faults}. A ring link's chunk is drawn on its sender's
- * process, as a send and a receive of the same rank.
+ * instants mark out-of-memory moments. A ring link's chunk is drawn on its sender's process, as a send and a receive of
+ * the same rank.
+ *
+ * <p>Faults and recovery, when the run had any, get a process of their own, {@code faults} ({@code pid = p·d + 1},
+ * sorted first), written at {@link #close()} after every step: thread {@code faults} holds a slice per fault from its
+ * injection to its heal (a fault that never healed lasts until the last recovery it caused ended, else to the end of
+ * the trace), thread {@code recovery} a slice per recovery from the failure to the moment training went on, thread
+ * {@code checkpoints} a slice per checkpoint; global instants mark each injection, heal and detection. A fault-free
+ * trace has none of these, byte for byte as before.
  *
  * <p>Use it as an {@link EventSink} during a run (thread-safe; it holds no step once handed over, and writes on a
  * thread of its own, so an emitter never waits for the disk) and {@link #close()} at the end, or write a recorded
@@ -66,6 +74,9 @@ public final class TraceWriter implements EventSink, Closeable {
     private static final int STALL = 3 << 22;
     private static final int SEND = 4 << 22;
     private static final int RECV = 5 << 22;
+    private static final int FAULTS = 6 << 22;
+    private static final int RECOVERY = 7 << 22;
+    private static final int CHECKPOINTS = 8 << 22;
 
     private static final Comparator<Pending> ORDER = Comparator.comparingDouble(Pending::ts)
             .thenComparingInt(Pending::kindOrder).thenComparingLong(Pending::seq);
@@ -80,8 +91,11 @@ public final class TraceWriter implements EventSink, Closeable {
     /** Per (pid, track kind): the end (µs) of the last slice of each lane. */
     private final Map<Long, List<Double>> lanes = new HashMap<>();
     private final Map<Long, Boolean> namedThreads = new HashMap<>();
-    private final List<double[]> faultTimes = new ArrayList<>();
-    private final List<String[]> faultNames = new ArrayList<>();
+    /** Fault and recovery events, keyed as the run's telemetry keeps them; drawn at {@link #close()}. */
+    private final TreeMap<Integer, Event.FaultInjected> injected = new TreeMap<>();
+    private final TreeMap<Integer, Event.FaultHealed> healed = new TreeMap<>();
+    private final TreeMap<Integer, Event.Recovered> recovered = new TreeMap<>();
+    private final TreeMap<Integer, Event.Checkpointed> checkpoints = new TreeMap<>();
     private long nextFlowId = 1;
     private long seq;
     private boolean closed;
@@ -166,31 +180,25 @@ public final class TraceWriter implements EventSink, Closeable {
             } else if (event instanceof Event.StepAbandoned a) {
                 // an abandoned step never ended: it starts where its StepStarted put it, else after the last step
                 hand(stepRunSeconds.getOrDefault(a.step(), lastRunSeconds), a.step(), a.stages(), a.links());
+            } else if (event instanceof Event.FaultInjected f) {
+                injected.put(f.fault(), f);
+            } else if (event instanceof Event.FaultHealed h) {
+                healed.put(h.fault(), h);
+            } else if (event instanceof Event.Recovered r) {
+                recovered.put(r.step(), r);
+            } else if (event instanceof Event.Checkpointed c) {
+                checkpoints.put(c.step(), c);
             }
-            // StepLoss is not a timeline item: report.json and the dashboard show it
+            // StepLoss and StepCommitted are not timeline items: report.json and the dashboard show them
         }
-    }
-
-    /**
-     * Marks a fault (injection or heal) as a global instant at {@code runSeconds} of the run; written at
-     * {@link #close()}, after every slice, so it never disturbs a track's order.
-     */
-    public synchronized void fault(double runSeconds, String kind, String target) {
-        if (closed) throw new IllegalStateException("trace already closed");
-        faultTimes.add(new double[] {runSeconds});
-        faultNames.add(new String[] {kind, target});
     }
 
     /** Writes every step still buffered, the fault markers and the metadata, and closes the file. */
     @Override
     public void close() throws IOException {
-        List<String[]> faults;
-        List<double[]> faultAt;
         synchronized (this) {
             if (closed) return;
             closed = true;
-            faults = new ArrayList<>(faultNames);
-            faultAt = new ArrayList<>(faultTimes);
         }
         writer.shutdown();
         try {
@@ -205,10 +213,7 @@ public final class TraceWriter implements EventSink, Closeable {
         }
         double lastTs = 0;
         for (List<Double> l : lanes.values()) for (double end : l) lastTs = Math.max(lastTs, end);
-        for (int i = 0; i < faults.size(); i++) {
-            String[] n = faults.get(i);
-            instant(micros(faultAt.get(i)[0]), "fault " + n[0], "fault", n[1]);
-        }
+        lastTs = writeFaults(lastTs);
         json.writeEndArray();
         json.writeStringField("displayTimeUnit", "ms");
         json.writeObjectFieldStart("metadata");
@@ -227,6 +232,90 @@ public final class TraceWriter implements EventSink, Closeable {
         json.writeEndObject();
         json.writeEndObject();
         json.close();
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    /** A fault's active window, {@code [ts, end]} in µs. */
+    private record FaultItem(Event.FaultInjected fault, double end, boolean healed) {}
+
+    /** A global instant: an injection, heal or detection. */
+    private record InstantItem(String name, String detail) {}
+
+    /**
+     * Writes the faults process (see the class comment) sorted by time, and returns the trace's last slice end
+     * including its slices. Writes nothing when the run had no fault, recovery or checkpoint.
+     */
+    private double writeFaults(double lastTs) throws IOException {
+        if (injected.isEmpty() && healed.isEmpty() && recovered.isEmpty() && checkpoints.isEmpty()) return lastTs;
+        int pid = info.data() * info.pipeline() + 1;
+        metadata(pid, 0, "process_name", "name", "faults");
+        metadata(pid, 0, "process_sort_index", "sort_index", 0);
+        double end = lastTs;
+        for (Event.FaultInjected f : injected.values()) end = Math.max(end, micros(f.runSeconds()));
+        for (Event.FaultHealed h : healed.values()) end = Math.max(end, micros(h.runSeconds()));
+        for (Event.Recovered r : recovered.values()) end = Math.max(end, micros(r.recoveredAtSeconds()));
+        for (Event.Checkpointed c : checkpoints.values()) end = Math.max(end, micros(c.runSeconds()));
+
+        List<Pending> items = new ArrayList<>();
+        for (Event.FaultInjected f : injected.values()) {
+            double ts = micros(f.runSeconds());
+            Event.FaultHealed h = healed.get(f.fault());
+            double until = end;
+            if (h != null) {
+                until = micros(h.runSeconds());
+                items.add(new Pending(until, 0, seq++, new InstantItem("heal " + f.kind() + " " + f.target(), f.description())));
+            } else {
+                // never healed: its effect lasted until the recoveries it caused ended, or to the end of the trace
+                for (Event.Recovered r : recovered.values()) if (r.fault() == f.fault()) until = micros(r.recoveredAtSeconds());
+            }
+            items.add(new Pending(ts, 1, seq++, new FaultItem(f, Math.max(ts, until), h != null)));
+            items.add(new Pending(ts, 2, seq++, new InstantItem("inject " + f.kind() + " " + f.target(), f.description())));
+        }
+        for (Event.Recovered r : recovered.values()) {
+            items.add(new Pending(micros(r.failedAtSeconds()), 1, seq++, r));
+            items.add(new Pending(micros(r.detectedAtSeconds()), 2, seq++, new InstantItem("detect attempt " + r.step(),
+                    r.reason().lines().findFirst().orElse(""))));
+        }
+        for (Event.Checkpointed c : checkpoints.values()) items.add(new Pending(micros(c.runSeconds() - c.seconds()), 1, seq++, c));
+        items.sort(ORDER);
+        for (Pending p : items) {
+            if (p.item() instanceof FaultItem f) {
+                int tid = lane(pid, FAULTS, "faults", p.ts(), f.end());
+                slice(pid, tid, f.fault().kind() + " " + f.fault().target(), "fault", p.ts(), f.end());
+                json.writeObjectFieldStart("args");
+                json.writeNumberField("fault", f.fault().fault());
+                json.writeStringField("description", f.fault().description());
+                json.writeBooleanField("healed", f.healed());
+                json.writeEndObject();
+                json.writeEndObject();
+            } else if (p.item() instanceof Event.Recovered r) {
+                double to = Math.max(p.ts(), micros(r.recoveredAtSeconds()));
+                int tid = lane(pid, RECOVERY, "recovery", p.ts(), to);
+                slice(pid, tid, "recovery of attempt " + r.step(), "recovery", p.ts(), to);
+                json.writeObjectFieldStart("args");
+                json.writeNumberField("fault", r.fault());
+                json.writeStringField("reason", r.reason());
+                json.writeNumberField("detectedAtSeconds", r.detectedAtSeconds());
+                json.writeNumberField("resumedFromStep", r.resumedFromStep());
+                json.writeNumberField("replayedSteps", r.replayedSteps());
+                json.writeNumberField("lostWorkSeconds", r.lostWorkSeconds());
+                json.writeEndObject();
+                json.writeEndObject();
+            } else if (p.item() instanceof Event.Checkpointed c) {
+                double to = Math.max(p.ts(), micros(c.runSeconds()));
+                int tid = lane(pid, CHECKPOINTS, "checkpoints", p.ts(), to);
+                slice(pid, tid, "checkpoint after step " + c.trainingStep(), "checkpoint", p.ts(), to);
+                json.writeObjectFieldStart("args");
+                json.writeNumberField("attempt", c.step());
+                json.writeNumberField("bytes", c.bytes());
+                json.writeEndObject();
+                json.writeEndObject();
+            } else if (p.item() instanceof InstantItem i) {
+                instant(p.ts(), i.name(), "fault", i.detail());
+            }
+        }
+        return end;
     }
 
     // ---------------------------------------------------------------- steps

@@ -21,6 +21,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -113,6 +115,76 @@ class DashboardServerTest {
                 .hasMessage("port must be 0..65535, got 70000");
         assertThatThrownBy(() -> new DashboardServer.Options("127.0.0.1", 0, 0))
                 .hasMessage("pushMillis must be > 0, got 0");
+    }
+
+    @Test
+    void postingAFaultHandsTheEntryToTheInjectorOrSaysWhyNot() throws Exception {
+        SyntheticRun run = new SyntheticRun(2, 1, 2, 0.1, 0, 1);
+        DashboardState state = new DashboardState(run.info());
+        List<Map<String, Object>> injected = new ArrayList<>();
+        // a fake injector: refuses stage targets outside the run, takes the rest
+        FaultInjector injector = entry -> {
+            if ("0/7".equals(entry.get("target"))) return Optional.of("target: rank 7 is outside 0..1");
+            injected.add(entry);
+            return Optional.empty();
+        };
+        try (DashboardServer server = DashboardServer.start(state, new Metrics(run.info(), "test"),
+                DashboardServer.Options.loopback(0), injector)) {
+            assertThat(MAPPER.readTree(get(server, "/api/faults").body()).toString()).isEqualTo("{\"injector\":true}");
+
+            HttpResponse<String> ok = post(server, "application/json",
+                    "{\"kind\": \"link.latency\", \"target\": \"0/0->1\", \"atStep\": 3, \"durationSeconds\": 2.5, \"seconds\": 0.01}");
+            assertThat(ok.statusCode()).isEqualTo(202);
+            assertThat(MAPPER.readTree(ok.body()).get("status").asText()).isEqualTo("accepted");
+            assertThat(injected).singleElement().satisfies(e -> {
+                assertThat(e).containsEntry("kind", "link.latency").containsEntry("target", "0/0->1").containsEntry("atStep", 3)
+                        .containsEntry("durationSeconds", 2.5).containsEntry("seconds", 0.01);
+            });
+
+            // the injector's refusal, with its reason; nothing was injected
+            HttpResponse<String> refused = post(server, "application/json", "{\"kind\": \"stage.crash\", \"target\": \"0/7\"}");
+            assertThat(refused.statusCode()).isEqualTo(400);
+            assertThat(MAPPER.readTree(refused.body()).get("error").asText()).isEqualTo("target: rank 7 is outside 0..1");
+
+            // bodies that are not one JSON object never reach the injector
+            HttpResponse<String> broken = post(server, "application/json", "{\"kind\": ");
+            assertThat(broken.statusCode()).isEqualTo(400);
+            assertThat(MAPPER.readTree(broken.body()).get("error").asText()).startsWith("body: not valid JSON at line 1, column");
+            HttpResponse<String> array = post(server, "application/json", "[1, 2]");
+            assertThat(array.statusCode()).isEqualTo(400);
+            assertThat(MAPPER.readTree(array.body()).get("error").asText())
+                    .isEqualTo("body: expected a JSON object (a scenario faults: entry), got array");
+            HttpResponse<String> twice = post(server, "application/json", "{\"kind\": \"a\", \"kind\": \"b\"}");
+            assertThat(twice.statusCode()).isEqualTo(400);
+            assertThat(MAPPER.readTree(twice.body()).get("error").asText()).contains("Duplicate field 'kind'");
+            HttpResponse<String> plain = post(server, "text/plain", "{\"kind\": \"stage.crash\", \"target\": \"0/1\"}");
+            assertThat(plain.statusCode()).isEqualTo(415);
+            assertThat(injected).hasSize(1);
+
+            HttpResponse<String> delete = client.send(HttpRequest.newBuilder(server.uri().resolve("/api/faults"))
+                    .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(delete.statusCode()).isEqualTo(405);
+            assertThat(delete.headers().firstValue("Allow")).hasValue("GET, HEAD, POST");
+        }
+    }
+
+    @Test
+    void aRunWithoutAnInjectorAnswersConflictWithTheReason() throws Exception {
+        SyntheticRun run = new SyntheticRun(2, 1, 2, 0.1, 0, 1);
+        try (DashboardServer server = DashboardServer.start(new DashboardState(run.info()), DashboardServer.Options.loopback(0))) {
+            JsonNode info = MAPPER.readTree(get(server, "/api/faults").body());
+            assertThat(info.get("injector").asBoolean()).isFalse();
+            assertThat(info.get("reason").asText()).isEqualTo(DashboardServer.NO_INJECTOR);
+            HttpResponse<String> r = post(server, "application/json", "{\"kind\": \"stage.crash\", \"target\": \"0/1\"}");
+            assertThat(r.statusCode()).isEqualTo(409);
+            assertThat(MAPPER.readTree(r.body()).get("error").asText()).startsWith("this run takes no live faults");
+        }
+    }
+
+    private HttpResponse<String> post(DashboardServer server, String contentType, String body) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(server.uri().resolve("/api/faults")).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(DashboardServer server, String path) throws IOException, InterruptedException {

@@ -6,6 +6,7 @@ import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RunTelemetry;
 import dev.pipelab.monitoring.StepSummary;
 import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.synthetic.FaultyRun;
 import dev.pipelab.monitoring.synthetic.StepBuilder;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
@@ -180,5 +181,34 @@ class DashboardStateTest {
     /** Link 0->1 of {@code replica}: one 100-byte transfer per (ready, start) pair. */
     private static void transfers(StepBuilder b, int replica, double[][] waits) {
         for (double[] w : waits) b.transfer(replica, 0, 1, TransferKind.ACTIVATION, 0, 0, 100, w[0], w[1], w[1] + 0.5);
+    }
+
+    @Test
+    void theFaultsPanelAndTheMarkersComeFromTheRunsFaultSummary() {
+        SyntheticRun shape = new SyntheticRun(2, 1, 2, 1, 0, 1);
+        DashboardState state = new DashboardState(shape.info());
+        RunTelemetry telemetry = fed(state);
+        JsonNode none = state.snapshot(0).get("recovery");
+        assertThat(none.get("faults")).isEmpty();
+        assertThat(none.get("goodput").asDouble()).isEqualTo(1.0);
+        assertThat(none.get("ledger").get("recorded").asBoolean()).isFalse();
+
+        FaultyRun.events(shape.info()).forEach(telemetry::emit);
+        JsonNode st = state.snapshot(0);
+        JsonNode rec = st.get("recovery");
+        assertThat(rec.get("goodput").asDouble()).isEqualTo(FaultyRun.GOODPUT);
+        assertThat(rec.get("faults")).hasSize(2);
+        assertThat(rec.get("faults").get(0).get("detectedAtSeconds").asDouble()).isEqualTo(27.0);
+        assertThat(rec.get("faults").get(1).get("healedAtSeconds").asDouble()).isEqualTo(45.0);
+        assertThat(rec.get("faults").get(1).get("recoveredAtSeconds").isNull()).isTrue();
+        assertThat(rec.get("recoveries")).hasSize(1);
+        assertThat(rec.get("checkpoints").asInt()).isEqualTo(1);
+        assertThat(rec.get("ledger").get("balanced").asBoolean()).isTrue();
+        assertThat(rec.get("ledger").get("verdict").asText()).isEqualTo("balanced (3 training steps)");
+        // every moment on the run's axis, by time
+        List<String> marks = new ArrayList<>();
+        st.get("faults").forEach(m -> marks.add(m.get("runSeconds").asDouble() + " " + m.get("type").asText()));
+        assertThat(marks).containsExactly("25.0 inject", "27.0 detect", "40.0 recovered", "41.0 inject", "45.0 heal");
+        assertThat(st.get("version").asLong()).isGreaterThan(0);
     }
 }

@@ -6,6 +6,7 @@ import dev.pipelab.monitoring.RunTelemetry;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.StepStats;
 import dev.pipelab.monitoring.TransferKind;
+import dev.pipelab.monitoring.synthetic.FaultyRun;
 import dev.pipelab.monitoring.synthetic.StepBuilder;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class MetricsTest {
         // two of the third step's records did not arrive whole
         telemetry.emit(new Event.StepEnded(third.step(), third.stepSeconds(), third.runSeconds(), third.committedOffset(),
                 third.stages(), third.links(), 2));
-        metrics.fault("stage.crash");
+        telemetry.emit(new Event.FaultInjected(2, 99.5, 0, "stage.crash", "0/2", "stage.crash 0/2 at=2+0.5"));
         PromText text = PromText.parse(metrics.scrape());
 
         assertThat(text.types).containsEntry("pipelab_stage_busy_seconds_total", "counter")
@@ -57,6 +58,10 @@ class MetricsTest {
                 .containsEntry("pipelab_bubble_ratio", "gauge")
                 .containsEntry("pipelab_samples_per_second", "gauge")
                 .containsEntry("pipelab_faults_total", "counter")
+                .containsEntry("pipelab_recoveries_total", "counter")
+                .containsEntry("pipelab_lost_work_seconds_total", "counter")
+                .containsEntry("pipelab_checkpoints_total", "counter")
+                .containsEntry("pipelab_goodput_ratio", "gauge")
                 .containsEntry("pipelab_out_of_memory_total", "counter")
                 .containsEntry("pipelab_telemetry_lost_total", "counter")
                 .containsEntry("pipelab_build_info", "gauge"); // the 0.0.4 text format shows an info as a gauge
@@ -254,6 +259,64 @@ class MetricsTest {
     /** Link 0->1 of {@code replica}: one 100-byte transfer per (ready, start) pair. */
     private static void transfers(StepBuilder b, int replica, double[][] waits) {
         for (double[] w : waits) b.transfer(replica, 0, 1, TransferKind.ACTIVATION, 0, 0, 100, w[0], w[1], w[1] + 0.5);
+    }
+
+
+    @Test
+    void faultRecoveryAndCheckpointCountersFollowTheEventsAndGoodputIsTheSummarys() {
+        SyntheticRun shape = new SyntheticRun(2, 2, 2, 1, 0, 1);
+        Metrics metrics = new Metrics(shape.info(), "test");
+        RunTelemetry telemetry = fed(metrics);
+        List<Event> events = FaultyRun.events(shape.info());
+        // a fault-free beginning: zero counters, no goodput gauge (all time is useful so far)
+        events.subList(0, 3).forEach(telemetry::emit);
+        PromText before = PromText.parse(metrics.scrape());
+        assertThat(before.value("pipelab_recoveries_total", Map.of())).isZero();
+        assertThat(before.value("pipelab_lost_work_seconds_total", Map.of())).isZero();
+        assertThat(before.value("pipelab_checkpoints_total", Map.of())).isZero();
+        assertThat(before.named("pipelab_faults_total")).isEmpty();
+        assertThat(before.types).doesNotContainKey("pipelab_goodput_ratio");
+
+        Map<String, Double> previous = new HashMap<>();
+        for (Event e : events) {
+            telemetry.emit(e);
+            checkMonotonic(PromText.parse(metrics.scrape()), previous);
+        }
+        events.forEach(telemetry::emit); // every event again: nothing is counted twice
+        PromText text = PromText.parse(metrics.scrape());
+        assertThat(text.value("pipelab_faults_total", Map.of("kind", "stage.crash"))).isEqualTo(1);
+        assertThat(text.value("pipelab_faults_total", Map.of("kind", "link.latency"))).isEqualTo(1);
+        assertThat(text.value("pipelab_recoveries_total", Map.of())).isEqualTo(1);
+        assertThat(text.value("pipelab_lost_work_seconds_total", Map.of())).isEqualTo(FaultyRun.LOST_WORK_SECONDS);
+        assertThat(text.value("pipelab_checkpoints_total", Map.of())).isEqualTo(1);
+        assertThat(text.value("pipelab_goodput_ratio", Map.of())).isEqualTo(FaultyRun.GOODPUT)
+                .isEqualTo(telemetry.faultSummary().goodput());
+        assertThat(text.types).containsEntry("pipelab_goodput_ratio", "gauge");
+        assertThat(metrics.scrape()).contains("# HELP pipelab_goodput_ratio Useful step time")
+                .contains("# HELP pipelab_recoveries_total Failed attempts");
+    }
+
+    @Test
+    void aFaultBeforeAnyTimeElapsedIsCountedButClaimsNoGoodput() {
+        SyntheticRun shape = new SyntheticRun(2, 1, 2, 1, 0, 1);
+        Metrics metrics = new Metrics(shape.info(), "test");
+        RunTelemetry telemetry = fed(metrics);
+        telemetry.emit(new Event.FaultInjected(0, 0.0, 0, "stage.slowdown", "0/1", "stage.slowdown 0/1 at=0"));
+        PromText text = PromText.parse(metrics.scrape());
+        assertThat(text.value("pipelab_faults_total", Map.of("kind", "stage.slowdown"))).isEqualTo(1);
+        assertThat(text.types).doesNotContainKey("pipelab_goodput_ratio");
+    }
+
+    @Test
+    void goodputMovesWithEveryCommittedStepAfterARecovery() {
+        SyntheticRun shape = new SyntheticRun(2, 1, 2, 1, 0, 1);
+        Metrics metrics = new Metrics(shape.info(), "test");
+        RunTelemetry telemetry = fed(metrics);
+        List<Event> events = FaultyRun.events(shape.info());
+        // up to and including attempt 3's commit: useful attempts 0 and 3 (20 s) of 50 s
+        int end = events.indexOf(FaultyRun.commit(shape.info(), 3, 1)) + 1;
+        events.subList(0, end).forEach(telemetry::emit);
+        assertThat(PromText.parse(metrics.scrape()).value("pipelab_goodput_ratio", Map.of())).isEqualTo(20.0 / 50.0);
     }
 
     private static PromText checkMonotonic(PromText text, Map<String, Double> previous) {

@@ -4,6 +4,7 @@ import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.MemoryInfo;
 import dev.pipelab.monitoring.RunTelemetry;
 import dev.pipelab.monitoring.WallClock;
+import dev.pipelab.monitoring.synthetic.FaultyRun;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +25,23 @@ import java.util.Optional;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class HtmlReportTest {
+
+    @Test
+    void aFaultyRunsFaultsPanelHasTheSummarysLines(@TempDir Path dir) throws Exception {
+        SyntheticRun run = new SyntheticRun(2, 1, 2, 0.5, 0, 3);
+        RunTelemetry telemetry = RunTelemetry.of(run.info(), FaultyRun.events(run.info()));
+        RunReport report = RunReport.of(telemetry, new WallClock("t", 0));
+        Path file = dir.resolve("report.html");
+        HtmlReport.write(report, List.of(), file);
+        var factory = DocumentBuilderFactory.newInstance();
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", false);
+        Document doc = factory.newDocumentBuilder().parse(file.toFile());
+        NodeList items = byId(doc, "faults").getElementsByTagName("li");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < items.getLength(); i++) lines.add(items.item(i).getTextContent());
+        assertThat(lines).isEqualTo(FaultLines.of(report).stream().map(String::strip).toList()).hasSize(6);
+        assertThat(lines.get(4)).startsWith("goodput     50.0%");
+    }
 
     @Test
     void selfContainedWellFormedPageWithOneTimelineRowPerRank(@TempDir Path dir) throws Exception {

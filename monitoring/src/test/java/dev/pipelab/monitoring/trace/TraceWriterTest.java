@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.LinkRecord;
 import dev.pipelab.monitoring.TransferOutcome;
+import dev.pipelab.monitoring.synthetic.FaultyRun;
 import dev.pipelab.monitoring.synthetic.SyntheticRun;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
@@ -50,7 +51,7 @@ class TraceWriterTest {
         Path file = dir.resolve("trace.json");
         try (TraceWriter writer = new TraceWriter(run.info(), file)) {
             for (Event e : events) writer.emit(e);
-            writer.fault(3.5, "stage.slowdown", "replica 0 rank 1");
+            writer.emit(new Event.FaultInjected(1, 3.5, 0, "stage.slowdown", "0/1", "stage.slowdown 0/1 at=1+0.5 factor=2.0"));
         }
 
         assertThat(TraceCheck.check(file, run.busyMicros)).isEmpty();
@@ -76,7 +77,8 @@ class TraceWriterTest {
                 assertThat(e.get("bp").asText()).isEqualTo("e");
             }
         }
-        assertThat(processNames).hasSize(8).contains("replica 0 rank 0", "replica 1 rank 3");
+        // 8 ranks, and the faults process the injected slowdown brings
+        assertThat(processNames).hasSize(9).contains("replica 0 rank 0", "replica 1 rank 3", "faults");
         assertThat(categories).contains("forward", "backward", "optimizer", "transfer", "allreduce", "stall");
         // latency longer than a forward: two activations of one link are in flight at once, so a second lane exists
         assertThat(threadNames).contains("compute", "send → 1", "recv ← 0", "send → 1 (2)");
@@ -234,5 +236,62 @@ class TraceWriterTest {
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, "{\"traceEvents\":[{\"ph\":\"X\",");
         assertThat(TraceCheck.check(bad)).singleElement().asString().startsWith("not valid JSON");
+    }
+
+    @Test
+    void faultsRecoveriesAndCheckpointsAreSlicesAndInstantsOnAFaultsProcessOfTheirOwn(@TempDir Path dir) throws IOException {
+        SyntheticRun run = new SyntheticRun(2, 1, 2, 1.0, 0, 3);
+        List<Event> steps = run.steps(3);
+        double end = ((Event.StepEnded) steps.get(steps.size() - 1)).runSeconds();
+        List<Event> events = new ArrayList<>(steps);
+        // a latency fault from 1.0 to 2.5 s overlapping a slowdown from 2.0 s that never heals; a crash at 3.0 s
+        // noticed at 3.5 s and recovered from at 4.0 s; a checkpoint of 0.25 s ending at 1.5 s
+        events.add(new Event.FaultInjected(0, 1.0, 0, "link.latency", "0/0->1", "link.latency 0/0->1 at=0+1.0 for=1.5"));
+        events.add(new Event.FaultHealed(0, 2.5, 0));
+        events.add(new Event.FaultInjected(0, 2.0, 1, "stage.slowdown", "0/1", "stage.slowdown 0/1 at=0+2.0"));
+        events.add(new Event.FaultInjected(1, 3.0, 2, "stage.crash", "0/0", "stage.crash 0/0 at=1"));
+        events.add(new Event.Recovered(1, 2, "stage 0/0 crashed", 3.0, 3.5, 4.0, 0, 1, 2.0));
+        events.add(new Event.Checkpointed(0, 0, 1.5, 0.25, 1000));
+        events.add(FaultyRun.commit(run.info(), 0, 0)); // not a timeline item
+        Path file = dir.resolve("faults.json");
+        TraceWriter.write(run.info(), events, file);
+        assertThat(TraceCheck.check(file, run.busyMicros)).isEmpty();
+
+        List<JsonNode> all = new ArrayList<>();
+        MAPPER.readTree(file.toFile()).get("traceEvents").forEach(all::add);
+        int faultsPid = 2 * 1 + 1;
+        assertThat(all).anySatisfy(e -> {
+            assertThat(e.get("name").asText()).isEqualTo("process_name");
+            assertThat(e.get("pid").asInt()).isEqualTo(faultsPid);
+            assertThat(e.get("args").get("name").asText()).isEqualTo("faults");
+        });
+        List<String> threads = all.stream().filter(e -> e.get("ph").asText().equals("M") && e.get("pid").asInt() == faultsPid
+                && e.get("name").asText().equals("thread_name")).map(e -> e.get("args").get("name").asText()).toList();
+        // the two faults overlap, so the second gets a lane of its own
+        assertThat(threads).containsExactlyInAnyOrder("faults", "faults (2)", "recovery", "checkpoints");
+        List<JsonNode> slices = all.stream().filter(e -> e.get("ph").asText().equals("X") && e.get("pid").asInt() == faultsPid).toList();
+        assertThat(slices).extracting(e -> e.get("name").asText() + " " + e.get("ts").asDouble() + " " + e.get("dur").asDouble())
+                .containsExactly(
+                        "link.latency 0/0->1 1000000.0 1500000.0",
+                        "checkpoint after step 0 1250000.0 250000.0",
+                        "stage.slowdown 0/1 2000000.0 " + (end * 1e6 - 2e6),  // never healed: to the end of the trace
+                        "stage.crash 0/0 3000000.0 1000000.0",                  // to the recovery it caused
+                        "recovery of attempt 1 3000000.0 1000000.0");
+        assertThat(slices.get(1).get("args").get("bytes").asLong()).isEqualTo(1000);
+        assertThat(slices.get(0).get("args").get("healed").asBoolean()).isTrue();
+        assertThat(slices.get(4).get("args").get("resumedFromStep").asInt()).isZero();
+        List<String> instants = all.stream().filter(e -> e.get("ph").asText().equals("i") && e.get("cat").asText().equals("fault"))
+                .map(e -> e.get("name").asText() + " " + e.get("ts").asDouble()).toList();
+        assertThat(instants).containsExactly("inject link.latency 0/0->1 1000000.0", "inject stage.slowdown 0/1 2000000.0",
+                "heal link.latency 0/0->1 2500000.0", "inject stage.crash 0/0 3000000.0", "detect attempt 1 3500000.0");
+
+        // without fault, recovery or checkpoint events the trace is the fault-free one, byte for byte
+        Path plain = dir.resolve("plain.json");
+        Path committed = dir.resolve("committed.json");
+        TraceWriter.write(run.info(), steps, plain);
+        List<Event> withCommits = new ArrayList<>(steps);
+        withCommits.add(FaultyRun.commit(run.info(), 0, 0));
+        TraceWriter.write(run.info(), withCommits, committed);
+        assertThat(Files.readString(committed)).isEqualTo(Files.readString(plain)).doesNotContain("\"faults\"");
     }
 }
