@@ -7,6 +7,13 @@ import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.Node;
 import dev.pipelab.cluster.NodePlacement;
 import dev.pipelab.cluster.WorkerPlacement;
+import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.FaultCheck;
+import dev.pipelab.fault.FaultChoice;
+import dev.pipelab.fault.FaultInbox;
+import dev.pipelab.fault.FaultProblem;
+import dev.pipelab.fault.FaultSyntax;
+import dev.pipelab.fault.RunShape;
 import dev.pipelab.monitoring.Deployment;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.monitoring.EventLog;
@@ -20,6 +27,7 @@ import dev.pipelab.monitoring.StepSummary;
 import dev.pipelab.monitoring.WallClock;
 import dev.pipelab.monitoring.dashboard.DashboardServer;
 import dev.pipelab.monitoring.dashboard.DashboardState;
+import dev.pipelab.monitoring.dashboard.FaultInjector;
 import dev.pipelab.monitoring.metrics.Metrics;
 import dev.pipelab.monitoring.report.HtmlReport;
 import dev.pipelab.monitoring.report.ReportJson;
@@ -27,32 +35,30 @@ import dev.pipelab.monitoring.report.RunReport;
 import dev.pipelab.monitoring.report.SummaryTable;
 import dev.pipelab.monitoring.report.TextGantt;
 import dev.pipelab.monitoring.trace.TraceWriter;
-import dev.pipelab.pipeline.Emulator;
-import dev.pipelab.pipeline.RunOptions;
-import dev.pipelab.pipeline.TelemetryChoice;
-import dev.pipelab.pipeline.RunResult;
-import dev.pipelab.pipeline.RunSpec;
 import dev.pipelab.numerics.Param;
 import dev.pipelab.numerics.SequentialTrainer;
 import dev.pipelab.numerics.WeightsFile;
-import dev.pipelab.fault.Fault;
-import dev.pipelab.fault.RunShape;
-import dev.pipelab.scenario.LoadedScenario;
-import dev.pipelab.scenario.Scenario;
-import dev.pipelab.stage.RealSetup;
+import dev.pipelab.pipeline.Emulator;
+import dev.pipelab.pipeline.RunOptions;
+import dev.pipelab.pipeline.RunResult;
+import dev.pipelab.pipeline.RunSpec;
+import dev.pipelab.pipeline.TelemetryChoice;
 import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.PlanReport;
 import dev.pipelab.plan.Planner;
+import dev.pipelab.scenario.LoadedScenario;
+import dev.pipelab.scenario.Scenario;
 import dev.pipelab.scenario.ScenarioLoader;
 import dev.pipelab.schedule.Timeline;
 import dev.pipelab.stage.OomPolicy;
+import dev.pipelab.stage.RealSetup;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -68,6 +74,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
@@ -319,7 +326,12 @@ final class RunCommand implements Callable<Integer> {
         // the actors only append to the pump; the log and the telemetry (and so its listeners) are fed on its thread
         EventPump sink = new EventPump(List.of(stepZero, log, runTelemetry), 200);
 
-        DashboardServer server = noDashboard ? null : startDashboard(dashboard, metrics, stdout);
+        // a wall-clock run takes faults while it goes on (the dashboard's form, POST /api/faults); a virtual one is over
+        // before anyone could post one
+        FaultInbox liveFaults = mode == ClockMode.WALL ? new FaultInbox() : FaultInbox.NONE;
+        RunShape liveShape = cluster == null ? faultShape : faultShape.withWorkers(workers.size());
+        FaultInjector injector = mode == ClockMode.WALL ? entry -> injectLive(entry, liveShape, liveFaults) : null;
+        DashboardServer server = noDashboard ? null : startDashboard(dashboard, metrics, injector, stdout);
         if (!quiet) {
             stdout.printf(Locale.ROOT, "pipelab run: %s, %s, p=%d d=%d t=%d v=%d, m=%d, %d steps, %s clock%s, %s%n", plan.name(),
                     plan.schedule().name(), plan.pipeline(), plan.data(), plan.tensor(), plan.virtualStages(), plan.microBatches(),
@@ -338,7 +350,7 @@ final class RunCommand implements Callable<Integer> {
 
         OomPolicy oom = scenario.training().onOutOfMemory().equals("fail") ? OomPolicy.FAIL : OomPolicy.WARN;
         RunOptions options = new RunOptions(mode, speed, stepCount, sink, oom, Duration.ofHours(24))
-                .withTelemetry(recording.level()).withFaults(faults, scenario.recovery());
+                .withTelemetry(recording.level()).withFaults(faults, scenario.recovery()).withLiveFaults(liveFaults);
         RunResult result = null;
         RuntimeException crash = null;
         try {
@@ -570,17 +582,41 @@ final class RunCommand implements Callable<Integer> {
         return dir;
     }
 
-    private DashboardServer startDashboard(DashboardState state, Metrics metrics, PrintWriter stdout) throws IOException {
+    /**
+     * A fault posted while the run goes on: read as a scenario entry ({@code atStep} may be left out: a live fault acts
+     * from the next step's start whatever it says), checked against the run like every other, its choice resolved,
+     * handed to the trainer. Returns the reason it was refused, or nothing.
+     */
+    static Optional<String> injectLive(Map<String, Object> entry, RunShape shape, FaultInbox inbox) {
+        Map<String, Object> withStep = new java.util.LinkedHashMap<>(entry);
+        withStep.putIfAbsent("atStep", 0);
+        FaultSyntax.Parsed parsed = FaultSyntax.fromMap(withStep, "");
+        if (parsed.fault().isEmpty()) return Optional.of(parsed.problems().get(0).toString());
+        Fault fault = parsed.fault().get();
+        if (fault.healsExplicitly()) return Optional.of("heal: a live fault lasts durationSeconds from the next step's start");
+        List<FaultProblem> problems = FaultCheck.check(fault, shape);
+        if (!problems.isEmpty()) return Optional.of(problems.get(0).toString());
+        for (Fault f : FaultChoice.resolve(fault, shape)) inbox.add(f);
+        return Optional.empty();
+    }
+
+    private DashboardServer dashboardOn(DashboardState state, Metrics metrics, FaultInjector injector, int port) throws IOException {
+        DashboardServer.Options options = new DashboardServer.Options(bind, port, 300);
+        return injector == null ? DashboardServer.start(state, metrics, options) : DashboardServer.start(state, metrics, options, injector);
+    }
+
+    private DashboardServer startDashboard(DashboardState state, Metrics metrics, FaultInjector injector, PrintWriter stdout)
+            throws IOException {
         if (!InetAddress.getByName(bind).isLoopbackAddress()) {
             spec.commandLine().getErr().println("pipelab run: WARNING: the dashboard binds to " + bind
                     + ", reachable from other machines; it has no authentication");
         }
         try {
-            return DashboardServer.start(state, metrics, new DashboardServer.Options(bind, port, 300));
+            return dashboardOn(state, metrics, injector, port);
         } catch (IOException busy) {
             if (port == 0) throw busy;
             spec.commandLine().getErr().println("pipelab run: port " + port + " is busy; using a free port");
-            return DashboardServer.start(state, metrics, new DashboardServer.Options(bind, 0, 300));
+            return dashboardOn(state, metrics, injector, 0);
         }
     }
 

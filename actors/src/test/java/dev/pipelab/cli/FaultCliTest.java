@@ -130,4 +130,23 @@ class FaultCliTest {
                 "  fault  link.latency 0/2->1 at=0 seconds=0.001  (--fault #2)");
         assertThat(out.resolve("report.json")).exists();
     }
+
+    /** What the dashboard's POST /api/faults hands the run: checked like every fault, its choice resolved, or refused. */
+    @Test
+    void aLiveFaultIsCheckedResolvedAndHandedToTheRun() {
+        dev.pipelab.fault.RunShape shape = RunFaults.shape(dev.pipelab.plan.Planner.plan(
+                dev.pipelab.scenario.ScenarioLoader.load(Path.of(QUICKSTART))), 20, 0);
+        dev.pipelab.fault.FaultInbox inbox = new dev.pipelab.fault.FaultInbox();
+        // atStep left out (the form's "now"), a choice of two stages
+        assertThat(RunCommand.injectLive(java.util.Map.of("kind", "stage.slowdown", "target", "percent:50", "durationSeconds", 2,
+                "factor", 3, "seed", 4), shape, inbox)).isEmpty();
+        assertThat(inbox.take()).extracting(f -> f.target().toString()).containsExactly("0/0", "0/1");
+        assertThat(RunCommand.injectLive(java.util.Map.of("kind", "link.loss", "target", "0/0->2"), shape, inbox))
+                .hasValueSatisfying(reason -> assertThat(reason).contains("0/0->2"));
+        assertThat(RunCommand.injectLive(java.util.Map.of("kind", "node.kill", "target", "node:0"), shape, inbox))
+                .hasValueSatisfying(reason -> assertThat(reason).contains("cluster"));
+        assertThat(RunCommand.injectLive(java.util.Map.of("kind", "stage.melt", "target", "0/0"), shape, inbox))
+                .hasValueSatisfying(reason -> assertThat(reason).startsWith("kind: "));
+        assertThat(inbox.take()).as("a refused fault changes nothing").isEmpty();
+    }
 }

@@ -202,7 +202,10 @@ class SerializationTest {
                 hidden("dev.pipelab.pipeline.Pipeline$LinkBroken", new Link.Broken(5, "link-0-0to1", 1, 2.0, "gave up")),
                 new Trainer.StepFailed(5, 0, 1, 0.5, 0, "injected stage.crash", List.of(stageRecord)),
                 hidden("dev.pipelab.pipeline.Trainer$CheckpointReply", new Stage.CheckpointTaken(0, 1, 3, List.of())),
-                new Trainer.ReplicaDone(4, 0, List.of(report), List.of(), List.of(), 0, List.of(5), 1)));
+                new Trainer.ReplicaDone(4, 0, List.of(report), List.of(), List.of(), 0, List.of(5), 1),
+                new Trainer.ActorLost(1, stage),
+                Host.Kill.INSTANCE,
+                new Host.Pause(2.5)));
 
         SerializationTestKit serialization = node.kit().serializationTestKit();
         Set<String> types = new TreeSet<>();

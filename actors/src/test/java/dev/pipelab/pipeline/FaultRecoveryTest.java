@@ -235,4 +235,18 @@ class FaultRecoveryTest {
             assertThat(a.events().stream().filter(e -> e instanceof Event.FaultInjected)).hasSize(1);
         }
     }
+
+    /** A fault added to the run's inbox (the dashboard's POST) acts from the next attempt's start, whatever its atStep. */
+    @Test
+    void aLiveFaultActsFromTheNextAttempt() {
+        RunSpec spec = oneF1B(1);
+        dev.pipelab.fault.FaultInbox inbox = new dev.pipelab.fault.FaultInbox();
+        inbox.add(Fault.of(FaultKind.STAGE_SLOWDOWN, new FaultTarget.Stage(0, 0), 7, 0, Double.POSITIVE_INFINITY, 2.0, 0, "live"));
+        EventLog log = new EventLog();
+        RunResult r = Emulator.run(node.system(), spec, RunOptions.virtual(2, log).withLiveFaults(inbox)).orThrow();
+        double clean = Evaluator.evaluate(spec.schedule(), spec.costs(), spec.network(), spec.linkBuffer()).stepTimeSeconds();
+        assertThat(r.steps()).allSatisfy(s -> assertThat(s.stepSeconds()).isGreaterThan(clean));
+        assertThat(log.events().stream().filter(e -> e instanceof Event.FaultInjected).map(e -> ((Event.FaultInjected) e).runSeconds()))
+                .containsExactly(0.0);
+    }
 }
