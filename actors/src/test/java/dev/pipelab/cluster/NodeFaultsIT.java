@@ -80,7 +80,7 @@ class NodeFaultsIT {
             assertThat(paused.isAlive()).as("the paused worker lives on").isTrue();
             // the pause stalled the node's stages for 2 emulated seconds in the step it fell in
             double slowest = 0;
-            for (JsonNode s : r.report().path("steps")) slowest = Math.max(slowest, s.path("stepSeconds").asDouble());
+            for (JsonNode s : r.report().path("steps")) slowest = Math.max(slowest, s.path("stepTimeSeconds").asDouble());
             assertThat(slowest).isGreaterThan(2.0);
         } finally {
             assertThat(workers.reap(List.of())).as("worker logs in " + OUT).isEmpty();
