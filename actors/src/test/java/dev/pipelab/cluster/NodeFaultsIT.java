@@ -3,7 +3,8 @@ package dev.pipelab.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pipelab.cli.Main;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,15 +43,25 @@ class NodeFaultsIT {
         return new Ran(code, o.toString(), e.toString(), JSON.readTree(out.resolve("report.json").toFile()));
     }
 
-    @Test
-    void aKilledWorkersStagesMoveToTheOthersAndTheRunCompletes() throws Exception {
-        WorkerProcesses workers = new WorkerProcesses(OUT.resolve("kill"));
+    /** The schedule's settings on the quickstart (interleaved needs two model stages per rank and m a multiple of p). */
+    private static List<String> schedule(String name) {
+        List<String> args = new ArrayList<>(List.of("--set", "training.schedule=" + name, "--set", "batch.microBatches=8"));
+        if (name.equals("interleaved")) args.addAll(List.of("--set", "parallelism.virtualStages=2"));
+        return args;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpipe", "1f1b", "interleaved", "zb-h1"})
+    void aKilledWorkersStagesMoveToTheOthersAndTheRunCompletes(String scheduleName) throws Exception {
+        WorkerProcesses workers = new WorkerProcesses(OUT.resolve("kill-" + scheduleName));
         Process victim = null;
         try {
             workers.startCluster(3);
             victim = workers.inCoordinatorOrder().get(1).process();
-            Ran r = run("kill", List.of("--cluster", workers.seed(), "--placement", "spread",
-                    "--set", "recovery.checkpointEverySteps=1", "--fault", "node.kill node:1 at=2+0.05"));
+            List<String> args = new ArrayList<>(schedule(scheduleName));
+            args.addAll(List.of("--cluster", workers.seed(), "--placement", "spread", "--set", "recovery.checkpointEverySteps=1",
+                    "--fault", "node.kill node:1 at=2+0.05"));
+            Ran r = run("kill-" + scheduleName, args);
             assertThat(r.code()).as("stdout: %s\nstderr: %s", r.out(), r.err()).isZero();
             assertThat(r.report().path("status").asText()).isEqualTo("completed");
             assertThat(victim.waitFor(30, TimeUnit.SECONDS)).as("the killed worker is gone").isTrue();
@@ -66,14 +77,17 @@ class NodeFaultsIT {
         }
     }
 
-    @Test
-    void aPausedWorkerStallsAndTheRunGoesOnWithoutARecovery() throws Exception {
-        WorkerProcesses workers = new WorkerProcesses(OUT.resolve("pause"));
+    @ParameterizedTest
+    @ValueSource(strings = {"gpipe", "1f1b", "interleaved", "zb-h1"})
+    void aPausedWorkerStallsAndTheRunGoesOnWithoutARecovery(String scheduleName) throws Exception {
+        WorkerProcesses workers = new WorkerProcesses(OUT.resolve("pause-" + scheduleName));
         try {
             workers.startCluster(3);
             Process paused = workers.inCoordinatorOrder().get(2).process();
-            Ran r = run("pause", List.of("--cluster", workers.seed(), "--placement", "spread",
-                    "--set", "recovery.checkpointEverySteps=1", "--fault", "node.pause node:2 at=1 for=2"));
+            List<String> args = new ArrayList<>(schedule(scheduleName));
+            args.addAll(List.of("--cluster", workers.seed(), "--placement", "spread", "--set", "recovery.checkpointEverySteps=1",
+                    "--fault", "node.pause node:2 at=1 for=2"));
+            Ran r = run("pause-" + scheduleName, args);
             assertThat(r.code()).as("stdout: %s\nstderr: %s", r.out(), r.err()).isZero();
             assertThat(r.report().path("status").asText()).isEqualTo("completed");
             assertThat(r.report().path("recovery").path("recoveries").size()).isZero();
