@@ -367,6 +367,10 @@ final class RunCommand implements Callable<Integer> {
         } finally {
             sink.close();
         }
+        if (crash == null && sink.failure().isPresent()) {
+            // the run went on, but a view of it (progress, dashboard, metrics) failed: the report says so, the exit is 1
+            crash = new IllegalStateException("telemetry: " + sink.failure().get(), sink.failure().get());
+        }
         double wallSeconds = (System.nanoTime() - wallStart) / 1e9;
 
         // ---- outputs: complete files only, also when the run did not complete ----

@@ -177,6 +177,11 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private double doomedAt = Double.NaN;
     private int doomFault = -1;
     private long doomNanos;
+    /** After a lost node: the recovery's event, emitted with its wall times once the replicas run again; when the loss was heard of. */
+    private Event.Recovered pendingRecovered;
+    private long lossHeardNanos;
+    /** Whether the lost node was killed by a fault of this run, so that the wall time to notice it is known. */
+    private boolean timedLoss;
     private final Map<Integer, Map<Integer, ActorRef<Stage.Command>>> stagesByReplica = new TreeMap<>();
     private final List<ActorRef<Stage.Command>> probedStages = new ArrayList<>();
     /** Least wall time between two probe waves (see {@link #probe}). */
@@ -378,8 +383,14 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         if (resumeAt >= 0) {
             int training = resumeAt;
             resumeAt = -1;
-            getContext().getLog().info("replicas spawned again without node(s) {} in {} ms; resuming at training step {}", lostNodes,
-                    (System.nanoTime() - doomNanos) / 1_000_000, training);
+            if (pendingRecovered != null) {
+                Event.Recovered e = pendingRecovered;
+                double wallDetect = timedLoss ? (lossHeardNanos - doomNanos) / 1e9 : Double.NaN;
+                options.sink().emit(new Event.Recovered(e.step(), e.fault(), e.reason(), e.failedAtSeconds(), e.detectedAtSeconds(),
+                        e.recoveredAtSeconds(), e.resumedFromStep(), e.replayedSteps(), e.lostWorkSeconds(), wallDetect,
+                        (System.nanoTime() - lossHeardNanos) / 1e9));
+                pendingRecovered = null;
+            }
             startStep(step + 1, training, true);
         } else {
             startStep(0, 0, false);
@@ -743,8 +754,11 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             replayed++;
         }
         double recoveredAt = detectedAt + recovery.restartSeconds() + checkpointBytes(checkpointState) / recovery.storageBytesPerSecond();
-        options.sink().emit(new Event.Recovered(step, fault, reason, failedAt, detectedAt, recoveredAt, checkpointStep,
-                replayed, lost));
+        Event.Recovered recovered = new Event.Recovered(step, fault, reason, failedAt, detectedAt, recoveredAt, checkpointStep,
+                replayed, lost);
+        // a respawn's wall time is known once the replicas run again: the event waits for it (onReplicaReady)
+        if (respawn) pendingRecovered = recovered;
+        else options.sink().emit(recovered);
         getContext().getLog().info("attempt {} (training step {}) failed at {} s: {}; resuming from training step {}", step,
                 trainingStep, failedAt, reason, checkpointStep);
         recoveries++;
@@ -798,11 +812,12 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(why));
         }
         if (!lostNodes.add(node)) return this;
+        lossHeardNanos = System.nanoTime();
         int fault = doomFault >= 0 && faults.fault(doomFault).target().equals(new FaultTarget.Node(node)) ? doomFault : -1;
-        double wall = (System.nanoTime() - doomNanos) / 1e9;
-        String reason = "node " + node + " (" + address + ") lost" + (fault >= 0 ? " after " + faults.fault(fault).kind().key()
-                + ", detected in " + String.format(java.util.Locale.ROOT, "%.1f", wall) + " s wall" : "");
-        getContext().getLog().warn(reason);
+        timedLoss = fault >= 0;
+        String reason = "node " + node + " (" + address + ") lost" + (fault >= 0 ? " after " + faults.fault(fault).kind().key() : "");
+        getContext().getLog().warn("{}{}", reason, timedLoss ? String.format(java.util.Locale.ROOT, ", detected %.1f s (wall) after the fault",
+                (lossHeardNanos - doomNanos) / 1e9) : "");
         double failedAt = !Double.isNaN(doomedAt) ? attemptStart + doomedAt : attemptStart;
         doomedAt = Double.NaN;
         doomFault = -1;

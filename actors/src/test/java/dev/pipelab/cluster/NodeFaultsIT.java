@@ -69,6 +69,8 @@ class NodeFaultsIT {
             assertThat(r.report().path("recovery").path("recoveries").size()).isEqualTo(1);
             JsonNode recovery = r.report().path("recovery").path("recoveries").get(0);
             assertThat(recovery.path("reason").asText()).contains("node 1").contains("node.kill");
+            assertThat(recovery.path("wallDetectSeconds").asDouble()).as("Pekko's failure detector and downing").isBetween(3.0, 60.0);
+            assertThat(recovery.path("wallRestartSeconds").asDouble()).isPositive();
             assertThat(r.report().path("recovery").path("ledger").path("balanced").asBoolean()).isTrue();
             assertThat(r.report().path("completedSteps").asInt()).isGreaterThanOrEqualTo(4);
         } finally {

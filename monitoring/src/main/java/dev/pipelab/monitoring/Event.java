@@ -101,10 +101,20 @@ public sealed interface Event permits Event.StepStarted, Event.StepEnded, Event.
      * at {@code detectedAtSeconds}, and training went on at {@code recoveredAtSeconds} from training step
      * {@code resumedFromStep} (the last checkpoint), so {@code replayedSteps} completed training steps are done again.
      * {@code lostWorkSeconds} is the emulated time whose work was thrown away: the failed attempt up to the failure and
-     * the replayed steps' first runs.
+     * the replayed steps' first runs. For a lost node, the wall seconds the real cluster took: from the kill to the
+     * trainer hearing of the loss ({@code wallDetectSeconds}, Pekko's failure detector and downing) and from then to the
+     * replicas running again on the surviving workers ({@code wallRestartSeconds}); NaN when not measured.
      */
     record Recovered(int step, int fault, String reason, double failedAtSeconds, double detectedAtSeconds,
-                     double recoveredAtSeconds, int resumedFromStep, int replayedSteps, double lostWorkSeconds) implements Event {}
+                     double recoveredAtSeconds, int resumedFromStep, int replayedSteps, double lostWorkSeconds,
+                     double wallDetectSeconds, double wallRestartSeconds) implements Event {
+        /** Without wall-clock measurements (NaN): all but a lost node are noticed at once and restarted in place. */
+        public Recovered(int step, int fault, String reason, double failedAtSeconds, double detectedAtSeconds,
+                         double recoveredAtSeconds, int resumedFromStep, int replayedSteps, double lostWorkSeconds) {
+            this(step, fault, reason, failedAtSeconds, detectedAtSeconds, recoveredAtSeconds, resumedFromStep, replayedSteps,
+                    lostWorkSeconds, Double.NaN, Double.NaN);
+        }
+    }
 
     /**
      * After attempt {@code step} completed training step {@code trainingStep}, a checkpoint of {@code bytes} took

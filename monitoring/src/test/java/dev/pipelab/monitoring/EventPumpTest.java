@@ -37,4 +37,17 @@ class EventPumpTest {
         }
         pump.close(); // idempotent
     }
+
+    @Test
+    void aConsumerThatThrowsDoesNotTakeTheEventsFromTheOthers() {
+        List<Event> log = new ArrayList<>();
+        EventSink broken = e -> {
+            if (e.step() == 1) throw new IllegalStateException("a view's bug");
+        };
+        EventPump pump = new EventPump(List.of(broken, log::add), 5);
+        for (int i = 0; i < 3; i++) pump.emit(new Event.StepLoss(i, i));
+        pump.close();
+        assertThat(log).extracting(Event::step).containsExactly(0, 1, 2);
+        assertThat(pump.failure()).hasValueSatisfying(e -> assertThat(e).hasMessage("a view's bug"));
+    }
 }

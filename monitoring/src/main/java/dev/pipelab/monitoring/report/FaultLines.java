@@ -47,6 +47,10 @@ final class FaultLines {
                     Units.seconds(e.failedAtSeconds()), Units.seconds(e.detectedAtSeconds() - e.failedAtSeconds()),
                     Units.seconds(e.recoveredAtSeconds()), e.resumedFromStep(), e.replayedSteps(),
                     e.replayedSteps() == 1 ? "" : "s", Units.seconds(e.lostWorkSeconds())));
+            if (Double.isFinite(e.wallDetectSeconds()) && Double.isFinite(e.wallRestartSeconds())) {
+                out.add(String.format(Locale.ROOT, "           on the real cluster: detected %s after the fault, running again %s later",
+                        Units.seconds(e.wallDetectSeconds()), Units.seconds(e.wallRestartSeconds())));
+            }
         }
         if (rec.transmissionsDropped() > 0 || rec.duplicatesDropped() > 0) {
             out.add(String.format(Locale.ROOT, "links       %,d transmission%s dropped and sent again, %,d duplicate%s dropped by receivers",

@@ -212,6 +212,8 @@ public final class ReportJson {
             x.put("resumedFromStep", e.resumedFromStep());
             x.put("replayedSteps", e.replayedSteps());
             x.put("lostWorkSeconds", e.lostWorkSeconds());
+            if (Double.isFinite(e.wallDetectSeconds())) x.put("wallDetectSeconds", e.wallDetectSeconds());
+            if (Double.isFinite(e.wallRestartSeconds())) x.put("wallRestartSeconds", e.wallRestartSeconds());
         }
         o.put("checkpoints", r.checkpoints());
         o.put("checkpointSeconds", r.checkpointSeconds());
