@@ -417,7 +417,9 @@ final class RunCommand implements Callable<Integer> {
             code = 2;
         } else if (result.status() == RunResult.Status.FAILED) {
             spec.commandLine().getErr().println("pipelab run: the run failed: " + result.failure().orElse("(no reason given)"));
-            code = 2;
+            // a plan that does not fit (out of memory without faults) is the scenario's mistake: 2; a fault the run
+            // could not recover from is an outcome of the experiment, not of its input: 1 (docs/faults.md)
+            code = options.faults().isEmpty() && result.recovery().recoveries() == 0 ? 2 : 1;
         } else if (!quiet && real.isPresent()) {
             List<Double> l = result.losses();
             stdout.printf(Locale.ROOT, "loss %.6f -> %.6f over %d steps (action times measured: %s per step)%n", l.get(0),

@@ -149,4 +149,24 @@ class FaultCliTest {
                 .hasValueSatisfying(reason -> assertThat(reason).startsWith("kind: "));
         assertThat(inbox.take()).as("a refused fault changes nothing").isEmpty();
     }
+
+    /** A failure without a checkpoint to recover from ends the run: the reason, a whole report marked failed, exit 1. */
+    @Test
+    void aFaultThatCannotBeRecoveredFromEndsTheRunWithItsReason() throws java.io.IOException {
+        Path out = dir.resolve("out");
+        CliTest.Result r = run("run", "--no-dashboard", "--out", out.toString(), "--steps", "4", "--fault", "stage.crash 0/2 at=1+0.01",
+                QUICKSTART);
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("injected stage.crash").contains("no checkpoint to recover from");
+        com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.resolve("report.json").toFile());
+        assertThat(report.path("status").asText()).isEqualTo("failed");
+        assertThat(report.path("failure").asText()).contains("no checkpoint to recover from");
+        assertThat(report.path("completedSteps").asInt()).isEqualTo(1);
+        assertThat(report.path("faults").size()).isEqualTo(1);
+        assertThat(out.resolve("trace.json")).exists();
+        try (var files = java.nio.file.Files.list(out)) {
+            assertThat(files.map(f -> f.getFileName().toString())).as("no half-written file").allMatch(n -> !n.endsWith(".tmp"));
+        }
+    }
 }

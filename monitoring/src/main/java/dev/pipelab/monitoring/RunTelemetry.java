@@ -209,9 +209,19 @@ public final class RunTelemetry implements EventSink {
         return summaries.values().stream().map(StepSummary::stats).toList();
     }
 
-    /** Real-numerics runs: the loss of each step that reported one, in step order (empty otherwise). */
+    /**
+     * Real-numerics runs: the loss of each step that reported one, in step order (empty otherwise). After a recovery,
+     * one per training step: that of the attempt that counts (the ledger's lineage), not of a replayed step's first run.
+     */
     public synchronized List<Double> losses() {
-        return List.copyOf(losses.values());
+        if (recovered.isEmpty() || commits.isEmpty()) return List.copyOf(losses.values());
+        List<Double> out = new ArrayList<>();
+        for (Event.StepCommitted c : Ledger.of(info.data(), info.pipeline(), info.microBatches(), commits.values(),
+                recovered.values()).lineage()) {
+            Double loss = losses.get(c.step());
+            if (loss != null) out.add(loss);
+        }
+        return out;
     }
 
     /**
