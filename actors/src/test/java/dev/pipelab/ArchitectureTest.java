@@ -36,7 +36,7 @@ class ArchitectureTest {
     private static final Set<String> HALF_PURE_PACKAGES = Set.of("dev.pipelab.link", "dev.pipelab.stage");
     /** The decisions the pipeline's actors delegate, so that plain unit tests drive them. */
     private static final List<String> PURE_PARTNERS_IN_PIPELINE = List.of("dev.pipelab.pipeline.Quiescence", "dev.pipelab.pipeline.DataLoader",
-            "dev.pipelab.pipeline.PartInbox");
+            "dev.pipelab.pipeline.PartInbox", "dev.pipelab.pipeline.Lineage");
 
     /**
      * A class of {@code link} or {@code stage} that is neither an actor (a Pekko behaviour, with the protocol nested in

@@ -360,7 +360,11 @@ public final class Node implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         Cluster cluster = Cluster.get(system);
         while (cluster.selfMember().status() != MemberStatus.up()) {
-            if (system.whenTerminated().isCompleted()) throw new IllegalStateException(stoppedBeforeUp());
+            // a node the cluster refused shuts itself down; on a busy machine that can outlast the timeout, so the
+            // shutdown's start (its reason), not its end, is what says the node will never be Up
+            if (system.whenTerminated().isCompleted() || shutdownReason().isPresent()) {
+                throw new IllegalStateException(stoppedBeforeUp());
+            }
             if (System.nanoTime() > deadline) {
                 String within = "node " + address() + " did not become Up within " + timeout.toSeconds() + " s";
                 throw new IllegalStateException(refusals.keptOut.get().flatMap(this::keptOutBy).map(r -> within + ": " + r)

@@ -224,23 +224,13 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private int trainingStep;
     /** Where the current attempt began on the run's axis. */
     private double attemptStart;
-    /** The last checkpoint: training steps it holds, each rank's state (real-numerics mode) and its size. */
-    private int checkpointStep;
-    private Map<Integer, List<Payload>> checkpointState = Map.of();
+    /** The training steps that count, the last checkpoint and what recoveries cost (pure: {@link Lineage}). */
+    private final Lineage lineage;
+    /** One replica's parameters, gradients and optimizer state: the modelled size of a checkpoint (emulated mode). */
     private final long checkpointBytes;
     private final Map<Integer, List<Payload>> checkpointParts = new TreeMap<>();
-    /** Step times of the training steps committed since the start, by training step (the lineage that counts). */
-    private final TreeMap<Integer, Double> lineage = new TreeMap<>();
-    /** Offsets the lineage consumed, each once: the ledger's whole-run check. */
-    private final Map<Long, Integer> consumedBy = new java.util.HashMap<>();
-    private final Map<Integer, Integer> failuresOfStep = new TreeMap<>();
     private final Map<Integer, List<Integer>> replicaVersions = new TreeMap<>();
     private long duplicatesDropped;
-    private int recoveries;
-    private int replayedSteps;
-    private double lostWorkSeconds;
-    private int checkpoints;
-    private double checkpointSeconds;
 
     private Trainer(ActorContext<Command> context, RunSpec spec, RunOptions options, List<ActorRef<Host.Command>> hosts,
                     NodePlacement placement, CompletableFuture<RunResult> result) {
@@ -296,6 +286,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         for (StageCost c : spec.costs()) bytes += c.staticBytes();
         // one replica's parameters, gradients and optimizer state: what a device holds besides activations
         this.checkpointBytes = bytes;
+        this.lineage = new Lineage(spec.schedule().microBatches(), options.recovery());
         this.telemetryGrace = context.getSystem().settings().config().getDuration("pipelab.telemetry-grace");
     }
 
@@ -427,7 +418,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             Map<Integer, Stage.Restore> restores = new TreeMap<>();
             if (restore) {
                 for (int r = 0; r < spec.schedule().ranks(); r++) {
-                    restores.put(r, new Stage.Restore(checkpointStep, checkpointState.getOrDefault(r, List.of())));
+                    restores.put(r, new Stage.Restore(lineage.checkpointStep(), lineage.checkpointState().getOrDefault(r, List.of())));
                 }
             }
             pipelines.get(x).tell(new Pipeline.RunStep(k, training, epoch, stageFaults(x), restores));
@@ -579,7 +570,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         String unbalanced = commit(stepTime);
         if (!unbalanced.isEmpty()) return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(unbalanced));
         sayFaults(runSeconds);
-        if (checkpointDue()) return takeCheckpoint();
+        if (lineage.checkpointDue(trainingStep)) return takeCheckpoint();
         return next();
     }
 
@@ -596,25 +587,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             consumed.add(new Event.Consumed(e.getKey(), offsets, applied));
         }
         options.sink().emit(new Event.StepCommitted(step, trainingStep, consumed));
-        if (lineage.containsKey(trainingStep)) return "ledger: training step " + trainingStep + " committed twice";
-        if (trainingStep != lineage.size()) return "ledger: training step " + trainingStep + " committed after " + lineage.size() + " steps";
-        for (Event.Consumed c : consumed) {
-            for (int r = 0; r < c.optimizerSteps().size(); r++) {
-                if (c.optimizerSteps().get(r) != 1) {
-                    return "ledger: replica " + c.replica() + " rank " + r + " applied the optimizer " + c.optimizerSteps().get(r)
-                            + " times for training step " + trainingStep;
-                }
-            }
-            if (c.offsets().size() != spec.schedule().microBatches()) {
-                return "ledger: replica " + c.replica() + " consumed " + c.offsets().size() + " micro-batches in training step " + trainingStep;
-            }
-            for (long o : c.offsets()) {
-                Integer before = consumedBy.putIfAbsent(o, trainingStep);
-                if (before != null) return "ledger: offset " + o + " consumed in training steps " + before + " and " + trainingStep;
-            }
-        }
-        lineage.put(trainingStep, stepTime);
-        return "";
+        return lineage.commit(trainingStep, stepTime, consumed);
     }
 
     /** Says the faults injected and healed by {@code t}. */
@@ -624,11 +597,6 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             options.sink().emit(new Event.FaultInjected(step, faults.injectAt(i), i, f.kind().key(), f.target().toString(), f.describe()));
         }
         for (int i : faults.healedBy(t)) options.sink().emit(new Event.FaultHealed(step, faults.healAt(i), i));
-    }
-
-    private boolean checkpointDue() {
-        int every = options.recovery().checkpointEverySteps();
-        return every > 0 && (trainingStep + 1) % every == 0;
     }
 
     /** Takes a checkpoint after the current training step: real-numerics mode asks replica 0's ranks for their state. */
@@ -650,12 +618,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     /** The checkpoint is written: it costs its bytes over the storage bandwidth, in emulated time. */
     private Behavior<Command> checkpointed(Map<Integer, List<Payload>> state, long bytes) {
-        double seconds = bytes / options.recovery().storageBytesPerSecond();
+        double seconds = lineage.checkpointed(trainingStep, state, bytes);
         runSeconds += seconds;
-        checkpointStep = trainingStep + 1;
-        checkpointState = state;
-        checkpoints++;
-        checkpointSeconds += seconds;
         options.sink().emit(new Event.Checkpointed(step, trainingStep, runSeconds, seconds, bytes));
         return next();
     }
@@ -724,7 +688,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             String hint = faults.isEmpty() ? "" : " (no checkpoint to recover from: set recovery.checkpointEverySteps)";
             return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(f.reason() + hint));
         }
-        int failures = failuresOfStep.merge(trainingStep, 1, Integer::sum);
+        int failures = lineage.failed(trainingStep);
         if (failures > recovery.maxRestarts()) {
             records.partial(f.records());
             abandon(f.reason());
@@ -742,44 +706,32 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
      * checkpoint, after spawning the replicas again over the surviving nodes when {@code respawn}.
      */
     private Behavior<Command> recover(double failedAt, double detectedAt, int fault, String reason, boolean respawn) {
-        RecoverySpec recovery = options.recovery();
         // the attempt is drawn without its actors' records: in virtual time how far each actor had run when the trainer
         // heard of the failure depends on thread timing, and two runs of one scenario must give the same report
         if (stepOpen) options.sink().emit(new Event.StepAbandoned(step, reason, List.of(), List.of(), 0));
         stepOpen = false;
-        double lost = failedAt - attemptStart;
-        int replayed = 0;
-        for (Map.Entry<Integer, Double> e : lineage.tailMap(checkpointStep, true).entrySet()) {
-            lost += e.getValue();
-            replayed++;
-        }
-        double recoveredAt = detectedAt + recovery.restartSeconds() + checkpointBytes(checkpointState) / recovery.storageBytesPerSecond();
-        Event.Recovered recovered = new Event.Recovered(step, fault, reason, failedAt, detectedAt, recoveredAt, checkpointStep,
-                replayed, lost);
+        // the replayed steps' first runs no longer count: their offsets are consumed again
+        Lineage.Rollback back = lineage.rollBack(failedAt, detectedAt, attemptStart);
+        Event.Recovered recovered = new Event.Recovered(step, fault, reason, failedAt, detectedAt, back.recoveredAtSeconds(),
+                back.resumeAt(), back.replayedSteps(), back.lostWorkSeconds());
         // a respawn's wall time is known once the replicas run again: the event waits for it (onReplicaReady)
         if (respawn) pendingRecovered = recovered;
         else options.sink().emit(recovered);
         getContext().getLog().info("attempt {} (training step {}) failed at {} s: {}; resuming from training step {}", step,
-                trainingStep, failedAt, reason, checkpointStep);
-        recoveries++;
-        replayedSteps += replayed;
-        lostWorkSeconds += lost;
-        // the replayed steps' first runs no longer count: their offsets are consumed again
-        for (int k : List.copyOf(lineage.tailMap(checkpointStep, true).keySet())) lineage.remove(k);
-        consumedBy.values().removeIf(k -> k >= checkpointStep);
-        while (losses.size() > checkpointStep) losses.remove(losses.size() - 1);
-        runSeconds = recoveredAt;
+                trainingStep, failedAt, reason, back.resumeAt());
+        while (losses.size() > back.resumeAt()) losses.remove(losses.size() - 1);
+        runSeconds = back.recoveredAtSeconds();
         sayFaults(runSeconds);
         if (respawn) {
-            respawn();
+            respawn(back.resumeAt());
         } else {
-            startStep(step + 1, checkpointStep, true);
+            startStep(step + 1, back.resumeAt(), true);
         }
         return this;
     }
 
     /** Stops every replica (with its stages and links) and spawns them again over the placement without the lost nodes. */
-    private void respawn() {
+    private void respawn(int resumeAt) {
         for (ActorRef<Pipeline.Command> p : pipelines) {
             getContext().unwatch(p);
             getContext().stop(p);
@@ -790,7 +742,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         probedLinks.clear();
         ready = 0;
         generation++;
-        resumeAt = checkpointStep;
+        this.resumeAt = resumeAt;
         spawnReplicas();
     }
 
@@ -829,7 +781,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             abandon(why);
             return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(why));
         }
-        int failures = failuresOfStep.merge(trainingStep, 1, Integer::sum);
+        int failures = lineage.failed(trainingStep);
         if (failures > recovery.maxRestarts()) {
             abandon(reason);
             return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of("training step " + trainingStep + " failed "
@@ -840,13 +792,6 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         return recover(failedAt, failedAt + recovery.detectSeconds(), fault, reason, true);
     }
 
-    /** Bytes read to restore {@code state} (real-numerics mode), else the modelled checkpoint size. */
-    private long checkpointBytes(Map<Integer, List<Payload>> state) {
-        if (spec.real().isEmpty() || state.isEmpty()) return checkpointStep == 0 ? 0 : checkpointBytes;
-        long bytes = 0;
-        for (List<Payload> l : state.values()) for (Payload x : l) bytes += x.bytes().length;
-        return bytes;
-    }
 
     private Behavior<Command> onFailed(Failed f) {
         records.partial(f.records());
@@ -935,10 +880,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     }
 
     private Behavior<Command> finish(RunResult.Status status, Optional<RunResult.Deadlock> deadlock, Optional<String> failure) {
-        double useful = 0;
-        for (double x : lineage.values()) useful += x;
-        RunResult.Recovery recovery = new RunResult.Recovery(recoveries, replayedSteps, lostWorkSeconds, useful, runSeconds,
-                duplicatesDropped, checkpoints, checkpointSeconds);
+        RunResult.Recovery recovery = lineage.totals(runSeconds, duplicatesDropped);
         result.complete(new RunResult(spec.schedule(), spec.replicas(), steps, status, deadlock, failure, losses, finalWeights,
                 recovery));
         return Behaviors.stopped();
