@@ -1,9 +1,6 @@
 package dev.pipelab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.pipelab.cli.Main;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,8 +8,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +24,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClusterFaultsIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path SCENARIO = Path.of("..", "scenarios", "quickstart.yaml").toAbsolutePath().normalize();
     private static final Path OUT = Path.of("target", "cluster-faults-it").toAbsolutePath();
     private static final WorkerProcesses processes = new WorkerProcesses(OUT);
@@ -63,24 +57,11 @@ class ClusterFaultsIT {
     }
 
     private static JsonNode run(String name, List<String> args) throws IOException {
-        Path out = OUT.resolve(name);
-        List<String> all = new ArrayList<>(List.of("run", SCENARIO.toString(), "--steps", "4", "--no-dashboard", "--quiet",
-                "--out", out.toString(), "--set", "parallelism.data=2", "--set", "batch.microBatches=8",
-                "--set", "training.linkBuffer=4", "--set", "recovery.checkpointEverySteps=1",
+        List<String> all = new ArrayList<>(List.of("--steps", "4", "--quiet", "--set", "parallelism.data=2",
+                "--set", "batch.microBatches=8", "--set", "training.linkBuffer=4", "--set", "recovery.checkpointEverySteps=1",
                 "--set", "recovery.timeoutSeconds=5"));
         all.addAll(args);
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Main.execute(new PrintWriter(o), new PrintWriter(e), all.toArray(String[]::new));
-        assertThat(code).as("pipelab %s\nstdout: %s\nstderr: %s", all, o, e).isZero();
-        return JSON.readTree(out.resolve("report.json").toFile());
-    }
-
-    private static JsonNode virtual(JsonNode report) {
-        ObjectNode copy = report.deepCopy();
-        copy.remove("wallClock");
-        copy.remove("placement");
-        return copy;
+        return InProcessRun.of(SCENARIO, OUT.resolve(name), all).succeeded().report();
     }
 
     @ParameterizedTest(name = "{1} on {0}")
@@ -96,7 +77,7 @@ class ClusterFaultsIT {
         assertThat(cluster.path("status").asText()).isEqualTo("completed");
         assertThat(cluster.path("recovery").path("ledger").path("balanced").asBoolean()).as("ledger").isTrue();
         assertThat(cluster.path("faults").size()).isEqualTo(1);
-        assertThat(virtual(cluster)).isEqualTo(virtual(embedded));
+        assertThat(InProcessRun.virtual(cluster)).isEqualTo(InProcessRun.virtual(embedded));
         int recoveries = cluster.path("recovery").path("recoveries").size();
         if (fault.startsWith("stage.crash")) assertThat(recoveries).as("recovered once").isEqualTo(1);
         // a 100 s partition breaks the step after each 5 s timeout until it heals: every recovery (30 s of restart)

@@ -1,8 +1,6 @@
 package dev.pipelab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pipelab.cli.Main;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +32,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClusterRunIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path SCENARIOS = Path.of("..", "scenarios").toAbsolutePath().normalize();
     private static final Path OUT = Path.of("target", "cluster-run-it").toAbsolutePath();
     private static final WorkerProcesses processes = new WorkerProcesses(OUT);
@@ -64,23 +61,14 @@ class ClusterRunIT {
 
     /** {@code pipelab run} in-process for 3 steps; returns report.json. */
     private static JsonNode run(String scenario, String name, List<String> args) throws IOException {
-        Path out = OUT.resolve(name);
-        List<String> all = new ArrayList<>(List.of("run", SCENARIOS.resolve(scenario).toString(), "--steps", "3",
-                "--no-dashboard", "--quiet", "--out", out.toString()));
+        List<String> all = new ArrayList<>(List.of("--steps", "3", "--quiet"));
         all.addAll(args);
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Main.execute(new PrintWriter(o), new PrintWriter(e), all.toArray(String[]::new));
-        assertThat(code).as("pipelab %s\nstdout: %s\nstderr: %s", all, o, e).isZero();
-        return JSON.readTree(out.resolve("report.json").toFile());
+        return InProcessRun.of(SCENARIOS.resolve(scenario), OUT.resolve(name), all).succeeded().report();
     }
 
     /** The report without what deployment and the wall clock decide. */
     private static JsonNode virtual(JsonNode report) {
-        ObjectNode copy = report.deepCopy();
-        copy.remove("wallClock");
-        copy.remove("placement");
-        return copy;
+        return InProcessRun.virtual(report);
     }
 
     /** The quickstart on the embedded node, then on the three workers with pack and with spread: the same virtual report. */

@@ -1,14 +1,9 @@
 package dev.pipelab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pipelab.cli.Main;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,21 +21,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class NodeFaultsIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path SCENARIOS = Path.of("..", "scenarios").toAbsolutePath().normalize();
     private static final Path OUT = Path.of("target", "node-faults-it").toAbsolutePath();
 
-    private record Ran(int code, String out, String err, JsonNode report) {}
-
-    private static Ran run(String name, List<String> args) throws IOException {
-        Path out = OUT.resolve(name);
-        List<String> all = new ArrayList<>(List.of("run", SCENARIOS.resolve("quickstart.yaml").toString(), "--steps", "4",
-                "--no-dashboard", "--out", out.toString()));
+    private static InProcessRun run(String name, List<String> args) {
+        List<String> all = new ArrayList<>(List.of("--steps", "4"));
         all.addAll(args);
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Main.execute(new PrintWriter(o), new PrintWriter(e), all.toArray(String[]::new));
-        return new Ran(code, o.toString(), e.toString(), JSON.readTree(out.resolve("report.json").toFile()));
+        return InProcessRun.of(SCENARIOS.resolve("quickstart.yaml"), OUT.resolve(name), all);
     }
 
     /** The schedule's settings on the quickstart (interleaved needs two model stages per rank and m a multiple of p). */
@@ -61,18 +48,17 @@ class NodeFaultsIT {
             List<String> args = new ArrayList<>(schedule(scheduleName));
             args.addAll(List.of("--cluster", workers.seed(), "--placement", "spread", "--set", "recovery.checkpointEverySteps=1",
                     "--fault", "node.kill node:1 at=2+0.05"));
-            Ran r = run("kill-" + scheduleName, args);
-            assertThat(r.code()).as("stdout: %s\nstderr: %s", r.out(), r.err()).isZero();
-            assertThat(r.report().path("status").asText()).isEqualTo("completed");
+            JsonNode report = run("kill-" + scheduleName, args).succeeded().report();
+            assertThat(report.path("status").asText()).isEqualTo("completed");
             assertThat(victim.waitFor(30, TimeUnit.SECONDS)).as("the killed worker is gone").isTrue();
             assertThat(victim.exitValue()).as("killed by SIGKILL").isEqualTo(128 + 9);
-            assertThat(r.report().path("recovery").path("recoveries").size()).isEqualTo(1);
-            JsonNode recovery = r.report().path("recovery").path("recoveries").get(0);
+            assertThat(report.path("recovery").path("recoveries").size()).isEqualTo(1);
+            JsonNode recovery = report.path("recovery").path("recoveries").get(0);
             assertThat(recovery.path("reason").asText()).contains("node 1").contains("node.kill");
             assertThat(recovery.path("wallDetectSeconds").asDouble()).as("Pekko's failure detector and downing").isBetween(3.0, 60.0);
             assertThat(recovery.path("wallRestartSeconds").asDouble()).isPositive();
-            assertThat(r.report().path("recovery").path("ledger").path("balanced").asBoolean()).isTrue();
-            assertThat(r.report().path("completedSteps").asInt()).isGreaterThanOrEqualTo(4);
+            assertThat(report.path("recovery").path("ledger").path("balanced").asBoolean()).isTrue();
+            assertThat(report.path("completedSteps").asInt()).isGreaterThanOrEqualTo(4);
         } finally {
             List<String> unclean = workers.reap(victim == null ? List.of() : List.of(victim));
             assertThat(unclean).as("worker logs in " + OUT).isEmpty();
@@ -89,14 +75,13 @@ class NodeFaultsIT {
             List<String> args = new ArrayList<>(schedule(scheduleName));
             args.addAll(List.of("--cluster", workers.seed(), "--placement", "spread", "--set", "recovery.checkpointEverySteps=1",
                     "--fault", "node.pause node:2 at=1 for=2"));
-            Ran r = run("pause-" + scheduleName, args);
-            assertThat(r.code()).as("stdout: %s\nstderr: %s", r.out(), r.err()).isZero();
-            assertThat(r.report().path("status").asText()).isEqualTo("completed");
-            assertThat(r.report().path("recovery").path("recoveries").size()).isZero();
+            JsonNode report = run("pause-" + scheduleName, args).succeeded().report();
+            assertThat(report.path("status").asText()).isEqualTo("completed");
+            assertThat(report.path("recovery").path("recoveries").size()).isZero();
             assertThat(paused.isAlive()).as("the paused worker lives on").isTrue();
             // the pause stalled the node's stages for 2 emulated seconds in the step it fell in
             double slowest = 0;
-            for (JsonNode s : r.report().path("steps")) slowest = Math.max(slowest, s.path("stepTimeSeconds").asDouble());
+            for (JsonNode s : report.path("steps")) slowest = Math.max(slowest, s.path("stepTimeSeconds").asDouble());
             assertThat(slowest).isGreaterThan(2.0);
         } finally {
             assertThat(workers.reap(List.of())).as("worker logs in " + OUT).isEmpty();
