@@ -32,7 +32,7 @@ class ArchitectureTest {
     private static final String[] TELEMETRY_CONSUMERS = {"dev.pipelab.monitoring.dashboard..", "dev.pipelab.monitoring.metrics..",
             "dev.pipelab.monitoring.report..", "dev.pipelab.monitoring.trace.."};
     private static final String[] PURE_PACKAGES = {"dev.pipelab.model..", "dev.pipelab.schedule..", "dev.pipelab.scenario..", "dev.pipelab.fault..",
-            "dev.pipelab.plan..", "dev.pipelab.numerics..", "dev.pipelab.clock.."};
+            "dev.pipelab.plan..", "dev.pipelab.numerics..", "dev.pipelab.clock..", "dev.pipelab.goodput.."};
     private static final Set<String> HALF_PURE_PACKAGES = Set.of("dev.pipelab.link", "dev.pipelab.stage");
     /** The decisions the pipeline's actors delegate, so that plain unit tests drive them. */
     private static final List<String> PURE_PARTNERS_IN_PIPELINE = List.of("dev.pipelab.pipeline.Quiescence", "dev.pipelab.pipeline.DataLoader",

@@ -7,10 +7,12 @@ import dev.pipelab.stage.OomPolicy;
 
 import dev.pipelab.fault.Fault;
 import dev.pipelab.fault.FaultInbox;
+import dev.pipelab.fault.RandomFaults;
 import dev.pipelab.fault.RecoverySpec;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * How to run: the clock ({@code speed} = emulated seconds per wall second, used in wall mode), how many steps,
@@ -20,12 +22,13 @@ import java.util.List;
  * detected by message counting, never by this timeout).
  */
 public record RunOptions(ClockMode clock, double speed, int steps, EventSink sink, TelemetryLevel telemetry, OomPolicy oom,
-                         Duration safetyTimeout, List<Fault> faults, RecoverySpec recovery, FaultInbox liveFaults) {
+                         Duration safetyTimeout, List<Fault> faults, RecoverySpec recovery, FaultInbox liveFaults,
+                         Optional<RandomFaults> randomFaults) {
 
     /** Without faults, and no checkpoints. */
     public RunOptions(ClockMode clock, double speed, int steps, EventSink sink, TelemetryLevel telemetry, OomPolicy oom,
                       Duration safetyTimeout) {
-        this(clock, speed, steps, sink, telemetry, oom, safetyTimeout, List.of(), RecoverySpec.NONE, FaultInbox.NONE);
+        this(clock, speed, steps, sink, telemetry, oom, safetyTimeout, List.of(), RecoverySpec.NONE, FaultInbox.NONE, Optional.empty());
     }
 
     public RunOptions {
@@ -37,6 +40,7 @@ public record RunOptions(ClockMode clock, double speed, int steps, EventSink sin
         faults = List.copyOf(faults);
         if (recovery == null) throw new IllegalArgumentException("recovery must be given (RecoverySpec.NONE for none)");
         if (liveFaults == null) throw new IllegalArgumentException("liveFaults must be given (FaultInbox.NONE for none)");
+        if (randomFaults == null) throw new IllegalArgumentException("randomFaults must be given (Optional.empty() for none)");
     }
 
     /** As given, with every span recorded unless {@code sink} is {@link EventSink#NONE}. */
@@ -50,24 +54,29 @@ public record RunOptions(ClockMode clock, double speed, int steps, EventSink sin
     }
 
     public RunOptions withTelemetry(TelemetryLevel level) {
-        return new RunOptions(clock, speed, steps, sink, level, oom, safetyTimeout, faults, recovery, liveFaults);
+        return new RunOptions(clock, speed, steps, sink, level, oom, safetyTimeout, faults, recovery, liveFaults, randomFaults);
     }
 
     public RunOptions withOom(OomPolicy policy) {
-        return new RunOptions(clock, speed, steps, sink, telemetry, policy, safetyTimeout, faults, recovery, liveFaults);
+        return new RunOptions(clock, speed, steps, sink, telemetry, policy, safetyTimeout, faults, recovery, liveFaults, randomFaults);
     }
 
     /** The same run with {@code faults} injected (targets concrete: choices resolved) and {@code recovery}. */
     public RunOptions withFaults(List<Fault> faults, RecoverySpec recovery) {
-        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, liveFaults);
+        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, liveFaults, randomFaults);
+    }
+
+    /** The same run interrupted at the rates of {@code random} (scenario {@code faults.random}; docs/faults.md). */
+    public RunOptions withRandomFaults(Optional<RandomFaults> random) {
+        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, liveFaults, random);
     }
 
     /** The same run taking faults added to {@code inbox} while it runs (each from the next attempt's start). */
     public RunOptions withLiveFaults(FaultInbox inbox) {
-        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, inbox);
+        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, inbox, randomFaults);
     }
 
     public RunOptions withWallClock(double speed) {
-        return new RunOptions(ClockMode.WALL, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, liveFaults);
+        return new RunOptions(ClockMode.WALL, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, liveFaults, randomFaults);
     }
 }

@@ -1,6 +1,7 @@
 package dev.pipelab.scenario;
 
 import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.RandomFaults;
 import dev.pipelab.fault.RecoverySpec;
 import java.util.List;
 import java.util.Optional;
@@ -11,15 +12,24 @@ import java.util.Optional;
  * the schema allows; cross-field rules (p within layers, ...) are checked by the loader too.
  * Optional keys are {@link Optional}s or carry the documented default; there is no null. {@code faults} are the file's
  * {@code faults:} entries as written (choices unresolved, not yet checked against a run: {@code fault.FaultCheck} does that
- * when the run's shape is known), {@code recovery} its {@code recovery:} settings with their defaults.
+ * when the run's shape is known), {@code recovery} its {@code recovery:} settings with their defaults,
+ * {@code randomFaults} its {@code faults.random:} rate model, if any.
  */
 public record Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch,
                        Training training, Optional<Costs> costs, long seed, Optional<Real> real, Telemetry telemetry,
-                       Cluster cluster, List<Fault> faults, RecoverySpec recovery) {
+                       Cluster cluster, List<Fault> faults, RecoverySpec recovery, Optional<RandomFaults> randomFaults) {
 
     public Scenario {
         faults = List.copyOf(faults);
         if (recovery == null) throw new IllegalArgumentException("recovery must be given (RecoverySpec.NONE for the defaults)");
+        if (randomFaults == null) throw new IllegalArgumentException("randomFaults must be given (Optional.empty() for none)");
+    }
+
+    /** A scenario without random faults ({@code faults.random}). */
+    public Scenario(String name, Model model, Hardware hardware, Parallelism parallelism, Batch batch, Training training,
+                    Optional<Costs> costs, long seed, Optional<Real> real, Telemetry telemetry, Cluster cluster, List<Fault> faults,
+                    RecoverySpec recovery) {
+        this(name, model, hardware, parallelism, batch, training, costs, seed, real, telemetry, cluster, faults, recovery, Optional.empty());
     }
 
     /** A scenario without faults, recovering with the defaults ({@link RecoverySpec#NONE}). */
