@@ -69,6 +69,38 @@ public final class FaultTimeline {
         return out;
     }
 
+    /**
+     * Adds a fault whose moment is fixed already: injected at {@code injectAt} on the run's axis (a random interruption,
+     * {@code FaultDraws}). Returns its index.
+     */
+    public int scheduled(Fault fault, double injectAt) {
+        int i = inject(fault);
+        pending.remove(Integer.valueOf(i));
+        this.injectAt[i] = injectAt;
+        healAt[i] = fault.kind().instant() ? Double.POSITIVE_INFINITY : injectAt + fault.durationSeconds();
+        return i;
+    }
+
+    /**
+     * The {@code stage.crash} that fails the attempt begun at {@code attemptStart} if it fails at or before
+     * {@code bound}: among those not fired whose moment is known, the one with the earliest moment (one before the
+     * attempt acts at its start), the lowest index among equals; -1 for none. A crash fails the job at its moment
+     * whether or not its stage was computing then: which stage reports first is a matter of thread timing, this is not.
+     */
+    public int firstCrash(double attemptStart, double bound) {
+        int best = -1;
+        double at = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < faults.size(); i++) {
+            if (faults.get(i).kind() != FaultKind.STAGE_CRASH || fired[i] || Double.isNaN(injectAt[i])) continue;
+            double m = Math.max(injectAt[i], attemptStart);
+            if (m <= bound && m < at) {
+                best = i;
+                at = m;
+            }
+        }
+        return best;
+    }
+
     public boolean isEmpty() { return faults.isEmpty(); }
 
     /** An attempt at training step {@code step} starts at {@code runSeconds}; fixes the times the step's first start fixes. */

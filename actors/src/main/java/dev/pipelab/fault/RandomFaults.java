@@ -59,7 +59,13 @@ public record RandomFaults(long seed, double scale, Optional<Double> mtbfHours, 
      * @param detectSeconds how long the failure goes unnoticed; NaN: {@code recovery.detectSeconds}
      * @param repairSeconds how long the failed node is out of the job (0: it is not, the restart runs where it was)
      */
-    public record Rate(Kind kind, double perHour, double weight, double detectSeconds, double repairSeconds) {}
+    public record Rate(Kind kind, double perHour, double weight, double detectSeconds, double repairSeconds) {
+
+        /** How long this kind's failure goes unnoticed under {@code recovery}: its own setting, or the heartbeat timeout. */
+        public double detect(RecoverySpec recovery) {
+            return Double.isNaN(detectSeconds) ? recovery.detectSeconds() : detectSeconds;
+        }
+    }
 
     /** What the rates act on: the job's devices and nodes. */
     public record Size(long devices, long nodes) {}

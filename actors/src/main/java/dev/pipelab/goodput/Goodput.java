@@ -138,7 +138,7 @@ public final class Goodput {
                 break;
             }
             RandomFaults.Rate rate = in.rates().rate(hit.kind()).orElseThrow();
-            double detect = detectSeconds(rate, recovery);
+            double detect = rate.detect(recovery);
             RecoveryBook.Rollback back = book.rollBack(failedAt, detect, rate.repairSeconds(), attemptStart);
             interruptions.add(new Interruption(hit, training, failedAt, back, detect, rate.repairSeconds()));
             byKind.merge(hit.kind(), 1, Integer::sum);
@@ -148,10 +148,5 @@ public final class Goodput {
         progress.at(run, book.committedSteps());
         return new Result(in, status, reason, book.totals(run), attempts, List.copyOf(interruptions), byKind,
                 in.rates().mtbfSeconds(draws.size()));
-    }
-
-    /** How long an interruption of this kind goes unnoticed: its own setting, or the recovery's heartbeat timeout. */
-    public static double detectSeconds(RandomFaults.Rate rate, RecoverySpec recovery) {
-        return Double.isNaN(rate.detectSeconds()) ? recovery.detectSeconds() : rate.detectSeconds();
     }
 }

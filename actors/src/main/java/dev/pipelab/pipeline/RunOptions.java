@@ -23,7 +23,7 @@ import java.util.Optional;
  */
 public record RunOptions(ClockMode clock, double speed, int steps, EventSink sink, TelemetryLevel telemetry, OomPolicy oom,
                          Duration safetyTimeout, List<Fault> faults, RecoverySpec recovery, FaultInbox liveFaults,
-                         Optional<RandomFaults> randomFaults) {
+                         Optional<RandomRun> randomFaults) {
 
     /** Without faults, and no checkpoints. */
     public RunOptions(ClockMode clock, double speed, int steps, EventSink sink, TelemetryLevel telemetry, OomPolicy oom,
@@ -66,9 +66,16 @@ public record RunOptions(ClockMode clock, double speed, int steps, EventSink sin
         return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, liveFaults, randomFaults);
     }
 
+    /**
+     * Interruptions at {@code rates} for a job whose stages span {@code tensor} devices, {@code devicesPerNode} to a node
+     * (what the rates' devices and nodes are).
+     */
+    public record RandomRun(RandomFaults rates, int tensor, int devicesPerNode) {}
+
     /** The same run interrupted at the rates of {@code random} (scenario {@code faults.random}; docs/faults.md). */
-    public RunOptions withRandomFaults(Optional<RandomFaults> random) {
-        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, liveFaults, random);
+    public RunOptions withRandomFaults(RandomFaults rates, int tensor, int devicesPerNode) {
+        return new RunOptions(clock, speed, steps, sink, telemetry, oom, safetyTimeout, faults, recovery, liveFaults,
+                Optional.of(new RandomRun(rates, tensor, devicesPerNode)));
     }
 
     /** The same run taking faults added to {@code inbox} while it runs (each from the next attempt's start). */

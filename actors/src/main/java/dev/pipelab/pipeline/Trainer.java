@@ -4,10 +4,13 @@ import dev.pipelab.clock.Clock;
 import dev.pipelab.cluster.Host;
 import dev.pipelab.cluster.NodePlacement;
 import dev.pipelab.fault.Fault;
+import dev.pipelab.fault.FaultDraws;
 import dev.pipelab.fault.FaultKind;
 import dev.pipelab.fault.FaultTarget;
 import dev.pipelab.fault.FaultTimeline;
 import dev.pipelab.fault.FaultWindow;
+import dev.pipelab.fault.RandomFaults;
+import dev.pipelab.fault.RecoveryBook;
 import dev.pipelab.fault.RecoverySpec;
 import dev.pipelab.link.CreditWindow;
 import dev.pipelab.link.Link;
@@ -220,6 +223,14 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private final Map<Integer, List<Payload>> weightsByRank = new TreeMap<>();
     /** When each fault acts (docs/faults.md). */
     private final FaultTimeline faults;
+    /** The random interruptions still to come (scenario {@code faults.random}), read as the run's axis advances. */
+    private final Optional<FaultDraws> draws;
+    /** The next random interruption, not yet on the timeline. */
+    private FaultDraws.Draw ahead;
+    /** The random interruptions on the timeline, by fault index: their kind's detection and repair. */
+    private final Map<Integer, FaultDraws.Draw> drawn = new java.util.HashMap<>();
+    /** The last attempt's step time: how far ahead the random interruptions are put on the timeline. */
+    private double lastStepSeconds;
     /** The training step the current attempt runs ({@link #step} numbers attempts). */
     private int trainingStep;
     /** Where the current attempt began on the run's axis. */
@@ -282,11 +293,11 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         spawnReplicas();
         this.records = new StepRecords(d, linkRecordsPerStep);
         this.faults = new FaultTimeline(options.faults());
-        long bytes = 0;
-        for (StageCost c : spec.costs()) bytes += c.staticBytes();
-        // one replica's parameters, gradients and optimizer state: what a device holds besides activations
-        this.checkpointBytes = bytes;
-        this.lineage = new Lineage(spec.schedule().microBatches(), options.recovery());
+        this.draws = options.randomFaults().map(r -> new FaultDraws(r.rates(), d, spec.schedule().ranks(), r.tensor(), r.devicesPerNode()));
+        this.ahead = draws.map(FaultDraws::next).orElse(null);
+        this.checkpointBytes = spec.checkpointBytes();
+        this.lineage = new Lineage(spec.schedule().microBatches(), options.recovery(),
+                options.randomFaults().map(r -> r.rates().spares()).orElse(0));
         this.telemetryGrace = context.getSystem().settings().config().getDuration("pipelab.telemetry-grace");
     }
 
@@ -401,6 +412,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             int i = faults.inject(f);
             getContext().getLog().info("live fault {} ({}) acts from attempt {}", i, f.describe(), k);
         }
+        // the interruptions this attempt is likely to see reach its stages as crash windows, so that they really crash;
+        // whether the attempt fails is decided from the timeline (firstCrash), not from which stage says so first
+        pullDraws(runSeconds + 2 * lastStepSeconds);
         faults.begin(training, runSeconds);
         stepOpen = true;
         doomedAt = Double.NaN;
@@ -545,6 +559,20 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     }
 
     private Behavior<Command> endStep() {
+        double stepTime = 0;
+        List<StageReport> all = new ArrayList<>();
+        for (List<StageReport> reports : replicaReports.values()) {
+            for (StageReport r : reports) {
+                stepTime = Math.max(stepTime, r.optimizerEnd());
+                all.add(r);
+            }
+        }
+        lastStepSeconds = stepTime;
+        // a crash before the attempt's end fails it, even when its stage had nothing left to run at that moment
+        double end = attemptStart + stepTime;
+        pullDraws(end);
+        int crash = faults.firstCrash(attemptStart, Math.nextDown(end));
+        if (crash >= 0) return failAttempt(crash, Math.max(faults.injectAt(crash), attemptStart), crashReason(crash), List.of());
         stepOpen = false;
         if (spec.real().isPresent()) {
             // the sequential reference's order: replica by replica, micro-batch by micro-batch, from 0
@@ -553,14 +581,6 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             double loss = sum / ((double) spec.schedule().microBatches() * spec.replicas());
             losses.add(loss);
             options.sink().emit(new Event.StepLoss(step, loss));
-        }
-        double stepTime = 0;
-        List<StageReport> all = new ArrayList<>();
-        for (List<StageReport> reports : replicaReports.values()) {
-            for (StageReport r : reports) {
-                stepTime = Math.max(stepTime, r.optimizerEnd());
-                all.add(r);
-            }
         }
         steps.add(new RunResult.StepResult(step, stepTime, runSeconds, all));
         runSeconds += stepTime;
@@ -670,34 +690,68 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private Behavior<Command> onStepFailed(StepFailed f) {
         if (!stepOpen || f.step() != step) return this;
         double failedAt = attemptStart + f.atSeconds();
-        boolean instant = f.fault() >= 0 && faults.fault(f.fault()).kind().instant();
         // an instant fault fails at its own moment (exactly, not through step-local time), or at the attempt's start
         // when that moment passed while no attempt ran
-        if (instant) failedAt = Math.max(faults.injectAt(f.fault()), attemptStart);
-        if (instant) {
-            faults.fired(f.fault());
-            faults.injectedSaid(f.fault());
-            Fault x = faults.fault(f.fault());
-            options.sink().emit(new Event.FaultInjected(step, failedAt, f.fault(), x.kind().key(), x.target().toString(), x.describe()));
+        if (f.fault() >= 0 && faults.fault(f.fault()).kind().instant()) failedAt = Math.max(faults.injectAt(f.fault()), attemptStart);
+        // the first crash fails the attempt, whichever stage's report came first
+        pullDraws(Math.nextUp(failedAt));
+        int first = faults.firstCrash(attemptStart, failedAt);
+        if (first >= 0 && first != f.fault()) {
+            return failAttempt(first, Math.max(faults.injectAt(first), attemptStart), crashReason(first), f.records());
+        }
+        return failAttempt(f.fault(), failedAt, f.reason(), f.records());
+    }
+
+    private String crashReason(int fault) {
+        FaultDraws.Draw d = drawn.get(fault);
+        return "injected stage.crash (fault " + fault + (d == null ? "" : ", a random " + d.kind().key() + " interruption") + ")";
+    }
+
+    /**
+     * The attempt failed at {@code failedAt} (fault {@code fault}, or -1): every replica's work in it is lost (training
+     * is synchronous). With a checkpoint, the failed ranks are restarted (a crashed actor was already, by its
+     * supervisor), every rank is put back to the checkpoint and the steps since it are replayed from the data loader's
+     * committed offsets; the time this costs is modelled (detection, a spare node, restart, loading the checkpoint:
+     * {@link RecoveryBook}). Without one, or after too many failures of the same step, the run ends.
+     */
+    private Behavior<Command> failAttempt(int fault, double failedAt, String reason, List<StageRecord> partial) {
+        if (fault >= 0 && faults.fault(fault).kind().instant()) {
+            faults.fired(fault);
+            faults.injectedSaid(fault);
+            Fault x = faults.fault(fault);
+            options.sink().emit(new Event.FaultInjected(step, failedAt, fault, x.kind().key(), x.target().toString(), x.describe()));
         }
         RecoverySpec recovery = options.recovery();
         if (!recovery.checkpoints()) {
-            records.partial(f.records());
-            abandon(f.reason());
+            records.partial(partial);
+            abandon(reason);
             // with faults injected, say why the failure was not recovered from; without, the failure is the whole story
             String hint = faults.isEmpty() ? "" : " (no checkpoint to recover from: set recovery.checkpointEverySteps)";
-            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(f.reason() + hint));
+            return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of(reason + hint));
         }
         int failures = lineage.failed(trainingStep);
         if (failures > recovery.maxRestarts()) {
-            records.partial(f.records());
-            abandon(f.reason());
+            records.partial(partial);
+            abandon(reason);
             return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of("training step " + trainingStep + " failed "
-                    + failures + " times (recovery.maxRestarts = " + recovery.maxRestarts() + "), the last: " + f.reason()));
+                    + failures + " times (recovery.maxRestarts = " + recovery.maxRestarts() + "), the last: " + reason));
         }
         // a crash, an out-of-memory and a link that gave up are noticed where they happen (the supervisor, the
-        // allocator, the sender's timeout); the heartbeat timeout is for what goes silent (node faults)
-        return recover(failedAt, failedAt, f.fault(), f.reason(), false);
+        // allocator, the sender's timeout); a random interruption as its kind says (docs/faults.md)
+        FaultDraws.Draw draw = drawn.get(fault);
+        if (draw == null) return recover(failedAt, 0, 0, fault, reason, false);
+        RandomFaults.Rate rate = options.randomFaults().orElseThrow().rates().rate(draw.kind()).orElseThrow();
+        return recover(failedAt, rate.detect(recovery), rate.repairSeconds(), fault, reason, false);
+    }
+
+    /** Puts the random interruptions before {@code until} (run axis) on the timeline. */
+    private void pullDraws(double until) {
+        if (draws.isEmpty()) return;
+        while (ahead.atSeconds() < until) {
+            int i = faults.scheduled(ahead.fault(draws.get().rates().seed()), ahead.atSeconds());
+            drawn.put(i, ahead);
+            ahead = draws.get().next();
+        }
     }
 
     /**
@@ -705,14 +759,15 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
      * abandons the attempt, puts the time recovery costs on the run's axis and starts the replay from the last
      * checkpoint, after spawning the replicas again over the surviving nodes when {@code respawn}.
      */
-    private Behavior<Command> recover(double failedAt, double detectedAt, int fault, String reason, boolean respawn) {
+    private Behavior<Command> recover(double failedAt, double detectSeconds, double repairSeconds, int fault, String reason,
+                                      boolean respawn) {
         // the attempt is drawn without its actors' records: in virtual time how far each actor had run when the trainer
         // heard of the failure depends on thread timing, and two runs of one scenario must give the same report
         if (stepOpen) options.sink().emit(new Event.StepAbandoned(step, reason, List.of(), List.of(), 0));
         stepOpen = false;
         // the replayed steps' first runs no longer count: their offsets are consumed again
-        Lineage.Rollback back = lineage.rollBack(failedAt, detectedAt, attemptStart);
-        Event.Recovered recovered = new Event.Recovered(step, fault, reason, failedAt, detectedAt, back.recoveredAtSeconds(),
+        RecoveryBook.Rollback back = lineage.rollBack(failedAt, detectSeconds, repairSeconds, attemptStart);
+        Event.Recovered recovered = new Event.Recovered(step, fault, reason, failedAt, back.detectedAtSeconds(), back.recoveredAtSeconds(),
                 back.resumeAt(), back.replayedSteps(), back.lostWorkSeconds());
         // a respawn's wall time is known once the replicas run again: the event waits for it (onReplicaReady)
         if (respawn) pendingRecovered = recovered;
@@ -789,7 +844,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         }
         placement = moved.get();
         // a node that goes silent is noticed by the heartbeat timeout (modelled: recovery.detectSeconds)
-        return recover(failedAt, failedAt + recovery.detectSeconds(), fault, reason, true);
+        return recover(failedAt, recovery.detectSeconds(), 0, fault, reason, true);
     }
 
 

@@ -221,13 +221,17 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     /**
      * What a stage keeps across a restart by its supervisor: its wiring (a restarted process rejoins the same job,
-     * with the same peers) and its message counters (so that quiescence detection still balances). Everything else,
-     * the model and the step, is lost with the crashed instance.
+     * with the same peers), its message counters (so that quiescence detection still balances), and the messages of
+     * a later attempt that came before it crashed (in virtual time a peer can be an attempt ahead of this actor's
+     * crash in its own queue: those messages were sent to the job's new attempt, so the new instance gets them; lost,
+     * the new attempt would wait for them forever). Everything else, the model and the step, is lost with the crashed
+     * instance.
      */
     private static final class Kept {
         Connect wiring;
         long sent;
         long received;
+        final List<Command> early = new ArrayList<>();
     }
 
     /** What an injected {@code stage.crash} throws: a real exception, handled by the actor's real supervision. */
@@ -255,7 +259,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     private boolean failed;
     /** A {@link Blocked} was sent and no probe has come since: at most one notice is outstanding. */
     private boolean noticeOutstanding;
-    private final List<Command> early = new ArrayList<>();
+    /** Messages of a later attempt than the current one, handled when it starts (kept across a restart). */
+    private final List<Command> early;
     private long sent;
     private long received;
     /** Optimizer steps applied to this rank's model since its initial weights (a {@link Restore} sets it). */
@@ -282,6 +287,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         this.wiring = kept.wiring;
         this.sent = kept.sent;
         this.received = kept.received;
+        this.early = kept.early;
         this.restarted = kept.wiring != null;
         this.timers = timers;
         this.clock = Clock.of(setup.clock(), setup.speed());

@@ -1,5 +1,6 @@
 package dev.pipelab.pipeline;
 
+import dev.pipelab.fault.RecoveryBook;
 import dev.pipelab.fault.RecoverySpec;
 import dev.pipelab.monitoring.Event;
 import dev.pipelab.protocol.Payload;
@@ -22,7 +23,7 @@ class LineageTest {
 
     @Test
     void aStepCommitsOnceWithItsOwnOffsetsAndOneOptimizerStepPerRank() {
-        Lineage l = new Lineage(2, SPEC);
+        Lineage l = new Lineage(2, SPEC, 0);
         assertThat(l.commit(0, 1.5, consumed(0))).isEmpty();
         assertThat(l.commit(0, 1.5, consumed(0))).isEqualTo("ledger: training step 0 committed twice");
         assertThat(l.commit(2, 1.5, consumed(4))).isEqualTo("ledger: training step 2 committed after 1 steps");
@@ -36,7 +37,7 @@ class LineageTest {
 
     @Test
     void aFailureRollsBackToTheLastCheckpointAndCostsRestartAndReading() {
-        Lineage l = new Lineage(2, SPEC);
+        Lineage l = new Lineage(2, SPEC, 0);
         assertThat(l.commit(0, 1.0, consumed(0))).isEmpty();
         assertThat(l.checkpointDue(0)).isFalse();
         assertThat(l.commit(1, 2.0, consumed(2))).isEmpty();
@@ -46,7 +47,7 @@ class LineageTest {
         assertThat(l.commit(2, 3.0, consumed(4))).isEmpty();
         // training step 3 fails 0.5 s into its attempt, which began at t = 10: step 2 is replayed
         assertThat(l.failed(3)).isEqualTo(1);
-        Lineage.Rollback back = l.rollBack(10.5, 10.5, 10.0);
+        RecoveryBook.Rollback back = l.rollBack(10.5, 0, 0, 10.0);
         assertThat(back.resumeAt()).isEqualTo(2);
         assertThat(back.replayedSteps()).isEqualTo(1);
         assertThat(back.lostWorkSeconds()).isEqualTo(0.5 + 3.0);
@@ -60,9 +61,9 @@ class LineageTest {
 
     @Test
     void theRunsStartIsACheckpointThatNeedsNothingReadBack() {
-        Lineage l = new Lineage(2, SPEC);
-        Lineage.Rollback back = l.rollBack(0.25, 0.25, 0.0);
-        assertThat(back).isEqualTo(new Lineage.Rollback(0, 0, 0.25, 30.25));
+        Lineage l = new Lineage(2, SPEC, 0);
+        RecoveryBook.Rollback back = l.rollBack(0.25, 0, 0, 0.0);
+        assertThat(back).isEqualTo(new RecoveryBook.Rollback(0, 0, 0.25, 0.25, 0.25, 30.25));
         assertThat(l.checkpointState()).isEmpty();
         assertThat(l.failed(0)).isEqualTo(1);
         assertThat(l.failed(0)).isEqualTo(2);
