@@ -155,6 +155,23 @@ public final class FaultTimeline {
         return out;
     }
 
+    /**
+     * The windows of the current attempt of every target that has any, as {@link #windows(FaultTarget)} gives them: one
+     * pass over the faults, so that a run of thousands of stages with hundreds of faults does not ask each of them.
+     */
+    public java.util.Map<FaultTarget, List<FaultWindow>> windowsByTarget() {
+        java.util.Map<FaultTarget, List<FaultWindow>> out = new java.util.HashMap<>();
+        for (int i = 0; i < faults.size(); i++) {
+            Fault f = faults.get(i);
+            if (Double.isNaN(injectAt[i]) || fired[i] && f.kind().instant()) continue;
+            double heal = Double.isNaN(healAt[i]) ? Double.POSITIVE_INFINITY : healAt[i];
+            if (!f.kind().instant() && heal <= attemptStart) continue;
+            out.computeIfAbsent(f.target(), t -> new ArrayList<>())
+                    .add(new FaultWindow(i, f.kind(), injectAt[i] - attemptStart, heal - attemptStart, f.value(), f.seed()));
+        }
+        return out;
+    }
+
     /** Faults injected at or before {@code runSeconds} not yet said (each said once), ascending by index. */
     public List<Integer> injectedBy(double runSeconds) {
         List<Integer> out = new ArrayList<>();

@@ -428,6 +428,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         long perStep = (long) spec.schedule().microBatches() * spec.replicas();
         options.sink().emit(new Event.StepStarted(k, runSeconds, training * perStep, spec.schedule().microBatches()));
         long epoch = clock.epoch();
+        Map<FaultTarget, List<FaultWindow>> windows = faults.windowsByTarget();
         for (int x = 0; x < pipelines.size(); x++) {
             Map<Integer, Stage.Restore> restores = new TreeMap<>();
             if (restore) {
@@ -435,7 +436,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                     restores.put(r, new Stage.Restore(lineage.checkpointStep(), lineage.checkpointState().getOrDefault(r, List.of())));
                 }
             }
-            pipelines.get(x).tell(new Pipeline.RunStep(k, training, epoch, stageFaults(x), restores));
+            pipelines.get(x).tell(new Pipeline.RunStep(k, training, epoch, stageFaults(x, windows), restores));
         }
     }
 
@@ -472,21 +473,21 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     static final double MAX_PAUSE_SECONDS = 60;
 
     /** The current attempt's faults on replica {@code x}'s ranks and their outgoing links, by rank (none: empty). */
-    private Map<Integer, StageFaults> stageFaults(int x) {
+    private Map<Integer, StageFaults> stageFaults(int x, Map<FaultTarget, List<FaultWindow>> windows) {
         if (faults.isEmpty()) return Map.of(); // (live faults make it non-empty)
         Map<Integer, StageFaults> out = new TreeMap<>();
         int p = spec.schedule().ranks();
         for (int r = 0; r < p; r++) {
-            List<FaultWindow> stage = new ArrayList<>(faults.windows(new FaultTarget.Stage(x, r)));
-            for (FaultWindow w : faults.windows(new FaultTarget.Node(placement.node(x, r)))) {
+            List<FaultWindow> stage = new ArrayList<>(windows.getOrDefault(new FaultTarget.Stage(x, r), List.of()));
+            for (FaultWindow w : windows.getOrDefault(new FaultTarget.Node(placement.node(x, r)), List.of())) {
                 if (w.kind() == FaultKind.NODE_PAUSE) stage.add(w);
             }
             Map<Integer, List<FaultWindow>> links = new TreeMap<>();
             for (int q = 0; q < p; q++) {
-                List<FaultWindow> w = faults.windows(new FaultTarget.Link(x, r, q));
+                List<FaultWindow> w = windows.getOrDefault(new FaultTarget.Link(x, r, q), List.of());
                 if (!w.isEmpty()) links.put(q, w);
             }
-            List<FaultWindow> ring = faults.windows(new FaultTarget.Ring(x, r));
+            List<FaultWindow> ring = windows.getOrDefault(new FaultTarget.Ring(x, r), List.of());
             StageFaults f = new StageFaults(stage, links, ring, options.recovery().retransmitSeconds(),
                     options.recovery().timeoutSeconds());
             if (!f.isEmpty()) out.put(r, f);
