@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pipelab.fault.Fault;
 import dev.pipelab.fault.FaultProblem;
 import dev.pipelab.fault.FaultSyntax;
+import dev.pipelab.fault.RandomFaults;
+import dev.pipelab.fault.RandomFaultsSyntax;
 import dev.pipelab.fault.RecoverySpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +21,8 @@ import java.util.OptionalInt;
  * Binds a tree that passed the schema and the cross-field rules to a {@link Scenario}, filling every
  * documented default, so the result holds no null; the errors left to find here are a whole number too
  * large for its field, the rules of a fault entry the schema cannot say (a kind's own parameter and range, a duration
- * or a heal: {@link FaultSyntax}), and {@code recovery.elastic: true}, which is not supported yet.
+ * or a heal: {@link FaultSyntax}), the rules of {@code faults.random} ({@link RandomFaultsSyntax}), and
+ * {@code recovery.elastic: true}, which is not supported yet.
  */
 final class Binder {
 
@@ -111,24 +114,37 @@ final class Binder {
             workers.add(ranks);
         }
         Scenario.Cluster cluster = new Scenario.Cluster(text(t.path("cluster"), "placement").orElse("pack"), workers);
+        JsonNode f = t.path("faults");
+        // faults: is a list of entries, or a mapping of the rate model (random) and the entries (list)
+        boolean mapping = f.isObject();
         return new Scenario(name, model, hardware, parallelism, batch, training, costs, seed, real, telemetry, cluster,
-                faults(t.path("faults")), recovery(t.path("recovery")));
+                faults(mapping ? f.path("list") : f, mapping ? "faults.list" : "faults"), recovery(t.path("recovery")),
+                randomFaults(f.path("random"), seed));
     }
 
     /**
      * The {@code faults:} entries, read by {@link FaultSyntax#fromMap} (the reader {@code --fault} and the faults API share),
      * each problem located at its key; the schema has already checked the keys and their types.
      */
-    private List<Fault> faults(JsonNode list) {
+    private List<Fault> faults(JsonNode list, String at) {
         List<Fault> faults = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
-            String where = ScenarioSource.item("faults", i);
+            String where = ScenarioSource.item(at, i);
             Map<String, Object> entry = MAPS.convertValue(list.get(i), new TypeReference<LinkedHashMap<String, Object>>() {});
             FaultSyntax.Parsed parsed = FaultSyntax.fromMap(entry, where);
             parsed.fault().ifPresent(faults::add);
             for (FaultProblem p : parsed.problems()) errors.add(source.errorAt(p.path(), p.message()));
         }
         return List.copyOf(faults);
+    }
+
+    /** The {@code faults.random:} rate model, read by {@link RandomFaultsSyntax}, each problem located at its key. */
+    private Optional<RandomFaults> randomFaults(JsonNode section, long seed) {
+        if (!section.isObject()) return Optional.empty();
+        Map<String, Object> map = MAPS.convertValue(section, new TypeReference<LinkedHashMap<String, Object>>() {});
+        RandomFaultsSyntax.Parsed parsed = RandomFaultsSyntax.fromMap(map, "faults.random", seed);
+        for (FaultProblem p : parsed.problems()) errors.add(source.errorAt(p.path(), p.message()));
+        return parsed.faults();
     }
 
     /** The {@code recovery:} settings, each absent one at its default ({@link RecoverySpec#NONE}). */

@@ -11,7 +11,9 @@ import java.util.regex.Pattern;
 /**
  * Applies the CLI's {@code --set key.path=value} overrides to a parsed tree, in order, before validation: the
  * value is a YAML flow value, missing mappings on the way are created, and the source remembers which paths
- * came from which {@code --set} so later errors say so. A malformed override is an error on {@code --set TEXT}.
+ * came from which {@code --set} so later errors say so. A malformed override is an error on {@code --set TEXT}. A key
+ * set inside a {@code faults:} list ({@code faults.random.scale=1000}) turns the list into its long form
+ * {@code {list: [...]}} first.
  */
 final class Overrides {
 
@@ -42,6 +44,13 @@ final class Overrides {
             if (value.tree().isEmpty()) {
                 errors.addAll(value.errors());
                 continue;
+            }
+            if (steps.size() > 1 && steps.get(0).equals("faults") && steps.get(1) instanceof String && root.path("faults").isArray()) {
+                // faults written as a list is short for {list: [...]}: a key inside faults (random) needs the long form
+                ObjectNode longForm = root.objectNode();
+                longForm.set("list", root.get("faults"));
+                root.set("faults", longForm);
+                source.nest("faults", "list");
             }
             String created = firstAbsent(root, steps);
             String problem = put(root, steps, value.tree().get());

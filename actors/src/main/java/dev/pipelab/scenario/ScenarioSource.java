@@ -98,6 +98,26 @@ public final class ScenarioSource {
         }
     }
 
+    /**
+     * Records that the list at {@code path} moved to {@code path.key} (a short form written out long): the positions and
+     * overrides of its entries move with it, so errors about them still point at the text.
+     */
+    void nest(String path, String key) {
+        String p = normal(path);
+        String moved = child(p, key);
+        for (Map<String, ?> m : List.of(values, keys, overrides)) {
+            rename(m, p, moved);
+        }
+        Mark list = values.get(p);
+        if (list != null) values.put(moved, list);
+    }
+
+    private static <V> void rename(Map<String, V> map, String from, String to) {
+        for (String k : new ArrayList<>(map.keySet())) {
+            if (k.startsWith(from + "[")) map.put(to + k.substring(from.length()), map.remove(k));
+        }
+    }
+
     private Optional<String> overrideOf(String path) {
         for (String at = path; ; at = parent(at)) {
             String set = overrides.get(at);

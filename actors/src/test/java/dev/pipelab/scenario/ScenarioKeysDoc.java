@@ -2,9 +2,11 @@ package dev.pipelab.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -25,7 +27,7 @@ final class ScenarioKeysDoc {
 
     static List<Key> keys(JsonNode schema) {
         List<Key> keys = new ArrayList<>();
-        collect(schema, schema, "", keys);
+        collect(schema, schema, "", keys, new HashSet<>());
         return keys;
     }
 
@@ -34,7 +36,11 @@ final class ScenarioKeysDoc {
         return node.has("$ref") ? schema.at(node.get("$ref").asText().substring(1)) : node;
     }
 
-    private static void collect(JsonNode schema, JsonNode object, String prefix, List<Key> keys) {
+    /**
+     * Adds the rows of {@code object}'s keys and of the mappings below them; a {@code $ref} shared by several keys
+     * ({@code faults.random.kinds.*}) has its keys listed under the first only.
+     */
+    private static void collect(JsonNode schema, JsonNode object, String prefix, List<Key> keys, Set<String> expanded) {
         List<String> required = new ArrayList<>();
         object.path("required").forEach(r -> required.add(r.asText()));
         for (Iterator<Map.Entry<String, JsonNode>> it = object.path("properties").fields(); it.hasNext(); ) {
@@ -53,11 +59,11 @@ final class ScenarioKeysDoc {
             String defaultValue = required.contains(e.getKey()) ? "**required**"
                     : own.has("default") ? "`" + own.get("default").asText() + "`" : fallback;
             keys.add(new Key(path, type(target), defaultValue, allowed(target), meaning));
-            if (target.has("properties")) {
-                collect(schema, target, path, keys);
+            if (target.has("properties") && (!own.has("$ref") || expanded.add(own.get("$ref").asText()))) {
+                collect(schema, target, path, keys, expanded);
             }
             if (target.path("items").has("properties")) {
-                collect(schema, target.get("items"), path + "[]", keys); // a list of mappings: faults[].kind
+                collect(schema, target.get("items"), path + "[]", keys, expanded); // a list of mappings: faults[].kind
             }
         }
     }
@@ -69,7 +75,7 @@ final class ScenarioKeysDoc {
             if (kinds.equals(List.of("number", "array"))) {
                 return "number or list of numbers";
             }
-            return String.join(" or ", kinds.stream().map(k -> k.equals("object") ? "mapping" : k).toList());
+            return String.join(" or ", kinds.stream().map(k -> k.equals("object") ? "mapping" : k.equals("array") ? "list" : k).toList());
         }
         switch (t.asText()) {
             case "object": return "mapping";
@@ -140,6 +146,12 @@ final class ScenarioKeysDoc {
         s.append("  `atStep` must be below the run's steps;\n");
         s.append("- `one`, `all` and `percent:N` choose among the kind's targets (stages by replica and rank; pipeline links by\n");
         s.append("  replica, from, to, then ring links; nodes) with the entry's `seed`: the same seed chooses the same targets;\n");
+        s.append("- `faults:` may also be a mapping: `random` (faults at a rate) and `list` (the entries above, as `faults.list[]`);\n");
+        s.append("  `--set faults.random.KEY=VALUE` on a file whose `faults:` is a list turns it into that mapping;\n");
+        s.append("- `faults.random` needs a rate: a `preset`, kinds with `perHour`, or `mtbfHours` with kinds' `weight`s summing to 1\n");
+        s.append("  (within 1e-9); without `mtbfHours` a kind takes `perHour` and no `weight`, with it a `weight` and no `perHour`;\n");
+        s.append("  a kind written under `kinds` overrides the preset's values key by key; the kinds are `gpu` (per device-hour),\n");
+        s.append("  `host`, `network`, `maintenance` (per node-hour), `software`, `unknown` (per job-hour) (docs/faults.md);\n");
         s.append("- `recovery.elastic: true` is not supported yet.\n\n");
         s.append("| Key | Type | Default | Allowed | Meaning |\n");
         s.append("|---|---|---|---|---|\n");
