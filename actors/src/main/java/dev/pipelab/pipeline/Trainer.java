@@ -697,7 +697,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         // the first crash fails the attempt, whichever stage's report came first
         pullDraws(Math.nextUp(failedAt));
         int first = faults.firstCrash(attemptStart, failedAt);
-        if (first >= 0 && first != f.fault()) {
+        if (first >= 0) {
             return failAttempt(first, Math.max(faults.injectAt(first), attemptStart), crashReason(first), f.records());
         }
         return failAttempt(f.fault(), failedAt, f.reason(), f.records());
@@ -705,7 +705,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     private String crashReason(int fault) {
         FaultDraws.Draw d = drawn.get(fault);
-        return "injected stage.crash (fault " + fault + (d == null ? "" : ", a random " + d.kind().key() + " interruption") + ")";
+        return "injected stage.crash of " + faults.fault(fault).target() + " (fault " + fault
+                + (d == null ? "" : ", a random " + d.kind().key() + " interruption") + ")";
     }
 
     /**
