@@ -52,6 +52,16 @@ public record RunSpec(Schedule schedule, List<StageCost> costs, Network network,
         }
     }
 
+    /**
+     * What a checkpoint holds: one replica's parameters, gradients and optimizer state, the sum of its stages' static
+     * bytes (docs/faults.md, Recovery; the replicas hold the same model, so one copy is written).
+     */
+    public long checkpointBytes() {
+        long bytes = 0;
+        for (StageCost c : costs) bytes += c.staticBytes();
+        return bytes;
+    }
+
     public static RunSpec of(Plan plan) {
         return new RunSpec(plan.schedule(), plan.stageCosts(), plan.network(), plan.linkBuffer(), plan.data(),
                 plan.device().memoryBytes());
