@@ -252,7 +252,9 @@ final class GoodputCommand implements Callable<Integer> {
     static void writeAtomically(Path target, String json, String page) throws IOException {
         Path absolute = target.toAbsolutePath();
         Files.createDirectories(absolute.getParent());
-        Path tmp = Files.createTempDirectory(absolute.getParent(), "." + absolute.getFileName() + ".tmp-");
+        // a plain folder (not createTempDirectory's owner-only one): it becomes the output, readable like run's
+        Path tmp = Files.createDirectory(absolute.resolveSibling("." + absolute.getFileName() + ".tmp-" + ProcessHandle.current().pid()
+                + "-" + System.nanoTime()));
         try {
             Files.writeString(tmp.resolve("goodput.json"), json);
             Files.writeString(tmp.resolve("goodput.html"), page);

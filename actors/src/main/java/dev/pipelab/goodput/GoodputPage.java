@@ -83,7 +83,7 @@ public final class GoodputPage {
         if (!Double.isNaN(from)) rect(b, from, to);
         b.append("</g>\n");
 
-        axes(b, x, y, ticks(0, elapsed / 86400.0, false), d -> d * 86400, "days", ticks(0, maxSteps, false), s -> s, "steps");
+        axes(b, x, y, ticks(0, elapsed / 86400.0, false), d -> d * 86400, "days", ticks(0, maxSteps, false), s -> s, "committed steps");
 
         // the progress line: first, lowest, highest and last corner of each pixel column, in their order
         StringBuilder line = new StringBuilder();
@@ -169,6 +169,15 @@ public final class GoodputPage {
         }
         boolean log = highX / lowX >= 10;
         if (highX == lowX) highX = lowX + 1;
+        // a margin, so the end points are whole dots
+        if (log) {
+            lowX /= 1.08;
+            highX *= 1.08;
+        } else {
+            double margin = (highX - lowX) * 0.04;
+            lowX = Math.max(0, lowX - margin);
+            highX += margin;
+        }
         double lowY = 1, highY = 0;
         for (GoodputReport.SweepRow r : rows) {
             lowY = Math.min(lowY, r.goodput());
@@ -199,8 +208,9 @@ public final class GoodputPage {
                     + "<text class=\"legend\" x=\"%.1f\" y=\"%d\" fill=\"#2ca02c\">Young/Daly %s steps</text>%n", px, TOP, px,
                     HEIGHT - BOTTOM, px + 4, TOP + 12, GoodputText.plain(yd.steps())));
         }
+        // below the best dot, clear of the Young/Daly label at the top
         best.ifPresent(r -> b.append(String.format(Locale.ROOT, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\" fill=\"#d62728\">best: every %d steps, %s</text>%n",
-                Math.min(x.at(r.checkpointEverySteps()) + 6, WIDTH - RIGHT - 170), Math.max(y.at(r.goodput()) - 8, TOP + 26.0),
+                Math.min(x.at(r.checkpointEverySteps()) + 8, WIDTH - RIGHT - 170), y.at(r.goodput()) + 18,
                 r.checkpointEverySteps(), GoodputText.percent(r.goodput()))));
         b.append("</svg>\n");
     }
