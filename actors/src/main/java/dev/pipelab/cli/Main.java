@@ -14,7 +14,7 @@ import java.io.PrintWriter;
 @Command(name = "pipelab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A laboratory for pipeline-parallel training: plan it, run it, break it, watch it.",
         subcommands = {PlanCommand.class, ScheduleCommand.class, SearchCommand.class, ValidateCommand.class,
-                SweepCommand.class, RunCommand.class, NodeCommand.class, BenchCommand.class, ClusterCommand.class,
+                SweepCommand.class, RunCommand.class, GoodputCommand.class, NodeCommand.class, BenchCommand.class, ClusterCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -30,7 +30,12 @@ public final class Main implements Runnable {
 
     /** Runs the CLI with the given streams and returns the exit code (tests call this). */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        return execute(CommandLine.defaultFactory(), out, err, args);
+    }
+
+    /** The same, with the commands made by {@code factory} (tests hand a command what the scenario cannot yet say). */
+    static int execute(CommandLine.IFactory factory, PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = new CommandLine(new Main(), factory);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new UserErrors());

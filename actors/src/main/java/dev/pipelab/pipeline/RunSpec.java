@@ -53,8 +53,8 @@ public record RunSpec(Schedule schedule, List<StageCost> costs, Network network,
     }
 
     /**
-     * What a checkpoint holds: one replica's parameters, gradients and optimizer state (what its devices hold besides
-     * activations), written by the trainer and counted by {@code pipelab goodput}.
+     * What a checkpoint holds: one replica's parameters, gradients and optimizer state, the sum of its stages' static
+     * bytes (docs/faults.md, Recovery; the replicas hold the same model, so one copy is written).
      */
     public long checkpointBytes() {
         long bytes = 0;
