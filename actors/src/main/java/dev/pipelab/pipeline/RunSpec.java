@@ -13,10 +13,16 @@ import java.util.Optional;
 /**
  * What a run executes, reduced from a {@link Plan} to what the runtime reads: the schedule every replica runs,
  * one cost per model stage, the pipeline's links, the receiver buffer per link, the data-parallel degree and
- * the device memory. Invariant: {@code costs.size() == schedule.stages()}, {@code replicas >= 1}.
+ * the device memory, and the tensor-parallel degree (the devices a stage spans). Invariant: {@code costs.size() == schedule.stages()}, {@code replicas >= 1}.
  */
 public record RunSpec(Schedule schedule, List<StageCost> costs, Network network, int linkBuffer, int replicas, long memoryBytes,
-                      Optional<RealSetup> real) {
+                      Optional<RealSetup> real, int tensor) {
+
+    /** A stage on one device (tensor parallelism 1). */
+    public RunSpec(Schedule schedule, List<StageCost> costs, Network network, int linkBuffer, int replicas, long memoryBytes,
+                   Optional<RealSetup> real) {
+        this(schedule, costs, network, linkBuffer, replicas, memoryBytes, real, 1);
+    }
 
     /** Emulated mode. */
     public RunSpec(Schedule schedule, List<StageCost> costs, Network network, int linkBuffer, int replicas, long memoryBytes) {
@@ -25,7 +31,7 @@ public record RunSpec(Schedule schedule, List<StageCost> costs, Network network,
 
     /** The same run in real-numerics mode. */
     public RunSpec withReal(RealSetup setup) {
-        return new RunSpec(schedule, costs, network, linkBuffer, replicas, memoryBytes, Optional.of(setup));
+        return new RunSpec(schedule, costs, network, linkBuffer, replicas, memoryBytes, Optional.of(setup), tensor);
     }
 
     public RunSpec {
@@ -34,6 +40,7 @@ public record RunSpec(Schedule schedule, List<StageCost> costs, Network network,
             throw new IllegalArgumentException("expected " + schedule.stages() + " stage costs, got " + costs.size());
         }
         if (replicas < 1) throw new IllegalArgumentException("replicas must be >= 1, got " + replicas);
+        if (tensor < 1) throw new IllegalArgumentException("tensor must be >= 1, got " + tensor);
         if (linkBuffer < 1) throw new IllegalArgumentException("linkBuffer must be >= 1, got " + linkBuffer);
         if (memoryBytes < 1) throw new IllegalArgumentException("memoryBytes must be >= 1, got " + memoryBytes);
         if (real.isPresent()) {
@@ -54,16 +61,17 @@ public record RunSpec(Schedule schedule, List<StageCost> costs, Network network,
 
     /**
      * What a checkpoint holds: one replica's parameters, gradients and optimizer state, the sum of its stages' static
-     * bytes (docs/faults.md, Recovery; the replicas hold the same model, so one copy is written).
+     * bytes over the {@code tensor} devices each stage spans (a stage cost's bytes are one tensor rank's; docs/faults.md,
+     * Recovery; the replicas hold the same model, so one copy is written).
      */
     public long checkpointBytes() {
         long bytes = 0;
         for (StageCost c : costs) bytes += c.staticBytes();
-        return bytes;
+        return bytes * tensor;
     }
 
     public static RunSpec of(Plan plan) {
         return new RunSpec(plan.schedule(), plan.stageCosts(), plan.network(), plan.linkBuffer(), plan.data(),
-                plan.device().memoryBytes());
+                plan.device().memoryBytes(), Optional.empty(), plan.tensor());
     }
 }
