@@ -113,7 +113,7 @@ final class GoodputCommand implements Callable<Integer> {
         Scenario loaded = scenario.load();
         Plan plan = Planner.plan(loaded);
         RandomFaults rates = ratesOverride.or(loaded::randomFaults).orElseThrow(() -> new UserException(scenario.file
-                + ": no faults.random: pipelab goodput needs failure rates (e.g. faults: { random: { preset: llama3-54d } }; docs/goodput.md)"));
+                + ": no faults.random: pipelab goodput needs failure rates (docs/scenario-keys.md)"));
         double stepSeconds = plan.evaluate().stepTimeSeconds();
         long tokensPerStep = plan.globalBatch() * plan.model().seqLength();
         long maxSteps = steps != null ? steps
@@ -172,7 +172,8 @@ final class GoodputCommand implements Callable<Integer> {
         stdout.flush();
         if (main.status() == Goodput.Status.FAILED) {
             // an interruption the run could not recover from is an outcome of the experiment, as in pipelab run: 1
-            stderr.println("pipelab goodput: the run failed: " + main.reason());
+            stderr.println("pipelab goodput: the run failed: " + main.reason() + (main.input().recovery().checkpoints() ? ""
+                    : " (set recovery.checkpointEverySteps, or sweep it: --sweep " + SWEPT + "=A..B)"));
             return 1;
         }
         return 0;

@@ -202,6 +202,28 @@ class GoodputCommandTest {
     }
 
     @Test
+    void withoutCheckpointsTheFirstInterruptionEndsTheRunUnlessASweepFindsAnInterval() throws Exception {
+        Path out = dir.resolve("out");
+        CliTest.Result failed = run(HOURLY, "goodput", small().toString(), "--set", "recovery.checkpointEverySteps=0", "--days", "1",
+                "--out", out.toString());
+        // an outcome of the experiment, as in pipelab run: exit 1, the files written and marked failed
+        assertThat(failed.code()).isEqualTo(1);
+        assertThat(failed.err()).containsPattern("^pipelab goodput: the run failed: [a-z]+ interruption at [0-9.]+ s: no checkpoint to "
+                + "recover from \\(set recovery.checkpointEverySteps, or sweep it: --sweep recovery.checkpointEverySteps=A..B\\)\n$");
+        assertThat(JSON.readTree(out.resolve("goodput.json").toFile()).path("status").asText()).isEqualTo("failed");
+
+        Path swept = dir.resolve("swept");
+        CliTest.Result best = run(HOURLY, "goodput", small().toString(), "--set", "recovery.checkpointEverySteps=0", "--days", "1",
+                "--sweep", GoodputCommand.SWEPT + "=1000,2000", "--out", swept.toString());
+        assertThat(best.code()).as(best.err()).isZero();
+        JsonNode json = JSON.readTree(swept.resolve("goodput.json").toFile());
+        assertThat(best.out()).startsWith("the scenario takes no checkpoints (recovery.checkpointEverySteps: 0): the run shown is the "
+                + "sweep's best\n");
+        assertThat(json.path("input").path("recovery").path("checkpointEverySteps").asInt())
+                .isEqualTo(json.path("best").path("checkpointEverySteps").asInt());
+    }
+
+    @Test
     void stepsAndTokensTogetherAreAMistake() throws IOException {
         CliTest.Result r = run(HOURLY, "goodput", small().toString(), "--steps", "10", "--tokens", "1e9", "--out", dir.resolve("out").toString());
         assertThat(r.code()).isEqualTo(2);
