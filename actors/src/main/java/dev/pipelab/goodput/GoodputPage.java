@@ -42,7 +42,7 @@ public final class GoodputPage {
                 + ".axis{font-size:11px;fill:#444}.legend{font-size:12px}</style>\n</head>\n<body>\n");
         Goodput.Result r = report.result();
         b.append("<h1>pipelab goodput: ").append(escape(report.scenario())).append("</h1>\n");
-        b.append(String.format(Locale.ROOT, "<p>goodput <b>%s</b> over %s, %d interruptions, checkpoint every %d steps</p>%n",
+        b.append(String.format(Locale.ROOT, "<p>goodput <b>%s</b> over %s, %,d interruptions, checkpoint every %,d steps</p>%n",
                 GoodputText.percent(r.totals().goodput()), GoodputText.span(r.totals().elapsedSeconds()), r.interruptions().size(),
                 r.input().recovery().checkpointEverySteps()));
         b.append("<h2>Timeline: committed training steps over emulated time</h2>\n");

@@ -48,7 +48,17 @@ class GoodputPageTest {
         assertThat(doc.getElementsByTagNameNS(SVG, "svg").getLength()).isEqualTo(2);
         // self-contained: nothing to fetch (the only URIs are the XML namespaces)
         assertThat(page).doesNotContain("src=", "href=", "<script", "@import");
-        assertThat(doc.getElementById("curve") == null ? page : "").contains("Young/Daly");
+        org.w3c.dom.Element curve = (org.w3c.dom.Element) doc.getElementsByTagNameNS(SVG, "svg").item(1);
+        assertThat(curve.getAttribute("id")).isEqualTo("curve");
+        // the Young/Daly optimum is a dashed line in the curve, labelled with its steps
+        assertThat(curve.getTextContent()).contains("Young/Daly " + GoodputText.plain(report.youngDaly().steps()) + " steps",
+                "best: every " + report.best().orElseThrow().checkpointEverySteps() + " steps");
+        assertThat(curve.getElementsByTagNameNS(SVG, "line").getLength()).isGreaterThan(0);
+        boolean dashed = false;
+        for (int k = 0; k < curve.getElementsByTagNameNS(SVG, "line").getLength(); k++) {
+            dashed |= ((org.w3c.dom.Element) curve.getElementsByTagNameNS(SVG, "line").item(k)).hasAttribute("stroke-dasharray");
+        }
+        assertThat(dashed).isTrue();
         // every kind in the legend and in the dots
         for (String kind : List.of("gpu", "host", "unknown")) assertThat(page).contains(">" + kind + "</text>", "<title>" + kind);
     }
