@@ -1,7 +1,6 @@
 package dev.pipelab.fault;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
@@ -37,8 +36,9 @@ public final class RecoveryBook {
     private final int spares;
     /** When each spare node is free, earliest first (as many as there are spares). */
     private final PriorityQueue<Double> spareFreeAt = new PriorityQueue<>();
-    /** Step time of each committed training step of the lineage, in order. */
-    private final List<Double> stepSeconds = new ArrayList<>();
+    /** Step time of each committed training step of the lineage, in order ({@code steps} of them; primitive: weeks of steps). */
+    private double[] stepSeconds = new double[1024];
+    private int steps;
     private final Map<Integer, Integer> failures = new TreeMap<>();
     private int checkpointStep;
     private long checkpointBytes;
@@ -59,15 +59,14 @@ public final class RecoveryBook {
     public RecoverySpec spec() { return spec; }
 
     /** Training steps committed in the lineage. */
-    public int committedSteps() { return stepSeconds.size(); }
+    public int committedSteps() { return steps; }
 
     /** Commits the next training step, which took {@code seconds}; returns what is wrong, or "". */
     public String committed(int trainingStep, double seconds) {
-        if (trainingStep < stepSeconds.size()) return "ledger: training step " + trainingStep + " committed twice";
-        if (trainingStep != stepSeconds.size()) {
-            return "ledger: training step " + trainingStep + " committed after " + stepSeconds.size() + " steps";
-        }
-        stepSeconds.add(seconds);
+        if (trainingStep < steps) return "ledger: training step " + trainingStep + " committed twice";
+        if (trainingStep != steps) return "ledger: training step " + trainingStep + " committed after " + steps + " steps";
+        if (steps == stepSeconds.length) stepSeconds = Arrays.copyOf(stepSeconds, 2 * steps);
+        stepSeconds[steps++] = seconds;
         return "";
     }
 
@@ -104,8 +103,8 @@ public final class RecoveryBook {
     public Rollback rollBack(double failedAt, double detectSeconds, double repairSeconds, double attemptStart) {
         double lost = failedAt - attemptStart;
         int replayed = 0;
-        for (int s = checkpointStep; s < stepSeconds.size(); s++) {
-            lost += stepSeconds.get(s);
+        for (int s = checkpointStep; s < steps; s++) {
+            lost += stepSeconds[s];
             replayed++;
         }
         double detectedAt = failedAt + detectSeconds;
@@ -121,7 +120,7 @@ public final class RecoveryBook {
             waitedForSpareSeconds += restartAt - detectedAt;
         }
         double recoveredAt = restartAt + spec.restartSeconds() + checkpointBytes / spec.storageBytesPerSecond();
-        stepSeconds.subList(checkpointStep, stepSeconds.size()).clear();
+        steps = checkpointStep;
         recoveries++;
         replayedSteps += replayed;
         lostWorkSeconds += lost;
@@ -131,8 +130,8 @@ public final class RecoveryBook {
     /** What faults cost the run, given its emulated {@code elapsedSeconds}. */
     public Totals totals(double elapsedSeconds) {
         double useful = 0;
-        for (double s : stepSeconds) useful += s;
-        return new Totals(stepSeconds.size(), recoveries, replayedSteps, lostWorkSeconds, useful, elapsedSeconds, checkpoints,
+        for (int s = 0; s < steps; s++) useful += stepSeconds[s];
+        return new Totals(steps, recoveries, replayedSteps, lostWorkSeconds, useful, elapsedSeconds, checkpoints,
                 checkpointSeconds, waitedForSpareSeconds);
     }
 }

@@ -352,9 +352,10 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
         real.ifPresent(x -> x.beginStep(r.trainingStep())); // the data of the training step, whichever attempt this is
         reported = false;
         sendLinkFaults(r.step(), r.faults());
-        List<Command> replay = new ArrayList<>(early);
-        early.clear();
-        for (Command c : replay) {
+        // taken off the kept list one by one: a crash while one is handled must not lose the others (those of a later
+        // attempt still, which go back on the list's end and are not taken again here)
+        for (int n = early.size(); n > 0; n--) {
+            Command c = early.remove(0);
             received--; // counted once already, when it first arrived
             handleEarly(c);
         }
