@@ -129,6 +129,11 @@ final class SizeGuard {
      */
     static void run(Scenario s, long steps, String telemetry, boolean virtual, boolean embedded, boolean force) {
         if (force) return;
+        run(s, steps, telemetry, virtual, embedded, heap());
+    }
+
+    /** {@link #run(Scenario, long, String, boolean, boolean, boolean)} for a JVM of {@code heapBytes}. */
+    static void run(Scenario s, long steps, String telemetry, boolean virtual, boolean embedded, long heapBytes) {
         plan("run", s, false);
         Scenario.Parallelism par = s.parallelism();
         long p = par.pipeline();
@@ -138,10 +143,10 @@ final class SizeGuard {
         double spans = telemetry.equals("spans") ? perReplica * d * steps : 0;
         double heap = RUN_BASE_BYTES + actors * (RUN_BYTES_PER_STAGE_ACTOR + perReplica / p * RUN_BYTES_PER_ACTION)
                 + spans * RUN_BYTES_PER_SPAN;
-        if (embedded && heap > heap() * HEAP_SHARE) { // a cluster run's stages live in the workers' heaps
+        if (embedded && heap > heapBytes * HEAP_SHARE) { // a cluster run's stages live in the workers' heaps
             throw refused("run", String.format(Locale.ROOT, "%s stage actors (p=%s x d=%s)%s need about %s of heap, more than this JVM's %s; "
                             + "use a smaller d, %spipelab goodput for long horizons, or --force", count(actors), count(p), count(d),
-                    spans > 0 ? " and " + count(spans) + " spans" : "", gb(heap), gb(heap()),
+                    spans > 0 ? " and " + count(spans) + " spans" : "", gb(heap), gb(heapBytes),
                     spans > 0 ? "the steps telemetry level, " : "a larger -Xmx (PIPELAB_JAVA_OPTS), "));
         }
         if (!virtual) return; // a wall-clock run lasts what its scenario says, on purpose; its progress line shows the ETA

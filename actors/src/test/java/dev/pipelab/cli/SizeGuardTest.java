@@ -114,6 +114,25 @@ class SizeGuardTest {
     }
 
     @Test
+    void theActorRuntimesScaleTargetsPass() {
+        // issue 14: Llama 3 405B's layout (t=8, p=16, d=128: 16,384 GPUs) for 100 steps, and d=1,024 (131,072 GPUs) for one
+        List<String> layout = List.of("model.preset=llama3-405b", "hardware.device=h100-80gb", "hardware.devicesPerNode=8",
+                "parallelism.tensor=8", "parallelism.pipeline=16", "batch.microBatchSize=1", "batch.microBatches=16");
+        Scenario gpus16k = ScenarioLoader.load(CliTest.SCENARIOS.resolve("search-3072.yaml"),
+                java.util.stream.Stream.concat(layout.stream(), java.util.stream.Stream.of("parallelism.data=128")).toList());
+        Scenario gpus131k = ScenarioLoader.load(CliTest.SCENARIOS.resolve("search-3072.yaml"),
+                java.util.stream.Stream.concat(layout.stream(), java.util.stream.Stream.of("parallelism.data=1024")).toList());
+        long eightGb = 8L << 30; // the issue's heap bound for the larger one, as PIPELAB_JAVA_OPTS=-Xmx8g gives it
+        assertThatCode(() -> SizeGuard.run(gpus16k, 100, "steps", true, true, eightGb)).doesNotThrowAnyException();
+        assertThatCode(() -> SizeGuard.run(gpus131k, 1, "steps", true, true, eightGb)).doesNotThrowAnyException();
+        assertThat(catchThrowableOfType(UserException.class, () -> SizeGuard.run(gpus131k, 1, "steps", true, true, 1L << 30)).line())
+                .contains("16,384 stage actors (p=16 x d=1,024) need about 1.3 GB of heap, more than this JVM's 1.1 GB");
+        // but not a week of steps of it
+        assertThat(catchThrowableOfType(UserException.class, () -> SizeGuard.run(gpus16k, 100_000, "steps", true, true, eightGb)).line())
+                .startsWith("pipelab run: 100,000 steps of 2,048 stage actors (p=16 x d=128, m=16)");
+    }
+
+    @Test
     void theSearchEstimateCountsTheSearchsOwnCandidates() {
         for (String name : List.of("search-3072.yaml", "quickstart.yaml", "depth-sweep.yaml")) {
             Scenario s = ScenarioLoader.load(CliTest.SCENARIOS.resolve(name), List.of());
