@@ -38,6 +38,8 @@ class SizeGuardTest {
         assertThat(refused("plan", CliTest.scenario("quickstart.yaml"), "--set", "parallelism.data=1000000000").err()).isEqualTo(
                 "pipelab plan: 4,000,000,000 devices (p=4 x d=1,000,000,000 x t=1) are more than pipelab plans (2,147,483,647); "
                         + "use a smaller d, or pipelab goodput\n");
+        assertThat(refused("schedule", CliTest.scenario("quickstart.yaml"), "--set", "batch.microBatches=1000000000").err())
+                .startsWith("pipelab schedule: 12,000,000,000 actions in one step");
         assertThat(refused("plan", CliTest.scenario("quickstart.yaml"), "--set", "batch.microBatches=1000000000").err())
                 .startsWith("pipelab plan: 12,000,000,000 actions in one step (p=4 x v=1 x m=1,000,000,000 x 3) take about 17 h")
                 .contains("more than the limit of 10,000,000 actions; use a smaller m or p, or --force");
