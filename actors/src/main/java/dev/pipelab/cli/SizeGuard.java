@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Refuses, before anything is planned ({@code plan}, {@code schedule}, {@code search}, {@code sweep}, {@code run}), a job this machine cannot finish in reasonable time or memory (docs/benchmarks.md,
- * "Size guard"): each command's work is estimated from the scenario's numbers alone, in microseconds, so that a typo
+ * Refuses, before anything is planned ({@code plan}, {@code schedule}, {@code search}, {@code sweep}, {@code run}), a job
+ * this machine cannot finish in reasonable time or memory (docs/benchmarks.md, "Size guard"): each command's work is estimated from the scenario's numbers alone, in microseconds, so that a typo
  * that adds three zeros ({@code d=1e9}, {@code m=1e9}, {@code --steps 1000000000}) is one line and exit 2, never a
  * silent hang or an out-of-memory trace. {@code --force} skips the guard. The estimates are deliberately coarse (a
  * factor of a few either way): the limits sit far from every documented scenario and far below where the job would
