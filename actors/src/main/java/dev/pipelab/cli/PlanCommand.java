@@ -27,12 +27,16 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the report as JSON (report.json field names).")
     boolean json;
 
+    @Option(names = "--force", description = "Plan even a scenario too large for this machine (the size guard).")
+    boolean force;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         Scenario loaded = scenario.load();
+        SizeGuard.plan("plan", loaded, force);
         Plan plan = Planner.plan(loaded);
         Timeline timeline = plan.evaluate();
         PlanReport report = PlanReport.of(plan, timeline);

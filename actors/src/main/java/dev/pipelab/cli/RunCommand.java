@@ -127,6 +127,9 @@ final class RunCommand implements Callable<Integer> {
                     + "off (default: the scenario's telemetry.level, auto: spans for small runs, steps for large ones).")
     String telemetry;
 
+    @Option(names = "--force", description = "Run even a job the size guard estimates too large for this machine's time or heap.")
+    boolean force;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: runs/<scenario>-<timestamp>).")
     Path out;
 
@@ -221,6 +224,9 @@ final class RunCommand implements Callable<Integer> {
         if (device != null) all.add("hardware.device=" + device);
         LoadedScenario loaded = ScenarioLoader.loadWithSource(scenarioFile, all);
         Scenario scenario = loaded.scenario();
+        // before planning: a size the machine cannot run is refused at once, not after minutes of planning or spawning
+        SizeGuard.run(scenario, steps != null ? steps : scenario.training().steps(),
+                telemetry != null ? telemetry : scenario.telemetry().level(), mode == ClockMode.VIRTUAL, cluster == null, force);
         Plan plan = Planner.plan(scenario);
         Timeline analytic = plan.evaluate();
         PlanReport analyticReport = PlanReport.of(plan, analytic);

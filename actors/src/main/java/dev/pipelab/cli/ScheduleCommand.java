@@ -1,6 +1,8 @@
 package dev.pipelab.cli;
 
 import dev.pipelab.plan.Plan;
+import dev.pipelab.plan.Planner;
+import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.ScheduleText;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,12 +23,17 @@ final class ScheduleCommand implements Callable<Integer> {
     @Option(names = "--text", description = "Print the plain text form (loadable as training.scheduleFile) instead of the grid.")
     boolean text;
 
+    @Option(names = "--force", description = "Print even a schedule too large for this machine (the size guard).")
+    boolean force;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        Plan plan = scenario.plan();
+        Scenario loaded = scenario.load();
+        SizeGuard.plan("schedule", loaded, force);
+        Plan plan = Planner.plan(loaded);
         spec.commandLine().getOut().print(text ? ScheduleText.format(plan.schedule()) : ScheduleText.grid(plan.schedule()));
         spec.commandLine().getOut().flush();
         return 0;

@@ -29,6 +29,9 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--all", description = "List every candidate with the reason it lost.")
     boolean all;
 
+    @Option(names = "--force", description = "Search even when the size guard estimates too many candidates for this machine.")
+    boolean force;
+
     @Spec
     CommandSpec spec;
 
@@ -36,8 +39,11 @@ final class SearchCommand implements Callable<Integer> {
     public Integer call() {
         if (top < 1) throw new UserException("--top must be >= 1, got " + top);
         Scenario base = scenario.load();
+        SizeGuard.search(base, force);
         long t0 = System.nanoTime();
-        Search.Result result = Search.run(base);
+        Progress progress = new Progress(spec.commandLine().getErr(), "search: candidates");
+        Search.Result result = Search.run(base, progress::update);
+        progress.finish();
         double seconds = (System.nanoTime() - t0) / 1e9;
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "pipelab search: %s on %d devices, global batch %d sequences%n", base.name(),

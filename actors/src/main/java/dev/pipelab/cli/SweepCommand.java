@@ -3,6 +3,7 @@ package dev.pipelab.cli;
 import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.PlanReport;
 import dev.pipelab.plan.Planner;
+import dev.pipelab.scenario.Scenario;
 import dev.pipelab.scenario.ScenarioLoader;
 import dev.pipelab.schedule.Timeline;
 import picocli.CommandLine.Command;
@@ -32,6 +33,9 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--over", required = true, paramLabel = "KEY.PATH=V1,V2,...", description = "The key to vary and its values.")
     String over;
 
+    @Option(names = "--force", description = "Sweep even values too large for this machine (the size guard).")
+    boolean force;
+
     @Spec
     CommandSpec spec;
 
@@ -45,11 +49,20 @@ final class SweepCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "pipelab sweep: %s over %s%n%n", scenario.file, key);
         out.printf(Locale.ROOT, "%10s %10s %9s %10s %13s %13s %11s %13s %12s %7s %5s%n", key.substring(key.lastIndexOf('.') + 1),
                 "step", "bubble", "rank-0 mbs", "rank-0 stash", "rank-0 peak", "p2p/step", "p2p on links", "tokens/s", "MFU", "fits");
+        // every value is loaded and sized before the first is planned: a bad or huge one fails at once
+        List<Scenario> scenarios = new ArrayList<>();
         for (String value : values) {
             List<String> sets = new ArrayList<>(scenario.sets);
             if (scenario.device != null) sets.add("hardware.device=" + scenario.device);
             sets.add(key + "=" + value.trim());
-            Plan plan = Planner.plan(ScenarioLoader.load(scenario.file, sets));
+            scenarios.add(ScenarioLoader.load(scenario.file, sets));
+        }
+        SizeGuard.sweep(scenarios, force);
+        Progress progress = new Progress(spec.commandLine().getErr(), "sweep: values");
+        for (int i = 0; i < values.length; i++) {
+            String value = values[i];
+            progress.update(i, values.length);
+            Plan plan = Planner.plan(scenarios.get(i));
             Timeline t = plan.evaluate();
             PlanReport r = PlanReport.of(plan, t);
             long bytes = 0;
@@ -66,6 +79,7 @@ final class SweepCommand implements Callable<Integer> {
                     Format.seconds(linkSeconds), Format.count(r.tokensPerSecond()), Format.percent(r.mfu()),
                     r.fits() ? "yes" : "no");
         }
+        progress.finish();
         return 0;
     }
 }

@@ -37,7 +37,7 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
             return 2;
         }
         if (ex instanceof UserException ue) {
-            err.println("pipelab: " + ue.getMessage());
+            err.println(ue.line());
             return 2;
         }
         err.println("pipelab: internal error (a bug; please report it with the command line):");

@@ -1,5 +1,6 @@
 package dev.pipelab.cli;
 
+import dev.pipelab.fault.RandomFaults;
 import dev.pipelab.fault.RunShape;
 import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.Planner;
@@ -35,10 +36,22 @@ final class ValidateCommand implements Callable<Integer> {
         // targets are checked by pipelab run --cluster
         RunFaults.check(loaded, List.of(), RunFaults.shape(plan, plan.steps(), RunShape.UNKNOWN_WORKERS));
         int faults = loaded.scenario().faults().size();
-        spec.commandLine().getOut().printf(Locale.ROOT, "%s: ok (%s, p=%d d=%d t=%d v=%d, %s, m=%d, %d devices%s)%n",
+        spec.commandLine().getOut().printf(Locale.ROOT, "%s: ok (%s, p=%d d=%d t=%d v=%d, %s, m=%d, %d devices%s%s)%n",
                 scenario.file, plan.model().name(), plan.pipeline(), plan.data(), plan.tensor(), plan.virtualStages(),
                 plan.schedule().name(), plan.microBatches(), plan.devices(),
-                faults == 0 ? "" : ", " + faults + (faults == 1 ? " fault" : " faults"));
+                faults == 0 ? "" : ", " + faults + (faults == 1 ? " fault" : " faults"),
+                loaded.scenario().randomFaults().map(r -> randomFaults(r, plan)).orElse(""));
         return 0;
+    }
+
+    /**
+     * {@code , random faults llama3-54d x1000: MTBF 11.124 s}: the job's MTBF at the plan's size (its devices and nodes),
+     * so that a scale can be checked before a run.
+     */
+    private static String randomFaults(RandomFaults r, Plan plan) {
+        double mtbf = r.mtbfSeconds(new RandomFaults.Size(plan.devices(), plan.placement().nodes()));
+        String scale = r.scale() == 1 ? "" : r.scale() == Math.rint(r.scale()) ? " x" + (long) r.scale() : " x" + r.scale();
+        return ", random faults" + r.preset().map(p -> " " + p).orElse("") + scale + ": MTBF "
+                + (Double.isInfinite(mtbf) ? "infinite" : mtbf >= 3600 ? String.format(Locale.ROOT, "%.3g h", mtbf / 3600) : Format.seconds(mtbf));
     }
 }

@@ -82,8 +82,19 @@ public final class Search {
         return out;
     }
 
+    /** Told after each candidate is evaluated (from the search's threads): {@code done} of {@code total}. */
+    public interface Listener {
+        void evaluated(int done, int total);
+    }
+
     public static Result run(Scenario base) {
+        return run(base, (done, total) -> {});
+    }
+
+    /** {@link #run(Scenario)}, telling {@code listener} how far it got. */
+    public static Result run(Scenario base, Listener listener) {
         List<Candidate> candidates = candidates(base);
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
         Scenario.Parallelism par = base.parallelism();
         int devices = par.pipeline() * par.data() * par.tensor();
         long global = (long) base.batch().microBatchSize() * base.batch().microBatches() * par.data();
@@ -95,7 +106,11 @@ public final class Search {
         }
         List<Outcome> outcomes = groups.values().parallelStream().flatMap(group -> {
             ScheduleCache cache = new ScheduleCache();
-            return group.stream().map(c -> evaluate(base, c, cache)).filter(o -> o != null);
+            return group.stream().map(c -> {
+                Outcome o = evaluate(base, c, cache);
+                listener.evaluated(done.incrementAndGet(), candidates.size());
+                return o;
+            }).filter(o -> o != null);
         }).toList();
         List<Outcome> fitting = new ArrayList<>();
         List<Outcome> rest = new ArrayList<>();
