@@ -45,7 +45,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The actor runtime's benchmarks: virtual-time emulation speed (actions and transfers per second), its cost
  * against the analytic evaluator, the cost of each telemetry level, one step on 2,048, 16,384 and 131,072 emulated GPUs,
- * and wall-clock accuracy. Invariant: one ActorSystem (a one-node cluster) serves all rounds, so cluster start-up is not measured.
+ * and wall-clock accuracy. Invariant: in {@link #emulation} and {@link #wall} one ActorSystem (a one-node cluster) serves
+ * all rounds, so cluster start-up is not measured; in {@link #scale} each round starts and stops an embedded system of its
+ * own, as {@code pipelab run} does, and that is measured.
  */
 final class RuntimeBench {
 
