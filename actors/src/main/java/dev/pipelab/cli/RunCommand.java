@@ -30,6 +30,7 @@ import dev.pipelab.monitoring.dashboard.DashboardState;
 import dev.pipelab.monitoring.dashboard.FaultInjector;
 import dev.pipelab.monitoring.metrics.Metrics;
 import dev.pipelab.monitoring.report.HtmlReport;
+import dev.pipelab.monitoring.report.OutOfMemoryLines;
 import dev.pipelab.monitoring.report.ReportJson;
 import dev.pipelab.monitoring.report.RunReport;
 import dev.pipelab.monitoring.report.SummaryTable;
@@ -422,10 +423,8 @@ final class RunCommand implements Callable<Integer> {
             stdout.println();
             stdout.print(TextGantt.render(runTelemetry, 0, 100));
             stdout.println();
-            for (StepSummary.OutOfMemory o : runTelemetry.outOfMemory()) {
-                stdout.printf(Locale.ROOT, "out of memory: step %d replica %d rank %d needs %s of %s%n", o.step(), o.replica(),
-                        o.rank(), Format.gb(o.bytes()), Format.gb(o.capacityBytes()));
-            }
+            // one line per (step, rank, need) over the replicas, not one per replica and rank
+            for (String line : OutOfMemoryLines.of(runTelemetry.outOfMemory(), plan.data())) stdout.println(line);
         }
         if (result.status() == RunResult.Status.DEADLOCKED) {
             spec.commandLine().getErr().println(result.deadlock().orElseThrow().message());

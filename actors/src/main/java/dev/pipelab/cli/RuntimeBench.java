@@ -20,6 +20,7 @@ import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.PlanReport;
 import dev.pipelab.plan.Planner;
 import dev.pipelab.scenario.Scenario;
+import dev.pipelab.scenario.ScenarioLoader;
 import dev.pipelab.stage.OomPolicy;
 import dev.pipelab.schedule.CompiledSchedule;
 import dev.pipelab.schedule.Evaluator;
@@ -33,6 +34,7 @@ import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -42,8 +44,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The actor runtime's benchmarks: virtual-time emulation speed (actions and transfers per second), its cost
- * against the analytic evaluator, the cost of each telemetry level, one step on 2,048 emulated GPUs, and wall-clock
- * accuracy. Invariant: one ActorSystem (a one-node cluster) serves all rounds, so cluster start-up is not measured.
+ * against the analytic evaluator, the cost of each telemetry level, one step on 2,048, 16,384 and 131,072 emulated GPUs,
+ * and wall-clock accuracy. Invariant: in {@link #emulation} and {@link #wall} one ActorSystem (a one-node cluster) serves
+ * all rounds, so cluster start-up is not measured; in {@link #scale} each round starts and stops an embedded system of its
+ * own, as {@code pipelab run} does, and that is measured.
  */
 final class RuntimeBench {
 
@@ -173,36 +177,68 @@ final class RuntimeBench {
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
-    /** One step of llama2-70b on 2,048 emulated GPUs: t=8, p=8, d=32, m=64. */
+    /** One size of {@link #scale}: what it is, and its plan. */
+    private record ScaleCase(String label, Plan plan) {
+        int gpus() {
+            return plan.pipeline() * plan.data() * plan.tensor();
+        }
+    }
+
+    /**
+     * One virtual-time step at three sizes, side by side: llama2-70b on 2,048 emulated GPUs (t=8 p=8 d=32 m=64, the
+     * figure this benchmark always gave), then Llama 3 405B's layout ({@code scenarios/llama3-405b.yaml}: t=8 p=16
+     * d=128 m=16, 16,384 GPUs) and the next size up (d=1,024: 131,072 GPUs). Each round runs the step as
+     * {@code pipelab run} does without its start-up and its files: a fresh embedded ActorSystem, the actors spawned and
+     * wired, one step recorded at the {@code steps} telemetry level and fed to the run telemetry, the dashboard state and
+     * the metrics through an event pump, and the system stopped; the wall time counts all of it. Peak heap: the heap
+     * pools' peaks added, reset after a full collection before each round.
+     */
     void scale() {
-        Plan plan = Planner.plan(emulationScenario(32, 8, 64));
-        RunSpec spec = RunSpec.of(plan);
-        out.printf(Locale.ROOT, "%nruntime, 2,048 emulated GPUs: llama2-70b t=8 p=8 d=32 m=64 (%d stage actors), one step%n",
-                plan.pipeline() * plan.data());
-        out.printf(Locale.ROOT, "  %-8s %12s %18s %16s%n", "round", "wall s", "peak heap (MB)", "max heap (MB)");
-        withSystem(system -> {
+        Path llama3 = Path.of(System.getProperty("pipelab.home", "."), "scenarios", "llama3-405b.yaml");
+        List<ScaleCase> cases = List.of(
+                new ScaleCase("llama2-70b t=8 p=8 d=32 m=64 1F1B+R", Planner.plan(emulationScenario(32, 8, 64))),
+                new ScaleCase("llama3-405b t=8 p=16 d=128 m=16 1F1B+full", Planner.plan(ScenarioLoader.load(llama3, List.of()))),
+                new ScaleCase("llama3-405b t=8 p=16 d=1024 m=16 1F1B+full",
+                        Planner.plan(ScenarioLoader.load(llama3, List.of("parallelism.data=1024")))));
+        out.printf(Locale.ROOT, "%nruntime at scale: one virtual-time step, telemetry steps, fed to the run telemetry, dashboard and "
+                + "metrics; %d round(s) after a warm-up; max heap %,d MB%n", rounds, Runtime.getRuntime().maxMemory() >> 20);
+        out.printf(Locale.ROOT, "  %-44s %8s %13s %8s %20s %15s%n", "size", "GPUs", "stage actors", "round", "wall s",
+                "peak heap (MB)");
+        List<String> rows = new ArrayList<>();
+        for (ScaleCase c : cases) {
+            List<Double> walls = new ArrayList<>();
+            long peak = 0;
+            DashboardState dashboard = null;
+            Metrics metrics = null;
             for (int round = 0; round <= rounds; round++) {
+                RunInfo info = RunInfos.of(c.plan(), PlanReport.of(c.plan(), c.plan().evaluate()), "virtual", 1.0);
+                RunTelemetry telemetry = new RunTelemetry(info);
+                dashboard = new DashboardState(info);
+                metrics = new Metrics(info, "bench");
+                telemetry.addListener(dashboard);
+                telemetry.addListener(metrics);
                 System.gc();
                 resetPeaks();
                 long t0 = System.nanoTime();
-                RunResult r = Emulator.run(system, spec, RunOptions.virtual(1, EventSink.NONE).withOom(OomPolicy.WARN)).orThrow();
+                RunResult r;
+                try (EventPump pump = new EventPump(List.of(telemetry), 200)) {
+                    r = Emulator.run(RunSpec.of(c.plan()), RunOptions.virtual(1, pump).withTelemetry(TelemetryLevel.STEPS)
+                            .withOom(OomPolicy.WARN)).orThrow();
+                }
                 double s = (System.nanoTime() - t0) / 1e9;
-                if (r.stepSeconds(0) != plan.evaluate().stepTimeSeconds()) throw new IllegalStateException("runtime disagrees with the plan");
-                out.printf(Locale.ROOT, "  %-8s %12.2f %,18d %,16d%n", round == 0 ? "warm-up" : Integer.toString(round), s,
-                        peakHeap() >> 20, Runtime.getRuntime().maxMemory() >> 20);
+                long heap = peakHeap();
+                if (r.stepSeconds(0) != c.plan().evaluate().stepTimeSeconds()) {
+                    throw new IllegalStateException("runtime disagrees with the plan at " + c.label());
+                }
+                if (telemetry.summaries().size() != 1) throw new IllegalStateException("the step's summary is missing at " + c.label());
+                out.printf(Locale.ROOT, "  %-44s %,8d %,13d %8s %20.2f %,15d%n", c.label(), c.gpus(), c.plan().pipeline() * c.plan().data(),
+                        round == 0 ? "warm-up" : Integer.toString(round), s, heap >> 20);
+                out.flush();
+                if (round == 0) continue;
+                walls.add(s);
+                peak = Math.max(peak, heap);
             }
-            // the dashboard at this size: one step summarised into its state and the metrics, then what a browser asks for
-            RunInfo info = RunInfos.of(plan, PlanReport.of(plan, plan.evaluate()), "virtual", 1.0);
-            DashboardState dashboard = new DashboardState(info);
-            Metrics metrics = new Metrics(info, "bench");
-            RunTelemetry telemetry = new RunTelemetry(info);
-            telemetry.addListener(dashboard);
-            telemetry.addListener(metrics);
-            long t0 = System.nanoTime();
-            try (EventPump pump = new EventPump(List.of(telemetry), 200)) {
-                Emulator.run(system, spec, RunOptions.virtual(1, pump).withOom(OomPolicy.WARN)).orThrow();
-            }
-            double fed = (System.nanoTime() - t0) / 1e9;
+            // what a browser asks for at this size, from the last round's state
             double snapshot = Double.MAX_VALUE;
             double scrape = Double.MAX_VALUE;
             int snapshotBytes = 0;
@@ -215,9 +251,14 @@ final class RuntimeBench {
                 scrapeBytes = metrics.scrape().length();
                 scrape = Math.min(scrape, (System.nanoTime() - b) / 1e9);
             }
-            out.printf(Locale.ROOT, "  with the dashboard state and metrics fed: %.2f s; /api/state %,d kB in %.1f ms; "
-                    + "/metrics %,d kB in %.1f ms (best of 5)%n", fed, snapshotBytes >> 10, snapshot * 1e3, scrapeBytes >> 10, scrape * 1e3);
-        });
+            rows.add(String.format(Locale.ROOT, "  %-44s %,8d %,13d %8.2f (%.2f-%.2f) %,10d %,10d kB %6.1f ms %,9d kB %6.1f ms",
+                    c.label(), c.gpus(), c.plan().pipeline() * c.plan().data(), median(walls), min(walls), max(walls), peak >> 20,
+                    snapshotBytes >> 10, snapshot * 1e3, scrapeBytes >> 10, scrape * 1e3));
+        }
+        out.printf(Locale.ROOT, "%n  %-44s %8s %13s %20s %10s %23s %23s%n", "size", "GPUs", "stage actors", "wall s median (range)",
+                "peak MB", "/api/state (best of 5)", "/metrics (best of 5)");
+        rows.forEach(out::println);
+        out.flush();
     }
 
     /** Wall clock: measured step time (wall seconds x speed) against the virtual step time. */

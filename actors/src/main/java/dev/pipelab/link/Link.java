@@ -1,6 +1,7 @@
 package dev.pipelab.link;
 
 import dev.pipelab.clock.Clock;
+import dev.pipelab.clock.ClockMode;
 import dev.pipelab.fault.FaultWindow;
 import dev.pipelab.model.LinkSpec;
 import dev.pipelab.monitoring.LinkRecord;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -145,7 +147,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
     private final Consumer<Delivery> deliverNow;
     private final ActorRef<Recorded> recorder;
     private final Clock clock;
-    private final TimerScheduler<Command> timers;
+    /** Wall time only: a virtual-time link runs without Pekko's timer interceptor, which every message would pass. */
+    private final Optional<TimerScheduler<Command>> timers;
     private final LinkState state;
     private final boolean recording;
     /** The current step's transfers, at {@code SPANS} only. */
@@ -170,7 +173,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
     /** Transfers per part of a record, from this node's Artery frame size ({@link RecordParts#spansPerPart}). */
     private final int spansPerPart;
 
-    private <T> Link(ActorContext<Command> context, TimerScheduler<Command> timers, LinkSetup setup, ActorRef<T> target,
+    private <T> Link(ActorContext<Command> context, Optional<TimerScheduler<Command>> timers, LinkSetup setup, ActorRef<T> target,
                      Function<Delivery, T> deliver, ActorRef<Recorded> recorder) {
         super(context);
         this.setup = setup;
@@ -191,7 +194,8 @@ public final class Link extends AbstractBehavior<Link.Command> {
      */
     public static <T> Behavior<Command> create(LinkSetup setup, ActorRef<T> target, Function<Delivery, T> deliver,
                                                ActorRef<Recorded> recorder) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Link(ctx, timers, setup, target, deliver, recorder)));
+        if (setup.clock() != ClockMode.WALL) return Behaviors.setup(ctx -> new Link(ctx, Optional.empty(), setup, target, deliver, recorder));
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Link(ctx, Optional.of(timers), setup, target, deliver, recorder)));
     }
 
     @Override
@@ -328,7 +332,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         }
         long key = nextKey++;
         dueBroken.put(key, new DueBroken(brokenTo, b));
-        timers.startSingleTimer(key, new Due(key), clock.until(epoch, b.atSeconds()));
+        timers.orElseThrow().startSingleTimer(key, new Due(key), clock.until(epoch, b.atSeconds()));
     }
 
     private void deliver(Delivery delivery, long epoch, double arrival) {
@@ -339,7 +343,7 @@ public final class Link extends AbstractBehavior<Link.Command> {
         }
         long key = nextKey++;
         due.put(key, delivery);
-        timers.startSingleTimer(key, new Due(key), clock.until(epoch, arrival));
+        timers.orElseThrow().startSingleTimer(key, new Due(key), clock.until(epoch, arrival));
     }
 
     private Behavior<Command> onDue(Due d) {

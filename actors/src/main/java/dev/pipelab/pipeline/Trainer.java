@@ -187,8 +187,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private boolean timedLoss;
     private final Map<Integer, Map<Integer, ActorRef<Stage.Command>>> stagesByReplica = new TreeMap<>();
     private final List<ActorRef<Stage.Command>> probedStages = new ArrayList<>();
-    /** Least wall time between two probe waves (see {@link #probe}). */
+    /** Least wall time between two probe waves (see {@link #probe}), per {@link #PROBED_PER_GAP} actors probed. */
     private static final long PROBE_GAP_NANOS = 10_000_000L;
+    private static final int PROBED_PER_GAP = 1_000;
     private long lastProbeNanos = System.nanoTime() - PROBE_GAP_NANOS;
     private boolean probeScheduled;
     /** Set once a deadlock is found; the run ends when every stage and link has flushed ({@link FlushedReply}). */
@@ -915,12 +916,16 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     /**
      * Sends the wave {@link Quiescence} asked for, but never sooner than {@link #PROBE_GAP_NANOS} after the previous
-     * one. Why: while a pipeline runs, stages block all the time, and back-to-back waves (each a probe and a reply per
-     * stage and link) were a third of a virtual run's messages, about 13 waves per step; their cost grew with how long
-     * a step took, so any slowdown fed itself. Deadlock detection only needs the waves to come eventually.
+     * one, and that for every {@link #PROBED_PER_GAP} actors a wave probes. Why: while a pipeline runs, stages block all
+     * the time, and back-to-back waves (each a probe and a reply per stage and link) were a third of a virtual run's
+     * messages, about 13 waves per step; their cost grew with how long a step took, so any slowdown fed itself. A wave's
+     * cost also grows with the actors it probes (63,000 at d=1,024 on Llama 3 405B's layout, where the step itself
+     * takes seconds): the gap grows with them, so that waves stay a bounded share of the messages. Deadlock detection
+     * only needs the waves to come eventually (two quiet ones in a row).
      */
     private void probe() {
-        long wait = lastProbeNanos + PROBE_GAP_NANOS - System.nanoTime();
+        long gap = PROBE_GAP_NANOS * Math.max(1, (probedStages.size() + probedLinks.size()) / PROBED_PER_GAP);
+        long wait = lastProbeNanos + gap - System.nanoTime();
         if (wait <= 0) {
             sendProbes();
         } else if (!probeScheduled) {

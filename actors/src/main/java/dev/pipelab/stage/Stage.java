@@ -3,6 +3,7 @@ package dev.pipelab.stage;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.pipelab.clock.Clock;
+import dev.pipelab.clock.ClockMode;
 import dev.pipelab.fault.FaultKind;
 import dev.pipelab.fault.FaultWindow;
 import dev.pipelab.link.Link;
@@ -248,7 +249,8 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
 
     private final StageSetup setup;
     private final Clock clock;
-    private final TimerScheduler<Command> timers;
+    /** Wall time only: a virtual-time stage runs without Pekko's timer interceptor, which every message would pass. */
+    private final Optional<TimerScheduler<Command>> timers;
     private final StageState state;
     /** Real-numerics mode: the rank's layer shards; empty in emulated mode. */
     private final Optional<RealRank> real;
@@ -280,7 +282,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     /** Spans per part of a record, from this node's Artery frame size ({@link RecordParts#spansPerPart}). */
     private final int spansPerPart;
 
-    private Stage(ActorContext<Command> context, TimerScheduler<Command> timers, StageSetup setup, Kept kept) {
+    private Stage(ActorContext<Command> context, Optional<TimerScheduler<Command>> timers, StageSetup setup, Kept kept) {
         super(context);
         this.setup = setup;
         this.kept = kept;
@@ -306,7 +308,9 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
     public static Behavior<Command> create(StageSetup setup) {
         return Behaviors.setup(outer -> {
             Kept kept = new Kept();
-            Behavior<Command> stage = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Stage(ctx, timers, setup, kept)));
+            Behavior<Command> stage = setup.clock() == ClockMode.WALL
+                    ? Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Stage(ctx, Optional.of(timers), setup, kept)))
+                    : Behaviors.setup(ctx -> new Stage(ctx, Optional.empty(), setup, kept));
             // an injected crash is expected: the trainer logs it and its recovery, without a stack trace
             Behavior<Command> injected = Behaviors.supervise(stage)
                     .onFailure(InjectedCrash.class, SupervisorStrategy.restart().withLoggingEnabled(false));
@@ -484,7 +488,7 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
             // ('pipelab bench wall' measures the wall step time against the virtual one)
             // a pending crash inside what runs fires at its own moment (onTick throws it)
             double until = crashFault >= 0 && state.runningEnd() > crashAt ? crashAt : state.runningEnd();
-            timers.startSingleTimer(new Tick(state.step()), clock.until(epoch, until));
+            timers.orElseThrow().startSingleTimer(new Tick(state.step()), clock.until(epoch, until));
         }
         apply(state.drain());
         if (failed) return;
@@ -551,7 +555,10 @@ public final class Stage extends AbstractBehavior<Stage.Command> {
                     wiring.replyTo().tell(new Failed(replica, rank, what, last(parts), Math.max(1, parts.size())));
                     return;
                 }
-                getContext().getLog().warn(what);
+                // the stage's record carries it, and pipelab run prints one line per (step, rank, need) over all replicas
+                // (OutOfMemoryLines): a warning here said the same thing once per replica and rank, 2,048 times on
+                // Llama 3 405B's layout
+                getContext().getLog().debug(what);
             }
         }
     }

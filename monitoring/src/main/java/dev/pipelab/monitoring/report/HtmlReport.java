@@ -7,7 +7,6 @@ import dev.pipelab.monitoring.Phase;
 import dev.pipelab.monitoring.RunInfo;
 import dev.pipelab.monitoring.StageRecord;
 import dev.pipelab.monitoring.StepStats;
-import dev.pipelab.monitoring.StepSummary;
 import dev.pipelab.monitoring.Units;
 
 import java.io.BufferedWriter;
@@ -351,10 +350,8 @@ public final class HtmlReport {
         out.write("<ul id=\"faults\">");
         List<String> lines = FaultLines.of(r);
         for (String line : lines) out.write("<li>" + esc(line.strip()) + "</li>");
-        for (StepSummary.OutOfMemory o : r.outOfMemory()) {
-            out.write("<li class=\"oom\">out of memory: step " + o.step() + ", replica " + o.replica() + ", rank " + o.rank()
-                    + ", " + gigabytes(o.bytes()) + " of " + gigabytes(o.capacityBytes()) + "</li>");
-        }
+        // one line per (step, rank, need) whatever the replicas: a plan that does not fit overflows on every replica alike
+        for (String line : OutOfMemoryLines.of(r.outOfMemory(), r.info().data())) out.write("<li class=\"oom\">" + esc(line) + "</li>");
         if (lines.isEmpty() && r.outOfMemory().isEmpty()) out.write("<li class=\"muted\">none</li>");
         out.write("</ul>\n");
     }

@@ -81,7 +81,7 @@ class HtmlReportTest {
         assertThat(byId(doc, "scenario").getTextContent()).isEqualTo("synthetic");
         assertThat(byId(doc, "plan").getTextContent()).contains("p=6 d=2").contains("12 devices");
         assertThat(byId(doc, "report-json").getTextContent()).contains("\"stepTimeSeconds\": " + report.stepTimeSeconds());
-        assertThat(byId(doc, "faults").getTextContent()).contains("out of memory: step 2, replica 1, rank 3");
+        assertThat(byId(doc, "faults").getTextContent()).contains("out of memory: step 2, rank 3 of replica 1 needs");
 
         assertThat(html).doesNotContain("http:").doesNotContain("https:").doesNotContain("//")
                 .doesNotContain("src=").doesNotContain("href=").doesNotContain("url(").doesNotContain("@import");
