@@ -67,7 +67,10 @@ class ScenarioTracesIT {
         assertThat(busyMicros).hasSize(report.at("/plan/pipeline").asInt() * report.at("/plan/data").asInt());
         assertThat(busyMicros.values()).allSatisfy(v -> assertThat(v).isPositive());
 
-        List<String> problems = TraceCheck.check(out.resolve("trace.json"), busyMicros);
+        // at the steps level (a scenario of thousands of stages) the trace has no compute slices to add up: only its
+        // structure is checked
+        boolean spans = !dev.pipelab.scenario.ScenarioLoader.load(scenario).telemetry().level().equals("steps");
+        List<String> problems = TraceCheck.check(out.resolve("trace.json"), spans ? busyMicros : Map.of());
         assertThat(problems).as("TraceCheck of " + scenario.getFileName()).isEmpty();
         assertThat(Files.readString(out.resolve("report.html"))).contains("<html").contains(report.get("name").asText());
     }
