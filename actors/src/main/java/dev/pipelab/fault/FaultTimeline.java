@@ -140,24 +140,9 @@ public final class FaultTimeline {
     public double healAt(int i) { return healAt[i]; }
 
     /**
-     * The windows of the current attempt for faults on {@code target} whose kind acts on {@code what}, in step-local
-     * time: injected (known), not healed before the attempt started, not fired.
-     */
-    public List<FaultWindow> windows(FaultTarget target) {
-        List<FaultWindow> out = new ArrayList<>();
-        for (int i = 0; i < faults.size(); i++) {
-            Fault f = faults.get(i);
-            if (!f.target().equals(target) || Double.isNaN(injectAt[i]) || fired[i] && f.kind().instant()) continue;
-            double heal = Double.isNaN(healAt[i]) ? Double.POSITIVE_INFINITY : healAt[i];
-            if (!f.kind().instant() && heal <= attemptStart) continue;
-            out.add(new FaultWindow(i, f.kind(), injectAt[i] - attemptStart, heal - attemptStart, f.value(), f.seed()));
-        }
-        return out;
-    }
-
-    /**
-     * The windows of the current attempt of every target that has any, as {@link #windows(FaultTarget)} gives them: one
-     * pass over the faults, so that a run of thousands of stages with hundreds of faults does not ask each of them.
+     * The windows of the current attempt of every target that has any, in step-local time: faults injected (known),
+     * not healed before the attempt started, and not fired if instant. One pass over the faults, so that a run of
+     * thousands of stages with hundreds of faults does not ask once per target.
      */
     public java.util.Map<FaultTarget, List<FaultWindow>> windowsByTarget() {
         java.util.Map<FaultTarget, List<FaultWindow>> out = new java.util.HashMap<>();
