@@ -351,10 +351,7 @@ final class RunCommand implements Callable<Integer> {
             for (Fault f : faults) stdout.printf(Locale.ROOT, "  fault  %s  (%s)%n", f.describe(), f.where());
             scenario.randomFaults().ifPresent(r -> stdout.printf(Locale.ROOT, "  faults at random: %s, seed %d, job MTBF %s%n",
                     r.preset().map(x -> "preset " + x + (r.scale() != 1 ? " x" + (r.scale() == Math.rint(r.scale()) ? String.valueOf((long) r.scale()) : String.valueOf(r.scale())) : "")).orElse("rates as written"),
-                    r.seed(), Format.seconds(r.mtbfSeconds(new dev.pipelab.fault.RandomFaults.Size(
-                            (long) plan.pipeline() * plan.data() * plan.tensor(),
-                            ((long) plan.pipeline() * plan.data() * plan.tensor() + scenario.hardware().devicesPerNode() - 1)
-                                    / scenario.hardware().devicesPerNode())))));
+                    r.seed(), Format.seconds(r.mtbfSeconds(new dev.pipelab.fault.RandomFaults.Size(plan.devices(), plan.placement().nodes())))));
             if (server != null) stdout.printf(Locale.ROOT, "dashboard %s   metrics %smetrics%n", server.uri(), server.uri());
             if (clusterNode != null) clusterNode.management().ifPresent(url -> stdout.printf(Locale.ROOT,
                     "management %s/cluster/members   %s/ready%n", url, url));
