@@ -121,11 +121,11 @@ public record RunResult(Schedule schedule, int replicas, List<StepResult> steps,
     public double optimizerEnd(int step, int replica, int rank) { return report(step, replica, rank).optimizerEnd(); }
 
     public double allReduceStart(int step, int replica, int stage) {
-        return report(step, replica, schedule.rankOf(stage)).allReduceStart()[stage / schedule.ranks()];
+        return report(step, replica, schedule.rankOf(stage)).allReduceStart()[schedule.chunkOf(stage)];
     }
 
     public double allReduceEnd(int step, int replica, int stage) {
-        return report(step, replica, schedule.rankOf(stage)).allReduceEnd()[stage / schedule.ranks()];
+        return report(step, replica, schedule.rankOf(stage)).allReduceEnd()[schedule.chunkOf(stage)];
     }
 
     /** Time rank {@code rank} of {@code replica} waited for credit alone on its link to {@code toRank}. */

@@ -670,10 +670,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         weightsByRank.put(w.rank(), w.stages());
         if (weightsByRank.size() < spec.schedule().ranks()) return this;
         List<Param> weights = new ArrayList<>();
-        int p = spec.schedule().ranks();
         try {
             for (int k = 0; k < spec.schedule().stages(); k++) {
-                weights.addAll(WeightsFile.decode(weightsByRank.get(k % p).get(k / p).bytes(), "stage " + k));
+                weights.addAll(WeightsFile.decode(weightsByRank.get(spec.schedule().rankOf(k)).get(spec.schedule().chunkOf(k)).bytes(), "stage " + k));
             }
         } catch (WeightsFile.WeightsFormatException e) {
             return finish(RunResult.Status.FAILED, Optional.empty(), Optional.of("weights of a stage: " + e.getMessage()));

@@ -92,7 +92,8 @@ public record PlanReport(String name, String schedule, int pipeline, int data, i
             int layers = 0;
             double forward = 0, backward = 0, allReduce = 0, optimizer = 0, raw = 0;
             long staticBytes = 0;
-            for (int k = r; k < schedule.stages(); k += p) {
+            for (int chunk = 0; chunk < schedule.virtualStages(); chunk++) {
+                int k = schedule.stageOf(r, chunk);
                 layers += plan.partition().layersPerStage().get(k);
                 var c = plan.stageCosts().get(k);
                 forward += c.forwardSeconds();

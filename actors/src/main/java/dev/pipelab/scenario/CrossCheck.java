@@ -21,6 +21,8 @@ final class CrossCheck {
 
     /** Schedules that run one model stage per device. */
     private static final Set<String> ONE_STAGE_SCHEDULES = Set.of("gpipe", "1f1b", "zb-h1", "zb-h2");
+    /** Schedules with two stages per rank placed as a V (Schedules.V_SHAPED). */
+    private static final Set<String> V_SCHEDULES = Set.of("zb-v", "dualpipev");
 
     private static final List<String> COST_LISTS = List.of(
             "forwardSeconds", "backwardInputSeconds", "backwardWeightSeconds", "recomputeSeconds", "p2pSeconds");
@@ -128,6 +130,9 @@ final class CrossCheck {
                 errors.add(source.errorAt("parallelism.virtualStages", "must be >= 2 for schedule 'interleaved', got " + v.getAsInt()));
             } else if (ONE_STAGE_SCHEDULES.contains(schedule) && v.getAsInt() != 1) {
                 errors.add(source.errorAt("parallelism.virtualStages", "must be 1 for schedule '" + schedule + "', got " + v.getAsInt()));
+            } else if (V_SCHEDULES.contains(schedule) && v.getAsInt() != 2) {
+                errors.add(source.errorAt("parallelism.virtualStages", "must be 2 for schedule '" + schedule
+                        + "' (two stages per rank, placed as a V), got " + v.getAsInt()));
             }
         }
         if (schedule.equals("custom")) {

@@ -228,7 +228,7 @@ public final class CompiledSchedule {
         int v = schedule.virtualStages();
         Integer[] order = new Integer[v];
         for (int r = 0; r < p; r++) {
-            for (int c = 0; c < v; c++) order[c] = c * p + r;
+            for (int c = 0; c < v; c++) order[c] = schedule.stageOf(r, c);
             Arrays.sort(order, (x, y) -> stageDone[x] != stageDone[y] ? Double.compare(stageDone[x], stageDone[y]) : Integer.compare(x, y));
             double channelFree = 0;
             double optimizerSeconds = 0;

@@ -10,8 +10,9 @@ import java.util.List;
  * {@code splitBackward}), a B after its own F and after the next stage's B, an F after the previous
  * stage's F, a W after its B.
  *
- * <p>Model stage {@code k} lives on rank {@code k % ranks} (Megatron's interleaved "loop" placement);
- * with {@code virtualStages == 1} stage and rank coincide.
+ * <p>The {@link StagePlacement} says which rank holds which model stage: Megatron's interleaved "loop" (stage k on rank
+ * {@code k % ranks}) unless the schedule names another (the V of ZB-V and DualPipeV); with {@code virtualStages == 1}
+ * stage and rank coincide.
  *
  * @param name           the generator's name ({@code gpipe}, {@code 1f1b}, ...) or {@code custom}
  * @param ranks          pipeline depth p (devices in one pipeline)
@@ -19,9 +20,17 @@ import java.util.List;
  * @param microBatches   micro-batches per step m
  * @param splitBackward  whether B computes only the input gradient and W the weight gradient
  * @param actionsByRank  for each rank, its actions in execution order
+ * @param placement      which rank holds which model stage ({@code ranks · virtualStages} stages)
  */
 public record Schedule(String name, int ranks, int virtualStages, int microBatches, boolean splitBackward,
-                       List<List<Action>> actionsByRank) {
+                       List<List<Action>> actionsByRank, StagePlacement placement) {
+
+    /** A schedule on Megatron's loop placement (stage k on rank k % ranks). */
+    public Schedule(String name, int ranks, int virtualStages, int microBatches, boolean splitBackward,
+                    List<List<Action>> actionsByRank) {
+        this(name, ranks, virtualStages, microBatches, splitBackward, actionsByRank,
+                StagePlacement.loop(Math.max(1, ranks), Math.max(1, virtualStages)));
+    }
 
     public Schedule {
         if (ranks < 1) throw new IllegalArgumentException("ranks must be >= 1, got " + ranks);
@@ -33,6 +42,11 @@ public record Schedule(String name, int ranks, int virtualStages, int microBatch
         List<List<Action>> copy = new ArrayList<>(ranks);
         for (List<Action> row : actionsByRank) copy.add(List.copyOf(row));
         actionsByRank = List.copyOf(copy);
+        if (placement == null) throw new IllegalArgumentException("placement must be given");
+        if (placement.ranks() != ranks || placement.virtualStages() != virtualStages) {
+            throw new IllegalArgumentException("placement " + placement + " is for " + placement.ranks() + " ranks x "
+                    + placement.virtualStages() + " stages, the schedule has " + ranks + " x " + virtualStages);
+        }
     }
 
     /** Number of model stages, {@code ranks * virtualStages}. */
@@ -42,7 +56,17 @@ public record Schedule(String name, int ranks, int virtualStages, int microBatch
 
     /** The rank that runs model stage {@code stage}. */
     public int rankOf(int stage) {
-        return stage % ranks;
+        return placement.rankOf(stage);
+    }
+
+    /** The index of model stage {@code stage} among its rank's stages (ascending). */
+    public int chunkOf(int stage) {
+        return placement.chunkOf(stage);
+    }
+
+    /** The model stage that is chunk {@code chunk} of rank {@code rank}. */
+    public int stageOf(int rank, int chunk) {
+        return placement.stageOf(rank, chunk);
     }
 
     /** Actions of one rank, in order. */
@@ -75,6 +99,6 @@ public record Schedule(String name, int ranks, int virtualStages, int microBatch
             }
             rows.add(out);
         }
-        return new Schedule(name, ranks, virtualStages, microBatches, splitBackward, rows);
+        return new Schedule(name, ranks, virtualStages, microBatches, splitBackward, rows, placement);
     }
 }

@@ -12,17 +12,20 @@ import java.util.regex.Pattern;
  * a schedule.
  *
  * <p>The form is one line per rank, its actions in order separated by single spaces ({@code 0F0 0F1 0B0}),
- * preceded by a header comment {@code # name=1f1b p=4 v=1 m=8 split=false}. A rank with no actions is
- * written {@code -}. When reading, blank lines and other {@code #} comments are ignored; without a header,
- * p is the number of rows, v = ceil((max stage + 1) / p), m = max micro-batch + 1, split = whether any W
- * appears, and the name is {@code custom}.
+ * preceded by a header comment {@code # name=1f1b p=4 v=1 m=8 split=false}, which ends with
+ * {@code placement=v} (or {@code placement=0,1,1,0}, stage k's rank at position k) when the stages are not on
+ * Megatron's loop placement. A rank with no actions is written {@code -}. When reading, blank lines and other
+ * {@code #} comments are ignored; without a header, p is the number of rows, v = ceil((max stage + 1) / p),
+ * m = max micro-batch + 1, split = whether any W appears, the name is {@code custom}, and the placement is the one
+ * the rows show when every stage runs on exactly one rank and every rank holds v stages (loop otherwise, so that
+ * the validator can point at the misplaced cells).
  */
 public final class ScheduleText {
 
     private static final Pattern ACTION = Pattern.compile("(\\d{1,9})([FBWR])(\\d{1,9})");
     private static final String EXPECTED = "expected <stage><F|B|W|R><microBatch>";
     private static final String EMPTY_ROW = "-";
-    private static final Set<String> HEADER_KEYS = Set.of("name", "p", "v", "m", "split");
+    private static final Set<String> HEADER_KEYS = Set.of("name", "p", "v", "m", "split", "placement");
 
     private ScheduleText() {}
 
@@ -45,8 +48,13 @@ public final class ScheduleText {
 
     /** {@code # name=1f1b p=4 v=1 m=8 split=false}. */
     public static String header(Schedule s) {
+        String placement = switch (s.placement().name()) {
+            case "loop" -> "";
+            case "v" -> " placement=v";
+            default -> " placement=" + s.placement().ranksText();
+        };
         return "# name=" + s.name() + " p=" + s.ranks() + " v=" + s.virtualStages() + " m=" + s.microBatches()
-                + " split=" + s.splitBackward();
+                + " split=" + s.splitBackward() + placement;
     }
 
     /**
@@ -122,7 +130,10 @@ public final class ScheduleText {
             throw new ScheduleParseException(sourceName, headerLine, 1, "header says p=" + header.p + " but found " + rows.size() + " rank rows");
         }
         try {
-            return new Schedule(header.name, header.p, header.v, header.m, header.split, rows);
+            StagePlacement placement = header.placement == null ? StagePlacement.loop(header.p, header.v)
+                    : header.placement.equals("v") ? StagePlacement.vShape(header.p)
+                    : StagePlacement.of(header.p, ranks(header.placement));
+            return new Schedule(header.name, header.p, header.v, header.m, header.split, rows, placement);
         } catch (IllegalArgumentException e) {
             throw new ScheduleParseException(sourceName, headerLine, 1, e.getMessage());
         }
@@ -141,7 +152,33 @@ public final class ScheduleText {
         }
         int p = rows.size();
         int v = Math.max(1, (maxStage + 1 + p - 1) / p);
-        return new Schedule("custom", p, v, Math.max(1, maxMicroBatch + 1), split, rows);
+        return new Schedule("custom", p, v, Math.max(1, maxMicroBatch + 1), split, rows, placementShown(rows, p, v));
+    }
+
+    /** The placement the rows show, or loop when they show none (a stage on two ranks, or on none). */
+    static StagePlacement placementShown(List<List<Action>> rows, int p, int v) {
+        int[] rank = new int[p * v];
+        java.util.Arrays.fill(rank, -1);
+        for (int r = 0; r < rows.size(); r++) {
+            for (Action a : rows.get(r)) {
+                int k = a.stage();
+                if (k >= rank.length || (rank[k] != -1 && rank[k] != r)) return StagePlacement.loop(p, v);
+                rank[k] = r;
+            }
+        }
+        for (int r : rank) if (r == -1) return StagePlacement.loop(p, v);
+        try {
+            return StagePlacement.of(p, rank);
+        } catch (IllegalArgumentException e) {
+            return StagePlacement.loop(p, v);
+        }
+    }
+
+    private static int[] ranks(String text) {
+        String[] parts = text.split(",", -1);
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) out[i] = Integer.parseInt(parts[i]);
+        return out;
     }
 
     private static List<Action> parseRow(String line, String source, int lineNo) {
@@ -163,12 +200,13 @@ public final class ScheduleText {
         return row;
     }
 
-    private record Header(String name, int p, int v, int m, boolean split) {}
+    private record Header(String name, int p, int v, int m, boolean split, String placement) {}
 
     private static Header parseHeader(String line, String source, int lineNo) {
         String name = null;
         Integer p = null, v = null, m = null;
         Boolean split = null;
+        String placement = null;
         int i = line.indexOf('#') + 1;
         while (i < line.length()) {
             if (line.charAt(i) == ' ' || line.charAt(i) == '\t') { i++; continue; }
@@ -179,7 +217,7 @@ public final class ScheduleText {
             int eq = field.indexOf('=');
             String key = eq < 0 ? field : field.substring(0, eq);
             if (eq < 0 || !HEADER_KEYS.contains(key)) {
-                throw new ScheduleParseException(source, lineNo, col, "bad header field '" + field + "': expected one of name=, p=, v=, m=, split=");
+                throw new ScheduleParseException(source, lineNo, col, "bad header field '" + field + "': expected one of name=, p=, v=, m=, split=, placement=");
             }
             String value = field.substring(eq + 1);
             switch (key) {
@@ -190,6 +228,12 @@ public final class ScheduleText {
                 case "p" -> p = positive(key, value, source, lineNo, col);
                 case "v" -> v = positive(key, value, source, lineNo, col);
                 case "m" -> m = positive(key, value, source, lineNo, col);
+                case "placement" -> {
+                    if (!value.equals("loop") && !value.equals("v") && !value.matches("\\d{1,9}(,\\d{1,9})*")) {
+                        throw new ScheduleParseException(source, lineNo, col, "header placement must be loop, v or the rank of every stage (0,1,1,0), got '" + value + "'");
+                    }
+                    placement = value.equals("loop") ? null : value;
+                }
                 default -> {
                     if (!value.equals("true") && !value.equals("false")) {
                         throw new ScheduleParseException(source, lineNo, col, "header split must be true or false, got '" + value + "'");
@@ -201,7 +245,10 @@ public final class ScheduleText {
         if (name == null || p == null || v == null || m == null || split == null) {
             throw new ScheduleParseException(source, lineNo, 1, "incomplete header: expected name=, p=, v=, m= and split=");
         }
-        return new Header(name, p, v, m, split);
+        if ("v".equals(placement) && v != 2) {
+            throw new ScheduleParseException(source, lineNo, 1, "header placement=v holds two stages per rank, but v=" + v);
+        }
+        return new Header(name, p, v, m, split, placement);
     }
 
     private static int positive(String key, String value, String source, int lineNo, int col) {

@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * {@link #validate} never throws for a bad schedule, and a schedule is valid exactly when the result has no
- * problems, that is when each stage k runs on rank k % p exactly m F and m B
+ * problems, that is when each stage k runs on its rank of the schedule's placement exactly m F and m B
  * (and m W iff the backward is split), each once, with micro-batch ids in [0, m), a B after its own F, a W
  * after its B, an R between its F and its B, and every rank can run its whole list in order.
  *
@@ -82,7 +82,7 @@ public final class ScheduleValidator {
                             + s.stages() + ") for p=" + s.ranks() + " v=" + s.virtualStages()));
                 } else if (s.rankOf(a.stage()) != r) {
                     problems.add(new ScheduleProblem(r, i, a, "on the wrong rank: stage " + a.stage()
-                            + " lives on rank " + s.rankOf(a.stage()) + " (stage % p)"));
+                            + " lives on rank " + s.rankOf(a.stage()) + " (placement " + s.placement() + ")"));
                 }
                 if (a.microBatch() >= s.microBatches()) {
                     problems.add(new ScheduleProblem(r, i, a, "micro-batch " + a.microBatch() + " out of range: expected [0, "

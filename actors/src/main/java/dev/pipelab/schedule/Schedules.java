@@ -157,11 +157,14 @@ public final class Schedules {
     }
 
     /** Scenario names accepted by {@link #byName}, in the order the docs list them. */
-    public static final List<String> NAMES = List.of("gpipe", "1f1b", "interleaved", "zb-h1", "zb-h2");
+    public static final List<String> NAMES = List.of("gpipe", "1f1b", "interleaved", "zb-h1", "zb-h2", "zb-v", "dualpipev");
+
+    /** The schedules that place two model stages on each rank as a V ({@link VSchedules}); they need v = 2. */
+    public static final List<String> V_SHAPED = List.of("zb-v", "dualpipev");
 
     /**
      * The schedule a scenario names: one of {@link #NAMES}. {@code v} must be 1 except for
-     * {@code interleaved}, which needs v >= 2.
+     * {@code interleaved}, which needs v >= 2, and the V-shaped {@code zb-v} and {@code dualpipev}, which need v = 2.
      *
      * @throws IllegalArgumentException naming what was expected and what came, for an unknown name or a bad
      *         (p, v, m) combination
@@ -172,8 +175,14 @@ public final class Schedules {
         }
         requireShape(p, m);
         if (name.equals("interleaved")) return interleaved(p, v, m);
+        if (V_SHAPED.contains(name)) {
+            if (v != 2) {
+                throw new IllegalArgumentException(name + " needs virtualStages 2 (two stages per rank, placed as a V), got " + v);
+            }
+            return name.equals("zb-v") ? VSchedules.zbV(p, m) : VSchedules.dualPipeV(p, m);
+        }
         if (v != 1) {
-            throw new IllegalArgumentException(name + " needs virtualStages 1, got " + v + " (only interleaved uses v >= 2)");
+            throw new IllegalArgumentException(name + " needs virtualStages 1, got " + v + " (only interleaved, zb-v and dualpipev use v >= 2)");
         }
         return switch (name) {
             case "gpipe" -> gpipe(p, m);

@@ -159,7 +159,7 @@ public final class RealRank implements StageState.Work {
 
     /** Whether this rank computes the loss (it holds the last model stage). */
     public boolean hasLoss() {
-        return program.rank() == (stages - 1) % program.ranks();
+        return program.data().stages().contains(stages - 1);
     }
 
     /** The last stage's per-micro-batch losses of the step (empty on other ranks). */

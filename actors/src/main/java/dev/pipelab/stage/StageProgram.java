@@ -28,15 +28,17 @@ public final class StageProgram {
     public static final int NONE = Routing.NONE;
 
     /**
-     * The serializable form: the rank's actions in order, the costs of its model stages by chunk, and for every
+     * The serializable form: the rank's actions in order, its model stages in chunk order (the schedule's
+     * placement) and their costs, and for every
      * action where its input comes from and where its output goes; {@code consumers.get(q)} names, by sequence
      * number, the actions of rank q that consume this rank's messages.
      */
     public record Data(int ranks, int virtualStages, int microBatches, boolean splitBackward, int rank, List<Action> actions,
-                       List<StageCost> chunkCosts, List<Integer> inputRank, List<Integer> inputSeq, List<Integer> outRank,
+                       List<Integer> stages, List<StageCost> chunkCosts, List<Integer> inputRank, List<Integer> inputSeq, List<Integer> outRank,
                        List<Integer> outPosition, List<Integer> outSeq, List<List<String>> consumers) implements CborSerializable {
         public Data {
             actions = List.copyOf(actions);
+            stages = List.copyOf(stages);
             chunkCosts = List.copyOf(chunkCosts);
             inputRank = List.copyOf(inputRank);
             inputSeq = List.copyOf(inputSeq);
@@ -46,8 +48,9 @@ public final class StageProgram {
             List<List<String>> c = new ArrayList<>(consumers.size());
             for (List<String> l : consumers) c.add(List.copyOf(l));
             consumers = List.copyOf(c);
-            if (chunkCosts.size() != virtualStages) {
-                throw new IllegalArgumentException("expected " + virtualStages + " chunk costs, got " + chunkCosts.size());
+            if (chunkCosts.size() != virtualStages || stages.size() != virtualStages) {
+                throw new IllegalArgumentException("expected " + virtualStages + " stages and chunk costs, got "
+                        + stages.size() + " and " + chunkCosts.size());
             }
         }
     }
@@ -58,9 +61,11 @@ public final class StageProgram {
     private final long[] outBytes;
     private final boolean[] lastBackward;
     private final List<Integer> outgoingRanks;
+    private final int[] chunkStage;
 
     private StageProgram(Data data) {
         this.data = data;
+        this.chunkStage = data.stages().stream().mapToInt(Integer::intValue).toArray();
         int n = data.actions().size();
         int numStages = data.ranks() * data.virtualStages();
         duration = new double[n];
@@ -99,8 +104,12 @@ public final class StageProgram {
         for (int r = 0; r < p; r++) {
             final int rank = r;
             int n = schedule.actions(r).size();
+            List<Integer> stages = new ArrayList<>();
             List<StageCost> chunkCosts = new ArrayList<>();
-            for (int c = 0; c < schedule.virtualStages(); c++) chunkCosts.add(costs.get(c * p + r));
+            for (int c = 0; c < schedule.virtualStages(); c++) {
+                stages.add(schedule.stageOf(r, c));
+                chunkCosts.add(costs.get(schedule.stageOf(r, c)));
+            }
             List<List<String>> consumers = new ArrayList<>(p);
             for (int q = 0; q < p; q++) {
                 List<String> texts = new ArrayList<>();
@@ -108,7 +117,7 @@ public final class StageProgram {
                 consumers.add(texts);
             }
             out.add(new StageProgram(new Data(p, schedule.virtualStages(), m, schedule.splitBackward(), r, schedule.actions(r),
-                    chunkCosts, column(n, j -> routing.inputRank(rank, j)), column(n, j -> routing.inputSeq(rank, j)),
+                    stages, chunkCosts, column(n, j -> routing.inputRank(rank, j)), column(n, j -> routing.inputSeq(rank, j)),
                     column(n, j -> routing.outRank(rank, j)), column(n, j -> routing.outPosition(rank, j)),
                     column(n, j -> routing.outSeq(rank, j)), consumers)));
         }
@@ -139,8 +148,9 @@ public final class StageProgram {
 
     /** Cost of model stage {@code stage}, which must live on this rank. */
     public StageCost cost(int stage) {
-        if (stage % data.ranks() != data.rank()) throw new IllegalArgumentException("stage " + stage + " is not on rank " + data.rank());
-        return data.chunkCosts().get(chunkOf(stage));
+        int c = data.stages().indexOf(stage);
+        if (c < 0) throw new IllegalArgumentException("stage " + stage + " is not on rank " + data.rank());
+        return data.chunkCosts().get(c);
     }
 
     public double duration(int position) { return duration[position]; }
@@ -188,11 +198,14 @@ public final class StageProgram {
     /** Ranks this rank sends messages to, ascending. */
     public List<Integer> outgoingRanks() { return outgoingRanks; }
 
-    /** Model stages on this rank in chunk order: {@code c * p + rank}. */
-    public int stageOfChunk(int chunk) { return chunk * data.ranks() + data.rank(); }
+    /** Model stages on this rank in chunk order (the schedule's placement). */
+    public int stageOfChunk(int chunk) { return chunkStage[chunk]; }
 
     /** Chunk index of a model stage on this rank. */
-    public int chunkOf(int stage) { return stage / data.ranks(); }
+    public int chunkOf(int stage) {
+        for (int c = 0; c < chunkStage.length; c++) if (chunkStage[c] == stage) return c;
+        throw new IllegalArgumentException("stage " + stage + " is not on rank " + data.rank());
+    }
 
     public int chunks() { return data.virtualStages(); }
 

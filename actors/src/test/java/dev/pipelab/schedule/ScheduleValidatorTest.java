@@ -88,7 +88,7 @@ class ScheduleValidatorTest {
         ScheduleValidator.Result r = ScheduleValidator.validate(bad);
         assertThat(r.render()).contains("rank 1 |  1F0   1B0  [0F0]");
         assertThat(r.problems()).extracting(ScheduleProblem::toString).contains(
-                "rank 1 #2 0F0: on the wrong rank: stage 0 lives on rank 0 (stage % p)",
+                "rank 1 #2 0F0: on the wrong rank: stage 0 lives on rank 0 (placement loop)",
                 "rank 1 #2 0F0: duplicate: 0F0 already runs at rank 0 #0");
     }
 

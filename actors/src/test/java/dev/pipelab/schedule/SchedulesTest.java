@@ -82,9 +82,13 @@ class SchedulesTest {
     @Test
     void byNameRejectsBadCombinationsWithAClearMessage() {
         assertThatThrownBy(() -> Schedules.byName("pipedream", 4, 1, 8))
-                .hasMessage("unknown schedule 'pipedream': expected one of gpipe, 1f1b, interleaved, zb-h1, zb-h2");
+                .hasMessage("unknown schedule 'pipedream': expected one of gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v, dualpipev");
         assertThatThrownBy(() -> Schedules.byName("1f1b", 4, 2, 8))
-                .hasMessage("1f1b needs virtualStages 1, got 2 (only interleaved uses v >= 2)");
+                .hasMessage("1f1b needs virtualStages 1, got 2 (only interleaved, zb-v and dualpipev use v >= 2)");
+        assertThatThrownBy(() -> Schedules.byName("zb-v", 4, 1, 8))
+                .hasMessage("zb-v needs virtualStages 2 (two stages per rank, placed as a V), got 1");
+        assertThatThrownBy(() -> Schedules.byName("dualpipev", 4, 2, 7))
+                .hasMessage("dualpipev needs microBatches >= 2 x pipeline (8), got 7");
         assertThatThrownBy(() -> Schedules.byName("interleaved", 4, 1, 8))
                 .hasMessageContaining("interleaved needs virtualStages >= 2, got 1");
         assertThatThrownBy(() -> Schedules.byName("gpipe", 0, 1, 8))
@@ -163,7 +167,9 @@ class SchedulesTest {
     @Test
     void everyGeneratedScheduleOfTheGoldenSizesIsValid() {
         List<Schedule> all = new ArrayList<>();
-        for (String name : Schedules.NAMES) all.add(Schedules.byName(name, 4, name.equals("interleaved") ? 2 : 1, 8));
+        for (String name : Schedules.NAMES) {
+            all.add(Schedules.byName(name, 4, name.equals("interleaved") || Schedules.V_SHAPED.contains(name) ? 2 : 1, 8));
+        }
         for (Schedule s : all) assertThat(ScheduleValidator.validate(s).problems()).as(s.name()).isEmpty();
     }
 }
