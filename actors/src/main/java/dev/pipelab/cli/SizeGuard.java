@@ -190,10 +190,12 @@ final class SizeGuard {
                     for (long m : b * b == perReplica ? new long[] {perReplica / b} : new long[] {perReplica / b, b}) {
                         int interleaved = 0;
                         for (long v = 2; p > 1 && p * v <= layers && v <= 8; v++) if (m % p == 0) interleaved++;
+                        // zb-v, and dualpipev when m >= 2p: two stages per rank
+                        int vShaped = p > 1 && 2 * p <= layers ? (m >= 2 * p ? 2 : 1) : 0;
                         long each = 3 * p * m; // F, B and W (or R) for each micro-batch of each rank
-                        candidates += (long) variants * (4 + interleaved);
-                        actions += variants * (4.0 * each + interleaved * each * 8.0);
-                        seconds += variants * (4 + interleaved) * (SEARCH_SECONDS_PER_CANDIDATE + d * SEARCH_SECONDS_PER_REPLICA);
+                        candidates += (long) variants * (4 + interleaved + vShaped);
+                        actions += variants * (4.0 * each + interleaved * each * 8.0 + vShaped * each * 2.0);
+                        seconds += variants * (4 + interleaved + vShaped) * (SEARCH_SECONDS_PER_CANDIDATE + d * SEARCH_SECONDS_PER_REPLICA);
                         largest = Math.max(largest, each * (interleaved > 0 ? 8 : 1));
                     }
                 }

@@ -41,6 +41,8 @@ public final class Search {
     }
 
     private static final List<String> SCHEDULES = List.of("gpipe", "1f1b", "zb-h1", "zb-h2");
+    /** Two stages per rank placed as a V (v = 2); dualpipev also needs m >= 2p. */
+    private static final List<String> V_SCHEDULES = List.of("zb-v", "dualpipev");
     private static final List<String> RECOMPUTE = List.of("none", "selective", "full");
     private static final List<String> PARTITIONS = List.of("uniform", "balanced");
 
@@ -69,6 +71,11 @@ public final class Search {
                             for (String partition : PARTITIONS) {
                                 for (String schedule : SCHEDULES) {
                                     out.add(new Candidate(t, p, d, 1, b, m, schedule, recompute, sp, partition));
+                                }
+                                for (String schedule : V_SCHEDULES) {
+                                    if (p > 1 && 2 * p <= model.layers() && (!schedule.equals("dualpipev") || m >= 2 * p)) {
+                                        out.add(new Candidate(t, p, d, 2, b, m, schedule, recompute, sp, partition));
+                                    }
                                 }
                                 for (int v = 2; p > 1 && p * v <= model.layers() && v <= 8; v++) {
                                     if (m % p == 0) out.add(new Candidate(t, p, d, v, b, m, "interleaved", recompute, sp, partition));
@@ -138,7 +145,7 @@ public final class Search {
         long memory = plan.device().memoryBytes();
         long maxStatic = 0;
         long[] perRank = new long[plan.pipeline()];
-        for (int k = 0; k < plan.stageCosts().size(); k++) perRank[k % plan.pipeline()] += plan.stageCosts().get(k).staticBytes();
+        for (int k = 0; k < plan.stageCosts().size(); k++) perRank[plan.schedule().rankOf(k)] += plan.stageCosts().get(k).staticBytes();
         for (long s : perRank) maxStatic = Math.max(maxStatic, s);
         if (maxStatic > memory) {
             return new Outcome(c, false, maxStatic, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0,
