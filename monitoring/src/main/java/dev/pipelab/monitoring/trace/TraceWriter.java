@@ -393,7 +393,9 @@ public final class TraceWriter implements EventSink, Closeable {
         if (e instanceof ActionItem item) {
             StageRecord.Action a = item.action();
             int pid = pid(info, item.replica(), item.rank());
-            String name = a.phase() == Phase.OPT ? "OPT" : a.phase().name() + " mb" + a.microBatch();
+            // with several model stages per rank (interleaved, the V schedules) the slice names its stage
+            String name = a.phase() == Phase.OPT ? "OPT" : a.phase().name() + " mb" + a.microBatch()
+                    + (info.virtualStages() > 1 ? " s" + a.stage() : "");
             double ts = p.ts();
             double end = micros(offset + a.endSeconds());
             int tid = lane(pid, COMPUTE, "compute", ts, end);
