@@ -103,7 +103,7 @@ public final class Planner {
         Placement placement = new Placement(p, par.data(), t, hw.devicesPerNode(), intra, inter);
         CostModel cm = new CostModel(model, scenario.batch().microBatchSize(), t, par.sequenceParallel());
         List<StageCost> costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw.efficiency(), recompute,
-                optimizer, partition, scenario.costs(), schedule.splitBackward());
+                optimizer, partition, scenario.costs(), schedule.splitBackward(), schedule.placement());
         Network network = scenario.costs().flatMap(Scenario.Costs::p2pSeconds).isPresent()
                 ? profiledNetwork(scenario.costs().get().p2pSeconds().get(), cm.p2pBytes(), p)
                 : placement.network();

@@ -9,6 +9,7 @@ import dev.pipelab.model.Recompute;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.RingAllReduce;
 import dev.pipelab.schedule.StageCost;
+import dev.pipelab.schedule.StagePlacement;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ final class StageCosts {
 
     static List<StageCost> of(CostModel cm, boolean tied, DeviceSpec device, Placement placement, double efficiency,
                               Recompute recompute, Optimizer optimizer, Partition partition, Optional<Scenario.Costs> profiled,
-                              boolean splitBackward) {
+                              boolean splitBackward, StagePlacement stagePlacement) {
         int stages = partition.layersPerStage().size();
         int t = placement.tensor();
         int d = placement.data();
@@ -70,7 +71,7 @@ final class StageCosts {
             long sendBackward = k == 0 ? 0 : cm.p2pBytes();
             double params = rawParameters(cm, tied, partition, k, t) * scale;
             long staticBytes = Math.round(params * bytesPerParameter);
-            int rank = k % placement.pipeline();
+            int rank = stagePlacement.rankOf(k);
             RingAllReduce allReduce = RingAllReduce.ring(Math.round(params * optimizer.gradientBytesPerParameter()), d,
                     placement.dataParallelLink(rank));
             double optimizerSeconds = params * optimizer.stepBytesTouchedPerParameter() / device.memoryBandwidthBytesPerSecond();
