@@ -121,25 +121,6 @@ public final class PyTorchCsv {
             for (Cell c : row) split |= c.type() == 'I' || c.type() == 'W';
             cells.add(row);
         }
-        List<List<Action>> rows = new ArrayList<>(p);
-        List<List<At>> where = new ArrayList<>(p); // where each action of rows came from, index for index
-        for (List<Cell> line : cells) {
-            List<Action> row = new ArrayList<>(line.size());
-            List<At> at = new ArrayList<>(line.size());
-            for (Cell c : line) {
-                row.add(new Action(c.stage(), c.type() == 'F' ? Action.Kind.F : c.type() == 'W' ? Action.Kind.W : Action.Kind.B,
-                        c.microBatch()));
-                at.add(c.at());
-                // in a split schedule PyTorch's FULL_BACKWARD is both halves: the B, then its W at once
-                if (split && c.type() == 'B') {
-                    row.add(Action.w(c.stage(), c.microBatch()));
-                    at.add(c.at());
-                }
-            }
-            rows.add(row);
-            where.add(at);
-        }
-
         Map<Integer, At> stageAt = new HashMap<>();
         At maxStageAt = null;
         int maxStage = -1;
@@ -148,19 +129,17 @@ public final class PyTorchCsv {
         Set<Integer> microBatches = new HashSet<>();
         int[] held = new int[p];
         for (int r = 0; r < p; r++) {
-            for (int i = 0; i < rows.get(r).size(); i++) {
-                Action a = rows.get(r).get(i);
-                At at = where.get(r).get(i);
-                At first = stageAt.putIfAbsent(a.stage(), at);
+            for (Cell c : cells.get(r)) {
+                At first = stageAt.putIfAbsent(c.stage(), c.at());
                 if (first == null) {
                     held[r]++;
                 } else if (first.rank() != r) {
-                    throw error(sourceName, at, "stage " + a.stage() + " is on rank " + r + " here and on rank " + first.rank()
-                            + " (line " + first.line() + "): a model stage runs on one rank");
+                    throw error(sourceName, c.at(), "stage " + c.stage() + " is on rank " + r + " here and on rank "
+                            + first.rank() + " (line " + first.line() + "): a model stage runs on one rank");
                 }
-                if (a.stage() > maxStage) { maxStage = a.stage(); maxStageAt = at; }
-                if (a.microBatch() > maxMicroBatch) { maxMicroBatch = a.microBatch(); maxMicroBatchAt = at; }
-                microBatches.add(a.microBatch());
+                if (c.stage() > maxStage) { maxStage = c.stage(); maxStageAt = c.at(); }
+                if (c.microBatch() > maxMicroBatch) { maxMicroBatch = c.microBatch(); maxMicroBatchAt = c.at(); }
+                microBatches.add(c.microBatch());
             }
         }
         int stages = maxStage + 1;
@@ -192,6 +171,21 @@ public final class PyTorchCsv {
             while (microBatches.contains(missing)) missing++;
             throw error(sourceName, maxMicroBatchAt, "micro-batch " + maxMicroBatch + " named, but no action runs micro-batch "
                     + missing + ": expected micro-batches 0.." + maxMicroBatch);
+        }
+        List<List<Action>> rows = new ArrayList<>(p);
+        for (List<Cell> line : cells) {
+            List<Action> row = new ArrayList<>(line.size());
+            for (Cell c : line) {
+                Action.Kind kind = switch (c.type()) {
+                    case 'F' -> Action.Kind.F;
+                    case 'W' -> Action.Kind.W;
+                    default -> Action.Kind.B; // I, the input gradient, and B, the full backward
+                };
+                row.add(new Action(c.stage(), kind, c.microBatch()));
+                // in a split schedule PyTorch's FULL_BACKWARD is both halves: the B directly followed by its W
+                if (split && c.type() == 'B') row.add(Action.w(c.stage(), c.microBatch()));
+            }
+            rows.add(row);
         }
         StagePlacement placement = ScheduleText.placementShown(rows, p, v);
         return new Schedule("custom", p, v, maxMicroBatch + 1, split, rows, placement);
