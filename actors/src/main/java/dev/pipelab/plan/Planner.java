@@ -14,6 +14,7 @@ import dev.pipelab.model.Recompute;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
+import dev.pipelab.schedule.PyTorchCsv;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.ScheduleParseException;
 import dev.pipelab.schedule.ScheduleText;
@@ -213,7 +214,10 @@ public final class Planner {
         if (tr.schedule().equals("custom")) {
             Path file = Path.of(tr.scheduleFile().orElseThrow());
             try {
-                schedule = ScheduleText.parse(Files.readString(file), file.toString());
+                // a .csv is PyTorch's schedule file (torch.distributed.pipelining), anything else pipelab's text form
+                String text = Files.readString(file);
+                schedule = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".csv")
+                        ? PyTorchCsv.parse(text, file.toString()) : ScheduleText.parse(text, file.toString());
             } catch (IOException e) {
                 problems.add("training.scheduleFile: cannot read " + file + ": " + e.getMessage());
                 return null;
