@@ -1,6 +1,7 @@
 package dev.pipelab.schedule;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
@@ -158,7 +159,7 @@ public final class ScheduleText {
     /** The placement the rows show, or loop when they show none (a stage on two ranks, or on none). */
     static StagePlacement placementShown(List<List<Action>> rows, int p, int v) {
         int[] rank = new int[p * v];
-        java.util.Arrays.fill(rank, -1);
+        Arrays.fill(rank, -1);
         for (int r = 0; r < rows.size(); r++) {
             for (Action a : rows.get(r)) {
                 int k = a.stage();

@@ -104,7 +104,7 @@ public final class VSchedules {
         for (int r = 0; r < p; r++) {
             int s0 = r;
             int s1 = 2 * p - 1 - r;
-            DualRow row = new DualRow(s0, s1, m);
+            DualRow row = new DualRow(s0);
             for (int i = 0; i < 2 * (p - r - 1); i++) row.forward(s0);
             for (int i = 0; i < r + 1; i++) {
                 row.forward(s0);
@@ -165,7 +165,7 @@ public final class VSchedules {
         final int[] backwards = new int[2];
         final Deque<Action> heldWeights = new ArrayDeque<>();
 
-        DualRow(int s0, int s1, int m) {
+        DualRow(int s0) {
             this.s0 = s0;
         }
 
