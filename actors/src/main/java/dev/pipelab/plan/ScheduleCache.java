@@ -2,6 +2,7 @@ package dev.pipelab.plan;
 
 import dev.pipelab.schedule.CompiledSchedule;
 import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.PassTimes;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.Timeline;
@@ -18,7 +19,8 @@ import java.util.function.Supplier;
  */
 final class ScheduleCache {
 
-    private record Key(String name, int p, int v, int m, boolean recompute) {}
+    /** {@code times}: the pass times zb-1p and zb-2p are built for, null for the names that need none. */
+    private record Key(String name, int p, int v, int m, boolean recompute, PassTimes times) {}
 
     private final Map<Key, CompiledSchedule> compiled = new ConcurrentHashMap<>();
 
@@ -48,9 +50,9 @@ final class ScheduleCache {
         });
     }
 
-    CompiledSchedule get(String name, int p, int v, int m, boolean recompute) {
-        return compiled.computeIfAbsent(new Key(name, p, v, m, recompute), k -> {
-            Schedule s = Schedules.byName(k.name(), k.p(), k.v(), k.m());
+    CompiledSchedule get(String name, int p, int v, int m, boolean recompute, PassTimes times) {
+        return compiled.computeIfAbsent(new Key(name, p, v, m, recompute, times), k -> {
+            Schedule s = Schedules.byName(k.name(), k.p(), k.v(), k.m(), k.times());
             return Evaluator.compile(k.recompute() ? s.withRecompute() : s);
         });
     }
