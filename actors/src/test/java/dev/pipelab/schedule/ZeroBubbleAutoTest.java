@@ -103,6 +103,30 @@ class ZeroBubbleAutoTest {
     }
 
     @Test
+    void theHeuristicsOwnTimingIsTheEvaluatorsStepTime() {
+        // the variants are ranked by the heuristic's simulation; it must be the evaluator's timeline, to the bit
+        int variants = 0;
+        for (int p = 1; p <= 8; p++) {
+            for (int m : new int[] {1, p, 2 * p + 1, 4 * p}) {
+                for (double[] r : RATIOS) {
+                    for (double comm : COMMS) {
+                        PassTimes t = new PassTimes(r[0], r[1], r[2], comm);
+                        for (boolean[] knobs : new boolean[][] {{true, true, true}, {false, true, false}, {true, false, false}}) {
+                            ZeroBubbleAuto.Heuristic h = new ZeroBubbleAuto.Heuristic(p, m, t, p);
+                            List<List<Action>> rows = h.run(knobs[0], knobs[1], knobs[2]);
+                            assertThat(rows).isNotNull();
+                            assertThat(step(new Schedule("zb-1p", p, 1, m, true, rows), t))
+                                    .as("p=%d m=%d %s comm=%s", p, m, java.util.Arrays.toString(r), comm).isEqualTo(h.makespan());
+                            variants++;
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(variants).isEqualTo(8 * 4 * RATIOS.length * COMMS.length * 3);
+    }
+
+    @Test
     void withEqualTimesBothReachTheIsolatedStepsLowerBound() {
         // The last rank gets its first input after (p-1)·T_F and then has m·(T_F + T_B + T_W) of work: no schedule
         // of one isolated step ends earlier. ZB-H1 reaches it with T_F = T_B = T_W (§2.1); so must the heuristic.
