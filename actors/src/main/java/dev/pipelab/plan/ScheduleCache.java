@@ -14,8 +14,9 @@ import java.util.function.Supplier;
 
 /**
  * Generated schedules, with recomputation inserted, and their compiled form, shared across search candidates
- * that differ only in costs (tensor width, sequence parallelism, partition, batch split with the same m).
- * Invariant: a key maps to one schedule value for the cache's life; safe for concurrent use.
+ * that differ only in costs (tensor width, sequence parallelism, partition, batch split with the same m), except
+ * zb-1p and zb-2p, which are built from the costs: their key holds the pass times, so candidates share them only
+ * when the times agree. Invariant: a key maps to one schedule value for the cache's life; safe for concurrent use.
  */
 final class ScheduleCache {
 
