@@ -14,7 +14,8 @@ import java.util.List;
  *
  * <p>The heuristic is the authors' {@code Graph.manual_order} (github:sail-sg/zero-bubble-pipeline-parallelism,
  * megatron/core/pipeline_parallel/zerobubble/scheduler/zb.py; the same code is auto_schedule.py on the legacy-main
- * branch), ported step for step, in the paper's four rules:
+ * branch), ported step for step (ZeroBubbleAutoTest holds it to orders the authors' Python produced, pass for
+ * pass, for every knob setting), in the paper's four rules:
  * <ol>
  *   <li>warm-up: within the memory limit, as many F as fit before the first B comes back (a binary knob allows
  *       one more F that may leave a bubble shorter than T_F before it);</li>
