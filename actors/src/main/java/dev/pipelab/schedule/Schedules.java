@@ -121,13 +121,14 @@ public final class Schedules {
      * <p>The paper's statements, as the evaluator measures them (SchedulesEvaluatedTest, ZeroBubbleHandcraftedTest):
      * <ul>
      *   <li>memory: F..B at most min(m, p-i) micro-batches on stage i, as 1F1B; F..W (the stash lives until W,
-     *       {@link StageCost}) min(m, p) on every stage, 1F1B's peak and no more (§2.1 and §2's comparison table: pM_B). Holds
-     *       for any times: it depends on the order only.</li>
-     *   <li>bubble: every rank idles exactly (p-1)(T_F + T_B - T_W) in a step (§2's comparison table) when T_comm = 0 and
-     *       T_W <= min(T_F, T_B), for every m >= p. The paper derives it with T_F = T_B = T_W (§2); outside the
-     *       condition the W held back no longer fit the gaps and the idle time is (p-1)(T_F + T_B - min(T_W, T_F,
-     *       T_B)); with T_comm > 0 each round trip adds more. Unequal times and T_comm are what the automatic
-     *       schedules ({@link ZeroBubbleAuto}, §3) are for; the paper's handcrafted order is kept as it is.</li>
+     *       {@link StageCost}) min(m, p) on every stage, 1F1B's peak and no more (§2.1 and §2's comparison table:
+     *       pM_B). Holds for any times: it depends on the order only.</li>
+     *   <li>bubble: every rank idles exactly (p-1)(T_F + T_B - T_W) in a step (§2's comparison table) when
+     *       T_comm = 0 and T_W <= min(T_F, T_B), for every m >= p. The paper derives it with T_F = T_B = T_W (§2);
+     *       outside the condition the W held back no longer fit the gaps and the idle time is
+     *       (p-1)(T_F + T_B - min(T_W, T_F, T_B)); with T_comm > 0 each round trip adds more. Unequal times and
+     *       T_comm are what the automatic schedules ({@link ZeroBubbleAuto}, §3) are for; the paper's handcrafted
+     *       order is kept as it is.</li>
      * </ul>
      */
     public static Schedule zbH1(int p, int m) {
@@ -145,8 +146,8 @@ public final class Schedules {
      *
      * <p>The paper's statements, as the evaluator measures them (SchedulesEvaluatedTest, ZeroBubbleHandcraftedTest):
      * <ul>
-     *   <li>memory: F..B at most min(m, 2(p-1-i)+1) on stage i, 2p-1 on stage 0 (§2.2 and §2's table: (2p-1)M_B); F..W
-     *       min(m, 2p-1) on every stage. Holds for any times.</li>
+     *   <li>memory: F..B at most min(m, 2(p-1-i)+1) on stage i, 2p-1 on stage 0 (§2.2 and §2's table:
+     *       (2p-1)M_B); F..W min(m, 2p-1) on every stage. Holds for any times.</li>
      *   <li>bubble: the longest stage span (first F to last W, the bubble of the paper's repeated steps with
      *       optimizer post-validation, §4) exceeds a stage's work by exactly (p-1)(T_F + T_B - 2T_W) (§2's table)
      *       when T_comm = 0, T_W <= min(T_F, T_B) and m >= 2p-1; with T_F = T_B = T_W that is zero: no stage
