@@ -14,6 +14,7 @@ import dev.pipelab.model.Recompute;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
+import dev.pipelab.schedule.PassTimes;
 import dev.pipelab.schedule.PyTorchCsv;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.ScheduleParseException;
@@ -21,6 +22,7 @@ import dev.pipelab.schedule.ScheduleText;
 import dev.pipelab.schedule.ScheduleValidator;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.StageCost;
+import dev.pipelab.schedule.StagePlacement;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -90,9 +92,24 @@ public final class Planner {
         if (!problems.isEmpty()) throw new PlanningException(problems);
 
         Partition partition = partition(scenario, model, stages, problems);
-        Schedule schedule = cache != null && !scenario.training().schedule().equals("custom")
-                ? cacheLookup(cache, scenario, recompute, problems)
-                : schedule(scenario, problems, validateSchedule);
+        Placement placement = new Placement(p, par.data(), t, hw.devicesPerNode(), intra, inter);
+        CostModel cm = new CostModel(model, scenario.batch().microBatchSize(), t, par.sequenceParallel());
+        Network network = scenario.costs().flatMap(Scenario.Costs::p2pSeconds).isPresent()
+                ? profiledNetwork(scenario.costs().get().p2pSeconds().get(), cm.p2pBytes(), p)
+                : placement.network();
+        String name = scenario.training().schedule();
+        // zb-1p and zb-2p are built from the plan's own pass times, so their costs (split backward) come first
+        List<StageCost> costs = null;
+        PassTimes times = null;
+        if (Schedules.needsTimes(name) && partition != null) {
+            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw.efficiency(), recompute,
+                    optimizer, partition, scenario.costs(), true, StagePlacement.loop(p, v));
+            times = passTimes(costs, network, p);
+        }
+        Schedule schedule = partition == null && Schedules.needsTimes(name) ? null
+                : cache != null && !name.equals("custom")
+                ? cacheLookup(cache, scenario, recompute, times, problems)
+                : schedule(scenario, problems, validateSchedule, times);
         if (!problems.isEmpty()) throw new PlanningException(problems);
         if (schedule.ranks() != p || schedule.stages() != stages || schedule.microBatches() != scenario.batch().microBatches()) {
             throw new PlanningException(List.of("training.scheduleFile: the schedule has " + schedule.ranks() + " ranks, "
@@ -100,14 +117,10 @@ public final class Planner {
                     + p + ", " + stages + " and " + scenario.batch().microBatches()), ScheduleText.grid(schedule));
         }
         if (recompute != Recompute.NONE && cache == null) schedule = schedule.withRecompute();
-
-        Placement placement = new Placement(p, par.data(), t, hw.devicesPerNode(), intra, inter);
-        CostModel cm = new CostModel(model, scenario.batch().microBatchSize(), t, par.sequenceParallel());
-        List<StageCost> costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw.efficiency(), recompute,
-                optimizer, partition, scenario.costs(), schedule.splitBackward(), schedule.placement());
-        Network network = scenario.costs().flatMap(Scenario.Costs::p2pSeconds).isPresent()
-                ? profiledNetwork(scenario.costs().get().p2pSeconds().get(), cm.p2pBytes(), p)
-                : placement.network();
+        if (costs == null) {
+            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw.efficiency(), recompute,
+                    optimizer, partition, scenario.costs(), schedule.splitBackward(), schedule.placement());
+        }
         return new Plan(scenario.name(), model, device, placement, network, v, scenario.batch().microBatchSize(),
                 scenario.batch().microBatches(), par.sequenceParallel(), recompute, optimizer, hw.efficiency(),
                 partition, schedule, costs, scenario.training().linkBuffer().orElse(Evaluator.UNBOUNDED),
@@ -128,14 +141,49 @@ public final class Planner {
         return (from, to) -> forward[Math.abs(from - to) == 1 ? Math.min(from, to) : Math.max(from, to)];
     }
 
-    private static Schedule cacheLookup(ScheduleCache cache, Scenario scenario, Recompute recompute, List<String> problems) {
+    private static Schedule cacheLookup(ScheduleCache cache, Scenario scenario, Recompute recompute, PassTimes times,
+                                        List<String> problems) {
         try {
             return cache.get(scenario.training().schedule(), scenario.parallelism().pipeline(),
-                    scenario.parallelism().virtualStages(), scenario.batch().microBatches(), recompute != Recompute.NONE).schedule();
+                    scenario.parallelism().virtualStages(), scenario.batch().microBatches(), recompute != Recompute.NONE,
+                    times).schedule();
         } catch (IllegalArgumentException e) {
             problems.add("training.schedule: " + e.getMessage());
             return null;
         }
+    }
+
+    /**
+     * The pass times zb-1p and zb-2p are built for: the slowest stage's F, B (with the recomputation that runs
+     * right before it on the same rank) and W, and the slowest message between neighbouring ranks (its bytes over
+     * the link's bandwidth plus the link's latency, both directions). The maximum, not the mean: the heuristic
+     * (Qi et al. 2023, §3.1) assumes uniform stages and sizes the gaps it fills with W by these times; with the
+     * slowest stage's times the steady state it plans keeps pace with the bottleneck stage, which sets the step's
+     * pace, instead of planning gaps the bottleneck cannot honour. (The authors' runtime takes the median over
+     * stages, zerobubble/runtime.py; with pipelab's stages, equal but for the embedding and the output layer at
+     * the ends, the maximum is the output layer's stage.)
+     */
+    static PassTimes passTimes(List<StageCost> costs, Network network, int p) {
+        double f = 0, b = 0, w = 0, comm = 0;
+        for (StageCost sc : costs) {
+            f = Math.max(f, sc.forwardSeconds());
+            b = Math.max(b, sc.backwardInputSeconds() + sc.recomputeSeconds());
+            w = Math.max(w, sc.backwardWeightSeconds());
+        }
+        for (int k = 0; k + 1 < costs.size(); k++) {
+            int from = k % p, to = (k + 1) % p;
+            if (from == to) continue;
+            LinkSpec forward = network.link(from, to);
+            LinkSpec backward = network.link(to, from);
+            comm = Math.max(comm, forward.occupancySeconds(costs.get(k).sendForwardBytes()) + forward.latencySeconds());
+            comm = Math.max(comm, backward.occupancySeconds(costs.get(k + 1).sendBackwardBytes()) + backward.latencySeconds());
+        }
+        return new PassTimes(f, b, w, comm);
+    }
+
+    /** The pass times the plan's schedule was built for, or null when its name needs none. */
+    static PassTimes passTimes(Plan plan, String scheduleName) {
+        return Schedules.needsTimes(scheduleName) ? passTimes(plan.stageCosts(), plan.network(), plan.pipeline()) : null;
     }
 
     private static LinkSpec link(String path, String name, List<String> problems) {
@@ -205,7 +253,7 @@ public final class Planner {
         }
     }
 
-    private static Schedule schedule(Scenario scenario, List<String> problems, boolean validate) {
+    private static Schedule schedule(Scenario scenario, List<String> problems, boolean validate, PassTimes times) {
         Scenario.Training tr = scenario.training();
         int p = scenario.parallelism().pipeline();
         int v = scenario.parallelism().virtualStages();
@@ -227,7 +275,7 @@ public final class Planner {
             }
         } else {
             try {
-                schedule = Schedules.byName(tr.schedule(), p, v, m);
+                schedule = Schedules.byName(tr.schedule(), p, v, m, times);
             } catch (IllegalArgumentException e) {
                 problems.add("training.schedule: " + e.getMessage());
                 return null;

@@ -2,6 +2,7 @@ package dev.pipelab.plan;
 
 import dev.pipelab.schedule.CompiledSchedule;
 import dev.pipelab.schedule.Evaluator;
+import dev.pipelab.schedule.PassTimes;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.Timeline;
@@ -13,12 +14,14 @@ import java.util.function.Supplier;
 
 /**
  * Generated schedules, with recomputation inserted, and their compiled form, shared across search candidates
- * that differ only in costs (tensor width, sequence parallelism, partition, batch split with the same m).
- * Invariant: a key maps to one schedule value for the cache's life; safe for concurrent use.
+ * that differ only in costs (tensor width, sequence parallelism, partition, batch split with the same m), except
+ * zb-1p and zb-2p, which are built from the costs: their key holds the pass times, so candidates share them only
+ * when the times agree. Invariant: a key maps to one schedule value for the cache's life; safe for concurrent use.
  */
 final class ScheduleCache {
 
-    private record Key(String name, int p, int v, int m, boolean recompute) {}
+    /** {@code times}: the pass times zb-1p and zb-2p are built for, null for the names that need none. */
+    private record Key(String name, int p, int v, int m, boolean recompute, PassTimes times) {}
 
     private final Map<Key, CompiledSchedule> compiled = new ConcurrentHashMap<>();
 
@@ -48,9 +51,9 @@ final class ScheduleCache {
         });
     }
 
-    CompiledSchedule get(String name, int p, int v, int m, boolean recompute) {
-        return compiled.computeIfAbsent(new Key(name, p, v, m, recompute), k -> {
-            Schedule s = Schedules.byName(k.name(), k.p(), k.v(), k.m());
+    CompiledSchedule get(String name, int p, int v, int m, boolean recompute, PassTimes times) {
+        return compiled.computeIfAbsent(new Key(name, p, v, m, recompute, times), k -> {
+            Schedule s = Schedules.byName(k.name(), k.p(), k.v(), k.m(), k.times());
             return Evaluator.compile(k.recompute() ? s.withRecompute() : s);
         });
     }

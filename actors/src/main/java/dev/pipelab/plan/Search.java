@@ -135,13 +135,15 @@ public final class Search {
         return new Result(devices, global, List.copyOf(ranked), outcomes.size());
     }
 
-    private static Outcome evaluate(Scenario base, Candidate c, ScheduleCache cache) {
+    /** One candidate's outcome (package-visible for tests), or null for a balanced twin of a uniform plan. */
+    static Outcome evaluate(Scenario base, Candidate c, ScheduleCache cache) {
         Plan plan = Planner.plan(Variants.with(base, c), false, cache);
         if (c.partition().equals("balanced")
                 && plan.partition().equals(Partition.uniform(plan.model().layers(), plan.schedule().stages()))) {
             return null; // the same plan as its uniform twin: not a candidate of its own
         }
-        CompiledSchedule compiled = cache.get(c.schedule(), c.pipeline(), c.virtualStages(), c.microBatches(), !c.recompute().equals("none"));
+        CompiledSchedule compiled = cache.get(c.schedule(), c.pipeline(), c.virtualStages(), c.microBatches(),
+                !c.recompute().equals("none"), Planner.passTimes(plan, c.schedule()));
         long memory = plan.device().memoryBytes();
         long maxStatic = 0;
         long[] perRank = new long[plan.pipeline()];

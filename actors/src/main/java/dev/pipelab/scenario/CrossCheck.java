@@ -20,7 +20,7 @@ final class CrossCheck {
     static final List<String> CUSTOM_MODEL_KEYS = List.of("layers", "hidden", "heads", "ffn", "vocab", "seqLength");
 
     /** Schedules that run one model stage per device. */
-    private static final Set<String> ONE_STAGE_SCHEDULES = Set.of("gpipe", "1f1b", "zb-h1", "zb-h2");
+    private static final Set<String> ONE_STAGE_SCHEDULES = Set.of("gpipe", "1f1b", "zb-h1", "zb-h2", "zb-1p", "zb-2p");
     /** Schedules with two stages per rank placed as a V (Schedules.V_SHAPED). */
     private static final Set<String> V_SCHEDULES = Set.of("zb-v", "dualpipev");
 

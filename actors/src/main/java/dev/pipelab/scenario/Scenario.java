@@ -87,7 +87,7 @@ public record Scenario(String name, Model model, Hardware hardware, Parallelism 
     public record Batch(int microBatchSize, int microBatches) {}
 
     /**
-     * How to train. {@code schedule}: gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v, dualpipev, or custom with
+     * How to train. {@code schedule}: gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-1p, zb-2p, zb-v, dualpipev, or custom with
      * {@code scheduleFile}; {@code recompute}: none, selective, full; {@code optimizer}: adam-mixed,
      * adam-fp32, sgd-mixed; {@code linkBuffer}: messages a link's receiver can buffer (absent: unbounded);
      * {@code onOutOfMemory}: fail or warn when a stage's live memory would exceed the device's.

@@ -112,12 +112,24 @@ public final class Schedules {
 
     /**
      * ZB-H1, the handcrafted zero-bubble schedule with 1F1B's memory (Qi et al. 2023, "Zero Bubble Pipeline
-     * Parallelism", ICLR 2024, §3.1 and Figure 3 top; DeepSpeed/Megatron-DeepSpeed {@code ZeroBubbleH1Pipeline}).
+     * Parallelism", ICLR 2024, §2.1 and Figure 3 top; DeepSpeed/Megatron-DeepSpeed {@code ZeroBubbleH1Pipeline}).
      * The backward is split into B (input gradient, on the critical path) and W (weight gradient, deferrable).
      * Stage i runs steps {@code (F x, B x-(p-1-i), W x-(p-1))} for x = 0, 1, ..., skipping the indices outside
      * [0, m): warm-up p-1-i forwards, then i forward/backward pairs with W held back, a steady F-B-W state,
-     * a cool-down of p-1-i B-W pairs and finally the i weight passes held back. At most min(m, p-i)
-     * micro-batches are in flight on stage i, as in 1F1B; the bubble is (p-1)(T_F + T_B - T_W).
+     * a cool-down of p-1-i B-W pairs and finally the i weight passes held back.
+     *
+     * <p>The paper's statements, as the evaluator measures them (SchedulesEvaluatedTest, ZeroBubbleHandcraftedTest):
+     * <ul>
+     *   <li>memory: F..B at most min(m, p-i) micro-batches on stage i, as 1F1B; F..W (the stash lives until W,
+     *       {@link StageCost}) min(m, p) on every stage, 1F1B's peak and no more (§2.1 and §2's comparison table:
+     *       pM_B). Holds for any times: it depends on the order only.</li>
+     *   <li>bubble: every rank idles exactly (p-1)(T_F + T_B - T_W) in a step (§2's comparison table) when
+     *       T_comm = 0 and T_W <= min(T_F, T_B), for every m >= p. The paper derives it with T_F = T_B = T_W (§2);
+     *       outside the condition the W held back no longer fit the gaps and the idle time is
+     *       (p-1)(T_F + T_B - min(T_W, T_F, T_B)); with T_comm > 0 each round trip adds more. Unequal times and
+     *       T_comm are what the automatic schedules ({@link ZeroBubbleAuto}, §3) are for; the paper's handcrafted
+     *       order is kept as it is.</li>
+     * </ul>
      */
     public static Schedule zbH1(int p, int m) {
         requireShape(p, m);
@@ -127,12 +139,20 @@ public final class Schedules {
     }
 
     /**
-     * ZB-H2, the handcrafted zero-bubble schedule with about twice 1F1B's memory (Qi et al. 2023, §3.1 and
+     * ZB-H2, the handcrafted zero-bubble schedule with about twice 1F1B's memory (Qi et al. 2023, §2.2 and
      * Figure 3 bottom). Stage i runs steps {@code (F x, B x-2(p-1-i), W x-2(p-1))}: 2(p-1-i) warm-up forwards
-     * fill the time until the first B comes back, and the weight passes held back on later stages are run
-     * at the tail, turning 1F1B's trapezoid into a parallelogram. Up to min(m, 2(p-1-i)+1) micro-batches are
-     * in flight on stage i (2p-1 on stage 0); with T_F = T_B = T_W no stage idles between its first and its
-     * last action.
+     * (the paper's extra forwards, filling the time until the first B comes back when T_F = T_B) and the weight
+     * passes held back on later stages run at the tail, turning 1F1B's trapezoid into a parallelogram.
+     *
+     * <p>The paper's statements, as the evaluator measures them (SchedulesEvaluatedTest, ZeroBubbleHandcraftedTest):
+     * <ul>
+     *   <li>memory: F..B at most min(m, 2(p-1-i)+1) on stage i, 2p-1 on stage 0 (§2.2 and §2's table:
+     *       (2p-1)M_B); F..W min(m, 2p-1) on every stage. Holds for any times.</li>
+     *   <li>bubble: the longest stage span (first F to last W, the bubble of the paper's repeated steps with
+     *       optimizer post-validation, §4) exceeds a stage's work by exactly (p-1)(T_F + T_B - 2T_W) (§2's table)
+     *       when T_comm = 0, T_W <= min(T_F, T_B) and m >= 2p-1; with T_F = T_B = T_W that is zero: no stage
+     *       idles between its first and its last action. One isolated step still pays the (p-1)·T_F fill.</li>
+     * </ul>
      */
     public static Schedule zbH2(int p, int m) {
         requireShape(p, m);
@@ -156,20 +176,44 @@ public final class Schedules {
         return row;
     }
 
-    /** Scenario names accepted by {@link #byName}, in the order the docs list them. */
-    public static final List<String> NAMES = List.of("gpipe", "1f1b", "interleaved", "zb-h1", "zb-h2", "zb-v", "dualpipev");
+    /**
+     * Scenario names accepted by {@link #byName}, in the order the docs list them. {@code zb-1p} and {@code zb-2p}
+     * ({@link ZeroBubbleAuto}) are built from profiled pass times and need the overload that takes them.
+     */
+    public static final List<String> NAMES = List.of("gpipe", "1f1b", "interleaved", "zb-h1", "zb-h2", "zb-1p", "zb-2p",
+            "zb-v", "dualpipev");
 
     /** The schedules that place two model stages on each rank as a V ({@link VSchedules}); they need v = 2. */
     public static final List<String> V_SHAPED = List.of("zb-v", "dualpipev");
 
+    /** Whether the named schedule is built from profiled pass times ({@link #byName(String, int, int, int, PassTimes)}). */
+    public static boolean needsTimes(String name) {
+        return ZeroBubbleAuto.NAMES.contains(name);
+    }
+
     /**
-     * The schedule a scenario names: one of {@link #NAMES}. {@code v} must be 1 except for
-     * {@code interleaved}, which needs v >= 2, and the V-shaped {@code zb-v} and {@code dualpipev}, which need v = 2.
+     * The schedule a scenario names: one of {@link #NAMES} except those that need pass times. {@code v} must be
+     * 1 except for {@code interleaved}, which needs v >= 2, and the V-shaped {@code zb-v} and {@code dualpipev},
+     * which need v = 2.
      *
-     * @throws IllegalArgumentException naming what was expected and what came, for an unknown name or a bad
-     *         (p, v, m) combination
+     * @throws IllegalArgumentException naming what was expected and what came, for an unknown name, a name that
+     *         needs profiled times, or a bad (p, v, m) combination
      */
     public static Schedule byName(String name, int p, int v, int m) {
+        if (needsTimes(name)) {
+            throw new IllegalArgumentException(name + " is built from profiled pass times (T_F, T_B, T_W, T_comm): "
+                    + "call byName(name, p, v, m, times)");
+        }
+        return byName(name, p, v, m, null);
+    }
+
+    /**
+     * As {@link #byName(String, int, int, int)}, and also {@code zb-1p} and {@code zb-2p}, which the automatic
+     * zero-bubble scheduler builds for {@code times}; other names ignore {@code times}.
+     *
+     * @throws IllegalArgumentException as the 4-argument form, and for zb-1p or zb-2p without times
+     */
+    public static Schedule byName(String name, int p, int v, int m, PassTimes times) {
         if (name == null || !NAMES.contains(name)) {
             throw new IllegalArgumentException("unknown schedule '" + name + "': expected one of " + String.join(", ", NAMES));
         }
@@ -184,11 +228,16 @@ public final class Schedules {
         if (v != 1) {
             throw new IllegalArgumentException(name + " needs virtualStages 1, got " + v + " (only interleaved, zb-v and dualpipev use v >= 2)");
         }
+        if (needsTimes(name) && times == null) {
+            throw new IllegalArgumentException(name + " needs profiled pass times (T_F, T_B, T_W, T_comm)");
+        }
         return switch (name) {
             case "gpipe" -> gpipe(p, m);
             case "1f1b" -> oneFOneB(p, m);
             case "zb-h1" -> zbH1(p, m);
-            default -> zbH2(p, m);
+            case "zb-h2" -> zbH2(p, m);
+            case "zb-1p" -> ZeroBubbleAuto.zb1p(p, m, times);
+            default -> ZeroBubbleAuto.zb2p(p, m, times);
         };
     }
 

@@ -1,6 +1,7 @@
 package dev.pipelab.numerics;
 
 import dev.pipelab.model.Recompute;
+import dev.pipelab.schedule.PassTimes;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import org.junit.jupiter.api.Test;
@@ -71,7 +72,7 @@ class BitExactnessTest {
     }
 
     static Schedule schedule(String name, Recompute policy, int p, int m) {
-        Schedule s = Schedules.byName(name, p, name.equals("interleaved") || Schedules.V_SHAPED.contains(name) ? 2 : 1, m);
+        Schedule s = Schedules.byName(name, p, name.equals("interleaved") || Schedules.V_SHAPED.contains(name) ? 2 : 1, m, new PassTimes(1, 2, 1, 0));
         return policy == Recompute.NONE ? s : s.withRecompute();
     }
 

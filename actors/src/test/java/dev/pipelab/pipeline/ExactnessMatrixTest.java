@@ -11,6 +11,7 @@ import dev.pipelab.schedule.Action;
 import dev.pipelab.schedule.DeadlockException;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
+import dev.pipelab.schedule.PassTimes;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.StageCost;
@@ -33,6 +34,9 @@ class ExactnessMatrixTest {
 
     @RegisterExtension
     static final TestSystems.OneNode node = new TestSystems.OneNode();
+
+    /** The profiled times zb-1p and zb-2p are shaped for (B twice F and W): any shape must run as evaluated. */
+    static final PassTimes TIMES = new PassTimes(1, 2, 1, 0);
 
     record Case(String schedule, int p, int v, int m, int d, boolean recompute, boolean slow, int buffer) {
         @Override
@@ -74,7 +78,7 @@ class ExactnessMatrixTest {
     }
 
     private static void check(Case c) {
-        Schedule s = Schedules.byName(c.schedule(), c.p(), c.v(), c.m());
+        Schedule s = Schedules.byName(c.schedule(), c.p(), c.v(), c.m(), TIMES);
         if (c.recompute()) s = s.withRecompute();
         LinkSpec link = c.slow() ? TestCosts.SLOW : LinkSpec.FREE;
         List<StageCost> costs = TestCosts.of(s, c.d(), c.recompute(), link);

@@ -14,6 +14,7 @@ import dev.pipelab.numerics.Tensors;
 import dev.pipelab.numerics.TrainingResult;
 import dev.pipelab.numerics.WeightsFile;
 import dev.pipelab.schedule.Network;
+import dev.pipelab.schedule.PassTimes;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.stage.RealSetup;
@@ -75,7 +76,7 @@ class RealNumericsRunTest {
     }
 
     static Schedule schedule(String name, Recompute policy, int p, int m) {
-        Schedule s = Schedules.byName(name, p, name.equals("interleaved") || Schedules.V_SHAPED.contains(name) ? 2 : 1, m);
+        Schedule s = Schedules.byName(name, p, name.equals("interleaved") || Schedules.V_SHAPED.contains(name) ? 2 : 1, m, new PassTimes(1, 2, 1, 0));
         return policy == Recompute.NONE ? s : s.withRecompute();
     }
 

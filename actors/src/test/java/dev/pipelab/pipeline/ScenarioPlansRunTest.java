@@ -22,7 +22,7 @@ class ScenarioPlansRunTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"quickstart.yaml", "1f1b-4x8.yaml", "gpipe-4x8.yaml", "interleaved-4x8.yaml", "llama2-70b-article.yaml",
-            "article-80-stages.yaml"})
+            "article-80-stages.yaml", "zb-auto.yaml"})
     void aPlannedScenarioRunsAsItEvaluates(String file) {
         Plan plan = Planner.plan(ScenarioLoader.load(Path.of("..", "scenarios", file)));
         Timeline t = plan.evaluate();

@@ -128,7 +128,7 @@ final class ScenarioKeysDoc {
         s.append("- `model.heads` must be a multiple of `model.kvHeads` and of `parallelism.tensor` when given;\n");
         s.append("- `parallelism.pipeline · parallelism.virtualStages` (the model stages) must not exceed `model.layers`;\n");
         s.append("- `parallelism.layersPerStage` has one entry per model stage and, when `model.layers` is given, sums to it;\n");
-        s.append("- `training.schedule: interleaved` needs `virtualStages >= 2`; `gpipe`, `1f1b`, `zb-h1`, `zb-h2` need 1;\n");
+        s.append("- `training.schedule: interleaved` needs `virtualStages >= 2`; `gpipe`, `1f1b`, `zb-h1`, `zb-h2`, `zb-1p`, `zb-2p` need 1;\n");
         s.append("- `training.schedule: custom` needs `training.scheduleFile`, an existing file (relative to the scenario's folder);\n");
         s.append("- a `costs` list with more than one entry has one entry per model stage;\n");
         s.append("- `cluster.placement: explicit` needs `cluster.workers`: one list per replica (`parallelism.data`), each with one\n");

@@ -46,7 +46,7 @@ class ScenarioLoaderBadFilesTest {
                 bad("pipeline-exceeds-layers.yaml",
                         "4:26: parallelism.pipeline: 100 stages exceed the model's 80 layers"),
                 bad("unknown-schedule.yaml",
-                        "6:13: training.schedule: must be one of gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v, dualpipev, custom, got '2f2b'"),
+                        "6:13: training.schedule: must be one of gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-1p, zb-2p, zb-v, dualpipev, custom, got '2f2b'"),
                 bad("unknown-preset.yaml",
                         "1:18: model.preset: must be one of " + PRESETS + ", got 'llama4-400b'"),
                 bad("unknown-keys.yaml",

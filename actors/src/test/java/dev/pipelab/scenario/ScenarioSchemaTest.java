@@ -79,7 +79,7 @@ class ScenarioSchemaTest {
                 "llama3-70b", "llama3-405b");
         assertThat(names("device")).containsExactly("a100-40gb", "a100-80gb", "h100-80gb", "h200-141gb", "rtx4090-24gb", "v100-32gb");
         assertThat(names("link")).containsExactly("nvlink3", "nvlink4", "pcie4", "pcie5", "ib-hdr", "ib-ndr", "eth-800g", "free");
-        assertThat(names("schedule")).containsExactly("gpipe", "1f1b", "interleaved", "zb-h1", "zb-h2", "zb-v", "dualpipev", "custom");
+        assertThat(names("schedule")).containsExactly("gpipe", "1f1b", "interleaved", "zb-h1", "zb-h2", "zb-1p", "zb-2p", "zb-v", "dualpipev", "custom");
         assertThat(names("recompute")).containsExactly("none", "selective", "full");
         assertThat(names("optimizer")).containsExactly("adam-mixed", "adam-fp32", "sgd-mixed");
         assertThat(names("partition")).containsExactly("uniform", "balanced");

@@ -36,7 +36,7 @@ class PyTorchCsvTest {
                         roundTrips(Schedules.byName(name, p, 2, m));
                         checked++;
                     } else {
-                        roundTrips(Schedules.byName(name, p, 1, m));
+                        roundTrips(Schedules.byName(name, p, 1, m, new PassTimes(1, 2, 1, 0)));
                         checked++;
                     }
                 }

@@ -39,7 +39,7 @@ class RoutingTest {
     void everyShippedScheduleRoutesEachInputOnceAndNumbersEachLinkInItsSendersOrder() {
         for (String name : Schedules.NAMES) {
             int v = name.equals("interleaved") || Schedules.V_SHAPED.contains(name) ? 2 : 1;
-            Schedule s = Schedules.byName(name, 4, v, 8);
+            Schedule s = Schedules.byName(name, 4, v, 8, new PassTimes(1, 2, 1, 0));
             Routing r = Routing.of(s);
             for (int rank = 0; rank < s.ranks(); rank++) {
                 int[] nextSeq = new int[s.ranks()];

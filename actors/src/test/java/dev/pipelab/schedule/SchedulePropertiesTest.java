@@ -15,8 +15,8 @@ class SchedulePropertiesTest {
     /**
      * Every schedule of {@link Schedules#NAMES} with p in [1, 16] ranks: m in [1, 64] micro-batches for the
      * single-chunk schedules; for interleaved, v in [2, 4] and every multiple of p up to the first one >= 64
-     * (interleaved needs m a multiple of p); for dualpipev every m from 2p to 64 (it needs m >= 2p).
-     * 5 · 16 · 64 + 3 · 222 + 768 = 6554 schedules.
+     * (interleaved needs m a multiple of p); for dualpipev every m from 2p to 64 (it needs m >= 2p); zb-1p and
+     * zb-2p built for T_B = 2 T_F = 2 T_W. 7 · 16 · 64 + 3 · 222 + 768 = 8602 schedules.
      */
     private static List<Schedule> allSchedules() {
         List<Schedule> all = new ArrayList<>();
@@ -30,7 +30,7 @@ class SchedulePropertiesTest {
                 } else if (Schedules.V_SHAPED.contains(name)) {
                     for (int m = name.equals("dualpipev") ? 2 * p : 1; m <= 64; m++) all.add(Schedules.byName(name, p, 2, m));
                 } else {
-                    for (int m = 1; m <= 64; m++) all.add(Schedules.byName(name, p, 1, m));
+                    for (int m = 1; m <= 64; m++) all.add(Schedules.byName(name, p, 1, m, new PassTimes(1, 2, 1, 0)));
                 }
             }
         }
@@ -44,7 +44,7 @@ class SchedulePropertiesTest {
     @Test
     void enumerationCoversEveryNameAndTheCorners() {
         List<Schedule> all = ALL;
-        assertThat(all).hasSize(5 * 16 * 64 + 3 * 222 + 768);
+        assertThat(all).hasSize(7 * 16 * 64 + 3 * 222 + 768);
         assertThat(all).extracting(Schedule::name).containsAll(Schedules.NAMES);
         assertThat(all).extracting(SchedulePropertiesTest::describe)
                 .contains("gpipe p=1 v=1 m=1", "gpipe p=16 v=1 m=64", "1f1b p=16 v=1 m=1", "zb-h2 p=1 v=1 m=64",

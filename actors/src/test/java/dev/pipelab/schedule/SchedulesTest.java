@@ -82,7 +82,7 @@ class SchedulesTest {
     @Test
     void byNameRejectsBadCombinationsWithAClearMessage() {
         assertThatThrownBy(() -> Schedules.byName("pipedream", 4, 1, 8))
-                .hasMessage("unknown schedule 'pipedream': expected one of gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-v, dualpipev");
+                .hasMessage("unknown schedule 'pipedream': expected one of gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-1p, zb-2p, zb-v, dualpipev");
         assertThatThrownBy(() -> Schedules.byName("1f1b", 4, 2, 8))
                 .hasMessage("1f1b needs virtualStages 1, got 2 (only interleaved, zb-v and dualpipev use v >= 2)");
         assertThatThrownBy(() -> Schedules.byName("zb-v", 4, 1, 8))
@@ -168,7 +168,7 @@ class SchedulesTest {
     void everyGeneratedScheduleOfTheGoldenSizesIsValid() {
         List<Schedule> all = new ArrayList<>();
         for (String name : Schedules.NAMES) {
-            all.add(Schedules.byName(name, 4, name.equals("interleaved") || Schedules.V_SHAPED.contains(name) ? 2 : 1, 8));
+            all.add(Schedules.byName(name, 4, name.equals("interleaved") || Schedules.V_SHAPED.contains(name) ? 2 : 1, 8, new PassTimes(1, 2, 1, 0)));
         }
         for (Schedule s : all) assertThat(ScheduleValidator.validate(s).problems()).as(s.name()).isEmpty();
     }

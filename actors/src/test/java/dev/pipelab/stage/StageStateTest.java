@@ -7,6 +7,7 @@ import dev.pipelab.schedule.DeadlockException;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
 import dev.pipelab.schedule.RingAllReduce;
+import dev.pipelab.schedule.PassTimes;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.StageCost;
@@ -112,7 +113,7 @@ class StageStateTest {
                     for (boolean recompute : new boolean[] {false, true}) {
                         for (int buffer : new int[] {Evaluator.UNBOUNDED, 2, 1}) {
                             for (int d : new int[] {1, 3}) {
-                                Schedule s = Schedules.byName(name, p, v, m);
+                                Schedule s = Schedules.byName(name, p, v, m, new PassTimes(1, 2, 1, 0));
                                 if (recompute) s = s.withRecompute();
                                 List<StageCost> costs = TestCosts.of(s, d, recompute, TestCosts.SLOW);
                                 Network net = Network.uniform(TestCosts.SLOW);
