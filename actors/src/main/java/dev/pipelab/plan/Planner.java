@@ -1,5 +1,6 @@
 package dev.pipelab.plan;
 
+import dev.pipelab.model.Attention;
 import dev.pipelab.model.CostModel;
 import dev.pipelab.model.DevicePresets;
 import dev.pipelab.model.DeviceSpec;
@@ -70,6 +71,10 @@ public final class Planner {
         LinkSpec inter = link("hardware.interNode", hw.interNode(), problems);
         Recompute recompute = Recompute.parse(scenario.training().recompute()).orElse(null);
         if (recompute == null) problems.add("training.recompute: must be one of none, selective, full, got '" + scenario.training().recompute() + "'");
+        if (Attention.parse(hw.attention()).isEmpty()) problems.add("hardware.attention: must be one of materialised, flash, got '" + hw.attention() + "'");
+        if (!(hw.tensorParallelOverlap() >= 0 && hw.tensorParallelOverlap() <= 1)) {
+            problems.add("hardware.tensorParallelOverlap: must be in [0, 1], got " + hw.tensorParallelOverlap());
+        }
         Optimizer optimizer = Optimizer.parse(scenario.training().optimizer()).orElse(null);
         if (optimizer == null) problems.add("training.optimizer: must be one of adam-mixed, adam-fp32, sgd-mixed, got '" + scenario.training().optimizer() + "'");
 
@@ -102,7 +107,7 @@ public final class Planner {
 
         Placement placement = new Placement(p, par.data(), t, hw.devicesPerNode(), intra, inter);
         CostModel cm = new CostModel(model, scenario.batch().microBatchSize(), t, par.sequenceParallel());
-        List<StageCost> costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw.efficiency(), recompute,
+        List<StageCost> costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw, recompute,
                 optimizer, partition, scenario.costs(), schedule.splitBackward(), schedule.placement());
         Network network = scenario.costs().flatMap(Scenario.Costs::p2pSeconds).isPresent()
                 ? profiledNetwork(scenario.costs().get().p2pSeconds().get(), cm.p2pBytes(), p)
