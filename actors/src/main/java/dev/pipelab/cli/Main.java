@@ -14,7 +14,7 @@ import java.io.PrintWriter;
 @Command(name = "pipelab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A laboratory for pipeline-parallel training: plan it, run it, break it, watch it.",
         subcommands = {PlanCommand.class, ScheduleCommand.class, SearchCommand.class, ValidateCommand.class,
-                SweepCommand.class, RunCommand.class, GoodputCommand.class, NodeCommand.class, BenchCommand.class, ClusterCommand.class,
+                SweepCommand.class, ValidateModelCommand.class, CalibrateCommand.class, RunCommand.class, GoodputCommand.class, NodeCommand.class, BenchCommand.class, ClusterCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

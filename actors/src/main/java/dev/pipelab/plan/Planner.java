@@ -1,5 +1,6 @@
 package dev.pipelab.plan;
 
+import dev.pipelab.model.Attention;
 import dev.pipelab.model.CostModel;
 import dev.pipelab.model.DevicePresets;
 import dev.pipelab.model.DeviceSpec;
@@ -73,6 +74,10 @@ public final class Planner {
         LinkSpec inter = link("hardware.interNode", hw.interNode(), problems);
         Recompute recompute = Recompute.parse(scenario.training().recompute()).orElse(null);
         if (recompute == null) problems.add("training.recompute: must be one of none, selective, full, got '" + scenario.training().recompute() + "'");
+        if (Attention.parse(hw.attention()).isEmpty()) problems.add("hardware.attention: must be one of materialised, flash, got '" + hw.attention() + "'");
+        if (!(hw.tensorParallelOverlap() >= 0 && hw.tensorParallelOverlap() <= 1)) {
+            problems.add("hardware.tensorParallelOverlap: must be in [0, 1], got " + hw.tensorParallelOverlap());
+        }
         Optimizer optimizer = Optimizer.parse(scenario.training().optimizer()).orElse(null);
         if (optimizer == null) problems.add("training.optimizer: must be one of adam-mixed, adam-fp32, sgd-mixed, got '" + scenario.training().optimizer() + "'");
 
@@ -102,7 +107,7 @@ public final class Planner {
         List<StageCost> costs = null;
         PassTimes times = null;
         if (Schedules.needsTimes(name) && partition != null) {
-            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw.efficiency(), recompute,
+            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw, recompute,
                     optimizer, partition, scenario.costs(), true, StagePlacement.loop(p, v));
             times = passTimes(costs, network, p);
         }
@@ -118,7 +123,7 @@ public final class Planner {
         }
         if (recompute != Recompute.NONE && cache == null) schedule = schedule.withRecompute();
         if (costs == null) {
-            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw.efficiency(), recompute,
+            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw, recompute,
                     optimizer, partition, scenario.costs(), schedule.splitBackward(), schedule.placement());
         }
         return new Plan(scenario.name(), model, device, placement, network, v, scenario.batch().microBatchSize(),

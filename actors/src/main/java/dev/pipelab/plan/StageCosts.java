@@ -1,8 +1,11 @@
 package dev.pipelab.plan;
 
+import dev.pipelab.model.Attention;
 import dev.pipelab.model.CostModel;
 import dev.pipelab.model.DeviceSpec;
+import dev.pipelab.model.LayerOps;
 import dev.pipelab.model.LinkSpec;
+import dev.pipelab.model.OpSeconds;
 import dev.pipelab.model.Optimizer;
 import dev.pipelab.model.Partition;
 import dev.pipelab.model.Recompute;
@@ -23,6 +26,9 @@ import java.util.Optional;
  */
 final class StageCosts {
 
+    /** PyTorch DDP's default bucket_cap_mb (torch.nn.parallel.DistributedDataParallel): 25 MiB. */
+    static final long DDP_BUCKET_BYTES = 25L * 1024 * 1024;
+
     private StageCosts() {}
 
     /** Parameters (per tensor rank) held by model stage {@code k} of {@code stages}, before any override scaling. */
@@ -34,16 +40,25 @@ final class StageCosts {
         return params / tensor;
     }
 
-    static List<StageCost> of(CostModel cm, boolean tied, DeviceSpec device, Placement placement, double efficiency,
+    /**
+     * Durations come from the operation-level model ({@link LayerOps}, docs/cost-model.md): each kernel's roofline
+     * time divided by {@code hardware.efficiency}, plus the tensor-parallel collectives on the intra-node link that
+     * {@code hardware.tensorParallelOverlap} does not hide. The first stage runs the embedding, the last the output
+     * layer and the loss.
+     */
+    static List<StageCost> of(CostModel cm, boolean tied, DeviceSpec device, Placement placement, Scenario.Hardware hardware,
                               Recompute recompute, Optimizer optimizer, Partition partition, Optional<Scenario.Costs> profiled,
                               boolean splitBackward, StagePlacement stagePlacement) {
         int stages = partition.layersPerStage().size();
         int t = placement.tensor();
         int d = placement.data();
-        double rate = device.peakFlopsPerSecond() * efficiency;
+        double efficiency = hardware.efficiency();
+        OpSeconds ops = OpSeconds.of(new LayerOps(cm.model(), cm.microBatchSize(), t, cm.sequenceParallel(),
+                Attention.parse(hardware.attention()).orElseThrow()), device, recompute);
         LinkSpec tpLink = placement.tensorParallelLink();
-        double tpForward = cm.tensorParallelSecondsPerLayer(tpLink);
-        double tpBackward = cm.tensorParallelBackwardSecondsPerLayer(tpLink);
+        double exposed = 1 - hardware.tensorParallelOverlap();
+        double tpForward = cm.tensorParallelSecondsPerLayer(tpLink) * exposed;
+        double tpBackward = cm.tensorParallelBackwardSecondsPerLayer(tpLink) * exposed;
         // A published total (model.parameters) scales every stage's share, so that memory adds up to it.
         double scale = cm.parametersForMemory() / cm.totalParameters();
         long layerStash = cm.layerActivationBytes(recompute);
@@ -59,21 +74,32 @@ final class StageCosts {
         List<StageCost> out = new ArrayList<>(stages);
         for (int k = 0; k < stages; k++) {
             int layers = partition.layersPerStage().get(k);
+            boolean first = k == 0;
             boolean last = k == stages - 1;
-            double forward = (layers * cm.layerForwardFlops() + (last ? cm.outputLayerForwardFlops() : 0)) / rate
-                    + layers * tpForward;
-            double backwardInput = (layers * cm.layerBackwardInputFlops() + (last ? cm.outputLayerBackwardInputFlops() : 0)) / rate
+            double forward = (layers * ops.layerForward() + (first ? ops.embeddingForward() : 0)
+                    + (last ? ops.outputForward() : 0)) / efficiency + layers * tpForward;
+            double backwardInput = (layers * ops.layerBackwardInput() + (last ? ops.outputBackwardInput() : 0)) / efficiency
                     + layers * tpBackward;
-            double backwardWeight = (layers * cm.layerBackwardWeightFlops() + (last ? cm.outputLayerBackwardWeightFlops() : 0)) / rate;
-            double recomputeSeconds = layers * cm.layerRecomputeFlops(recompute) / rate
+            double backwardWeight = (layers * ops.layerBackwardWeight() + (first ? ops.embeddingBackwardWeight() : 0)
+                    + (last ? ops.outputBackwardWeight() : 0)) / efficiency;
+            double recomputeSeconds = layers * ops.layerRecompute() / efficiency
                     + (recompute == Recompute.FULL ? layers * tpForward : 0);
             long sendForward = last ? 0 : cm.p2pBytes();
             long sendBackward = k == 0 ? 0 : cm.p2pBytes();
             double params = rawParameters(cm, tied, partition, k, t) * scale;
             long staticBytes = Math.round(params * bytesPerParameter);
             int rank = stagePlacement.rankOf(k);
-            RingAllReduce allReduce = RingAllReduce.ring(Math.round(params * optimizer.gradientBytesPerParameter()), d,
-                    placement.dataParallelLink(rank));
+            long gradientBytes = Math.round(params * optimizer.gradientBytesPerParameter());
+            RingAllReduce allReduce = RingAllReduce.ring(gradientBytes, d, placement.dataParallelLink(rank));
+            if (hardware.dataParallelOverlap() && d > 1) {
+                // PyTorch DDP (Li et al. 2020, "PyTorch Distributed", §3.2.3-3.2.4): gradients are all-reduced in
+                // buckets of bucket_cap_mb = 25 MB as the last micro-batch's backward produces them (no_sync skips the
+                // others); what that backward cannot hide is left, and at least the last bucket's all-reduce
+                double window = backwardInput + backwardWeight; // the recomputed forward produces no gradient
+                double lastBucket = RingAllReduce.ring(Math.min(gradientBytes, DDP_BUCKET_BYTES), d,
+                        placement.dataParallelLink(rank)).seconds();
+                allReduce = RingAllReduce.fixed(Math.max(allReduce.seconds() - window, lastBucket));
+            }
             double optimizerSeconds = params * optimizer.stepBytesTouchedPerParameter() / device.memoryBandwidthBytesPerSecond();
 
             if (profiled.isPresent()) {

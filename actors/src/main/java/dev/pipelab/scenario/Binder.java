@@ -57,7 +57,9 @@ final class Binder {
         Scenario.Hardware hardware = new Scenario.Hardware(
                 h.path("device").asText(), integer(h, "hardware", "devicesPerNode", 8),
                 text(h, "intraNode").orElse("nvlink3"), text(h, "interNode").orElse("ib-hdr"),
-                h.has("efficiency") ? h.path("efficiency").doubleValue() : 0.5);
+                h.has("efficiency") ? h.path("efficiency").doubleValue() : 0.5, text(h, "attention").orElse("materialised"),
+                h.has("tensorParallelOverlap") ? h.path("tensorParallelOverlap").doubleValue() : 0.0,
+                h.path("dataParallelOverlap").asBoolean(false));
         JsonNode p = t.path("parallelism");
         Optional<List<Integer>> perStage = Optional.empty();
         if (p.path("layersPerStage").isArray()) {

@@ -71,10 +71,20 @@ public record Scenario(String name, Model model, Hardware hardware, Parallelism 
                         Optional<String> mlp, Optional<Boolean> tiedEmbeddings) {}
 
     /**
-     * The cluster. {@code efficiency} is the fraction of the device's peak FLOP/s a GEMM-heavy layer
-     * achieves (default 0.5; calibrate it from one measured run).
+     * The cluster. {@code efficiency} divides every kernel's roofline time (docs/cost-model.md; default 0.5,
+     * {@code pipelab calibrate} fits it from a measured step); {@code attention} is {@code materialised} or
+     * {@code flash}; {@code tensorParallelOverlap} is the fraction of the tensor-parallel collectives hidden behind
+     * the GEMMs (0: Megatron-LM 2021, none); {@code dataParallelOverlap} runs the gradient all-reduce in buckets
+     * during the last micro-batch's backward (PyTorch DDP) instead of after it.
      */
-    public record Hardware(String device, int devicesPerNode, String intraNode, String interNode, double efficiency) {}
+    public record Hardware(String device, int devicesPerNode, String intraNode, String interNode, double efficiency,
+                           String attention, double tensorParallelOverlap, boolean dataParallelOverlap) {
+
+        /** Materialised attention, no overlap of tensor- or data-parallel communication. */
+        public Hardware(String device, int devicesPerNode, String intraNode, String interNode, double efficiency) {
+            this(device, devicesPerNode, intraNode, interNode, efficiency, "materialised", 0.0, false);
+        }
+    }
 
     /**
      * The parallelism plan. {@code partition} is {@code uniform} or {@code balanced}; {@code layersPerStage},

@@ -16,7 +16,7 @@ class DevicePresetsTest {
     @Test
     void datasheetNumbers() {
         assertThat(DevicePresets.find("a100-80gb").orElseThrow())
-                .isEqualTo(new DeviceSpec("a100-80gb", 312e12, 80_000_000_000L, 2039e9));
+                .isEqualTo(new DeviceSpec("a100-80gb", 312e12, 80_000_000_000L, 2039e9, 108));
         assertThat(DevicePresets.find("a100-40gb").orElseThrow().memoryBytes()).isEqualTo(40_000_000_000L);
         assertThat(DevicePresets.find("h100-80gb").orElseThrow().peakFlopsPerSecond()).isEqualTo(989e12);
         DeviceSpec h200 = DevicePresets.find("h200-141gb").orElseThrow();
@@ -24,6 +24,8 @@ class DevicePresetsTest {
         assertThat(h200.memoryBandwidthBytesPerSecond()).isEqualTo(4.8e12);
         assertThat(DevicePresets.find("rtx4090-24gb").orElseThrow().peakFlopsPerSecond()).isEqualTo(330e12);
         assertThat(DevicePresets.find("v100-32gb").orElseThrow().peakFlopsPerSecond()).isEqualTo(125e12);
+        assertThat(DevicePresets.find("h100-80gb").orElseThrow().streamingMultiprocessors()).isEqualTo(132);
+        assertThat(DevicePresets.find("v100-32gb").orElseThrow().streamingMultiprocessors()).isEqualTo(80);
     }
 
     /** The article: 1850 GB in total needs at least 24 A100/H100 (80 GB) or 78 RTX 4090 (24 GB) cards. */

@@ -2,6 +2,7 @@ package dev.pipelab.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pipelab.model.Attention;
 import dev.pipelab.model.DevicePresets;
 import dev.pipelab.model.LinkPresets;
 import dev.pipelab.model.ModelPresets;
@@ -47,6 +48,8 @@ class CatalogSchemaSyncTest {
         assertThat(enumOf("schedule")).containsExactlyInAnyOrderElementsOf(schedules);
         assertThat(enumOf("recompute")).containsExactlyInAnyOrderElementsOf(
                 Arrays.stream(Recompute.values()).map(Recompute::scenarioName).toList());
+        assertThat(enumOf("attention")).containsExactlyInAnyOrderElementsOf(
+                Arrays.stream(Attention.values()).map(Attention::scenarioName).toList());
         assertThat(enumOf("optimizer")).containsExactlyInAnyOrderElementsOf(
                 Arrays.stream(Optimizer.values()).map(Optimizer::scenarioName).toList());
     }
