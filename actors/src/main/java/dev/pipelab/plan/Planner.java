@@ -3,6 +3,7 @@ package dev.pipelab.plan;
 import dev.pipelab.model.CostModel;
 import dev.pipelab.model.DevicePresets;
 import dev.pipelab.model.DeviceSpec;
+import dev.pipelab.model.FrameworkOverhead;
 import dev.pipelab.model.LinkPresets;
 import dev.pipelab.model.LinkSpec;
 import dev.pipelab.model.Mlp;
@@ -11,6 +12,7 @@ import dev.pipelab.model.ModelSpec;
 import dev.pipelab.model.Optimizer;
 import dev.pipelab.model.Partition;
 import dev.pipelab.model.Recompute;
+import dev.pipelab.model.Zero;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
@@ -102,15 +104,33 @@ public final class Planner {
 
         Placement placement = new Placement(p, par.data(), t, hw.devicesPerNode(), intra, inter);
         CostModel cm = new CostModel(model, scenario.batch().microBatchSize(), t, par.sequenceParallel());
+        MemoryPolicy memoryPolicy = memoryPolicy(scenario, placement);
+        List<StageMemory> memory = StageCosts.memory(cm, model.tiedEmbeddings(), placement, recompute, optimizer, partition,
+                schedule.placement(), memoryPolicy);
         List<StageCost> costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw.efficiency(), recompute,
-                optimizer, partition, scenario.costs(), schedule.splitBackward(), schedule.placement());
+                optimizer, partition, scenario.costs(), schedule.splitBackward(), schedule.placement(), memoryPolicy.zero(), memory);
         Network network = scenario.costs().flatMap(Scenario.Costs::p2pSeconds).isPresent()
                 ? profiledNetwork(scenario.costs().get().p2pSeconds().get(), cm.p2pBytes(), p)
                 : placement.network();
         return new Plan(scenario.name(), model, device, placement, network, v, scenario.batch().microBatchSize(),
                 scenario.batch().microBatches(), par.sequenceParallel(), recompute, optimizer, hw.efficiency(),
                 partition, schedule, costs, scenario.training().linkBuffer().orElse(Evaluator.UNBOUNDED),
-                scenario.training().steps(), scenario.costs().isPresent());
+                scenario.training().steps(), scenario.costs().isPresent(), memoryPolicy, memory);
+    }
+
+    /**
+     * training.memory, parallelism.zero and hardware.frameworkOverheadGB (the schema and the cross-checks have already
+     * limited them to 0..3, complete|article and no overhead with article); the overhead's default is
+     * {@link FrameworkOverhead#defaultBytes}.
+     */
+    private static MemoryPolicy memoryPolicy(Scenario scenario, Placement placement) {
+        Zero zero = Zero.of(scenario.parallelism().zero()).orElseThrow(
+                () -> new PlanningException(List.of("parallelism.zero: must be 0, 1, 2 or 3, got " + scenario.parallelism().zero())));
+        if (scenario.training().memory().equals("article")) return new MemoryPolicy(zero, false, 0);
+        long overhead = scenario.hardware().frameworkOverheadGB()
+                .map(gb -> Math.round(gb * 1e9))
+                .orElse(FrameworkOverhead.defaultBytes(placement.pipeline(), placement.data(), placement.tensor()));
+        return new MemoryPolicy(zero, true, overhead);
     }
 
     /**

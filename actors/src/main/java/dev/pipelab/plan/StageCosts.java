@@ -6,6 +6,7 @@ import dev.pipelab.model.LinkSpec;
 import dev.pipelab.model.Optimizer;
 import dev.pipelab.model.Partition;
 import dev.pipelab.model.Recompute;
+import dev.pipelab.model.Zero;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.RingAllReduce;
 import dev.pipelab.schedule.StageCost;
@@ -34,16 +35,18 @@ final class StageCosts {
         return params / tensor;
     }
 
-    static List<StageCost> of(CostModel cm, boolean tied, DeviceSpec device, Placement placement, double efficiency,
-                              Recompute recompute, Optimizer optimizer, Partition partition, Optional<Scenario.Costs> profiled,
-                              boolean splitBackward, StagePlacement stagePlacement) {
+    /**
+     * Each model stage's memory, line by line (docs/memory.md): model states per ZeRO stage (Rajbhandari et al. 2020,
+     * Figure 1), the decoder layers' stash (Korthikanti et al. 2022) and, in the complete accounting, the embedding's and
+     * the output layer's stash, the receive buffers and the framework overhead.
+     */
+    static List<StageMemory> memory(CostModel cm, boolean tied, Placement placement, Recompute recompute, Optimizer optimizer,
+                                    Partition partition, StagePlacement stagePlacement, MemoryPolicy policy) {
         int stages = partition.layersPerStage().size();
         int t = placement.tensor();
         int d = placement.data();
-        double rate = device.peakFlopsPerSecond() * efficiency;
-        LinkSpec tpLink = placement.tensorParallelLink();
-        double tpForward = cm.tensorParallelSecondsPerLayer(tpLink);
-        double tpBackward = cm.tensorParallelBackwardSecondsPerLayer(tpLink);
+        Zero zero = policy.zero();
+        boolean complete = policy.complete();
         // A published total (model.parameters) scales every stage's share, so that memory adds up to it.
         double scale = cm.parametersForMemory() / cm.totalParameters();
         long layerStash = cm.layerActivationBytes(recompute);
@@ -55,6 +58,49 @@ final class StageCosts {
             case FULL -> cm.layerActivationBytes(Recompute.NONE);
         };
         double bytesPerParameter = optimizer.weightBytesPerParameter() + optimizer.gradientBytesPerParameter() + optimizer.stateBytesPerParameter();
+        // ZeRO 3 gathers a layer's weights whole before its forward and its backward (ZeRO §5.3): one layer at a time
+        long gathered = zero == Zero.PARAMETERS && d > 1 && complete
+                ? Math.round(cm.layerParameters() * scale / t * optimizer.weightBytesPerParameter()) : 0;
+        long p2p = cm.p2pBytes();
+        boolean[] rankHasOverhead = new boolean[placement.pipeline()];
+
+        List<StageMemory> out = new ArrayList<>(stages);
+        for (int k = 0; k < stages; k++) {
+            int layers = partition.layersPerStage().get(k);
+            boolean first = k == 0;
+            boolean last = k == stages - 1;
+            double params = rawParameters(cm, tied, partition, k, t) * scale;
+            int rank = stagePlacement.rankOf(k);
+            long overhead = complete && !rankHasOverhead[rank] ? policy.frameworkOverheadBytes() : 0;
+            rankHasOverhead[rank] = true;
+            out.add(new StageMemory(
+                    Math.round(zero.weightBytes(params, optimizer, d)),
+                    Math.round(zero.gradientBytes(params, optimizer, d)),
+                    Math.round(zero.optimizerBytes(params, optimizer, d)),
+                    gathered,
+                    complete ? (first ? 0 : p2p) + (last ? 0 : p2p) : 0,
+                    overhead,
+                    Math.round(params * bytesPerParameter),
+                    (long) layers * layerStash,
+                    complete && first ? cm.embeddingStashBytes() : 0,
+                    complete && last ? cm.outputLayerInputBytes() : 0,
+                    complete && last ? cm.logitsBytes() : 0,
+                    layers > 0 && recompute != Recompute.NONE ? recomputeBytes : 0));
+        }
+        return out;
+    }
+
+    static List<StageCost> of(CostModel cm, boolean tied, DeviceSpec device, Placement placement, double efficiency,
+                              Recompute recompute, Optimizer optimizer, Partition partition, Optional<Scenario.Costs> profiled,
+                              boolean splitBackward, StagePlacement stagePlacement, Zero zero, List<StageMemory> memory) {
+        int stages = partition.layersPerStage().size();
+        int t = placement.tensor();
+        int d = placement.data();
+        double rate = device.peakFlopsPerSecond() * efficiency;
+        LinkSpec tpLink = placement.tensorParallelLink();
+        double tpForward = cm.tensorParallelSecondsPerLayer(tpLink);
+        double tpBackward = cm.tensorParallelBackwardSecondsPerLayer(tpLink);
+        double scale = cm.parametersForMemory() / cm.totalParameters();
 
         List<StageCost> out = new ArrayList<>(stages);
         for (int k = 0; k < stages; k++) {
@@ -70,11 +116,15 @@ final class StageCosts {
             long sendForward = last ? 0 : cm.p2pBytes();
             long sendBackward = k == 0 ? 0 : cm.p2pBytes();
             double params = rawParameters(cm, tied, partition, k, t) * scale;
-            long staticBytes = Math.round(params * bytesPerParameter);
+            StageMemory mem = memory.get(k);
             int rank = stagePlacement.rankOf(k);
+            // ZeRO 1 and 2: a gradient reduce-scatter and a parameter all-gather, the all-reduce's 2(d-1) steps; ZeRO 3 adds
+            // a parameter all-gather: 3(d-1) (ZeRO §7.2). Every recipe's weights and gradients have the same element size.
             RingAllReduce allReduce = RingAllReduce.ring(Math.round(params * optimizer.gradientBytesPerParameter()), d,
-                    placement.dataParallelLink(rank));
-            double optimizerSeconds = params * optimizer.stepBytesTouchedPerParameter() / device.memoryBandwidthBytesPerSecond();
+                    placement.dataParallelLink(rank), zero.ringPasses());
+            // with the optimizer state sharded, each rank updates its 1/d shard (ZeRO §5.1)
+            double updated = zero.shardsOptimizerStep() ? params / d : params;
+            double optimizerSeconds = updated * optimizer.stepBytesTouchedPerParameter() / device.memoryBandwidthBytesPerSecond();
 
             if (profiled.isPresent()) {
                 Scenario.Costs c = profiled.get();
@@ -88,8 +138,7 @@ final class StageCosts {
                 optimizerSeconds = c.optimizerSeconds().orElse(optimizerSeconds);
             }
             out.add(new StageCost(forward, backwardInput, backwardWeight, recomputeSeconds, sendForward, sendBackward,
-                    (long) layers * layerStash, layers > 0 && recompute != Recompute.NONE ? recomputeBytes : 0,
-                    staticBytes, allReduce, optimizerSeconds));
+                    mem.stashBytes(), mem.recomputeBytes(), mem.staticBytes(), allReduce, optimizerSeconds));
         }
         return out;
     }
