@@ -2,6 +2,8 @@ package dev.pipelab.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pipelab.plan.PeakMemoryLines;
 import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.Planner;
 import dev.pipelab.plan.PlanReport;
@@ -14,6 +16,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code pipelab plan SCENARIO [--json]}: memory, minimum devices, per-stage table, step time, bubble, throughput. */
@@ -42,7 +46,12 @@ final class PlanCommand implements Callable<Integer> {
         PlanReport report = PlanReport.of(plan, timeline);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(json().writeValueAsString(report));
+            // the report's fields, and every rank's peak memory line by line (docs/memory.md)
+            ObjectNode tree = json().valueToTree(report);
+            List<PeakMemoryLines> lines = new ArrayList<>();
+            for (int rank = 0; rank < plan.pipeline(); rank++) lines.add(PeakMemoryLines.of(plan, rank));
+            tree.set("peakMemoryLines", json().valueToTree(lines));
+            out.println(json().writeValueAsString(tree));
         } else {
             PlanText.print(out, plan, timeline, report, loaded.cluster());
         }

@@ -5,6 +5,8 @@ import dev.pipelab.model.DevicePresets;
 import dev.pipelab.model.DeviceSpec;
 import dev.pipelab.model.LinkSpec;
 import dev.pipelab.model.ModelSpec;
+import dev.pipelab.plan.MemoryPolicy;
+import dev.pipelab.plan.PeakMemoryLines;
 import dev.pipelab.plan.Plan;
 import dev.pipelab.plan.PlanReport;
 import dev.pipelab.scenario.Scenario;
@@ -83,6 +85,8 @@ final class PlanText {
                     s.peakMemoryBytes() > dev.memoryBytes() ? "  > device memory" : "");
         }
 
+        printPeakLines(out, plan, r);
+
         out.printf(Locale.ROOT, "%nStep%n");
         out.printf(Locale.ROOT, "  step time        %s%n", Format.seconds(r.stepTimeSeconds()));
         out.printf(Locale.ROOT, "  bubble           %s of stage-time idle%s; Megatron's (p-1)/(v·m) = %s%n",
@@ -94,6 +98,47 @@ final class PlanText {
         out.printf(Locale.ROOT, "  fits in memory   %s%n", r.fits() ? "yes" : "NO: some rank's peak exceeds " + Format.gb(dev.memoryBytes()));
 
         printStageWork(out, plan, r);
+    }
+
+    /**
+     * The peak memory per GPU of rank 0 (the embedding's), the fullest rank and the last (the logits'), line by line
+     * (docs/memory.md); the lines add up to the per-rank table's peak exactly.
+     */
+    private static void printPeakLines(PrintWriter out, Plan plan, PlanReport r) {
+        int fullest = 0;
+        for (PlanReport.Stage s : r.stages()) if (s.peakMemoryBytes() > r.stages().get(fullest).peakMemoryBytes()) fullest = s.index();
+        int last = plan.schedule().rankOf(plan.schedule().stages() - 1);
+        List<PeakMemoryLines> ranks = new java.util.ArrayList<>();
+        for (int rank : new java.util.TreeSet<>(List.of(0, fullest, last))) ranks.add(PeakMemoryLines.of(plan, rank));
+        MemoryPolicy policy = plan.memory();
+        String zero = switch (policy.zero()) {
+            case NONE -> "no ZeRO";
+            case OPTIMIZER -> "ZeRO 1 (distributed optimizer)";
+            case GRADIENTS -> "ZeRO 2";
+            case PARAMETERS -> "ZeRO 3 (full shard)";
+        };
+        out.printf(Locale.ROOT, "%nPeak memory per GPU, line by line (%s; memory %s: docs/memory.md)%n", zero,
+                policy.complete() ? "complete" : "article, the article's lines only");
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-19s", ""));
+        for (PeakMemoryLines l : ranks) head.append(String.format(Locale.ROOT, " %13s", "rank " + l.rank() + (l.rank() == fullest ? "*" : "")));
+        out.println(head);
+        Map<String, String> details = new java.util.LinkedHashMap<>();
+        for (PeakMemoryLines l : ranks) for (PeakMemoryLines.Line line : l.lines()) details.putIfAbsent(line.name(), line.detail());
+        for (Map.Entry<String, String> e : details.entrySet()) {
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-19s", e.getKey()));
+            for (PeakMemoryLines l : ranks) {
+                long bytes = l.lines().stream().filter(x -> x.name().equals(e.getKey())).mapToLong(PeakMemoryLines.Line::bytes).sum();
+                row.append(String.format(Locale.ROOT, " %13s", gb3(bytes)));
+            }
+            out.println(row.append("   ").append(e.getValue()));
+        }
+        StringBuilder total = new StringBuilder(String.format(Locale.ROOT, "  %-19s", "peak"));
+        for (PeakMemoryLines l : ranks) total.append(String.format(Locale.ROOT, " %13s", gb3(l.totalBytes())));
+        out.println(total.append("   * the fullest rank"));
+    }
+
+    private static String gb3(long bytes) {
+        return String.format(Locale.ROOT, "%,.3f GB", bytes / 1e9);
     }
 
     /**

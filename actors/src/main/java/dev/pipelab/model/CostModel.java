@@ -166,6 +166,42 @@ public record CostModel(ModelSpec model, int microBatchSize, int tensor, boolean
     }
 
     /**
+     * What the embedding stage keeps per micro-batch for its backward, after Megatron-LM's
+     * {@code megatron/training/theoretical_memory_usage.py} ({@code compute_activation_memory}): the input token ids
+     * ({@code 8·s·b}, int64) and the embedding dropout's mask ({@code s·b·h}, one byte each); divided by t with
+     * sequence parallelism, as that function divides all of it (Korthikanti et al. 2022 §4.3), whole on every
+     * tensor rank without (the embedding output is replicated there). Rounded up.
+     */
+    public long embeddingStashBytes() {
+        long bytes = 8L * model.seqLength() * microBatchSize + sbh();
+        return sequenceParallel ? Collectives.ceilDiv(bytes, tensor) : bytes;
+    }
+
+    /**
+     * The last stage's inputs to the final layer norm and to the output layer, kept for their backward:
+     * {@code 2·s·b·h} bf16 each, {@code 4·s·b·h} in all, divided by t with sequence parallelism (the {@code 4sbh/t} of
+     * {@code 4·s·b·h·(1 + V/h)/t} in Megatron-LM's {@code theoretical_memory_usage.py}, "inputs to output layer and CE
+     * loss"); whole without it, where the final norm runs replicated. Rounded up.
+     */
+    public long outputLayerInputBytes() {
+        long bytes = 4 * sbh();
+        return sequenceParallel ? Collectives.ceilDiv(bytes, tensor) : bytes;
+    }
+
+    /**
+     * The cross-entropy's logits buffer, kept from the loss to the backward: {@code 4·s·b·V/t} bytes, the rank's
+     * vocabulary shard of the logits in fp32. Megatron-LM's {@code megatron/core/tensor_parallel/cross_entropy.py}
+     * converts the vocab-parallel logits with {@code .float()}, turns them into the softmax in place and saves it
+     * ({@code ctx.save_for_backward(exp_logits, ...)}); {@code theoretical_memory_usage.py} counts it as the
+     * {@code 4sbV/t} term. The bf16 logits the GEMM produced are freed once converted and are not counted; nor are the
+     * loss's per-token tensors ({@code 13·s·b} bytes: target mask, masked target, loss): {@code 13·t/(4·V)} of the
+     * logits, 0.08% for V = 32,000 and t = 8. Rounded up.
+     */
+    public long logitsBytes() {
+        return Collectives.ceilDiv(4L * model.seqLength() * microBatchSize * model.vocab(), tensor);
+    }
+
+    /**
      * Bytes sent between adjacent stages per micro-batch (activation forward, its gradient backward):
      * {@code 2·s·b·h} (bf16), divided by t with sequence parallelism (Narayanan et al. 2021 §4.1,
      * scatter/gather optimisation; rounded up).

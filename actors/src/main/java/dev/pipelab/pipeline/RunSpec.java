@@ -16,7 +16,16 @@ import java.util.Optional;
  * the device memory, and the tensor-parallel degree (the devices a stage spans). Invariant: {@code costs.size() == schedule.stages()}, {@code replicas >= 1}.
  */
 public record RunSpec(Schedule schedule, List<StageCost> costs, Network network, int linkBuffer, int replicas, long memoryBytes,
-                      Optional<RealSetup> real, int tensor) {
+                      Optional<RealSetup> real, int tensor, long checkpointBytes) {
+
+    /**
+     * A checkpoint of the stages' static bytes over the {@code tensor} devices each stage spans: right for costs that
+     * hold parameters, gradients and optimizer state only and whole (no ZeRO sharding, no buffers or overhead).
+     */
+    public RunSpec(Schedule schedule, List<StageCost> costs, Network network, int linkBuffer, int replicas, long memoryBytes,
+                   Optional<RealSetup> real, int tensor) {
+        this(schedule, costs, network, linkBuffer, replicas, memoryBytes, real, tensor, staticBytes(costs) * tensor);
+    }
 
     /** A stage on one device (tensor parallelism 1). */
     public RunSpec(Schedule schedule, List<StageCost> costs, Network network, int linkBuffer, int replicas, long memoryBytes,
@@ -31,7 +40,7 @@ public record RunSpec(Schedule schedule, List<StageCost> costs, Network network,
 
     /** The same run in real-numerics mode. */
     public RunSpec withReal(RealSetup setup) {
-        return new RunSpec(schedule, costs, network, linkBuffer, replicas, memoryBytes, Optional.of(setup), tensor);
+        return new RunSpec(schedule, costs, network, linkBuffer, replicas, memoryBytes, Optional.of(setup), tensor, checkpointBytes);
     }
 
     public RunSpec {
@@ -43,6 +52,7 @@ public record RunSpec(Schedule schedule, List<StageCost> costs, Network network,
         if (tensor < 1) throw new IllegalArgumentException("tensor must be >= 1, got " + tensor);
         if (linkBuffer < 1) throw new IllegalArgumentException("linkBuffer must be >= 1, got " + linkBuffer);
         if (memoryBytes < 1) throw new IllegalArgumentException("memoryBytes must be >= 1, got " + memoryBytes);
+        if (checkpointBytes < 0) throw new IllegalArgumentException("checkpointBytes must be >= 0, got " + checkpointBytes);
         if (real.isPresent()) {
             int stages = schedule.stages();
             if (stages > real.get().model().layers()) {
@@ -59,19 +69,18 @@ public record RunSpec(Schedule schedule, List<StageCost> costs, Network network,
         }
     }
 
-    /**
-     * What a checkpoint holds: one replica's parameters, gradients and optimizer state, the sum of its stages' static
-     * bytes over the {@code tensor} devices each stage spans (a stage cost's bytes are one tensor rank's; docs/faults.md,
-     * Recovery; the replicas hold the same model, so one copy is written).
-     */
-    public long checkpointBytes() {
+    private static long staticBytes(List<StageCost> costs) {
         long bytes = 0;
         for (StageCost c : costs) bytes += c.staticBytes();
-        return bytes * tensor;
+        return bytes;
     }
 
+    /**
+     * The plan's run; its checkpoint holds the model's parameters, gradients and optimizer state once and whole
+     * ({@link Plan#checkpointBytes}; docs/faults.md, Recovery: the replicas hold the same model, so one copy is written).
+     */
     public static RunSpec of(Plan plan) {
         return new RunSpec(plan.schedule(), plan.stageCosts(), plan.network(), plan.linkBuffer(), plan.data(),
-                plan.device().memoryBytes(), Optional.empty(), plan.tensor());
+                plan.device().memoryBytes(), Optional.empty(), plan.tensor(), plan.checkpointBytes());
     }
 }

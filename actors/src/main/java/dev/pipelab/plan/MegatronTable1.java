@@ -76,7 +76,7 @@ public final class MegatronTable1 {
 
     /** The device, nodes and links of Selene (A100-80GB, DGX A100). */
     static Scenario.Hardware hardware(double efficiency, boolean overlap) {
-        return new Scenario.Hardware("a100-80gb", 8, "nvlink3", "ib-hdr", efficiency, "materialised", 0.0, overlap);
+        return new Scenario.Hardware("a100-80gb", 8, "nvlink3", "ib-hdr", efficiency, "materialised", 0.0, overlap, Optional.empty());
     }
 
     /** The row as a scenario at {@code efficiency}. */

@@ -37,18 +37,33 @@ import java.util.List;
  * @param linkBuffer      receiver buffer per link, or {@link Evaluator#UNBOUNDED}
  * @param steps           training steps the scenario runs
  * @param profiled        whether scenario {@code costs} replaced (part of) the cost model
+ * @param memory          what memory counts: ZeRO stage, complete or article accounting, framework overhead
+ * @param stageMemory     per model stage, the memory lines whose sums the stage costs carry
  */
 public record Plan(String name, ModelSpec model, DeviceSpec device, Placement placement, Network network, int virtualStages,
                    int microBatchSize, int microBatches, boolean sequenceParallel, Recompute recompute,
                    Optimizer optimizer, double efficiency, Partition partition, Schedule schedule,
-                   List<StageCost> stageCosts, int linkBuffer, int steps, boolean profiled) {
+                   List<StageCost> stageCosts, int linkBuffer, int steps, boolean profiled, MemoryPolicy memory,
+                   List<StageMemory> stageMemory) {
 
     public Plan {
         stageCosts = List.copyOf(stageCosts);
-        if (stageCosts.size() != schedule.stages() || partition.layersPerStage().size() != schedule.stages()) {
+        stageMemory = List.copyOf(stageMemory);
+        if (stageCosts.size() != schedule.stages() || partition.layersPerStage().size() != schedule.stages()
+                || stageMemory.size() != schedule.stages()) {
             throw new IllegalArgumentException("expected " + schedule.stages() + " stages, got " + stageCosts.size()
-                    + " costs and " + partition.layersPerStage().size() + " partition entries");
+                    + " costs, " + stageMemory.size() + " memory entries and " + partition.layersPerStage().size() + " partition entries");
         }
+    }
+
+    /**
+     * What a checkpoint of the job holds: the model's weights, gradients and optimizer state once, whole (ZeRO shards
+     * them over the replicas, whose shards together are one copy), over the t devices each stage spans.
+     */
+    public long checkpointBytes() {
+        long bytes = 0;
+        for (StageMemory m : stageMemory) bytes += m.modelStateBytes();
+        return bytes * placement.tensor();
     }
 
     public int pipeline() { return placement.pipeline(); }

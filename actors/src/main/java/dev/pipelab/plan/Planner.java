@@ -4,6 +4,7 @@ import dev.pipelab.model.Attention;
 import dev.pipelab.model.CostModel;
 import dev.pipelab.model.DevicePresets;
 import dev.pipelab.model.DeviceSpec;
+import dev.pipelab.model.FrameworkOverhead;
 import dev.pipelab.model.LinkPresets;
 import dev.pipelab.model.LinkSpec;
 import dev.pipelab.model.Mlp;
@@ -12,6 +13,7 @@ import dev.pipelab.model.ModelSpec;
 import dev.pipelab.model.Optimizer;
 import dev.pipelab.model.Partition;
 import dev.pipelab.model.Recompute;
+import dev.pipelab.model.Zero;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
@@ -104,11 +106,15 @@ public final class Planner {
                 : placement.network();
         String name = scenario.training().schedule();
         // zb-1p and zb-2p are built from the plan's own pass times, so their costs (split backward) come first
+        MemoryPolicy memoryPolicy = memoryPolicy(scenario, placement);
+        List<StageMemory> memory = null;
         List<StageCost> costs = null;
         PassTimes times = null;
         if (Schedules.needsTimes(name) && partition != null) {
-            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw, recompute,
-                    optimizer, partition, scenario.costs(), true, StagePlacement.loop(p, v));
+            memory = StageCosts.memory(cm, model.tiedEmbeddings(), placement, recompute, optimizer, partition,
+                    StagePlacement.loop(p, v), memoryPolicy);
+            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw, recompute, optimizer, partition,
+                    scenario.costs(), true, StagePlacement.loop(p, v), memoryPolicy.zero(), memory);
             times = passTimes(costs, network, p);
         }
         Schedule schedule = partition == null && Schedules.needsTimes(name) ? null
@@ -123,13 +129,30 @@ public final class Planner {
         }
         if (recompute != Recompute.NONE && cache == null) schedule = schedule.withRecompute();
         if (costs == null) {
-            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw, recompute,
-                    optimizer, partition, scenario.costs(), schedule.splitBackward(), schedule.placement());
+            memory = StageCosts.memory(cm, model.tiedEmbeddings(), placement, recompute, optimizer, partition,
+                    schedule.placement(), memoryPolicy);
+            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw, recompute, optimizer, partition,
+                    scenario.costs(), schedule.splitBackward(), schedule.placement(), memoryPolicy.zero(), memory);
         }
         return new Plan(scenario.name(), model, device, placement, network, v, scenario.batch().microBatchSize(),
                 scenario.batch().microBatches(), par.sequenceParallel(), recompute, optimizer, hw.efficiency(),
                 partition, schedule, costs, scenario.training().linkBuffer().orElse(Evaluator.UNBOUNDED),
-                scenario.training().steps(), scenario.costs().isPresent());
+                scenario.training().steps(), scenario.costs().isPresent(), memoryPolicy, memory);
+    }
+
+    /**
+     * training.memory, parallelism.zero and hardware.frameworkOverheadGB (the schema and the cross-checks have already
+     * limited them to 0..3, complete|article and no overhead with article); the overhead's default is
+     * {@link FrameworkOverhead#defaultBytes}.
+     */
+    private static MemoryPolicy memoryPolicy(Scenario scenario, Placement placement) {
+        Zero zero = Zero.of(scenario.parallelism().zero()).orElseThrow(
+                () -> new PlanningException(List.of("parallelism.zero: must be 0, 1, 2 or 3, got " + scenario.parallelism().zero())));
+        if (scenario.training().memory().equals("article")) return new MemoryPolicy(zero, false, 0);
+        long overhead = scenario.hardware().frameworkOverheadGB()
+                .map(gb -> Math.round(gb * 1e9))
+                .orElse(FrameworkOverhead.defaultBytes(placement.pipeline(), placement.data(), placement.tensor()));
+        return new MemoryPolicy(zero, true, overhead);
     }
 
     /**

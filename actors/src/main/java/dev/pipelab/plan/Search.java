@@ -151,7 +151,7 @@ public final class Search {
         for (long s : perRank) maxStatic = Math.max(maxStatic, s);
         if (maxStatic > memory) {
             return new Outcome(c, false, maxStatic, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0,
-                    Reason.MEMORY, String.format(Locale.ROOT, "memory: parameters, gradients and optimizer state alone need %.1f GB > %.1f GB",
+                    Reason.MEMORY, String.format(Locale.ROOT, "memory: static bytes (model states, buffers, overhead) alone need %.1f GB > %.1f GB",
                     maxStatic / 1e9, memory / 1e9));
         }
         // peak memory depends only on each rank's order of actions: exact without timing

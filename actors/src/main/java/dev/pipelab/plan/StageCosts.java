@@ -9,6 +9,7 @@ import dev.pipelab.model.OpSeconds;
 import dev.pipelab.model.Optimizer;
 import dev.pipelab.model.Partition;
 import dev.pipelab.model.Recompute;
+import dev.pipelab.model.Zero;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.RingAllReduce;
 import dev.pipelab.schedule.StageCost;
@@ -41,24 +42,17 @@ final class StageCosts {
     }
 
     /**
-     * Durations come from the operation-level model ({@link LayerOps}, docs/cost-model.md): each kernel's roofline
-     * time divided by {@code hardware.efficiency}, plus the tensor-parallel collectives on the intra-node link that
-     * {@code hardware.tensorParallelOverlap} does not hide. The first stage runs the embedding, the last the output
-     * layer and the loss.
+     * Each model stage's memory, line by line (docs/memory.md): model states per ZeRO stage (Rajbhandari et al. 2020,
+     * Figure 1), the decoder layers' stash (Korthikanti et al. 2022) and, in the complete accounting, the embedding's and
+     * the output layer's stash, the receive buffers and the framework overhead.
      */
-    static List<StageCost> of(CostModel cm, boolean tied, DeviceSpec device, Placement placement, Scenario.Hardware hardware,
-                              Recompute recompute, Optimizer optimizer, Partition partition, Optional<Scenario.Costs> profiled,
-                              boolean splitBackward, StagePlacement stagePlacement) {
+    static List<StageMemory> memory(CostModel cm, boolean tied, Placement placement, Recompute recompute, Optimizer optimizer,
+                                    Partition partition, StagePlacement stagePlacement, MemoryPolicy policy) {
         int stages = partition.layersPerStage().size();
         int t = placement.tensor();
         int d = placement.data();
-        double efficiency = hardware.efficiency();
-        OpSeconds ops = OpSeconds.of(new LayerOps(cm.model(), cm.microBatchSize(), t, cm.sequenceParallel(),
-                Attention.parse(hardware.attention()).orElseThrow()), device, recompute);
-        LinkSpec tpLink = placement.tensorParallelLink();
-        double exposed = 1 - hardware.tensorParallelOverlap();
-        double tpForward = cm.tensorParallelSecondsPerLayer(tpLink) * exposed;
-        double tpBackward = cm.tensorParallelBackwardSecondsPerLayer(tpLink) * exposed;
+        Zero zero = policy.zero();
+        boolean complete = policy.complete();
         // A published total (model.parameters) scales every stage's share, so that memory adds up to it.
         double scale = cm.parametersForMemory() / cm.totalParameters();
         long layerStash = cm.layerActivationBytes(recompute);
@@ -70,6 +64,58 @@ final class StageCosts {
             case FULL -> cm.layerActivationBytes(Recompute.NONE);
         };
         double bytesPerParameter = optimizer.weightBytesPerParameter() + optimizer.gradientBytesPerParameter() + optimizer.stateBytesPerParameter();
+        // ZeRO 3 gathers a layer's weights whole before its forward and its backward (ZeRO §5.3): one layer at a time
+        long gathered = zero == Zero.PARAMETERS && d > 1 && complete
+                ? Math.round(cm.layerParameters() * scale / t * optimizer.weightBytesPerParameter()) : 0;
+        long p2p = cm.p2pBytes();
+        boolean[] rankHasOverhead = new boolean[placement.pipeline()];
+
+        List<StageMemory> out = new ArrayList<>(stages);
+        for (int k = 0; k < stages; k++) {
+            int layers = partition.layersPerStage().get(k);
+            boolean first = k == 0;
+            boolean last = k == stages - 1;
+            double params = rawParameters(cm, tied, partition, k, t) * scale;
+            int rank = stagePlacement.rankOf(k);
+            long overhead = complete && !rankHasOverhead[rank] ? policy.frameworkOverheadBytes() : 0;
+            rankHasOverhead[rank] = true;
+            out.add(new StageMemory(
+                    Math.round(zero.weightBytes(params, optimizer, d)),
+                    Math.round(zero.gradientBytes(params, optimizer, d)),
+                    Math.round(zero.optimizerBytes(params, optimizer, d)),
+                    gathered,
+                    complete ? (first ? 0 : p2p) + (last ? 0 : p2p) : 0,
+                    overhead,
+                    Math.round(params * bytesPerParameter),
+                    (long) layers * layerStash,
+                    complete && first ? cm.embeddingStashBytes() : 0,
+                    complete && last ? cm.outputLayerInputBytes() : 0,
+                    complete && last ? cm.logitsBytes() : 0,
+                    layers > 0 && recompute != Recompute.NONE ? recomputeBytes : 0));
+        }
+        return out;
+    }
+
+    /**
+     * Durations come from the operation-level model ({@link LayerOps}, docs/cost-model.md): each kernel's roofline
+     * time divided by {@code hardware.efficiency}, plus the tensor-parallel collectives on the intra-node link that
+     * {@code hardware.tensorParallelOverlap} does not hide. The first stage runs the embedding, the last the output
+     * layer and the loss.
+     */
+    static List<StageCost> of(CostModel cm, boolean tied, DeviceSpec device, Placement placement, Scenario.Hardware hardware,
+                              Recompute recompute, Optimizer optimizer, Partition partition, Optional<Scenario.Costs> profiled,
+                              boolean splitBackward, StagePlacement stagePlacement, Zero zero, List<StageMemory> memory) {
+        int stages = partition.layersPerStage().size();
+        int t = placement.tensor();
+        int d = placement.data();
+        double efficiency = hardware.efficiency();
+        OpSeconds ops = OpSeconds.of(new LayerOps(cm.model(), cm.microBatchSize(), t, cm.sequenceParallel(),
+                Attention.parse(hardware.attention()).orElseThrow()), device, recompute);
+        LinkSpec tpLink = placement.tensorParallelLink();
+        double exposed = 1 - hardware.tensorParallelOverlap();
+        double tpForward = cm.tensorParallelSecondsPerLayer(tpLink) * exposed;
+        double tpBackward = cm.tensorParallelBackwardSecondsPerLayer(tpLink) * exposed;
+        double scale = cm.parametersForMemory() / cm.totalParameters();
 
         List<StageCost> out = new ArrayList<>(stages);
         for (int k = 0; k < stages; k++) {
@@ -87,20 +133,24 @@ final class StageCosts {
             long sendForward = last ? 0 : cm.p2pBytes();
             long sendBackward = k == 0 ? 0 : cm.p2pBytes();
             double params = rawParameters(cm, tied, partition, k, t) * scale;
-            long staticBytes = Math.round(params * bytesPerParameter);
+            StageMemory mem = memory.get(k);
             int rank = stagePlacement.rankOf(k);
             long gradientBytes = Math.round(params * optimizer.gradientBytesPerParameter());
-            RingAllReduce allReduce = RingAllReduce.ring(gradientBytes, d, placement.dataParallelLink(rank));
+            // ZeRO 1 and 2: a gradient reduce-scatter and a parameter all-gather, the all-reduce's 2(d-1) steps; ZeRO 3 adds
+            // a parameter all-gather: 3(d-1) (ZeRO §7.2). Every recipe's weights and gradients have the same element size.
+            RingAllReduce allReduce = RingAllReduce.ring(gradientBytes, d, placement.dataParallelLink(rank), zero.ringPasses());
             if (hardware.dataParallelOverlap() && d > 1) {
                 // PyTorch DDP (Li et al. 2020, "PyTorch Distributed", §3.2.3-3.2.4): gradients are all-reduced in
                 // buckets of bucket_cap_mb = 25 MB as the last micro-batch's backward produces them (no_sync skips the
                 // others); what that backward cannot hide is left, and at least the last bucket's all-reduce
                 double window = backwardInput + backwardWeight; // the recomputed forward produces no gradient
                 double lastBucket = RingAllReduce.ring(Math.min(gradientBytes, DDP_BUCKET_BYTES), d,
-                        placement.dataParallelLink(rank)).seconds();
+                        placement.dataParallelLink(rank), zero.ringPasses()).seconds();
                 allReduce = RingAllReduce.fixed(Math.max(allReduce.seconds() - window, lastBucket));
             }
-            double optimizerSeconds = params * optimizer.stepBytesTouchedPerParameter() / device.memoryBandwidthBytesPerSecond();
+            // with the optimizer state sharded, each rank updates its 1/d shard (ZeRO §5.1)
+            double updated = zero.shardsOptimizerStep() ? params / d : params;
+            double optimizerSeconds = updated * optimizer.stepBytesTouchedPerParameter() / device.memoryBandwidthBytesPerSecond();
 
             if (profiled.isPresent()) {
                 Scenario.Costs c = profiled.get();
@@ -114,8 +164,7 @@ final class StageCosts {
                 optimizerSeconds = c.optimizerSeconds().orElse(optimizerSeconds);
             }
             out.add(new StageCost(forward, backwardInput, backwardWeight, recomputeSeconds, sendForward, sendBackward,
-                    (long) layers * layerStash, layers > 0 && recompute != Recompute.NONE ? recomputeBytes : 0,
-                    staticBytes, allReduce, optimizerSeconds));
+                    mem.stashBytes(), mem.recomputeBytes(), mem.staticBytes(), allReduce, optimizerSeconds));
         }
         return out;
     }

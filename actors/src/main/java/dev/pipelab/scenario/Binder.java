@@ -59,7 +59,7 @@ final class Binder {
                 text(h, "intraNode").orElse("nvlink3"), text(h, "interNode").orElse("ib-hdr"),
                 h.has("efficiency") ? h.path("efficiency").doubleValue() : 0.5, text(h, "attention").orElse("materialised"),
                 h.has("tensorParallelOverlap") ? h.path("tensorParallelOverlap").doubleValue() : 0.0,
-                h.path("dataParallelOverlap").asBoolean(false));
+                h.path("dataParallelOverlap").asBoolean(false), optDouble(h, "frameworkOverheadGB"));
         JsonNode p = t.path("parallelism");
         Optional<List<Integer>> perStage = Optional.empty();
         if (p.path("layersPerStage").isArray()) {
@@ -73,7 +73,8 @@ final class Binder {
         Scenario.Parallelism parallelism = new Scenario.Parallelism(
                 integer(p, "parallelism", "pipeline", 1), integer(p, "parallelism", "data", 1),
                 integer(p, "parallelism", "tensor", 1), integer(p, "parallelism", "virtualStages", 1),
-                p.path("sequenceParallel").asBoolean(false), text(p, "partition").orElse("uniform"), perStage);
+                p.path("sequenceParallel").asBoolean(false), text(p, "partition").orElse("uniform"), perStage,
+                integer(p, "parallelism", "zero", 0));
         JsonNode b = t.path("batch");
         Scenario.Batch batch = new Scenario.Batch(integer(b, "batch", "microBatchSize", 1), integer(b, "batch", "microBatches", 1));
         JsonNode tr = t.path("training");
@@ -85,7 +86,7 @@ final class Binder {
                 text(tr, "schedule").orElse("1f1b"), text(tr, "recompute").orElse("none"),
                 text(tr, "optimizer").orElse("adam-mixed"), integer(tr, "training", "steps", 1),
                 optInt(tr, "training", "linkBuffer"), scheduleFile, text(tr, "onOutOfMemory").orElse("warn"),
-                text(tr, "numerics").orElse("emulated"));
+                text(tr, "numerics").orElse("emulated"), text(tr, "memory").orElse("complete"));
         Optional<Scenario.Costs> costs = Optional.empty();
         if (t.path("costs").isObject()) {
             JsonNode c = t.path("costs");

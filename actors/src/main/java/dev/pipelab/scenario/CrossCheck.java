@@ -64,6 +64,18 @@ final class CrossCheck {
             errors.add(source.errorAt("costs.allReduceSeconds", "cannot be given in real-numerics mode: the gradients really travel "
                     + "the ring (2(d-1) messages)"));
         }
+        if (tree.path("parallelism").path("zero").asInt(0) == 3) {
+            errors.add(source.errorAt("parallelism.zero", "cannot be 3 in real-numerics mode: the real ring all-reduces the "
+                    + "gradients (2(d-1) messages), it does not gather sharded parameters"));
+        }
+    }
+
+    /** training.memory: article counts the article's lines only, so it takes no framework overhead. */
+    private static void articleMemory(JsonNode tree, ScenarioSource source, List<ScenarioError> errors) {
+        if ("article".equals(tree.path("training").path("memory").asText()) && tree.path("hardware").has("frameworkOverheadGB")) {
+            errors.add(source.errorAt("hardware.frameworkOverheadGB", "cannot be given with training.memory: article (the article's "
+                    + "assumptions count no framework overhead); remove one of the two"));
+        }
     }
 
     static List<ScenarioError> check(JsonNode tree, ScenarioSource source) {
@@ -93,6 +105,7 @@ final class CrossCheck {
         }
 
         realNumerics(tree, source, stages, stagesText, errors);
+        articleMemory(tree, source, errors);
 
         OptionalInt heads = Values.count(model.path("heads"));
         OptionalInt kvHeads = Values.count(model.path("kvHeads"));

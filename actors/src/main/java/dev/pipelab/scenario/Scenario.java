@@ -75,23 +75,33 @@ public record Scenario(String name, Model model, Hardware hardware, Parallelism 
      * {@code pipelab calibrate} fits it from a measured step); {@code attention} is {@code materialised} or
      * {@code flash}; {@code tensorParallelOverlap} is the fraction of the tensor-parallel collectives hidden behind
      * the GEMMs (0: Megatron-LM 2021, none); {@code dataParallelOverlap} runs the gradient all-reduce in buckets
-     * during the last micro-batch's backward (PyTorch DDP) instead of after it.
+     * during the last micro-batch's backward (PyTorch DDP) instead of after it. {@code frameworkOverheadGB}, when
+     * given, replaces the documented default of the memory a process holds besides its tensors (docs/memory.md).
      */
     public record Hardware(String device, int devicesPerNode, String intraNode, String interNode, double efficiency,
-                           String attention, double tensorParallelOverlap, boolean dataParallelOverlap) {
+                           String attention, double tensorParallelOverlap, boolean dataParallelOverlap,
+                           Optional<Double> frameworkOverheadGB) {
 
-        /** Materialised attention, no overlap of tensor- or data-parallel communication. */
+        /** Materialised attention, no overlap of tensor- or data-parallel communication, the default framework overhead. */
         public Hardware(String device, int devicesPerNode, String intraNode, String interNode, double efficiency) {
-            this(device, devicesPerNode, intraNode, interNode, efficiency, "materialised", 0.0, false);
+            this(device, devicesPerNode, intraNode, interNode, efficiency, "materialised", 0.0, false, Optional.empty());
         }
     }
 
     /**
      * The parallelism plan. {@code partition} is {@code uniform} or {@code balanced}; {@code layersPerStage},
-     * when given, places layers explicitly (one entry per model stage, p·v entries, summing to the layers).
+     * when given, places layers explicitly (one entry per model stage, p·v entries, summing to the layers);
+     * {@code zero} is the ZeRO stage 0 to 3 (1: Megatron-LM's distributed optimizer).
      */
     public record Parallelism(int pipeline, int data, int tensor, int virtualStages, boolean sequenceParallel,
-                              String partition, Optional<List<Integer>> layersPerStage) {}
+                              String partition, Optional<List<Integer>> layersPerStage, int zero) {
+
+        /** No ZeRO sharding. */
+        public Parallelism(int pipeline, int data, int tensor, int virtualStages, boolean sequenceParallel,
+                           String partition, Optional<List<Integer>> layersPerStage) {
+            this(pipeline, data, tensor, virtualStages, sequenceParallel, partition, layersPerStage, 0);
+        }
+    }
 
     /** Micro-batch size b (sequences) and micro-batches per step m, per data-parallel replica. */
     public record Batch(int microBatchSize, int microBatches) {}
@@ -100,11 +110,18 @@ public record Scenario(String name, Model model, Hardware hardware, Parallelism 
      * How to train. {@code schedule}: gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-1p, zb-2p, zb-v, dualpipev, or custom with
      * {@code scheduleFile}; {@code recompute}: none, selective, full; {@code optimizer}: adam-mixed,
      * adam-fp32, sgd-mixed; {@code linkBuffer}: messages a link's receiver can buffer (absent: unbounded);
-     * {@code onOutOfMemory}: fail or warn when a stage's live memory would exceed the device's.
+     * {@code onOutOfMemory}: fail or warn when a stage's live memory would exceed the device's; {@code memory}:
+     * complete (every line of docs/memory.md) or article (the article's lines only).
      */
     public record Training(String schedule, String recompute, String optimizer, int steps,
                            Optional<Integer> linkBuffer, Optional<String> scheduleFile, String onOutOfMemory,
-                           String numerics) {
+                           String numerics, String memory) {
+
+        /** Complete memory accounting. */
+        public Training(String schedule, String recompute, String optimizer, int steps, Optional<Integer> linkBuffer,
+                        Optional<String> scheduleFile, String onOutOfMemory, String numerics) {
+            this(schedule, recompute, optimizer, steps, linkBuffer, scheduleFile, onOutOfMemory, numerics, "complete");
+        }
 
         /** Emulated numerics. */
         public Training(String schedule, String recompute, String optimizer, int steps, Optional<Integer> linkBuffer,

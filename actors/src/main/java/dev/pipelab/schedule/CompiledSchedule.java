@@ -267,10 +267,39 @@ public final class CompiledSchedule {
     }
 
     /**
-     * Walks each rank's actions in order: F allocates its stash at its start, R its recompute bytes, the last
-     * backward of the (stage, micro-batch) frees both at its end (StageCost's memory semantics).
+     * What is live on {@code rank} when its memory first reaches its peak ({@link #peakMemory}'s walk, which this
+     * shares): per model stage, the micro-batches whose stash it holds and those whose recompute bytes it holds.
+     * The peak is the rank's static bytes plus {@code Σ stashes[k]·stashBytes(k) + recomputes[k]·recomputeBytes(k)}.
      */
+    public PeakLive peakLive(List<StageCost> stages, int rank) {
+        if (rank < 0 || rank >= p) throw new IllegalArgumentException("rank must be in [0, " + p + "), got " + rank);
+        int[] stashes = new int[numStages];
+        int[] recomputes = new int[numStages];
+        long[] peakMemory = new long[p];
+        walk(stages, rank, rank + 1, peakMemory, new int[p], stashes, recomputes);
+        return new PeakLive(peakMemory[rank], stashes, recomputes);
+    }
+
+    /**
+     * The live micro-batches of {@link #peakLive}.
+     *
+     * @param peakBytes   the rank's peak memory, as {@link #peakMemory} gives it
+     * @param stashes     per model stage, the micro-batches whose stash is live at the peak
+     * @param recomputes  per model stage, the micro-batches whose recompute bytes are live at the peak
+     */
+    public record PeakLive(long peakBytes, int[] stashes, int[] recomputes) {}
+
     private void memory(List<StageCost> stages, long[] peakMemory, int[] peakInFlight) {
+        walk(stages, 0, p, peakMemory, peakInFlight, null, null);
+    }
+
+    /**
+     * Walks the actions of ranks {@code [from, to)} in order: F allocates its stash at its start, R its recompute bytes,
+     * the last backward of the (stage, micro-batch) frees both at its end (StageCost's memory semantics). With
+     * non-null {@code stashesAtPeak} and {@code recomputesAtPeak}, records what is live when a rank first reaches its peak.
+     */
+    private void walk(List<StageCost> stages, int from, int to, long[] peakMemory, int[] peakInFlight,
+                      int[] stashesAtPeak, int[] recomputesAtPeak) {
         long[] staticBytes = new long[p];
         long[] stash = new long[numStages];
         long[] recomputeBytes = new long[numStages];
@@ -281,8 +310,11 @@ public final class CompiledSchedule {
             recomputeBytes[k] = sc.recomputeBytes();
         }
         boolean[] recomputed = new boolean[numStages * m];
+        boolean breakdown = stashesAtPeak != null;
+        int[] liveStashes = breakdown ? new int[numStages] : null;
+        int[] liveRecomputes = breakdown ? new int[numStages] : null;
         final byte last = split ? W : B;
-        for (int r = 0; r < p; r++) {
+        for (int r = from; r < to; r++) {
             long live = 0;
             long peak = 0;
             int inFlight = 0;
@@ -294,14 +326,26 @@ public final class CompiledSchedule {
                 if (kd == F) {
                     live += stash[k];
                     inFlight++;
+                    if (breakdown) liveStashes[k]++;
                 } else if (kd == R) {
                     live += recomputeBytes[k];
                     recomputed[key] = true;
+                    if (breakdown) liveRecomputes[k]++;
                 }
-                if (live > peak) peak = live;
+                if (live > peak) {
+                    peak = live;
+                    if (breakdown) {
+                        System.arraycopy(liveStashes, 0, stashesAtPeak, 0, numStages);
+                        System.arraycopy(liveRecomputes, 0, recomputesAtPeak, 0, numStages);
+                    }
+                }
                 if (inFlight > peakCount) peakCount = inFlight;
                 if (kd == last) {
                     live -= stash[k] + (recomputed[key] ? recomputeBytes[k] : 0);
+                    if (breakdown) {
+                        liveStashes[k]--;
+                        if (recomputed[key]) liveRecomputes[k]--;
+                    }
                     recomputed[key] = false;
                     inFlight--;
                 }

@@ -67,6 +67,11 @@ public final class Evaluator {
         return compile(schedule).peakMemory(stages);
     }
 
+    /** What is live on {@code rank} at its peak memory ({@link CompiledSchedule#peakLive}). */
+    public static CompiledSchedule.PeakLive peakLive(Schedule schedule, List<StageCost> stages, int rank) {
+        return compile(schedule).peakLive(stages, rank);
+    }
+
     static List<String> stuck(Schedule schedule, int[] rowStart, int[] next, boolean[] needsInput, int[] sendLink,
                                       int[] sendSeq, int[][] consumerOfMessage, List<int[]> linkPairs, int linkBuffer,
                                       byte[] kind, int[] stageOf, int[] mbOf, boolean[] started, boolean[] arrived, int n) {

@@ -22,8 +22,18 @@ public record RingAllReduce(int steps, long chunkBytes, LinkSpec link) {
 
     /** A ring over {@code ranks} replicas reducing {@code bytes}: 2(d-1) steps of ceil(bytes/d). */
     public static RingAllReduce ring(long bytes, int ranks, LinkSpec link) {
+        return ring(bytes, ranks, link, 2);
+    }
+
+    /**
+     * {@code passes} ring passes of d-1 steps of ceil(bytes/d) each: 2 for an all-reduce (or a reduce-scatter and an
+     * all-gather of the same tensor, ZeRO stages 1 and 2), 3 for ZeRO stage 3 (parameter all-gathers in the forward
+     * and the backward, then the gradient reduce-scatter; Rajbhandari et al. 2020 §7.2.2).
+     */
+    public static RingAllReduce ring(long bytes, int ranks, LinkSpec link, int passes) {
+        if (passes < 1) throw new IllegalArgumentException("passes must be >= 1, got " + passes);
         if (ranks <= 1) return NONE;
-        return new RingAllReduce(2 * (ranks - 1), -Math.floorDiv(-bytes, ranks), link);
+        return new RingAllReduce(passes * (ranks - 1), -Math.floorDiv(-bytes, ranks), link);
     }
 
     /** A profiled all-reduce time: one step of that latency. */

@@ -89,6 +89,30 @@ class CliTest {
                 .contains("index", "layers", "busyFraction", "peakMemoryBytes", "peakInFlightMicrobatches");
     }
 
+    /** plan --json carries every rank's memory lines; they sum to the rank's peak (docs/memory.md). */
+    @Test
+    void planJsonHasThePeakMemoryLinesOfEveryRank() throws IOException {
+        JsonNode report = new ObjectMapper().readTree(run("plan", "--json", scenario("megatron-memory.yaml")).out());
+        JsonNode lines = report.get("peakMemoryLines");
+        assertThat(lines).hasSize(2);
+        for (int r = 0; r < 2; r++) {
+            long sum = 0;
+            for (JsonNode line : lines.get(r).get("lines")) sum += line.get("bytes").asLong();
+            assertThat(lines.get(r).get("rank").asInt()).isEqualTo(r);
+            assertThat(sum).isEqualTo(lines.get(r).get("totalBytes").asLong())
+                    .isEqualTo(report.get("stages").get(r).get("peakMemoryBytes").asLong());
+        }
+    }
+
+    @Test
+    void planPrintsPeakMemoryLineByLine() {
+        Result r = run("plan", scenario("megatron-memory.yaml"));
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("Peak memory per GPU, line by line (ZeRO 1 (distributed optimizer); memory complete",
+                "  optimizer state          3.515 GB      3.515 GB   12 B per parameter / d (d=4)",
+                "  peak                    14.046 GB     13.032 GB   * the fullest rank");
+    }
+
     @Test
     void textbookSchedulesGiveTheirExactBubbleAndInFlight() throws IOException {
         ObjectMapper json = new ObjectMapper();

@@ -25,7 +25,7 @@ class ScenarioLoaderBadFilesTest {
             + "gpt-530b, gpt-1t, gpt3-125m, gpt3-350m, gpt3-760m, gpt3-1.3b, gpt3-2.7b, gpt3-6.7b, gpt3-13b, gpt3-175b, "
             + "llama2-7b, llama2-13b, llama2-70b, llama3-8b, llama3-70b, llama3-405b";
     private static final String PARALLELISM_KEYS =
-            "pipeline, data, tensor, virtualStages, sequenceParallel, partition, layersPerStage";
+            "pipeline, data, tensor, virtualStages, sequenceParallel, partition, layersPerStage, zero";
 
     static Stream<Arguments> badFiles() {
         return Stream.of(

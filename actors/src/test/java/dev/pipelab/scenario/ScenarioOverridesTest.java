@@ -81,7 +81,7 @@ class ScenarioOverridesTest {
 
         assertThat(errors).containsExactly(
                 "0:0: parallelism: unknown key 'pipline' (allowed: pipeline, data, tensor, virtualStages, sequenceParallel, "
-                        + "partition, layersPerStage) (from --set parallelism.pipline=2)",
+                        + "partition, layersPerStage, zero) (from --set parallelism.pipline=2)",
                 "0:0: parallelism.pipeline: must be >= 1, got 0 (from --set parallelism.pipeline=0)",
                 "0:0: training.schedule: must be one of gpipe, 1f1b, interleaved, zb-h1, zb-h2, zb-1p, zb-2p, zb-v, dualpipev, custom, got '2f2b' "
                         + "(from --set training.schedule=2f2b)",

@@ -117,7 +117,9 @@ class DashboardBrowserTest {
                     + " document.getElementById('inject-duration').value = '2.5';"
                     + " document.getElementById('inject-param').value = '0.01';"
                     + " document.getElementById('inject').requestSubmit(); return JSON.stringify(1); })()");
-            JsonNode after = browser.awaitJson(FAULTS, Duration.ofSeconds(90), p -> p.get("listed").size() == 1);
+            // the live feed can list the fault before the POST's answer replaces "sending…": wait for both
+            JsonNode after = browser.awaitJson(FAULTS, Duration.ofSeconds(90),
+                    p -> p.get("listed").size() == 1 && !p.get("result").asText().equals("sending…"));
             assertThat(after.get("result").asText()).isEqualTo("injected: link.latency 1/1->2");
             assertThat(after.get("listed").get(0).asText()).startsWith("#0 link.latency 1/1->2 · injected 1.000 s");
             assertThat(entries).singleElement().satisfies(e -> assertThat(e).containsEntry("kind", "link.latency")
