@@ -112,6 +112,8 @@ final class CalibrateCommand implements Callable<Integer> {
                   tensorParallelOverlap: %s
                   dataParallelOverlap: %s
                 """, name, measured, efficiency, h.device(), h.devicesPerNode(), h.intraNode(), h.interNode(), efficiency,
-                h.attention(), h.tensorParallelOverlap(), h.dataParallelOverlap());
+                h.attention(), h.tensorParallelOverlap(), h.dataParallelOverlap())
+                // a scenario's own framework overhead belongs to its hardware too (docs/memory.md)
+                + h.frameworkOverheadGB().map(gb -> String.format(Locale.ROOT, "  frameworkOverheadGB: %s%n", gb)).orElse("");
     }
 }

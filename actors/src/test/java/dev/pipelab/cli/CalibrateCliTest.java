@@ -40,7 +40,7 @@ class CalibrateCliTest {
                 batch: { microBatchSize: 2, microBatches: 8 }
                 training: { schedule: 1f1b, recompute: selective }
                 """;
-        Files.writeString(scenario, body + "hardware: { device: a100-80gb, efficiency: 0.3 }\n");
+        Files.writeString(scenario, body + "hardware: { device: a100-80gb, efficiency: 0.3, frameworkOverheadGB: 3.5 }\n");
         double measured = step(CliTest.run("plan", "--json", "--set", "hardware.efficiency=0.45", scenario.toString()).out());
 
         Path block = dir.resolve("hardware.yaml");
@@ -48,7 +48,8 @@ class CalibrateCliTest {
                 "--out", block.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("hardware.efficiency  0.4500 (the scenario has 0.3000)", "rms relative error 0.00%");
-        assertThat(Files.readString(block)).contains("hardware:\n  device: a100-80gb\n", "  efficiency: 0.4500\n");
+        assertThat(Files.readString(block)).contains("hardware:\n  device: a100-80gb\n", "  efficiency: 0.4500\n",
+                "  frameworkOverheadGB: 3.5\n");
 
         Path calibrated = dir.resolve("calibrated.yaml");
         Files.writeString(calibrated, body + Files.readString(block));
