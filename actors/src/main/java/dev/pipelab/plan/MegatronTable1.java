@@ -74,9 +74,13 @@ public final class MegatronTable1 {
             new Row("gpt-530b", 8, 35, 2520, 2520, 1, 105 / 35 / 1, false, 163),
             new Row("gpt-1t", 8, 64, 3072, 3072, 1, 1, false, 163));
 
+    /** Whether the rows send pipeline messages with Megatron-LM's scatter/gather optimization. */
+    static final boolean SCATTER_GATHER = false;
+
     /** The device, nodes and links of Selene (A100-80GB, DGX A100). */
     static Scenario.Hardware hardware(double efficiency, boolean overlap) {
-        return new Scenario.Hardware("a100-80gb", 8, "nvlink3", "ib-hdr", efficiency, "materialised", 0.0, overlap, Optional.empty());
+        return new Scenario.Hardware("a100-80gb", 8, "nvlink3", "ib-hdr", efficiency, "materialised", 0.0, overlap, Optional.empty(),
+                SCATTER_GATHER);
     }
 
     /** The row as a scenario at {@code efficiency}. */
