@@ -217,12 +217,13 @@ public record CostModel(ModelSpec model, int microBatchSize, int tensor, boolean
      * 2021, "Efficient Large-Scale Language Model Training on GPU Clusters Using Megatron-LM", §4.1; Megatron-LM
      * {@code megatron/p2p_communication.py}, {@code _communicate} with {@code args.scatter_gather_tensors_in_pipeline})
      * every tensor rank sends its own {@code 1/t} of the message ({@code split_tensor_into_1d_equal_chunks}) over its
-     * own inter-node link, all t in parallel, so one link carries {@code ceil(2·s·b·h / t)}. Megatron skips it with
-     * sequence parallelism, whose message is already {@code 1/t} ({@code not args.sequence_parallel} in later
-     * versions), and t = 1 has nothing to split: then it is {@link #p2pBytes()}.
+     * own inter-node link, all t in parallel, so one link carries {@code 2·s·b·h / t}. Megatron sends the whole
+     * tensor when its {@code s·b·h} elements do not split evenly ({@code override_scatter_gather_tensors_in_pipeline})
+     * and skips the optimization with sequence parallelism, whose message is already {@code 1/t}
+     * ({@code not args.sequence_parallel} in later versions); t = 1 has nothing to split. Then it is {@link #p2pBytes()}.
      */
     public long p2pLinkBytes(boolean scatterGather) {
-        return scatterGathers(scatterGather) ? Collectives.ceilDiv(p2pBytes(), tensor) : p2pBytes();
+        return scatterGathers(scatterGather) ? p2pBytes() / tensor : p2pBytes();
     }
 
     /**
@@ -236,7 +237,7 @@ public record CostModel(ModelSpec model, int microBatchSize, int tensor, boolean
     }
 
     private boolean scatterGathers(boolean scatterGather) {
-        return scatterGather && tensor > 1 && !sequenceParallel;
+        return scatterGather && tensor > 1 && !sequenceParallel && sbh() % tensor == 0;
     }
 
     // ---------------------------------------------------------------- tensor-parallel communication
