@@ -67,6 +67,8 @@ final class StageCosts {
         // ZeRO 3 gathers a layer's weights whole before its forward and its backward (ZeRO §5.3): one layer at a time
         long gathered = zero == Zero.PARAMETERS && d > 1 && complete
                 ? Math.round(cm.layerParameters() * scale / t * optimizer.weightBytesPerParameter()) : 0;
+        // the whole message even with hardware.p2pScatterGather: the 1/t chunk that arrives is all-gathered into a
+        // whole tensor, which the stage's forward (or backward) consumes and holds (Megatron-LM's gather_split_1d_tensor)
         long p2p = cm.p2pBytes();
         boolean[] rankHasOverhead = new boolean[placement.pipeline()];
 
