@@ -111,8 +111,9 @@ final class CalibrateCommand implements Callable<Integer> {
                   attention: %s
                   tensorParallelOverlap: %s
                   dataParallelOverlap: %s
+                  p2pScatterGather: %s
                 """, name, measured, efficiency, h.device(), h.devicesPerNode(), h.intraNode(), h.interNode(), efficiency,
-                h.attention(), h.tensorParallelOverlap(), h.dataParallelOverlap())
+                h.attention(), h.tensorParallelOverlap(), h.dataParallelOverlap(), h.p2pScatterGather())
                 // a scenario's own framework overhead belongs to its hardware too (docs/memory.md)
                 + h.frameworkOverheadGB().map(gb -> String.format(Locale.ROOT, "  frameworkOverheadGB: %s%n", gb)).orElse("");
     }

@@ -203,12 +203,41 @@ public record CostModel(ModelSpec model, int microBatchSize, int tensor, boolean
 
     /**
      * Bytes sent between adjacent stages per micro-batch (activation forward, its gradient backward):
-     * {@code 2·s·b·h} (bf16), divided by t with sequence parallelism (Narayanan et al. 2021 §4.1,
-     * scatter/gather optimisation; rounded up).
+     * {@code 2·s·b·h} (bf16), divided by t with sequence parallelism, where each tensor rank holds and sends
+     * {@code 1/t} of the sequence (Korthikanti et al. 2022; rounded up). The whole message a stage receives: the
+     * link may carry less ({@link #p2pLinkBytes}).
      */
     public long p2pBytes() {
         long bytes = 2 * sbh();
         return sequenceParallel ? Collectives.ceilDiv(bytes, tensor) : bytes;
+    }
+
+    /**
+     * Bytes one pipeline link carries per message. With Megatron-LM's scatter/gather optimization (Narayanan et al.
+     * 2021, "Efficient Large-Scale Language Model Training on GPU Clusters Using Megatron-LM", §4.1; Megatron-LM
+     * {@code megatron/p2p_communication.py}, {@code _communicate} with {@code args.scatter_gather_tensors_in_pipeline})
+     * every tensor rank sends its own {@code 1/t} of the message ({@code split_tensor_into_1d_equal_chunks}) over its
+     * own inter-node link, all t in parallel, so one link carries {@code 2·s·b·h / t}. Megatron sends the whole
+     * tensor when its {@code s·b·h} elements do not split evenly ({@code override_scatter_gather_tensors_in_pipeline})
+     * and skips the optimization with sequence parallelism, whose message is already {@code 1/t}
+     * ({@code not args.sequence_parallel} in later versions); t = 1 has nothing to split. Then it is {@link #p2pBytes()}.
+     */
+    public long p2pLinkBytes(boolean scatterGather) {
+        return scatterGathers(scatterGather) ? p2pBytes() / tensor : p2pBytes();
+    }
+
+    /**
+     * The receiver's all-gather of the scatter/gather optimization: its t ranks rebuild the whole {@code 2·s·b·h}
+     * message from their chunks ({@code gather_split_1d_tensor}, an all-gather over the tensor-parallel group) on the
+     * tensor-parallel link: {@code t-1} ring steps of a {@code 1/t} chunk, as the tensor-parallel all-gathers of
+     * sequence parallelism are priced ({@link Collectives#allGatherSeconds}). 0 when the optimization does not apply.
+     */
+    public double p2pGatherSeconds(boolean scatterGather, LinkSpec tensorParallelLink) {
+        return scatterGathers(scatterGather) ? Collectives.allGatherSeconds(p2pBytes(), tensor, tensorParallelLink) : 0.0;
+    }
+
+    private boolean scatterGathers(boolean scatterGather) {
+        return scatterGather && tensor > 1 && !sequenceParallel && sbh() % tensor == 0;
     }
 
     // ---------------------------------------------------------------- tensor-parallel communication

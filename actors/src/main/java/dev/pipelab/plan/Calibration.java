@@ -57,7 +57,7 @@ public final class Calibration {
         Scenario.Hardware h = s.hardware();
         Scenario.Hardware hardware = new Scenario.Hardware(h.device(), h.devicesPerNode(), h.intraNode(), h.interNode(),
                 efficiency, h.attention(), h.tensorParallelOverlap(),
-                h.dataParallelOverlap(), h.frameworkOverheadGB());
+                h.dataParallelOverlap(), h.frameworkOverheadGB(), h.p2pScatterGather());
         return new Scenario(s.name(), s.model(), hardware, s.parallelism(), s.batch(), s.training(), s.costs(), s.seed(),
                 s.real(), s.telemetry(), s.cluster(), s.faults(), s.recovery(), s.randomFaults());
     }

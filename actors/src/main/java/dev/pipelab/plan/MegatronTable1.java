@@ -20,7 +20,8 @@ import java.util.Optional;
  * recomputation ({@code --recompute-method uniform}); the interleaved schedule where the script sets
  * {@code --num-layers-per-virtual-pipeline-stage} (v = layers / p / that number), else 1F1B; the script's micro-batch
  * size; no sequence parallelism (it came later, Korthikanti et al. 2022) and materialised attention (FlashAttention
- * came in 2022), no tensor-parallel overlap. FLOPs are counted with the paper's eq. 3,
+ * came in 2022), no tensor-parallel overlap; pipeline messages scattered across the tensor ranks and gathered on
+ * NVLink (§4.1, on by default in Megatron-LM then: {@link #SCATTER_GATHER}). FLOPs are counted with the paper's eq. 3,
  * {@code F = 96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h))}, which includes the recomputed forward.
  */
 public final class MegatronTable1 {
@@ -74,13 +75,22 @@ public final class MegatronTable1 {
             new Row("gpt-530b", 8, 35, 2520, 2520, 1, 105 / 35 / 1, false, 163),
             new Row("gpt-1t", 8, 64, 3072, 3072, 1, 1, false, 163));
 
+    /**
+     * The rows send pipeline messages with Megatron-LM's scatter/gather optimization (§4.1): it was on by default
+     * ({@code megatron/arguments.py} of 2021 has only {@code --no-scatter-gather-tensors-in-pipeline}, a store_false
+     * into {@code scatter_gather_tensors_in_pipeline}), {@code run_table_1.sh} does not pass that flag, and the same
+     * scripts' {@code run_figure_18.sh} passes it only for its "without" runs ({@code SCATTER_GATHER=NO}).
+     */
+    static final boolean SCATTER_GATHER = true;
+
     /** The device, nodes and links of Selene (A100-80GB, DGX A100). */
-    static Scenario.Hardware hardware(double efficiency, boolean overlap) {
-        return new Scenario.Hardware("a100-80gb", 8, "nvlink3", "ib-hdr", efficiency, "materialised", 0.0, overlap, Optional.empty());
+    static Scenario.Hardware hardware(double efficiency, boolean overlap, boolean scatterGather) {
+        return new Scenario.Hardware("a100-80gb", 8, "nvlink3", "ib-hdr", efficiency, "materialised", 0.0, overlap, Optional.empty(),
+                scatterGather);
     }
 
-    /** The row as a scenario at {@code efficiency}. */
-    public static Scenario scenario(Row row, double efficiency) {
+    /** The row as a scenario at {@code efficiency}, with or without the scatter/gather optimization. */
+    public static Scenario scenario(Row row, double efficiency, boolean scatterGather) {
         Scenario.Model model = new Scenario.Model(Optional.of(row.preset()), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty());
@@ -88,7 +98,7 @@ public final class MegatronTable1 {
                 false, "uniform", Optional.empty());
         Scenario.Training training = new Scenario.Training(row.schedule(), "full", "adam-mixed", 1, Optional.empty(),
                 Optional.empty(), "warn");
-        return new Scenario("megatron-table1-" + row.preset(), model, hardware(efficiency, row.torchDdp()), par,
+        return new Scenario("megatron-table1-" + row.preset(), model, hardware(efficiency, row.torchDdp(), scatterGather), par,
                 new Scenario.Batch(row.microBatchSize(), row.microBatches()), training, Optional.empty(), 0);
     }
 
@@ -134,14 +144,19 @@ public final class MegatronTable1 {
 
     /** Fits the efficiency on the first row (its published throughput gives its step time), then predicts every row. */
     public static Result run() {
+        return run(SCATTER_GATHER);
+    }
+
+    /** {@link #run()} with or without the scatter/gather optimization, for comparison. */
+    public static Result run(boolean scatterGather) {
         Row first = ROWS.get(0);
         double firstStep = eq3Flops(first) / (first.gpus() * first.publishedTflops() * 1e12);
-        double efficiency = Calibration.toStep(scenario(first, 0.5), firstStep)
+        double efficiency = Calibration.toStep(scenario(first, 0.5, scatterGather), firstStep)
                 .orElseThrow(() -> new IllegalStateException("the first row cannot be fitted with an efficiency in (0, 1]"))
                 .efficiency();
         List<Prediction> out = new ArrayList<>();
         for (Row row : ROWS) {
-            double step = Planner.plan(scenario(row, efficiency), false).evaluate().stepTimeSeconds();
+            double step = Planner.plan(scenario(row, efficiency, scatterGather), false).evaluate().stepTimeSeconds();
             out.add(new Prediction(row, step, eq3Flops(row) / (step * row.gpus()) / 1e12));
         }
         return new Result(efficiency, out);

@@ -102,7 +102,7 @@ public final class Planner {
         Placement placement = new Placement(p, par.data(), t, hw.devicesPerNode(), intra, inter);
         CostModel cm = new CostModel(model, scenario.batch().microBatchSize(), t, par.sequenceParallel());
         Network network = scenario.costs().flatMap(Scenario.Costs::p2pSeconds).isPresent()
-                ? profiledNetwork(scenario.costs().get().p2pSeconds().get(), cm.p2pBytes(), p)
+                ? profiledNetwork(scenario.costs().get().p2pSeconds().get(), cm.p2pLinkBytes(hw.p2pScatterGather()), p)
                 : placement.network();
         String name = scenario.training().schedule();
         // zb-1p and zb-2p are built from the plan's own pass times, so their costs (split backward) come first
@@ -157,7 +157,9 @@ public final class Planner {
 
     /**
      * Links whose per-message time is the profiled {@code p2pSeconds}: one entry for all, or one per rank
-     * boundary (entry r is the link between rank r and rank r+1, both directions).
+     * boundary (entry r is the link between rank r and rank r+1, both directions). {@code bytes} is what one link
+     * carries per message (the 1/t chunk with hardware.p2pScatterGather), so that the message as sent takes the
+     * measured time.
      */
     private static Network profiledNetwork(List<Double> p2pSeconds, long bytes, int p) {
         LinkSpec[] forward = new LinkSpec[p];

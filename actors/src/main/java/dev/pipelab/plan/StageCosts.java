@@ -67,6 +67,8 @@ final class StageCosts {
         // ZeRO 3 gathers a layer's weights whole before its forward and its backward (ZeRO §5.3): one layer at a time
         long gathered = zero == Zero.PARAMETERS && d > 1 && complete
                 ? Math.round(cm.layerParameters() * scale / t * optimizer.weightBytesPerParameter()) : 0;
+        // the whole message even with hardware.p2pScatterGather: the 1/t chunk that arrives is all-gathered into a
+        // whole tensor, which the stage's forward (or backward) consumes and holds (Megatron-LM's gather_split_1d_tensor)
         long p2p = cm.p2pBytes();
         boolean[] rankHasOverhead = new boolean[placement.pipeline()];
 
@@ -116,6 +118,16 @@ final class StageCosts {
         double tpForward = cm.tensorParallelSecondsPerLayer(tpLink) * exposed;
         double tpBackward = cm.tensorParallelBackwardSecondsPerLayer(tpLink) * exposed;
         double scale = cm.parametersForMemory() / cm.totalParameters();
+        // hardware.p2pScatterGather (Narayanan et al. 2021 §4.1; Megatron-LM megatron/p2p_communication.py): the t
+        // tensor ranks of the sender each send 1/t of the message over their own link, in parallel, so the link time
+        // is one chunk's and sendForwardBytes/sendBackwardBytes (what the evaluator and the runtime put on the link)
+        // are the chunk. The receiver's t ranks then all-gather the whole message on the tensor-parallel link before
+        // they can use it, so the gather is charged to the pass that consumes the message: the forward of every stage
+        // but the first (the activation), the backward-input of every stage but the last (the gradient). Megatron
+        // does it inside the receive, right before that pass, and the rank cannot start the pass without it.
+        boolean scatterGather = hardware.p2pScatterGather();
+        long p2pLink = cm.p2pLinkBytes(scatterGather);
+        double gather = cm.p2pGatherSeconds(scatterGather, tpLink);
 
         List<StageCost> out = new ArrayList<>(stages);
         for (int k = 0; k < stages; k++) {
@@ -130,8 +142,8 @@ final class StageCosts {
                     + (last ? ops.outputBackwardWeight() : 0)) / efficiency;
             double recomputeSeconds = layers * ops.layerRecompute() / efficiency
                     + (recompute == Recompute.FULL ? layers * tpForward : 0);
-            long sendForward = last ? 0 : cm.p2pBytes();
-            long sendBackward = k == 0 ? 0 : cm.p2pBytes();
+            long sendForward = last ? 0 : p2pLink;
+            long sendBackward = k == 0 ? 0 : p2pLink;
             double params = rawParameters(cm, tied, partition, k, t) * scale;
             StageMemory mem = memory.get(k);
             int rank = stagePlacement.rankOf(k);
@@ -147,6 +159,13 @@ final class StageCosts {
                 double lastBucket = RingAllReduce.ring(Math.min(gradientBytes, DDP_BUCKET_BYTES), d,
                         placement.dataParallelLink(rank), zero.ringPasses()).seconds();
                 allReduce = RingAllReduce.fixed(Math.max(allReduce.seconds() - window, lastBucket));
+            }
+            // The gather is added after the DDP window above: it runs before the backward produces any gradient, so
+            // it hides no bucket. Added before the profiled costs below: a profiled pass time is the whole pass as
+            // pipelab defines it (collectives included), kept exactly. 0 (nothing added) when the option is off.
+            if (gather > 0) {
+                if (!first) forward += gather;
+                if (!last) backwardInput += gather;
             }
             // with the optimizer state sharded, each rank updates its 1/d shard (ZeRO §5.1)
             double updated = zero.shardsOptimizerStep() ? params / d : params;

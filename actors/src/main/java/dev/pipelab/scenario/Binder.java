@@ -59,7 +59,8 @@ final class Binder {
                 text(h, "intraNode").orElse("nvlink3"), text(h, "interNode").orElse("ib-hdr"),
                 h.has("efficiency") ? h.path("efficiency").doubleValue() : 0.5, text(h, "attention").orElse("materialised"),
                 h.has("tensorParallelOverlap") ? h.path("tensorParallelOverlap").doubleValue() : 0.0,
-                h.path("dataParallelOverlap").asBoolean(false), optDouble(h, "frameworkOverheadGB"));
+                h.path("dataParallelOverlap").asBoolean(false), optDouble(h, "frameworkOverheadGB"),
+                h.path("p2pScatterGather").asBoolean(false));
         JsonNode p = t.path("parallelism");
         Optional<List<Integer>> perStage = Optional.empty();
         if (p.path("layersPerStage").isArray()) {

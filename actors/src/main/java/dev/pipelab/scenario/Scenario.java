@@ -77,14 +77,19 @@ public record Scenario(String name, Model model, Hardware hardware, Parallelism 
      * the GEMMs (0: Megatron-LM 2021, none); {@code dataParallelOverlap} runs the gradient all-reduce in buckets
      * during the last micro-batch's backward (PyTorch DDP) instead of after it. {@code frameworkOverheadGB}, when
      * given, replaces the documented default of the memory a process holds besides its tensors (docs/memory.md).
+     * {@code p2pScatterGather} sends each pipeline message as t chunks, one per tensor rank and link, all-gathered by
+     * the receiver on the intra-node link (Narayanan et al. 2021 §4.1; off by default, as before the key existed).
      */
     public record Hardware(String device, int devicesPerNode, String intraNode, String interNode, double efficiency,
                            String attention, double tensorParallelOverlap, boolean dataParallelOverlap,
-                           Optional<Double> frameworkOverheadGB) {
+                           Optional<Double> frameworkOverheadGB, boolean p2pScatterGather) {
 
-        /** Materialised attention, no overlap of tensor- or data-parallel communication, the default framework overhead. */
+        /**
+         * Materialised attention, no overlap of tensor- or data-parallel communication, the default framework overhead,
+         * whole point-to-point messages.
+         */
         public Hardware(String device, int devicesPerNode, String intraNode, String interNode, double efficiency) {
-            this(device, devicesPerNode, intraNode, interNode, efficiency, "materialised", 0.0, false, Optional.empty());
+            this(device, devicesPerNode, intraNode, interNode, efficiency, "materialised", 0.0, false, Optional.empty(), false);
         }
     }
 

@@ -40,7 +40,8 @@ class CalibrateCliTest {
                 batch: { microBatchSize: 2, microBatches: 8 }
                 training: { schedule: 1f1b, recompute: selective }
                 """;
-        Files.writeString(scenario, body + "hardware: { device: a100-80gb, efficiency: 0.3, frameworkOverheadGB: 3.5 }\n");
+        Files.writeString(scenario, body + "hardware: { device: a100-80gb, efficiency: 0.3, frameworkOverheadGB: 3.5, "
+                + "p2pScatterGather: true }\n");
         double measured = step(CliTest.run("plan", "--json", "--set", "hardware.efficiency=0.45", scenario.toString()).out());
 
         Path block = dir.resolve("hardware.yaml");
@@ -49,7 +50,7 @@ class CalibrateCliTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("hardware.efficiency  0.4500 (the scenario has 0.3000)", "rms relative error 0.00%");
         assertThat(Files.readString(block)).contains("hardware:\n  device: a100-80gb\n", "  efficiency: 0.4500\n",
-                "  frameworkOverheadGB: 3.5\n");
+                "  frameworkOverheadGB: 3.5\n", "  p2pScatterGather: true\n");
 
         Path calibrated = dir.resolve("calibrated.yaml");
         Files.writeString(calibrated, body + Files.readString(block));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.List;
 import java.util.OptionalDouble;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -234,6 +235,28 @@ class CostModelTest {
         assertThat(new CostModel(ARTICLE, 8, 1, false).p2pBytes()).isEqualTo(2L * 4096 * 8 * 8192);
         assertThat(new CostModel(ARTICLE, 8, 8, false).p2pBytes()).isEqualTo(2L * 4096 * 8 * 8192);
         assertThat(new CostModel(ARTICLE, 8, 8, true).p2pBytes()).isEqualTo(2L * 4096 * 8 * 8192 / 8);
+    }
+
+    /**
+     * Megatron-LM's scatter/gather (Narayanan et al. 2021 §4.1): the link carries 1/t of the message and the receiver
+     * all-gathers it over the tensor-parallel link; not with t = 1, not with sequence parallelism, and not when the
+     * s·b·h elements do not split evenly (2^28 over t = 3; Megatron's override_scatter_gather_tensors_in_pipeline sends them whole).
+     */
+    @Test
+    void scatterGatherSendsOneTthAndGathersTheWholeMessage() {
+        LinkSpec nvlink = new LinkSpec("nvlink3", 300e9, 2e-6);
+        long message = 2L * 4096 * 8 * 8192;
+        CostModel t8 = new CostModel(ARTICLE, 8, 8, false);
+        assertThat(t8.p2pLinkBytes(false)).isEqualTo(message);
+        assertThat(t8.p2pLinkBytes(true)).isEqualTo(message / 8);
+        assertThat(t8.p2pGatherSeconds(false, nvlink)).isZero();
+        assertThat(t8.p2pGatherSeconds(true, nvlink)).isEqualTo(Collectives.allGatherSeconds(message, 8, nvlink))
+                .isCloseTo(7 * (2e-6 + message / 8 / 300e9), within(1e-15));
+        for (CostModel off : List.of(new CostModel(ARTICLE, 8, 1, false), new CostModel(ARTICLE, 8, 8, true),
+                new CostModel(ARTICLE, 8, 3, false))) {
+            assertThat(off.p2pLinkBytes(true)).isEqualTo(off.p2pBytes());
+            assertThat(off.p2pGatherSeconds(true, nvlink)).isZero();
+        }
     }
 
     @Test
