@@ -163,9 +163,10 @@ final class StageCosts {
             // The gather is added after the DDP window above: it runs before the backward produces any gradient, so
             // it hides no bucket. Added before the profiled costs below: a profiled pass time is the whole pass as
             // pipelab defines it (collectives included), kept exactly. 0 (nothing added) when the option is off.
+            // A stage whose neighbour sits on the same rank (the turn of a V, or p = 1) receives no message: no gather.
             if (gather > 0) {
-                if (!first) forward += gather;
-                if (!last) backwardInput += gather;
+                if (!first && stagePlacement.rankOf(k - 1) != rank) forward += gather;
+                if (!last && stagePlacement.rankOf(k + 1) != rank) backwardInput += gather;
             }
             // with the optimizer state sharded, each rank updates its 1/d shard (ZeRO §5.1)
             double updated = zero.shardsOptimizerStep() ? params / d : params;
