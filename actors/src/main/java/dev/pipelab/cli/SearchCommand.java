@@ -48,7 +48,8 @@ final class SearchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "pipelab search: %s on %d devices, global batch %d sequences%n", base.name(),
                 result.devices(), result.globalBatch());
-        out.printf(Locale.ROOT, "%d candidate plans evaluated in %.2f s%n%n", result.evaluated(), seconds);
+        out.printf(Locale.ROOT, "%d candidate plans + %d automatic zero-bubble plans (zb-1p, zb-2p for the %d fastest "
+                + "single-chunk shapes) evaluated in %.2f s%n%n", result.evaluated(), result.automatic(), result.finalists(), seconds);
         long fitting = result.ranked().stream().filter(Search.Outcome::fits).count();
         if (fitting == 0) {
             out.println("No plan fits the device memory. Smallest footprints:");
@@ -65,6 +66,17 @@ final class SearchCommand implements Callable<Integer> {
                     Double.isNaN(o.commFraction()) ? "-" : Format.percent(o.commFraction()),
                     Format.gb(o.peakMemoryBytes()), o.tokensPerSecond() == 0 ? "-" : Format.count(o.tokensPerSecond()),
                     o.mfu() == 0 ? "-" : Format.percent(o.mfu()), o.why());
+        }
+        out.printf(Locale.ROOT, "%nBest of each schedule%n");
+        out.printf(Locale.ROOT, "  %-11s %6s %6s  %-48s %10s %8s %10s  %s%n", "schedule", "plans", "fit", "best plan", "step",
+                "bubble", "peak mem", "why not the winner");
+        for (Search.ScheduleSummary s : result.bySchedule()) {
+            Search.Outcome o = s.best();
+            out.printf(Locale.ROOT, "  %-11s %6d %6d  %-48s %10s %8s %10s  %s%n", s.schedule(), s.candidates(), s.fitting(),
+                    o == null ? "-" : o.candidate().label(),
+                    o == null || Double.isNaN(o.stepTimeSeconds()) ? "-" : Format.seconds(o.stepTimeSeconds()),
+                    o == null || Double.isNaN(o.bubbleFraction()) ? "-" : Format.percent(o.bubbleFraction()),
+                    o == null ? "-" : Format.gb(o.peakMemoryBytes()), s.why());
         }
         Map<Search.Reason, Integer> counts = new EnumMap<>(Search.Reason.class);
         Map<Search.Reason, Search.Outcome> best = new EnumMap<>(Search.Reason.class);
