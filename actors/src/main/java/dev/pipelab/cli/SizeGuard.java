@@ -41,7 +41,8 @@ final class SizeGuard {
     static final double SEARCH_SECONDS_PER_ACTION = 1e-7;
     static final double SEARCH_SECONDS_PER_REPLICA = 2e-8;
     /**
-     * {@code search} then builds zb-1p and zb-2p for at most {@code Search.FINALISTS} single-chunk shapes: each build runs
+     * {@code search} then builds zb-1p and zb-2p, with each of the three recompute policies, for at most
+     * {@code Search.FINALISTS} single-chunk shapes: each build runs
      * the heuristic eight times and evaluates the handcrafted schedules and the result, about ten evaluations of the
      * shape's actions (measured: about 1.4 ms a build at search-3072.yaml's shapes of about 1,000 to 3,000 actions).
      */
@@ -213,7 +214,7 @@ final class SizeGuard {
                 }
             }
         }
-        long automatic = largestSingleChunk > 0 ? 2L * Search.FINALISTS : 0;
+        long automatic = largestSingleChunk > 0 ? 2L * 3 * Search.FINALISTS : 0; // zb-1p, zb-2p x recompute
         actions += automatic * SEARCH_EVALUATIONS_PER_AUTOMATIC * largestSingleChunk;
         seconds += automatic * SEARCH_SECONDS_PER_CANDIDATE;
         return new SearchSize(candidates, actions, largest, seconds + actions * SEARCH_SECONDS_PER_ACTION, automatic);

@@ -98,7 +98,8 @@ public final class Search {
      * (never slower at the same memory, ZeroBubbleAuto), so the shapes where they can win are those where the
      * handcrafted single-chunk schedules already do best: the search builds them after the others, for the
      * {@code FINALISTS} fastest distinct (t, p, d, b, m) with p >= 2 among the single-chunk plans that fit, with that
-     * shape's best recompute, sequence parallelism and partition.
+     * shape's best sequence parallelism and partition and every recompute policy (zb-2p holds 2p micro-batches, one
+     * more than ZB-H2: where the shape's best recompute leaves no room for it, a dearer one may).
      */
     public static final int FINALISTS = 8;
 
@@ -191,7 +192,7 @@ public final class Search {
         }
         ranked.addAll(rest);
         return new Result(devices, global, List.copyOf(ranked), outcomes.size(), all.size() - outcomes.size(),
-                automatic.size() / ZeroBubbleAuto.NAMES.size());
+                automatic.size() / (ZeroBubbleAuto.NAMES.size() * RECOMPUTE.size()));
     }
 
     private static final Comparator<Outcome> FASTEST = Comparator.comparingDouble(Outcome::tokensPerSecond).reversed()
@@ -199,9 +200,8 @@ public final class Search {
 
     /**
      * zb-1p and zb-2p for the {@link #FINALISTS} fastest distinct single-chunk shapes (t, p, d, b, m) with p >= 2 among
-     * {@code outcomes} that fit, each with the recompute, sequence parallelism and partition of that shape's best plan.
-     * A shape's best plan fits, so its static memory (weights, gradients, optimizer state: the same for every schedule
-     * and recompute of the shape) does too; whether the activations fit is known only once the schedule is built.
+     * {@code outcomes} that fit, each with every recompute policy and the sequence parallelism and partition of that
+     * shape's best plan. Whether one fits is known only once its schedule is built: its peak depends on its order.
      */
     static List<Candidate> automatic(List<Outcome> outcomes) {
         List<Outcome> fitting = new ArrayList<>();
@@ -218,8 +218,10 @@ public final class Search {
         List<Candidate> out = new ArrayList<>();
         for (Candidate c : finalists.values()) {
             for (String name : ZeroBubbleAuto.NAMES) {
-                out.add(new Candidate(c.tensor(), c.pipeline(), c.data(), 1, c.microBatchSize(), c.microBatches(), name,
-                        c.recompute(), c.sequenceParallel(), c.partition()));
+                for (String recompute : RECOMPUTE) {
+                    out.add(new Candidate(c.tensor(), c.pipeline(), c.data(), 1, c.microBatchSize(), c.microBatches(), name,
+                            recompute, c.sequenceParallel(), c.partition()));
+                }
             }
         }
         return out;

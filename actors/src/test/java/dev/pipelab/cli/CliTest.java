@@ -234,7 +234,7 @@ class CliTest {
         Search.Result expected = Search.run(ScenarioLoader.load(SCENARIOS.resolve("quickstart.yaml")));
         assertThat(expected.automatic()).isPositive();
         assertThat(r.out()).contains(String.format(java.util.Locale.ROOT, "\n%d candidate plans + %d automatic zero-bubble plans "
-                + "(zb-1p, zb-2p for the %d fastest single-chunk shapes) evaluated in ", expected.evaluated(), expected.automatic(),
+                + "(zb-1p, zb-2p with each recompute for the %d fastest single-chunk shapes) evaluated in ", expected.evaluated(), expected.automatic(),
                 expected.finalists()));
         String summary = r.out().substring(r.out().indexOf("\nBest of each schedule\n"), r.out().indexOf("\nWhy the other"));
         for (Search.ScheduleSummary s : expected.bySchedule()) {

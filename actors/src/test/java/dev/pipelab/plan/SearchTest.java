@@ -53,8 +53,10 @@ class SearchTest {
         List<Candidate> expected = new ArrayList<>();
         for (Candidate c : finalists.values()) {
             for (String name : List.of("zb-1p", "zb-2p")) {
-                expected.add(new Candidate(c.tensor(), c.pipeline(), c.data(), 1, c.microBatchSize(), c.microBatches(), name,
-                        c.recompute(), c.sequenceParallel(), c.partition()));
+                for (String recompute : List.of("none", "selective", "full")) {
+                    expected.add(new Candidate(c.tensor(), c.pipeline(), c.data(), 1, c.microBatchSize(), c.microBatches(), name,
+                            recompute, c.sequenceParallel(), c.partition()));
+                }
             }
         }
         List<Candidate> built = result.ranked().stream().map(Search.Outcome::candidate)
