@@ -48,8 +48,9 @@ final class SearchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "pipelab search: %s on %d devices, global batch %d sequences%n", base.name(),
                 result.devices(), result.globalBatch());
-        out.printf(Locale.ROOT, "%d candidate plans + %d automatic zero-bubble plans (zb-1p, zb-2p with each recompute "
-                + "for the %d fastest single-chunk shapes) evaluated in %.2f s%n%n", result.evaluated(), result.automatic(), result.finalists(), seconds);
+        out.printf(Locale.ROOT, "%d candidate plans + %d automatic zero-bubble plans (zb-1p and zb-2p, each recompute, at "
+                + "%d finalist shapes: the fastest %d of zb-h1 and of zb-h2) evaluated in %.2f s%n%n", result.evaluated(),
+                result.automatic(), result.finalists(), Search.FINALISTS, seconds);
         long fitting = result.ranked().stream().filter(Search.Outcome::fits).count();
         if (fitting == 0) {
             out.println("No plan fits the device memory. Smallest footprints:");

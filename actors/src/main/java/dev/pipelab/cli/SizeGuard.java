@@ -42,7 +42,7 @@ final class SizeGuard {
     static final double SEARCH_SECONDS_PER_REPLICA = 2e-8;
     /**
      * {@code search} then builds zb-1p and zb-2p, with each of the three recompute policies, for at most
-     * {@code Search.FINALISTS} single-chunk shapes: each build runs
+     * {@code Search.FINALISTS} shapes each (ZB-H1's and ZB-H2's fastest): each build runs
      * the heuristic eight times and evaluates the handcrafted schedules and the result, about ten evaluations of the
      * shape's actions (measured: about 1.4 ms a build at search-3072.yaml's shapes of about 1,000 to 3,000 actions).
      */
@@ -171,7 +171,7 @@ final class SizeGuard {
 
     /**
      * What a search enumerates: its candidates (uniform and balanced twins both), their actions, the largest one's; and at
-     * most {@code automatic} zb-1p and zb-2p plans for its finalists (counted as the largest single-chunk shapes').
+     * most {@code automatic} zb-1p and zb-2p plans for its finalists (counted as the largest single-chunk shape's).
      */
     record SearchSize(long candidates, double actions, long largestActions, double seconds, long automatic) {}
 

@@ -20,8 +20,8 @@ import java.util.Map;
 /**
  * Enumerates parallelism plans (t, p, d, v, b, m, schedule, recompute) for the scenario's device count
  * (p·d·t) and global batch (b·m·d), evaluates each exactly, and ranks those that fit by throughput; then builds
- * zb-1p and zb-2p, which are dear to build, for the fastest single-chunk shapes only ({@link #FINALISTS}) and ranks
- * them with the rest. Invariant: every candidate gets an outcome, and every outcome but the winner's says why it lost.
+ * zb-1p and zb-2p, which are dear to build, only at the shapes where ZB-H1 and ZB-H2 did best ({@link #FINALISTS})
+ * and ranks them with the rest. Invariant: every candidate gets an outcome, and every outcome but the winner's says why it lost.
  */
 public final class Search {
 
@@ -38,8 +38,8 @@ public final class Search {
 
     /**
      * {@code evaluated}: the enumerated candidates ({@link #candidates}) that are plans of their own; {@code automatic}:
-     * the zb-1p and zb-2p plans built for the {@code finalists} (at most {@link #FINALISTS}) fastest single-chunk shapes
-     * after them. {@code ranked} holds both.
+     * the zb-1p and zb-2p plans built after them for {@code finalists} shapes (at most {@link #FINALISTS} each: the
+     * fastest of ZB-H1 and of ZB-H2). {@code ranked} holds both.
      */
     public record Result(int devices, long globalBatch, List<Outcome> ranked, int evaluated, int automatic, int finalists) {
         public Outcome winner() {
@@ -60,8 +60,7 @@ public final class Search {
                 }
                 String why;
                 if (best == null) {
-                    why = "not considered: " + (ZeroBubbleAuto.NAMES.contains(name) && finalists == 0
-                            ? "no single-chunk plan with p >= 2 fits memory to build it for" : requirement(name));
+                    why = "not considered: " + requirement(name);
                 } else if (best.reason() == Reason.WINNER) {
                     why = "winner";
                 } else if (!best.fits()) {
@@ -90,16 +89,18 @@ public final class Search {
     /** Every schedule the search considers, in the order of docs/schedules.md. */
     public static final List<String> SCHEDULE_NAMES = List.of("gpipe", "1f1b", "interleaved", "zb-h1", "zb-h2", "zb-1p",
             "zb-2p", "zb-v", "dualpipev");
+    /** The handcrafted schedule each automatic one improves at the same memory limit (ZeroBubbleAuto): p, 2p-1 or 2p. */
+    static final Map<String, String> COUNTERPART = Map.of("zb-1p", "zb-h1", "zb-2p", "zb-h2");
     /**
-     * zb-1p and zb-2p are built for this many shapes only. Each is built from its candidate's own pass times (they vary
+     * zb-1p and zb-2p are each built for this many shapes only. Each is built from its candidate's own pass times (they vary
      * with t, b and the partition), so no two candidates share one, and building one (the heuristic's eight variants
      * and the handcrafted ones) costs about 1.4 ms against the 0.3 ms an evaluated candidate takes on average: built for
      * every single-chunk candidate, they took search-3072.yaml from 4 s to 10 s. They are ZB-H1 and ZB-H2 improved
      * (never slower at the same memory, ZeroBubbleAuto), so the shapes where they can win are those where the
-     * handcrafted single-chunk schedules already do best: the search builds them after the others, for the
-     * {@code FINALISTS} fastest distinct (t, p, d, b, m) with p >= 2 among the single-chunk plans that fit, with that
-     * shape's best sequence parallelism and partition and every recompute policy (zb-2p holds 2p micro-batches, one
-     * more than ZB-H2: where the shape's best recompute leaves no room for it, a dearer one may).
+     * handcrafted ones already do best: the search builds them after the others, zb-1p for the {@code FINALISTS}
+     * fastest distinct (t, p, d, b, m) with p >= 2 among the ZB-H1 plans that fit, zb-2p for those of ZB-H2, with
+     * that plan's sequence parallelism and partition and every recompute policy (zb-2p may hold 2p micro-batches, one
+     * more than ZB-H2: where ZB-H2's recompute leaves no room for it, a dearer one may).
      */
     public static final int FINALISTS = 8;
 
@@ -192,32 +193,32 @@ public final class Search {
         }
         ranked.addAll(rest);
         return new Result(devices, global, List.copyOf(ranked), outcomes.size(), all.size() - outcomes.size(),
-                automatic.size() / (ZeroBubbleAuto.NAMES.size() * RECOMPUTE.size()));
+                automatic.size() / RECOMPUTE.size());
     }
 
     private static final Comparator<Outcome> FASTEST = Comparator.comparingDouble(Outcome::tokensPerSecond).reversed()
             .thenComparing(o -> o.candidate().label());
 
     /**
-     * zb-1p and zb-2p for the {@link #FINALISTS} fastest distinct single-chunk shapes (t, p, d, b, m) with p >= 2 among
-     * {@code outcomes} that fit, each with every recompute policy and the sequence parallelism and partition of that
-     * shape's best plan. Whether one fits is known only once its schedule is built: its peak depends on its order.
+     * zb-1p and zb-2p, each for the {@link #FINALISTS} fastest distinct shapes (t, p, d, b, m) with p >= 2 among its
+     * {@link #COUNTERPART}'s {@code outcomes} that fit, with every recompute policy and the sequence parallelism and
+     * partition of that plan. Whether one fits is known only once its schedule is built: its peak depends on its order.
      */
     static List<Candidate> automatic(List<Outcome> outcomes) {
-        List<Outcome> fitting = new ArrayList<>();
-        for (Outcome o : outcomes) {
-            if (o.fits() && o.candidate().virtualStages() == 1 && o.candidate().pipeline() >= 2) fitting.add(o);
-        }
-        fitting.sort(FASTEST);
-        Map<List<Integer>, Candidate> finalists = new LinkedHashMap<>();
-        for (Outcome o : fitting) {
-            if (finalists.size() == FINALISTS) break;
-            Candidate c = o.candidate();
-            finalists.putIfAbsent(List.of(c.tensor(), c.pipeline(), c.data(), c.microBatchSize(), c.microBatches()), c);
-        }
         List<Candidate> out = new ArrayList<>();
-        for (Candidate c : finalists.values()) {
-            for (String name : ZeroBubbleAuto.NAMES) {
+        for (String name : ZeroBubbleAuto.NAMES) {
+            List<Outcome> fitting = new ArrayList<>();
+            for (Outcome o : outcomes) {
+                if (o.fits() && o.candidate().schedule().equals(COUNTERPART.get(name)) && o.candidate().pipeline() >= 2) fitting.add(o);
+            }
+            fitting.sort(FASTEST);
+            Map<List<Integer>, Candidate> finalists = new LinkedHashMap<>();
+            for (Outcome o : fitting) {
+                if (finalists.size() == FINALISTS) break;
+                Candidate c = o.candidate();
+                finalists.putIfAbsent(List.of(c.tensor(), c.pipeline(), c.data(), c.microBatchSize(), c.microBatches()), c);
+            }
+            for (Candidate c : finalists.values()) {
                 for (String recompute : RECOMPUTE) {
                     out.add(new Candidate(c.tensor(), c.pipeline(), c.data(), 1, c.microBatchSize(), c.microBatches(), name,
                             recompute, c.sequenceParallel(), c.partition()));
@@ -233,7 +234,7 @@ public final class Search {
             case "interleaved" -> "needs p >= 2, m a multiple of p and p*v <= layers for some v in 2..8";
             case "zb-v" -> "needs p >= 2 and 2p <= layers";
             case "dualpipev" -> "needs p >= 2, 2p <= layers and m >= 2p";
-            case "zb-1p", "zb-2p" -> "built only for the " + FINALISTS + " fastest single-chunk shapes with p >= 2";
+            case "zb-1p", "zb-2p" -> "built only where a " + COUNTERPART.get(schedule) + " plan with p >= 2 fits, and none does";
             default -> "no shape divides the devices and the batch";
         };
     }

@@ -234,8 +234,8 @@ class CliTest {
         Search.Result expected = Search.run(ScenarioLoader.load(SCENARIOS.resolve("quickstart.yaml")));
         assertThat(expected.automatic()).isPositive();
         assertThat(r.out()).contains(String.format(java.util.Locale.ROOT, "\n%d candidate plans + %d automatic zero-bubble plans "
-                + "(zb-1p, zb-2p with each recompute for the %d fastest single-chunk shapes) evaluated in ", expected.evaluated(), expected.automatic(),
-                expected.finalists()));
+                + "(zb-1p and zb-2p, each recompute, at %d finalist shapes: the fastest %d of zb-h1 and of zb-h2) evaluated in ",
+                expected.evaluated(), expected.automatic(), expected.finalists(), Search.FINALISTS));
         String summary = r.out().substring(r.out().indexOf("\nBest of each schedule\n"), r.out().indexOf("\nWhy the other"));
         for (Search.ScheduleSummary s : expected.bySchedule()) {
             // one line per schedule: its name, its counts, its best plan and the reason it lost

@@ -146,7 +146,7 @@ class SizeGuardTest {
         // and at most zb-1p and zb-2p with each recompute policy for each finalist shape
         Scenario quickstart = ScenarioLoader.load(CliTest.SCENARIOS.resolve("quickstart.yaml"), List.of());
         assertThat(SizeGuard.searchSize(quickstart, 4, 12).automatic()).isEqualTo(2L * 3 * Search.FINALISTS)
-                .isEqualTo(Search.run(quickstart).automatic());
+                .isGreaterThanOrEqualTo(Search.run(quickstart).automatic());
         Scenario oneDevice = ScenarioLoader.load(CliTest.SCENARIOS.resolve("quickstart.yaml"), List.of("parallelism.pipeline=1"));
         assertThat(SizeGuard.searchSize(oneDevice, 1, 12).automatic()).isZero();
     }
