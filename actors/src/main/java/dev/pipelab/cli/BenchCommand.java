@@ -121,7 +121,7 @@ final class BenchCommand implements Callable<Integer> {
     private void search(PrintWriter out, int rounds) {
         Scenario base = searchScenario != null ? ScenarioLoader.load(searchScenario, List.of()) : searchDefault();
         out.printf(Locale.ROOT, "%nsearch: %s, %d worker threads%n", base.name(), Runtime.getRuntime().availableProcessors());
-        out.printf(Locale.ROOT, "  %-8s %12s %10s %10s %14s%n", "round", "candidates", "automatic", "seconds", "candidates/s");
+        out.printf(Locale.ROOT, "  %-8s %12s %10s %10s %14s%n", "round", "candidates", "automatic", "seconds", "plans/s");
         for (int round = 0; round <= rounds; round++) {
             long t0 = System.nanoTime();
             Search.Result r = Search.run(base);
