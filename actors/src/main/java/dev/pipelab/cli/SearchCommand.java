@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 /** {@code pipelab search SCENARIO}: the fastest plans that fit, and why the others lost. */
 @Command(name = "search", mixinStandardHelpOptions = true,
         description = "Enumerate plans (t, p, d, v, b, m, schedule, recompute) for the scenario's devices and global batch; "
-                + "print the top plans that fit memory by throughput and why the rest lost.")
+                + "print the top plans that fit memory by throughput, each schedule's best plan and why it is not the winner, "
+                + "and why the rest lost. zb-1p and zb-2p are built only where zb-h1 and zb-h2 did best (docs/schedules.md).")
 final class SearchCommand implements Callable<Integer> {
 
     @Mixin

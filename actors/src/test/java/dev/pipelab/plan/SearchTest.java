@@ -2,6 +2,7 @@ package dev.pipelab.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pipelab.model.Partition;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.scenario.ScenarioLoader;
 import dev.pipelab.schedule.Timeline;
@@ -16,8 +17,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The search's zb-1p and zb-2p (built for the fastest single-chunk shapes after the other candidates) and its
- * per-schedule summary, on quickstart.yaml: 4 devices, small enough to search in about a second.
+ * The search's zb-1p and zb-2p (built after the other candidates, at the shapes where ZB-H1 and ZB-H2 did best) and
+ * its per-schedule summary, on quickstart.yaml: 4 devices, small enough to search in about a second.
  */
 class SearchTest {
 
@@ -72,7 +73,7 @@ class SearchTest {
         // evaluated: the enumerated candidates but the balanced twins equal to their uniform plan (no outcome of their own)
         long twins = Search.candidates(base).stream().filter(c -> c.partition().equals("balanced")).filter(c -> {
             Plan p = Planner.plan(Variants.with(base, c), false, new ScheduleCache());
-            return p.partition().equals(dev.pipelab.model.Partition.uniform(p.model().layers(), p.schedule().stages()));
+            return p.partition().equals(Partition.uniform(p.model().layers(), p.schedule().stages()));
         }).count();
         assertThat(result.evaluated()).isEqualTo(Search.candidates(base).size() - twins).isEqualTo(ordinary().size());
         assertThat(result.ranked()).hasSize(result.evaluated() + result.automatic());
