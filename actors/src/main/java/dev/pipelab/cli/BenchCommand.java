@@ -73,8 +73,9 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "machine: %d cores, %s %s, max heap %d MB%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name"), System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20);
         boolean all = what.equals("all");
-        if (all || what.equals("evaluator")) evaluator(out);
-        if (all || what.equals("search")) search(out);
+        // the rounds resolved above: the field is null without --rounds
+        if (all || what.equals("evaluator")) evaluator(out, rounds);
+        if (all || what.equals("search")) search(out, rounds);
         RuntimeBench runtime = new RuntimeBench(out, rounds);
         if (all || what.equals("runtime")) new RuntimeBench(out, this.rounds != null ? rounds : RuntimeBench.DEFAULT_ROUNDS).emulation();
         if (all || what.equals("scale")) runtime.scale();
@@ -100,7 +101,7 @@ final class BenchCommand implements Callable<Integer> {
                 Optional.empty(), 0);
     }
 
-    private void evaluator(PrintWriter out) {
+    private void evaluator(PrintWriter out, int rounds) {
         Plan plan = Planner.plan(evaluatorScenario());
         int actions = plan.schedule().size();
         out.printf(Locale.ROOT, "%nevaluator: %s, p=8 m=64 1F1B (+R), %d actions per step, one thread%n", "llama2-70b", actions);
@@ -117,16 +118,16 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private void search(PrintWriter out) {
+    private void search(PrintWriter out, int rounds) {
         Scenario base = searchScenario != null ? ScenarioLoader.load(searchScenario, List.of()) : searchDefault();
         out.printf(Locale.ROOT, "%nsearch: %s, %d worker threads%n", base.name(), Runtime.getRuntime().availableProcessors());
-        out.printf(Locale.ROOT, "  %-8s %12s %10s %14s%n", "round", "candidates", "seconds", "candidates/s");
+        out.printf(Locale.ROOT, "  %-8s %12s %10s %10s %14s%n", "round", "candidates", "automatic", "seconds", "plans/s");
         for (int round = 0; round <= rounds; round++) {
             long t0 = System.nanoTime();
             Search.Result r = Search.run(base);
             double s = (System.nanoTime() - t0) / 1e9;
-            out.printf(Locale.ROOT, "  %-8s %,12d %10.2f %,14.0f%n", round == 0 ? "warm-up" : Integer.toString(round),
-                    r.evaluated(), s, r.evaluated() / s);
+            out.printf(Locale.ROOT, "  %-8s %,12d %,10d %10.2f %,14.0f%n", round == 0 ? "warm-up" : Integer.toString(round),
+                    r.evaluated(), r.automatic(), s, (r.evaluated() + r.automatic()) / s);
         }
     }
 

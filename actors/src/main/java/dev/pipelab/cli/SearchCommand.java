@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 /** {@code pipelab search SCENARIO}: the fastest plans that fit, and why the others lost. */
 @Command(name = "search", mixinStandardHelpOptions = true,
         description = "Enumerate plans (t, p, d, v, b, m, schedule, recompute) for the scenario's devices and global batch; "
-                + "print the top plans that fit memory by throughput and why the rest lost.")
+                + "print the top plans that fit memory by throughput, each schedule's best plan and why it is not the winner, "
+                + "and why the rest lost. zb-1p and zb-2p are built only where zb-h1 and zb-h2 did best (docs/schedules.md).")
 final class SearchCommand implements Callable<Integer> {
 
     @Mixin
@@ -48,7 +49,9 @@ final class SearchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "pipelab search: %s on %d devices, global batch %d sequences%n", base.name(),
                 result.devices(), result.globalBatch());
-        out.printf(Locale.ROOT, "%d candidate plans evaluated in %.2f s%n%n", result.evaluated(), seconds);
+        out.printf(Locale.ROOT, "%d candidate plans + %d automatic zero-bubble plans (zb-1p and zb-2p, each recompute, at "
+                + "%d finalist shapes: the fastest %d of zb-h1 and of zb-h2) evaluated in %.2f s%n%n", result.evaluated(),
+                result.automatic(), result.finalists(), Search.FINALISTS, seconds);
         long fitting = result.ranked().stream().filter(Search.Outcome::fits).count();
         if (fitting == 0) {
             out.println("No plan fits the device memory. Smallest footprints:");
@@ -65,6 +68,17 @@ final class SearchCommand implements Callable<Integer> {
                     Double.isNaN(o.commFraction()) ? "-" : Format.percent(o.commFraction()),
                     Format.gb(o.peakMemoryBytes()), o.tokensPerSecond() == 0 ? "-" : Format.count(o.tokensPerSecond()),
                     o.mfu() == 0 ? "-" : Format.percent(o.mfu()), o.why());
+        }
+        out.printf(Locale.ROOT, "%nBest of each schedule%n");
+        out.printf(Locale.ROOT, "  %-11s %6s %6s  %-48s %10s %8s %10s  %s%n", "schedule", "plans", "fit", "best plan", "step",
+                "bubble", "peak mem", "why not the winner");
+        for (Search.ScheduleSummary s : result.bySchedule()) {
+            Search.Outcome o = s.best();
+            out.printf(Locale.ROOT, "  %-11s %6d %6d  %-48s %10s %8s %10s  %s%n", s.schedule(), s.candidates(), s.fitting(),
+                    o == null ? "-" : o.candidate().label(),
+                    o == null || Double.isNaN(o.stepTimeSeconds()) ? "-" : Format.seconds(o.stepTimeSeconds()),
+                    o == null || Double.isNaN(o.bubbleFraction()) ? "-" : Format.percent(o.bubbleFraction()),
+                    o == null ? "-" : Format.gb(o.peakMemoryBytes()), s.why());
         }
         Map<Search.Reason, Integer> counts = new EnumMap<>(Search.Reason.class);
         Map<Search.Reason, Search.Outcome> best = new EnumMap<>(Search.Reason.class);

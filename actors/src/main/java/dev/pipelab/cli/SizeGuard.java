@@ -2,6 +2,7 @@ package dev.pipelab.cli;
 
 import dev.pipelab.model.ModelPresets;
 import dev.pipelab.model.ModelSpec;
+import dev.pipelab.plan.Search;
 import dev.pipelab.scenario.Scenario;
 
 import java.util.List;
@@ -39,6 +40,13 @@ final class SizeGuard {
     static final double SEARCH_SECONDS_PER_CANDIDATE = 5e-3;
     static final double SEARCH_SECONDS_PER_ACTION = 1e-7;
     static final double SEARCH_SECONDS_PER_REPLICA = 2e-8;
+    /**
+     * {@code search} then builds zb-1p and zb-2p, with each of the three recompute policies, for at most
+     * {@code Search.FINALISTS} shapes each (ZB-H1's and ZB-H2's fastest): each build runs
+     * the heuristic eight times and evaluates the handcrafted schedules and the result, about ten evaluations of the
+     * shape's actions (measured: about 1.4 ms a build at search-3072.yaml's shapes of about 1,000 to 3,000 actions).
+     */
+    static final double SEARCH_EVALUATIONS_PER_AUTOMATIC = 10;
     /** {@code search} and {@code sweep} may take about this long. */
     static final double MAX_PLANNING_SECONDS = 600;
     /** The search tries every micro-batch size b dividing the replica's batch: one loop turn per sequence of it. */
@@ -161,8 +169,11 @@ final class SizeGuard {
         }
     }
 
-    /** What a search enumerates: its candidates (uniform and balanced twins both), their actions, the largest one's. */
-    record SearchSize(long candidates, double actions, long largestActions, double seconds) {}
+    /**
+     * What a search enumerates: its candidates (uniform and balanced twins both), their actions, the largest one's; and at
+     * most {@code automatic} zb-1p and zb-2p plans for its finalists (counted as the largest single-chunk shape's).
+     */
+    record SearchSize(long candidates, double actions, long largestActions, double seconds, long automatic) {}
 
     /** The same enumeration as {@code plan.Search}, counted instead of built. */
     static SearchSize searchSize(Scenario s, long devices, long global) {
@@ -173,6 +184,7 @@ final class SizeGuard {
         double actions = 0;
         long largest = 0;
         double seconds = 0;
+        long largestSingleChunk = 0; // of a shape with p >= 2, which the automatic zero-bubble plans are built for
         for (long t = 1; t <= Math.min(devices, maxTensor); t *= 2) {
             if (devices % t != 0 || heads % t != 0) continue;
             for (long p = 1; p <= devices / t && p <= layers; p++) {
@@ -197,11 +209,15 @@ final class SizeGuard {
                         actions += variants * (4.0 * each + interleaved * each * 8.0 + vShaped * each * 2.0);
                         seconds += variants * (4 + interleaved + vShaped) * (SEARCH_SECONDS_PER_CANDIDATE + d * SEARCH_SECONDS_PER_REPLICA);
                         largest = Math.max(largest, each * (interleaved > 0 ? 8 : 1));
+                        if (p > 1) largestSingleChunk = Math.max(largestSingleChunk, each);
                     }
                 }
             }
         }
-        return new SearchSize(candidates, actions, largest, seconds + actions * SEARCH_SECONDS_PER_ACTION);
+        long automatic = largestSingleChunk > 0 ? 2L * 3 * Search.FINALISTS : 0; // zb-1p, zb-2p x recompute
+        actions += automatic * SEARCH_EVALUATIONS_PER_AUTOMATIC * largestSingleChunk;
+        seconds += automatic * SEARCH_SECONDS_PER_CANDIDATE;
+        return new SearchSize(candidates, actions, largest, seconds + actions * SEARCH_SECONDS_PER_ACTION, automatic);
     }
 
     /** p·d·t, refused when it overflows the plan's arithmetic. */

@@ -8,6 +8,7 @@ import dev.pipelab.schedule.Network;
 import dev.pipelab.schedule.RingAllReduce;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.schedule.Timeline;
+import dev.pipelab.schedule.ZeroBubbleAuto;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -18,8 +19,9 @@ import java.util.Map;
 
 /**
  * Enumerates parallelism plans (t, p, d, v, b, m, schedule, recompute) for the scenario's device count
- * (p·d·t) and global batch (b·m·d), evaluates each exactly, and ranks those that fit by throughput.
- * Invariant: every candidate gets an outcome, and every outcome but the winner's says why it lost.
+ * (p·d·t) and global batch (b·m·d), evaluates each exactly, and ranks those that fit by throughput; then builds
+ * zb-1p and zb-2p, which are dear to build, only at the shapes where ZB-H1 and ZB-H2 did best ({@link #FINALISTS})
+ * and ranks them with the rest. Invariant: every candidate gets an outcome, and every outcome but the winner's says why it lost.
  */
 public final class Search {
 
@@ -34,17 +36,73 @@ public final class Search {
                           double bubbleFraction, double scheduleBubble, double commFraction, double recomputeFraction,
                           double tokensPerSecond, double mfu, Reason reason, String why) {}
 
-    public record Result(int devices, long globalBatch, List<Outcome> ranked, int evaluated) {
+    /**
+     * {@code evaluated}: the enumerated candidates ({@link #candidates}) that are plans of their own; {@code automatic}:
+     * the zb-1p and zb-2p plans built after them for {@code finalists} shapes (at most {@link #FINALISTS} each: the
+     * fastest of ZB-H1 and of ZB-H2). {@code ranked} holds both.
+     */
+    public record Result(int devices, long globalBatch, List<Outcome> ranked, int evaluated, int automatic, int finalists) {
         public Outcome winner() {
             return ranked.get(0);
         }
+
+        /** One line per schedule name ({@link #SCHEDULE_NAMES}, in that order): its best plan and why it is not the winner. */
+        public List<ScheduleSummary> bySchedule() {
+            List<ScheduleSummary> out = new ArrayList<>();
+            for (String name : SCHEDULE_NAMES) {
+                int count = 0, fitting = 0;
+                Outcome best = null; // ranked: the fastest that fits first, then the rest by footprint
+                for (Outcome o : ranked) {
+                    if (!o.candidate().schedule().equals(name)) continue;
+                    count++;
+                    if (o.fits()) fitting++;
+                    if (best == null) best = o;
+                }
+                String why;
+                if (best == null) {
+                    why = "not considered: " + requirement(name);
+                } else if (best.reason() == Reason.WINNER) {
+                    why = "winner";
+                } else if (!best.fits()) {
+                    why = "none of " + count + " fits: smallest " + best.why();
+                } else {
+                    why = best.why();
+                }
+                out.add(new ScheduleSummary(name, count, fitting, best, why));
+            }
+            return List.copyOf(out);
+        }
     }
+
+    /**
+     * A schedule's showing in a search: {@code candidates} plans of it, {@code fitting} of them fit memory, {@code best}
+     * the fastest that fits (else the smallest footprint; null when none was considered), and {@code why} it is not
+     * the winner, from {@code best}'s numbers against the winner's.
+     */
+    public record ScheduleSummary(String schedule, int candidates, int fitting, Outcome best, String why) {}
 
     private static final List<String> SCHEDULES = List.of("gpipe", "1f1b", "zb-h1", "zb-h2");
     /** Two stages per rank placed as a V (v = 2); dualpipev also needs m >= 2p. */
     private static final List<String> V_SCHEDULES = List.of("zb-v", "dualpipev");
     private static final List<String> RECOMPUTE = List.of("none", "selective", "full");
     private static final List<String> PARTITIONS = List.of("uniform", "balanced");
+    /** Every schedule the search considers, in the order of docs/schedules.md. */
+    public static final List<String> SCHEDULE_NAMES = List.of("gpipe", "1f1b", "interleaved", "zb-h1", "zb-h2", "zb-1p",
+            "zb-2p", "zb-v", "dualpipev");
+    /** The handcrafted schedule each automatic one improves at the same memory limit (ZeroBubbleAuto): p, 2p-1 or 2p. */
+    static final Map<String, String> COUNTERPART = Map.of("zb-1p", "zb-h1", "zb-2p", "zb-h2");
+    /**
+     * zb-1p and zb-2p are each built for this many shapes only. Each is built from its candidate's own pass times (they vary
+     * with t, b and the partition), so no two candidates share one, and building one (the heuristic's eight variants
+     * and the handcrafted ones) costs about 1.4 ms against the 0.3 ms an evaluated candidate takes on average: built for
+     * every single-chunk candidate, they took search-3072.yaml from 4 s to 10 s. They are ZB-H1 and ZB-H2 improved
+     * (never slower at the same memory, ZeroBubbleAuto), so the shapes where they can win are those where the
+     * handcrafted ones already do best: the search builds them after the others, zb-1p for the {@code FINALISTS}
+     * fastest distinct (t, p, d, b, m) with p >= 2 among the ZB-H1 plans that fit, zb-2p for those of ZB-H2, with
+     * that plan's sequence parallelism and partition and every recompute policy (zb-2p may hold 2p micro-batches, one
+     * more than ZB-H2: where ZB-H2's recompute leaves no room for it, a dearer one may).
+     */
+    public static final int FINALISTS = 8;
 
     private Search() {}
 
@@ -119,20 +177,66 @@ public final class Search {
                 return o;
             }).filter(o -> o != null);
         }).toList();
+        List<Candidate> automatic = automatic(outcomes);
+        List<Outcome> all = new ArrayList<>(outcomes);
+        all.addAll(automatic.parallelStream().map(c -> evaluate(base, c, new ScheduleCache())).filter(o -> o != null).toList());
         List<Outcome> fitting = new ArrayList<>();
         List<Outcome> rest = new ArrayList<>();
-        for (Outcome o : outcomes) (o.fits() ? fitting : rest).add(o);
-        fitting.sort(Comparator.comparingDouble(Outcome::tokensPerSecond).reversed()
-                .thenComparing(o -> o.candidate().label()));
+        for (Outcome o : all) (o.fits() ? fitting : rest).add(o);
+        fitting.sort(FASTEST);
         rest.sort(Comparator.comparingLong(Outcome::peakMemoryBytes).thenComparing(o -> o.candidate().label()));
-        List<Outcome> ranked = new ArrayList<>(outcomes.size());
+        List<Outcome> ranked = new ArrayList<>(all.size());
         if (!fitting.isEmpty()) {
             Outcome w = fitting.get(0);
             ranked.add(withReason(w, Reason.WINNER, "fastest plan that fits"));
             for (int i = 1; i < fitting.size(); i++) ranked.add(explain(fitting.get(i), w));
         }
         ranked.addAll(rest);
-        return new Result(devices, global, List.copyOf(ranked), outcomes.size());
+        return new Result(devices, global, List.copyOf(ranked), outcomes.size(), all.size() - outcomes.size(),
+                automatic.size() / RECOMPUTE.size());
+    }
+
+    private static final Comparator<Outcome> FASTEST = Comparator.comparingDouble(Outcome::tokensPerSecond).reversed()
+            .thenComparing(o -> o.candidate().label());
+
+    /**
+     * zb-1p and zb-2p, each for the {@link #FINALISTS} fastest distinct shapes (t, p, d, b, m) with p >= 2 among its
+     * {@link #COUNTERPART}'s {@code outcomes} that fit, with every recompute policy and the sequence parallelism and
+     * partition of that plan. Whether one fits is known only once its schedule is built: its peak depends on its order.
+     */
+    static List<Candidate> automatic(List<Outcome> outcomes) {
+        List<Candidate> out = new ArrayList<>();
+        for (String name : ZeroBubbleAuto.NAMES) {
+            List<Outcome> fitting = new ArrayList<>();
+            for (Outcome o : outcomes) {
+                if (o.fits() && o.candidate().schedule().equals(COUNTERPART.get(name)) && o.candidate().pipeline() >= 2) fitting.add(o);
+            }
+            fitting.sort(FASTEST);
+            Map<List<Integer>, Candidate> finalists = new LinkedHashMap<>();
+            for (Outcome o : fitting) {
+                if (finalists.size() == FINALISTS) break;
+                Candidate c = o.candidate();
+                finalists.putIfAbsent(List.of(c.tensor(), c.pipeline(), c.data(), c.microBatchSize(), c.microBatches()), c);
+            }
+            for (Candidate c : finalists.values()) {
+                for (String recompute : RECOMPUTE) {
+                    out.add(new Candidate(c.tensor(), c.pipeline(), c.data(), 1, c.microBatchSize(), c.microBatches(), name,
+                            recompute, c.sequenceParallel(), c.partition()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** What the enumeration asks of a schedule's shape (why it may have no candidate at all). */
+    static String requirement(String schedule) {
+        return switch (schedule) {
+            case "interleaved" -> "needs p >= 2, m a multiple of p and p*v <= layers for some v in 2..8";
+            case "zb-v" -> "needs p >= 2 and 2p <= layers";
+            case "dualpipev" -> "needs p >= 2, 2p <= layers and m >= 2p";
+            case "zb-1p", "zb-2p" -> "built only where a " + COUNTERPART.get(schedule) + " plan with p >= 2 fits, and none does";
+            default -> "no shape divides the devices and the batch";
+        };
     }
 
     /** One candidate's outcome (package-visible for tests), or null for a balanced twin of a uniform plan. */

@@ -2,6 +2,8 @@ package dev.pipelab.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pipelab.plan.Search;
+import dev.pipelab.scenario.ScenarioLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -223,6 +225,23 @@ class CliTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("on 8 devices", "fastest plan that fits", "Why the other");
         assertThat(r.out()).containsPattern("\\n +memory +\\d+");
+    }
+
+    @Test
+    void searchCountsTheAutomaticZeroBubblePlansApartAndSumsUpEachSchedule() {
+        Result r = run("search", scenario("quickstart.yaml"));
+        assertThat(r.code()).as(r.err()).isZero();
+        Search.Result expected = Search.run(ScenarioLoader.load(SCENARIOS.resolve("quickstart.yaml")));
+        assertThat(expected.automatic()).isPositive();
+        assertThat(r.out()).contains(String.format(java.util.Locale.ROOT, "\n%d candidate plans + %d automatic zero-bubble plans "
+                + "(zb-1p and zb-2p, each recompute, at %d finalist shapes: the fastest %d of zb-h1 and of zb-h2) evaluated in ",
+                expected.evaluated(), expected.automatic(), expected.finalists(), Search.FINALISTS));
+        String summary = r.out().substring(r.out().indexOf("\nBest of each schedule\n"), r.out().indexOf("\nWhy the other"));
+        for (Search.ScheduleSummary s : expected.bySchedule()) {
+            // one line per schedule: its name, its counts, its best plan and the reason it lost
+            assertThat(summary.lines().filter(l -> l.startsWith(String.format("  %-11s %6d %6d  %s ", s.schedule(), s.candidates(),
+                    s.fitting(), s.best().candidate().label())) && l.endsWith("  " + s.why()))).as(s.schedule()).hasSize(1);
+        }
     }
 
     @Test

@@ -143,6 +143,12 @@ class SizeGuardTest {
             long global = (long) s.batch().microBatchSize() * s.batch().microBatches() * par.data();
             assertThat(SizeGuard.searchSize(s, devices, global).candidates()).as(name).isEqualTo(Search.candidates(s).size());
         }
+        // and at most zb-1p and zb-2p with each recompute policy for each finalist shape
+        Scenario quickstart = ScenarioLoader.load(CliTest.SCENARIOS.resolve("quickstart.yaml"), List.of());
+        assertThat(SizeGuard.searchSize(quickstart, 4, 12).automatic()).isEqualTo(2L * 3 * Search.FINALISTS)
+                .isGreaterThanOrEqualTo(Search.run(quickstart).automatic());
+        Scenario oneDevice = ScenarioLoader.load(CliTest.SCENARIOS.resolve("quickstart.yaml"), List.of("parallelism.pipeline=1"));
+        assertThat(SizeGuard.searchSize(oneDevice, 1, 12).automatic()).isZero();
     }
 
     @Test
