@@ -67,7 +67,8 @@ public final class ZeroBubbleAuto {
     /**
      * The best schedule (by {@link Evaluator} step time with every stage at {@code times} and every message
      * {@code times.commSeconds()} late) among the heuristic's eight knob settings and the handcrafted schedules
-     * whose peak fits {@code memoryLimit}. Ties keep the earlier candidate: the heuristic's, in knob order. The
+     * whose peak fits {@code memoryLimit}. Ties keep the earlier candidate (the heuristic's, in knob order), except
+     * that a handcrafted schedule as fast with fewer micro-batches in flight replaces it. The
      * heuristic's variants are timed by its own simulation, the same rules as the evaluator's (one evaluation
      * per variant made search's zb candidates four times dearer).
      *
@@ -80,6 +81,12 @@ public final class ZeroBubbleAuto {
     /** The heuristic's best variant alone, without the handcrafted candidates (to measure what they add). */
     static Schedule heuristicOnly(String name, int p, int m, PassTimes times, int memoryLimit) {
         return best(name, p, m, times, memoryLimit, false);
+    }
+
+    private static int maxInFlight(Timeline t, int p) {
+        int max = 0;
+        for (int r = 0; r < p; r++) max = Math.max(max, t.peakInFlight(r));
+        return max;
     }
 
     private static Schedule best(String name, int p, int m, PassTimes times, int memoryLimit, boolean handcrafted) {
@@ -114,7 +121,11 @@ public final class ZeroBubbleAuto {
             if (Math.min(m, 2 * p - 1) <= memoryLimit) fitting.add(Schedules.zbH2(p, m));
             for (Schedule s : fitting) {
                 Timeline t = Evaluator.evaluate(s, costs, network);
-                if (t.stepTimeSeconds() < bestStep) {
+                // as fast and holding fewer micro-batches (search-3072: zb-h2's step at 2p-1 in flight, the
+                // heuristic's at 2p) is better: the same step for less memory
+                boolean tieWithLessMemory = t.stepTimeSeconds() == bestStep && best != null
+                        && maxInFlight(t, p) < maxInFlight(Evaluator.evaluate(new Schedule(name, p, 1, m, true, best), costs, network), p);
+                if (t.stepTimeSeconds() < bestStep || tieWithLessMemory) {
                     best = s.actionsByRank();
                     bestStep = t.stepTimeSeconds();
                 }

@@ -34,6 +34,12 @@ class ZeroBubbleAutoTest {
         return Network.uniform(new LinkSpec("comm", Double.POSITIVE_INFINITY, t.commSeconds()));
     }
 
+    private static int maxInFlight(Timeline t, int p) {
+        int max = 0;
+        for (int r = 0; r < p; r++) max = Math.max(max, t.peakInFlight(r));
+        return max;
+    }
+
     private static double step(Schedule s, PassTimes t) {
         return Evaluator.evaluate(s, costs(s.ranks(), t), network(t)).stepTimeSeconds();
     }
@@ -62,6 +68,15 @@ class ZeroBubbleAutoTest {
                         for (int rank = 0; rank < p; rank++) {
                             assertThat(t1.peakInFlight(rank)).as("zb-1p rank %d %s", rank, in).isLessThanOrEqualTo(p);
                             assertThat(t2.peakInFlight(rank)).as("zb-2p rank %d %s", rank, in).isLessThanOrEqualTo(2 * p);
+                        }
+                        // as fast as the handcrafted schedule: never more memory than it (the tie goes to the leaner)
+                        if (t2.stepTimeSeconds() == h2) {
+                            Timeline th2 = Evaluator.evaluate(Schedules.zbH2(p, m), costs(p, t), network(t));
+                            assertThat(maxInFlight(t2, p)).as("zb-2p tie with zb-h2 %s", in).isLessThanOrEqualTo(maxInFlight(th2, p));
+                        }
+                        if (t1.stepTimeSeconds() == h1) {
+                            Timeline th1 = Evaluator.evaluate(Schedules.zbH1(p, m), costs(p, t), network(t));
+                            assertThat(maxInFlight(t1, p)).as("zb-1p tie with zb-h1 %s", in).isLessThanOrEqualTo(maxInFlight(th1, p));
                         }
                         if (t1.stepTimeSeconds() < h1) zb1pWins++;
                         if (t2.stepTimeSeconds() < h2) zb2pWins++;
