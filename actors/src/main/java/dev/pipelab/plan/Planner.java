@@ -26,6 +26,7 @@ import dev.pipelab.schedule.ScheduleValidator;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.schedule.StagePlacement;
+import dev.pipelab.schedule.ZeroBubbleAuto;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -109,25 +110,29 @@ public final class Planner {
         MemoryPolicy memoryPolicy = memoryPolicy(scenario, placement);
         List<StageMemory> memory = null;
         List<StageCost> costs = null;
-        PassTimes times = null;
-        if (Schedules.needsTimes(name) && partition != null) {
-            memory = StageCosts.memory(cm, model.tiedEmbeddings(), placement, recompute, optimizer, partition,
-                    StagePlacement.loop(p, v), memoryPolicy);
-            costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw, recompute, optimizer, partition,
-                    scenario.costs(), true, StagePlacement.loop(p, v), memoryPolicy.zero(), memory);
-            times = passTimes(costs, network, p);
+        Schedule schedule = null;
+        if (Schedules.needsTimes(name)) {
+            if (partition != null) {
+                memory = StageCosts.memory(cm, model.tiedEmbeddings(), placement, recompute, optimizer, partition,
+                        StagePlacement.loop(p, v), memoryPolicy);
+                costs = StageCosts.of(cm, model.tiedEmbeddings(), device, placement, hw, recompute, optimizer, partition,
+                        scenario.costs(), true, StagePlacement.loop(p, v), memoryPolicy.zero(), memory);
+                schedule = automaticSchedule(name, p, v, scenario.batch().microBatches(), costs, network,
+                        scenario.training().linkBuffer().orElse(Evaluator.UNBOUNDED), recompute, problems);
+            }
+        } else {
+            schedule = cache != null && !name.equals("custom")
+                    ? cacheLookup(cache, scenario, recompute, problems)
+                    : schedule(scenario, problems, validateSchedule);
         }
-        Schedule schedule = partition == null && Schedules.needsTimes(name) ? null
-                : cache != null && !name.equals("custom")
-                ? cacheLookup(cache, scenario, recompute, times, problems)
-                : schedule(scenario, problems, validateSchedule, times);
         if (!problems.isEmpty()) throw new PlanningException(problems);
         if (schedule.ranks() != p || schedule.stages() != stages || schedule.microBatches() != scenario.batch().microBatches()) {
             throw new PlanningException(List.of("training.scheduleFile: the schedule has " + schedule.ranks() + " ranks, "
                     + schedule.stages() + " stages and " + schedule.microBatches() + " micro-batches; the scenario asks for "
                     + p + ", " + stages + " and " + scenario.batch().microBatches()), ScheduleText.grid(schedule));
         }
-        if (recompute != Recompute.NONE && cache == null) schedule = schedule.withRecompute();
+        // search's cache holds its schedules with recomputation inserted; an automatic schedule never comes from it
+        if (recompute != Recompute.NONE && (cache == null || Schedules.needsTimes(name))) schedule = schedule.withRecompute();
         if (costs == null) {
             memory = StageCosts.memory(cm, model.tiedEmbeddings(), placement, recompute, optimizer, partition,
                     schedule.placement(), memoryPolicy);
@@ -171,12 +176,32 @@ public final class Planner {
         return (from, to) -> forward[Math.abs(from - to) == 1 ? Math.min(from, to) : Math.max(from, to)];
     }
 
-    private static Schedule cacheLookup(ScheduleCache cache, Scenario scenario, Recompute recompute, PassTimes times,
-                                        List<String> problems) {
+    private static Schedule cacheLookup(ScheduleCache cache, Scenario scenario, Recompute recompute, List<String> problems) {
         try {
             return cache.get(scenario.training().schedule(), scenario.parallelism().pipeline(),
-                    scenario.parallelism().virtualStages(), scenario.batch().microBatches(), recompute != Recompute.NONE,
-                    times).schedule();
+                    scenario.parallelism().virtualStages(), scenario.batch().microBatches(), recompute != Recompute.NONE)
+                    .schedule();
+        } catch (IllegalArgumentException e) {
+            problems.add("training.schedule: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * zb-1p or zb-2p for this plan: the automatic scheduler builds its candidates for the plan's pass times
+     * ({@link #passTimes}) and keeps the one whose step is shortest with the plan's own per-stage costs, links and
+     * link buffer (recomputation inserted as it will run), so the result is never slower in this plan than ZB-H1
+     * (zb-1p) or ZB-H2 (zb-2p) at the same memory limit.
+     */
+    private static Schedule automaticSchedule(String name, int p, int v, int m, List<StageCost> costs, Network network,
+                                              int linkBuffer, Recompute recompute, List<String> problems) {
+        if (v != 1) {
+            problems.add("training.schedule: " + name + " needs virtualStages 1, got " + v);
+            return null;
+        }
+        try {
+            return ZeroBubbleAuto.schedule(name, p, m, passTimes(costs, network, p), ZeroBubbleAuto.memoryLimit(name, p),
+                    s -> Evaluator.evaluate(recompute != Recompute.NONE ? s.withRecompute() : s, costs, network, linkBuffer));
         } catch (IllegalArgumentException e) {
             problems.add("training.schedule: " + e.getMessage());
             return null;
@@ -209,11 +234,6 @@ public final class Planner {
             comm = Math.max(comm, backward.occupancySeconds(costs.get(k + 1).sendBackwardBytes()) + backward.latencySeconds());
         }
         return new PassTimes(f, b, w, comm);
-    }
-
-    /** The pass times the plan's schedule was built for, or null when its name needs none. */
-    static PassTimes passTimes(Plan plan, String scheduleName) {
-        return Schedules.needsTimes(scheduleName) ? passTimes(plan.stageCosts(), plan.network(), plan.pipeline()) : null;
     }
 
     private static LinkSpec link(String path, String name, List<String> problems) {
@@ -283,7 +303,7 @@ public final class Planner {
         }
     }
 
-    private static Schedule schedule(Scenario scenario, List<String> problems, boolean validate, PassTimes times) {
+    private static Schedule schedule(Scenario scenario, List<String> problems, boolean validate) {
         Scenario.Training tr = scenario.training();
         int p = scenario.parallelism().pipeline();
         int v = scenario.parallelism().virtualStages();
@@ -305,7 +325,7 @@ public final class Planner {
             }
         } else {
             try {
-                schedule = Schedules.byName(tr.schedule(), p, v, m, times);
+                schedule = Schedules.byName(tr.schedule(), p, v, m);
             } catch (IllegalArgumentException e) {
                 problems.add("training.schedule: " + e.getMessage());
                 return null;

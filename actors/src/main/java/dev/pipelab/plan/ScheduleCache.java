@@ -2,7 +2,6 @@ package dev.pipelab.plan;
 
 import dev.pipelab.schedule.CompiledSchedule;
 import dev.pipelab.schedule.Evaluator;
-import dev.pipelab.schedule.PassTimes;
 import dev.pipelab.schedule.Schedule;
 import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.Timeline;
@@ -14,14 +13,13 @@ import java.util.function.Supplier;
 
 /**
  * Generated schedules, with recomputation inserted, and their compiled form, shared across search candidates
- * that differ only in costs (tensor width, sequence parallelism, partition, batch split with the same m), except
- * zb-1p and zb-2p, which are built from the costs: their key holds the pass times, so candidates share them only
- * when the times agree. Invariant: a key maps to one schedule value for the cache's life; safe for concurrent use.
+ * that differ only in costs (tensor width, sequence parallelism, partition, batch split with the same m). Not zb-1p
+ * and zb-2p: they are built for each plan's own costs (Planner), so no two candidates share one. Invariant: a key maps
+ * to one schedule value for the cache's life; safe for concurrent use.
  */
 final class ScheduleCache {
 
-    /** {@code times}: the pass times zb-1p and zb-2p are built for, null for the names that need none. */
-    private record Key(String name, int p, int v, int m, boolean recompute, PassTimes times) {}
+    private record Key(String name, int p, int v, int m, boolean recompute) {}
 
     private final Map<Key, CompiledSchedule> compiled = new ConcurrentHashMap<>();
 
@@ -51,9 +49,9 @@ final class ScheduleCache {
         });
     }
 
-    CompiledSchedule get(String name, int p, int v, int m, boolean recompute, PassTimes times) {
-        return compiled.computeIfAbsent(new Key(name, p, v, m, recompute, times), k -> {
-            Schedule s = Schedules.byName(k.name(), k.p(), k.v(), k.m(), k.times());
+    CompiledSchedule get(String name, int p, int v, int m, boolean recompute) {
+        return compiled.computeIfAbsent(new Key(name, p, v, m, recompute), k -> {
+            Schedule s = Schedules.byName(k.name(), k.p(), k.v(), k.m());
             return Evaluator.compile(k.recompute() ? s.withRecompute() : s);
         });
     }

@@ -4,8 +4,10 @@ import dev.pipelab.model.ModelSpec;
 import dev.pipelab.model.Partition;
 import dev.pipelab.scenario.Scenario;
 import dev.pipelab.schedule.CompiledSchedule;
+import dev.pipelab.schedule.Evaluator;
 import dev.pipelab.schedule.Network;
 import dev.pipelab.schedule.RingAllReduce;
+import dev.pipelab.schedule.Schedules;
 import dev.pipelab.schedule.StageCost;
 import dev.pipelab.schedule.Timeline;
 import dev.pipelab.schedule.ZeroBubbleAuto;
@@ -246,8 +248,9 @@ public final class Search {
                 && plan.partition().equals(Partition.uniform(plan.model().layers(), plan.schedule().stages()))) {
             return null; // the same plan as its uniform twin: not a candidate of its own
         }
-        CompiledSchedule compiled = cache.get(c.schedule(), c.pipeline(), c.virtualStages(), c.microBatches(),
-                !c.recompute().equals("none"), Planner.passTimes(plan, c.schedule()));
+        // zb-1p and zb-2p are built for this plan's own costs (recomputation inserted): compiled here, not shared
+        CompiledSchedule compiled = Schedules.needsTimes(c.schedule()) ? Evaluator.compile(plan.schedule())
+                : cache.get(c.schedule(), c.pipeline(), c.virtualStages(), c.microBatches(), !c.recompute().equals("none"));
         long memory = plan.device().memoryBytes();
         long maxStatic = 0;
         long[] perRank = new long[plan.pipeline()];

@@ -5,6 +5,7 @@ import dev.pipelab.model.LinkSpec;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Automatic zero-bubble scheduling (Qi et al. 2023, "Zero Bubble Pipeline Parallelism", ICLR 2024, §3.1): from
@@ -39,8 +40,10 @@ import java.util.List;
  *       rank's optimizer step ends the step) and the rollback when a late check fails (pipelab clips no gradient
  *       and checks no NaN). So the isolated step is what a user gets, and what is minimised.</li>
  *   <li>The handcrafted schedules that fit the limit (ZB-H1's min(m, p) micro-batches at zb-1p and zb-2p,
- *       ZB-H2's min(m, 2p-1) at zb-2p) are candidates too. The paper does the same in spirit: the heuristic's
- *       result is only the starting point of an ILP that it solves next (§3, appendix; not ported: it needs an
+ *       ZB-H2's min(m, 2p-1) at zb-2p) are candidates too; a plan ranks all candidates by its own per-stage
+ *       costs ({@link #schedule(String, int, int, PassTimes, int, Function)}), not the uniform times. The paper
+ *       does the same in spirit: the heuristic's result is only the starting point of an ILP that it solves
+ *       next (§3, appendix; not ported: it needs an
  *       ILP solver and minutes per shape), and ZB-1p and ZB-2p are reported against ZB-H1 and ZB-H2. The
  *       heuristic alone, a greedy, loses to a handcrafted schedule on part of ZeroBubbleAutoTest's grid (only
  *       when messages take time; up to 15% slower), so taking the best of both is what makes "never worse than
@@ -53,6 +56,15 @@ public final class ZeroBubbleAuto {
     public static final List<String> NAMES = List.of("zb-1p", "zb-2p");
 
     private ZeroBubbleAuto() {}
+
+    /** The memory limit of the named schedule, in micro-batches per stage: p for zb-1p, 2p for zb-2p. */
+    public static int memoryLimit(String name, int p) {
+        return switch (name) {
+            case "zb-1p" -> p;
+            case "zb-2p" -> 2 * p;
+            default -> throw new IllegalArgumentException("not an automatic zero-bubble schedule: " + name);
+        };
+    }
 
     /** ZB-1p: memory limit p micro-batches per stage, 1F1B's peak (and ZB-H1's). */
     public static Schedule zb1p(int p, int m, PassTimes times) {
@@ -78,9 +90,75 @@ public final class ZeroBubbleAuto {
         return best(name, p, m, times, memoryLimit, true);
     }
 
+    /**
+     * As {@link #schedule(String, int, int, PassTimes, int)}, but the candidates (the heuristic's eight knob
+     * settings, built for {@code times}, and the handcrafted schedules that fit) are ranked by {@code judge}: the
+     * timeline each would have in the plan that asks, with its own per-stage costs, links and link buffer. The
+     * heuristic plans for uniform stages; a plan's stages are not (the first holds the embedding, the last the
+     * output layer), so what is fastest for the uniform times need not be fastest there. Ranked by step time, then
+     * by fewer micro-batches in flight on the fullest rank, then on all ranks together, then by the order above.
+     * So the result is never slower in that plan than ZB-H1 (at a limit of p or more) or ZB-H2 (2p-1 or more). A
+     * candidate the judge finds deadlocked (a bounded link buffer it cannot run with) is skipped.
+     *
+     * @throws IllegalArgumentException as the other form, and when the judge deadlocks every candidate
+     */
+    public static Schedule schedule(String name, int p, int m, PassTimes times, int memoryLimit,
+                                    Function<Schedule, Timeline> judge) {
+        requireArguments(name, p, m, times, memoryLimit);
+        List<Schedule> candidates = new ArrayList<>(10);
+        for (boolean allowBubbleBeforeFirstB : new boolean[] {true, false}) {
+            for (boolean prioritizeB : new boolean[] {true, false}) {
+                for (boolean noBubbleGreedy : new boolean[] {true, false}) {
+                    List<List<Action>> rows = new Heuristic(p, m, times, memoryLimit)
+                            .run(allowBubbleBeforeFirstB, prioritizeB, noBubbleGreedy);
+                    if (rows != null) candidates.add(new Schedule(name, p, 1, m, true, rows));
+                }
+            }
+        }
+        // the handcrafted schedules at their peaks, min(m, p) and min(m, 2p-1) (ZeroBubbleHandcraftedTest)
+        if (Math.min(m, p) <= memoryLimit) {
+            candidates.add(new Schedule(name, p, 1, m, true, Schedules.zbH1(p, m).actionsByRank()));
+        }
+        if (Math.min(m, 2 * p - 1) <= memoryLimit) {
+            candidates.add(new Schedule(name, p, 1, m, true, Schedules.zbH2(p, m).actionsByRank()));
+        }
+        Schedule best = null;
+        double bestStep = Double.POSITIVE_INFINITY;
+        int bestInFlight = Integer.MAX_VALUE;
+        List<Schedule> seen = new ArrayList<>(candidates.size());
+        for (Schedule c : candidates) {
+            if (seen.contains(c)) continue; // variants often coincide: judge each order once
+            seen.add(c);
+            Timeline t;
+            try {
+                t = judge.apply(c);
+            } catch (DeadlockException e) {
+                continue;
+            }
+            // memory as the tie-break: the fullest rank's micro-batches in flight, then all ranks' together
+            int inFlight = maxInFlight(t, p) * (2 * p * m + 1) + totalInFlight(t, p);
+            if (t.stepTimeSeconds() < bestStep || (t.stepTimeSeconds() == bestStep && inFlight < bestInFlight)) {
+                best = c;
+                bestStep = t.stepTimeSeconds();
+                bestInFlight = inFlight;
+            }
+        }
+        if (best == null) {
+            throw new IllegalArgumentException(name + ": no schedule fits " + memoryLimit + " micro-batches per stage for p="
+                    + p + " m=" + m + " and runs with this plan's link buffer");
+        }
+        return best;
+    }
+
     /** The heuristic's best variant alone, without the handcrafted candidates (to measure what they add). */
     static Schedule heuristicOnly(String name, int p, int m, PassTimes times, int memoryLimit) {
         return best(name, p, m, times, memoryLimit, false);
+    }
+
+    private static int totalInFlight(Timeline t, int p) {
+        int total = 0;
+        for (int r = 0; r < p; r++) total += t.peakInFlight(r);
+        return total;
     }
 
     private static int maxInFlight(Timeline t, int p) {
@@ -89,11 +167,15 @@ public final class ZeroBubbleAuto {
         return max;
     }
 
-    private static Schedule best(String name, int p, int m, PassTimes times, int memoryLimit, boolean handcrafted) {
+    private static void requireArguments(String name, int p, int m, PassTimes times, int memoryLimit) {
         if (p < 1) throw new IllegalArgumentException("pipeline (ranks) must be >= 1, got " + p);
         if (m < 1) throw new IllegalArgumentException("microBatches must be >= 1, got " + m);
         if (memoryLimit < 1) throw new IllegalArgumentException("memory limit must be >= 1 micro-batch, got " + memoryLimit);
         if (times == null) throw new IllegalArgumentException(name + " needs profiled pass times (T_F, T_B, T_W, T_comm)");
+    }
+
+    private static Schedule best(String name, int p, int m, PassTimes times, int memoryLimit, boolean handcrafted) {
+        requireArguments(name, p, m, times, memoryLimit);
         // The heuristic simulates its own timeline as it places passes (uniform stages, every message T_comm
         // late): the evaluator's rules exactly, so its makespan is the variant's step time with no evaluation.
         // Its memory bookkeeping keeps every variant within the limit.
