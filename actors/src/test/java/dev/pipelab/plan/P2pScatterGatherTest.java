@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.pipelab.model.LinkSpec;
-import dev.pipelab.scenario.ScenarioLoader;
 import dev.pipelab.schedule.StageCost;
 import org.junit.jupiter.api.Test;
 
@@ -17,18 +16,12 @@ import java.util.List;
  */
 class P2pScatterGatherTest {
 
-    /** t = 8 fills a DGX A100 node, so every pipeline rank is d·t = 32 devices, 4 nodes: every pipeline link is ib-hdr. */
-    private static final String SCENARIO = """
-            name: scatter-gather
-            model: { preset: gpt-39b }
-            hardware: { device: a100-80gb, efficiency: 0.6 }
-            parallelism: { pipeline: 4, data: 4, tensor: 8 }
-            batch: { microBatchSize: 2, microBatches: 8 }
-            training: { schedule: 1f1b, recompute: full }
-            """;
-
+    /**
+     * StageCostsTest's scenario, gpt-39b at p = 4, d = 4, t = 8: t fills a DGX A100 node, so every pipeline rank is
+     * d·t = 32 devices, 4 nodes, and every pipeline link is ib-hdr.
+     */
     private static Plan plan(String... sets) {
-        return Planner.plan(ScenarioLoader.parse(SCENARIO, "scatter-gather.yaml", List.of(sets)));
+        return StageCostsTest.plan(sets);
     }
 
     /**

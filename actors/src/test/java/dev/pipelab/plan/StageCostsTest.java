@@ -26,7 +26,8 @@ class StageCostsTest {
             training: { schedule: 1f1b, recompute: full }
             """;
 
-    private static Plan plan(String... sets) {
+    /** gpt-39b, p = 4, d = 4, t = 8 on A100s, 1F1B with full recomputation; shared with P2pScatterGatherTest. */
+    static Plan plan(String... sets) {
         return Planner.plan(ScenarioLoader.parse(SCENARIO, "stage-costs.yaml", List.of(sets)));
     }
 
