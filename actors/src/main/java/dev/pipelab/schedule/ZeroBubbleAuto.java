@@ -106,21 +106,11 @@ public final class ZeroBubbleAuto {
                                     Function<Schedule, Timeline> judge) {
         requireArguments(name, p, m, times, memoryLimit);
         List<Schedule> candidates = new ArrayList<>(10);
-        for (boolean allowBubbleBeforeFirstB : new boolean[] {true, false}) {
-            for (boolean prioritizeB : new boolean[] {true, false}) {
-                for (boolean noBubbleGreedy : new boolean[] {true, false}) {
-                    List<List<Action>> rows = new Heuristic(p, m, times, memoryLimit)
-                            .run(allowBubbleBeforeFirstB, prioritizeB, noBubbleGreedy);
-                    if (rows != null) candidates.add(new Schedule(name, p, 1, m, true, rows));
-                }
-            }
+        for (Variant v : heuristicVariants(p, m, times, memoryLimit)) {
+            candidates.add(new Schedule(name, p, 1, m, true, v.rows()));
         }
-        // the handcrafted schedules at their peaks, min(m, p) and min(m, 2p-1) (ZeroBubbleHandcraftedTest)
-        if (Math.min(m, p) <= memoryLimit) {
-            candidates.add(new Schedule(name, p, 1, m, true, Schedules.zbH1(p, m).actionsByRank()));
-        }
-        if (Math.min(m, 2 * p - 1) <= memoryLimit) {
-            candidates.add(new Schedule(name, p, 1, m, true, Schedules.zbH2(p, m).actionsByRank()));
+        for (Schedule s : handcraftedFitting(p, m, memoryLimit)) {
+            candidates.add(new Schedule(name, p, 1, m, true, s.actionsByRank()));
         }
         Schedule best = null;
         double bestStep = Double.POSITIVE_INFINITY;
@@ -174,37 +164,55 @@ public final class ZeroBubbleAuto {
         if (times == null) throw new IllegalArgumentException(name + " needs profiled pass times (T_F, T_B, T_W, T_comm)");
     }
 
-    private static Schedule best(String name, int p, int m, PassTimes times, int memoryLimit, boolean handcrafted) {
-        requireArguments(name, p, m, times, memoryLimit);
-        // The heuristic simulates its own timeline as it places passes (uniform stages, every message T_comm
-        // late): the evaluator's rules exactly, so its makespan is the variant's step time with no evaluation.
-        // Its memory bookkeeping keeps every variant within the limit.
-        List<List<Action>> best = null;
-        double bestStep = Double.POSITIVE_INFINITY;
+    /** One order the heuristic produced, with the step its own simulation timed for it. */
+    private record Variant(List<List<Action>> rows, double makespan) {}
+
+    /**
+     * The heuristic's variants that fit the limit, in knob order (the paper's grid over its three knobs). The
+     * heuristic simulates its own timeline as it places passes (uniform stages, every message T_comm late): the
+     * evaluator's rules exactly, so its makespan is the variant's step time with no evaluation. Its memory
+     * bookkeeping keeps every variant within the limit.
+     */
+    private static List<Variant> heuristicVariants(int p, int m, PassTimes times, int memoryLimit) {
+        List<Variant> out = new ArrayList<>(8);
         for (boolean allowBubbleBeforeFirstB : new boolean[] {true, false}) {
             for (boolean prioritizeB : new boolean[] {true, false}) {
                 for (boolean noBubbleGreedy : new boolean[] {true, false}) {
                     Heuristic h = new Heuristic(p, m, times, memoryLimit);
                     List<List<Action>> rows = h.run(allowBubbleBeforeFirstB, prioritizeB, noBubbleGreedy);
-                    if (rows != null && h.makespan() < bestStep) {
-                        best = rows;
-                        bestStep = h.makespan();
-                    }
+                    if (rows != null) out.add(new Variant(rows, h.makespan()));
                 }
+            }
+        }
+        return out;
+    }
+
+    /** ZB-H1 and ZB-H2 where their peaks, min(m, p) and min(m, 2p-1) micro-batches (ZeroBubbleHandcraftedTest), fit. */
+    private static List<Schedule> handcraftedFitting(int p, int m, int memoryLimit) {
+        List<Schedule> out = new ArrayList<>(2);
+        if (Math.min(m, p) <= memoryLimit) out.add(Schedules.zbH1(p, m));
+        if (Math.min(m, 2 * p - 1) <= memoryLimit) out.add(Schedules.zbH2(p, m));
+        return out;
+    }
+
+    private static Schedule best(String name, int p, int m, PassTimes times, int memoryLimit, boolean handcrafted) {
+        requireArguments(name, p, m, times, memoryLimit);
+        List<List<Action>> best = null;
+        double bestStep = Double.POSITIVE_INFINITY;
+        for (Variant v : heuristicVariants(p, m, times, memoryLimit)) {
+            if (v.makespan() < bestStep) {
+                best = v.rows();
+                bestStep = v.makespan();
             }
         }
         if (handcrafted) {
             List<StageCost> costs = Collections.nCopies(p, StageCost.compute(times.forwardSeconds(),
                     times.backwardInputSeconds(), times.backwardWeightSeconds()));
             Network network = Network.uniform(new LinkSpec("comm", Double.POSITIVE_INFINITY, times.commSeconds()));
-            // their peaks, min(m, p) and min(m, 2p-1) micro-batches on every stage (ZeroBubbleHandcraftedTest)
-            List<Schedule> fitting = new ArrayList<>(2);
-            if (Math.min(m, p) <= memoryLimit) fitting.add(Schedules.zbH1(p, m));
-            if (Math.min(m, 2 * p - 1) <= memoryLimit) fitting.add(Schedules.zbH2(p, m));
-            for (Schedule s : fitting) {
+            for (Schedule s : handcraftedFitting(p, m, memoryLimit)) {
                 Timeline t = Evaluator.evaluate(s, costs, network);
-                // as fast and holding fewer micro-batches (search-3072: zb-h2's step at 2p-1 in flight, the
-                // heuristic's at 2p) is better: the same step for less memory
+                // as fast and holding fewer micro-batches (zb-h2's 2p-1 against the heuristic's 2p) is better: the
+                // same step for less memory
                 boolean tieWithLessMemory = t.stepTimeSeconds() == bestStep && best != null
                         && maxInFlight(t, p) < maxInFlight(Evaluator.evaluate(new Schedule(name, p, 1, m, true, best), costs, network), p);
                 if (t.stepTimeSeconds() < bestStep || tieWithLessMemory) {
